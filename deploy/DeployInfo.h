@@ -1,0 +1,6 @@
+#pragma once
+#include <QString>
+
+namespace tinyml::deploy {
+QString describe();
+}

@@ -1,0 +1,136 @@
+/*
+ * tm_protocol.h — constants of the TinyML agent wire protocol, version 1.
+ *
+ * The single source of truth is firmware-agent/PROTOCOL.md; this header mirrors it and is
+ * included by the agent (C99) and by the host (C++). Every enum here is append-only:
+ * never renumber, keep removed values as comments.
+ *
+ * A frame on the wire is COBS-encoded and ends with one 0x00 byte. Decoded, it is
+ *
+ *     [seq u8][op u8][payload 0..TM_MAX_PAYLOAD bytes][crc32 u32 little-endian]
+ *
+ * where the CRC-32 (IEEE 802.3: reflected polynomial 0xEDB88320, init and final xor
+ * 0xFFFFFFFF) covers seq, op and payload. Multi-byte integers are little-endian,
+ * floats are IEEE-754 binary32 little-endian.
+ */
+#ifndef TM_PROTOCOL_H
+#define TM_PROTOCOL_H
+
+#include <stdint.h>
+
+#define TM_PROTOCOL_VERSION 1u
+
+#define TM_MAX_PAYLOAD 2048u
+#define TM_FRAME_OVERHEAD 6u /* seq + op + crc32 */
+#define TM_MAX_DECODED_FRAME (TM_MAX_PAYLOAD + TM_FRAME_OVERHEAD)
+/* COBS adds one byte per 254 plus one, then the 0x00 delimiter. */
+#define TM_MAX_ENCODED_FRAME (TM_MAX_DECODED_FRAME + TM_MAX_DECODED_FRAME / 254u + 2u)
+
+/* A reply carries the request's seq and op | TM_OP_REPLY. */
+#define TM_OP_REPLY 0x80u
+
+/* Operation codes. Append-only. */
+typedef enum {
+    /* host -> device requests */
+    TM_OP_HELLO = 0x01,          /* u16 host protocol version -> INFO TLVs */
+    TM_OP_GET_INFO = 0x02,       /* -> INFO TLVs */
+    TM_OP_PING = 0x03,           /* any bytes -> the same bytes */
+    TM_OP_RESET = 0x04,          /* -> empty reply, then the device resets */
+    TM_OP_SET_SCENARIO = 0x05,   /* u8 sensor id, scenario name bytes -> empty */
+    TM_OP_STREAM_START = 0x06,   /* u8 sensor, u32 rate_hz, u32 n_samples (0 = until stop),
+                                    u16 samples_per_frame (0 = agent picks)
+                                    -> u8 sensor, u32 rate_hz, u16 samples_per_frame */
+    TM_OP_STREAM_STOP = 0x07,    /* -> empty reply; a STREAM_END frame follows */
+    TM_OP_MODEL_BEGIN = 0x08,    /* u32 total size, u32 crc32 of the package -> u8 slot */
+    TM_OP_MODEL_CHUNK = 0x09,    /* u32 offset, bytes -> u32 bytes received so far */
+    TM_OP_MODEL_COMMIT = 0x0A,   /* -> u8 active slot (after CRC check) */
+    TM_OP_MODEL_INFO = 0x0B,     /* -> u8 active slot, u8 valid, u32 size, u32 crc32 */
+    TM_OP_SET_INPUT = 0x0C,      /* u32 offset, bytes -> empty */
+    TM_OP_INVOKE = 0x0D,         /* -> u64 counter (see TM_INFO_COUNTER) */
+    TM_OP_GET_OUTPUT = 0x0E,     /* u32 offset, u16 length -> bytes */
+    TM_OP_BENCHMARK = 0x0F,      /* u32 runs -> u32 runs, u64 min, u64 median, u64 max */
+    TM_OP_SET_SENSOR_SEED = 0x10,/* u8 sensor, u32 seed -> empty (simulator subject variation) */
+
+    /* device -> host, unsolicited */
+    TM_OP_STREAM_DATA = 0x40,    /* u8 sensor, u32 first sample index, u16 n samples,
+                                    then n * channels values of the sensor's dtype */
+    TM_OP_STREAM_END = 0x41,     /* u8 sensor, u32 samples sent, u8 tm_stream_end_t */
+    TM_OP_LOG = 0x42,            /* UTF-8 text */
+
+    /* device -> host reply to a failed request (carries the request's seq) */
+    TM_OP_ERROR = 0x7F           /* u8 request op, u16 tm_error_t, UTF-8 message */
+} tm_op_t;
+
+/* Error codes. Append-only. */
+typedef enum {
+    TM_OK = 0,
+    TM_ERR_BAD_CRC = 1,
+    TM_ERR_UNKNOWN_OP = 2,
+    TM_ERR_BAD_LENGTH = 3,
+    TM_ERR_BAD_ARGUMENT = 4,
+    TM_ERR_BUSY = 5,
+    TM_ERR_NO_SENSOR = 6,
+    TM_ERR_RATE_UNSUPPORTED = 7,
+    TM_ERR_NO_MODEL = 8,
+    TM_ERR_MODEL_TOO_LARGE = 9,
+    TM_ERR_MODEL_CRC = 10,
+    TM_ERR_UPLOAD_SEQUENCE = 11,
+    TM_ERR_NOT_SUPPORTED = 12,
+    TM_ERR_INTERNAL = 13,
+    TM_ERR_NO_SCENARIO = 14
+} tm_error_t;
+
+/* Why a stream ended. Append-only. */
+typedef enum {
+    TM_STREAM_END_COMPLETE = 0, /* n_samples reached */
+    TM_STREAM_END_STOPPED = 1,  /* STREAM_STOP received */
+    TM_STREAM_END_OVERRUN = 2   /* the UART could not keep up; samples were lost */
+} tm_stream_end_t;
+
+/* INFO reply: a sequence of [tag u8][length u8][value] records. Append-only tags;
+ * unknown tags are skipped by length. Strings are UTF-8 without terminator. */
+typedef enum {
+    TM_INFO_PROTOCOL_VERSION = 1, /* u16 */
+    TM_INFO_AGENT_VERSION = 2,    /* str, e.g. "0.1.0" */
+    TM_INFO_BOARD_ID = 3,         /* str, matches resources/boards/<id>.json */
+    TM_INFO_CPU = 4,              /* str, e.g. "cortex-m4f" */
+    TM_INFO_CLOCK_HZ = 5,         /* u32 */
+    TM_INFO_RAM_BYTES = 6,        /* u32 */
+    TM_INFO_FLASH_BYTES = 7,      /* u32 */
+    TM_INFO_RAM_FREE = 8,         /* u32: bytes available for the tensor arena */
+    TM_INFO_FLASH_FREE = 9,       /* u32: capacity of one model slot */
+    TM_INFO_COUNTER = 10,         /* u8 tm_counter_kind_t, u32 resolution (units per tick) */
+    TM_INFO_CAPABILITIES = 11,    /* u32 tm_capability_t bits */
+    TM_INFO_SENSOR = 12,          /* see tm_sensor layout in PROTOCOL.md; repeated */
+    TM_INFO_SIMULATOR = 13,       /* str: present only when the sensors are simulated */
+    TM_INFO_SCENARIOS = 14,       /* u8 sensor id, then [u8 len][name] repeated; repeated */
+    TM_INFO_BUILD = 15,           /* str: compiler, date, build id */
+    TM_INFO_MODEL_SLOTS = 16      /* u8 slot count, u32 slot size */
+} tm_info_tag_t;
+
+typedef enum {
+    TM_COUNTER_CYCLES = 0,        /* DWT->CYCCNT on real Cortex-M */
+    TM_COUNTER_INSTRUCTIONS = 1,  /* QEMU -icount shift=0: one instruction per ns */
+    TM_COUNTER_MICROSECONDS = 2   /* host build: wall clock */
+} tm_counter_kind_t;
+
+typedef enum {
+    TM_CAP_STREAMING = 1u << 0,
+    TM_CAP_MODEL_UPLOAD = 1u << 1,
+    TM_CAP_INFERENCE = 1u << 2,
+    TM_CAP_MLPERF_TEXT = 1u << 3,
+    TM_CAP_SCENARIOS = 1u << 4,
+    TM_CAP_PERSISTENT_SLOTS = 1u << 5
+} tm_capability_t;
+
+typedef enum {
+    TM_SENSOR_ACCELEROMETER = 0,
+    TM_SENSOR_MICROPHONE = 1
+} tm_sensor_kind_t;
+
+typedef enum {
+    TM_DTYPE_INT16 = 0,           /* physical value = raw * scale */
+    TM_DTYPE_FLOAT32 = 1
+} tm_sample_dtype_t;
+
+#endif /* TM_PROTOCOL_H */

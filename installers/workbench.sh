@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The README's main command: installs what is missing, builds, and starts the workbench.
+# With a display: the GUI on the virtual board. Without one: the same pipeline, headless,
+# through the CLI, into demo/demo.tinyml.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash installers/debian-deps.sh
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake --build build -j "$(nproc)"
+
+if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && [ "${TINYML_HEADLESS:-0}" != 1 ]; then
+  exec build/app/tinyml-workbench "$@"
+fi
+
+echo "No display: running the pipeline headless with the CLI (build/app/tinyml)."
+mkdir -p demo
+project=demo/demo.tinyml
+rm -f "$project" "$project-wal" "$project-shm"
+tinyml=build/app/tinyml
+set -x
+"$tinyml" new "$project" --template motion --board qemu-m4 --labels idle,shake,circle,updown
+"$tinyml" info "$project"
