@@ -50,6 +50,8 @@ typedef enum {
     TM_OP_GET_OUTPUT = 0x0E,     /* u32 offset, u16 length -> bytes */
     TM_OP_BENCHMARK = 0x0F,      /* u32 runs -> u32 runs, u64 min, u64 median, u64 max */
     TM_OP_SET_SENSOR_SEED = 0x10,/* u8 sensor, u32 seed -> empty (simulator subject variation) */
+    TM_OP_LINK_TEST = 0x11,      /* u8 n -> sends n garbage bytes, one frame with a bad CRC,
+                                    then the empty reply: tests the host's resynchronisation */
 
     /* device -> host, unsolicited */
     TM_OP_STREAM_DATA = 0x40,    /* u8 sensor, u32 first sample index, u16 n samples,
