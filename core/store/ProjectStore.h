@@ -46,6 +46,14 @@ struct SampleInfo {
     QString checksum;
 };
 
+/// A sensor seen in the project (from the settings or from stored samples), with its channels.
+struct SensorInfo {
+    QString name;
+    double sampleRateHz = 0;
+    QStringList channels;
+    QStringList units;              ///< one per channel, empty strings when unknown
+};
+
 struct DatasetCounts {
     struct Row { QString label; int train = 0; int test = 0; };
     QVector<Row> perLabel;          ///< sorted by label
@@ -78,13 +86,21 @@ public:
     bool addSamples(QVector<Sample> &samples, QString *error);
     bool addSample(Sample &sample, QString *error);
 
+    /// A sample still being captured (or cut off by a crash) comes back with every committed
+    /// frame, complete = false and the checksum of those frames.
     std::optional<Sample> sample(qint64 id, QString *error = nullptr) const;
-    QVector<SampleInfo> sampleInfos() const;                     ///< ordered by id
+    /// Ordered by id. frames is current while a sample streams in; its checksum stays empty
+    /// until finishSample(), because computing it would mean reading the data.
+    QVector<SampleInfo> sampleInfos() const;
     QVector<Sample> samples(std::optional<Split> split = std::nullopt) const; ///< with data
+    /// Labels declared in the settings appear even when they have no samples yet.
     DatasetCounts counts() const;
+    QVector<SensorInfo> sensors() const;                         ///< ordered by name
 
     bool setLabel(const QVector<qint64> &ids, const QString &label, QString *error);
     bool setSplit(const QVector<qint64> &ids, Split split, QString *error);
+    /// Re-splits every finished sample with assignStratifiedSplits() (data/SplitAssigner.h).
+    bool applyStratifiedSplit(double testFraction, QString *error);
     /// Replaces a sample's data (crop, edits); recomputes the checksum.
     bool replaceData(qint64 id, const Tensor &data, QString *error);
     /// Deletes and returns the deleted samples (with data) so the caller can undo.

@@ -1,0 +1,1155 @@
+#include "store/ProjectStore.h"
+
+#include "data/SplitAssigner.h"
+
+#include <QAtomicInteger>
+#include <QFile>
+#include <QFileInfo>
+#include <QHash>
+#include <QMap>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QVariant>
+
+#include <algorithm>
+#include <iterator>
+#include <map>
+
+namespace tinyml {
+namespace {
+
+// 'TMLW'. Written by create(); open() refuses SQLite files without it, so a project can
+// never be confused with some other program's database.
+constexpr qint32 kApplicationId = 0x544D4C57;
+
+// --- schema -----------------------------------------------------------------------------
+// kMigrations[i] upgrades a file from schema version i to i + 1, in one transaction that
+// also sets PRAGMA user_version. Append-only: a shipped step is never edited, because files
+// written by that build already went through it. Later work adds columns with
+// `ALTER TABLE ... ADD COLUMN` in a new step.
+
+const char *const kV0ToV1[] = {
+    R"(CREATE TABLE settings (
+        key   TEXT PRIMARY KEY,
+        value
+    ))",
+    R"(CREATE TABLE sensors (
+        id             INTEGER PRIMARY KEY,
+        name           TEXT NOT NULL UNIQUE,
+        sample_rate_hz REAL NOT NULL DEFAULT 0
+    ))",
+    R"(CREATE TABLE channels (
+        sensor_id INTEGER NOT NULL REFERENCES sensors(id) ON DELETE CASCADE,
+        idx       INTEGER NOT NULL,
+        name      TEXT NOT NULL,
+        unit      TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (sensor_id, idx)
+    ))",
+    // data stays the last column: listing samples then never touches the blob's pages.
+    R"(CREATE TABLE samples (
+        id             INTEGER PRIMARY KEY,
+        label          TEXT NOT NULL,
+        split          TEXT NOT NULL CHECK (split IN ('train', 'test')),
+        source         TEXT NOT NULL DEFAULT '',
+        device         TEXT NOT NULL DEFAULT '',
+        sensor         TEXT NOT NULL DEFAULT '',
+        created_utc    TEXT NOT NULL,
+        sample_rate_hz REAL NOT NULL DEFAULT 0,
+        frames         INTEGER NOT NULL DEFAULT 0,
+        channels       TEXT NOT NULL DEFAULT '[]',
+        units          TEXT NOT NULL DEFAULT '[]',
+        dtype          INTEGER NOT NULL,
+        shape          TEXT NOT NULL,
+        complete       INTEGER NOT NULL DEFAULT 1,
+        streaming      INTEGER NOT NULL DEFAULT 0,
+        checksum       TEXT NOT NULL DEFAULT '',
+        data           BLOB NOT NULL DEFAULT x''
+    ))",
+    "CREATE INDEX samples_label_split ON samples(label, split)",
+    // Frames of a sample still being captured; folded into samples.data by finishSample().
+    R"(CREATE TABLE sample_chunks (
+        sample_id INTEGER NOT NULL REFERENCES samples(id) ON DELETE CASCADE,
+        seq       INTEGER NOT NULL,
+        frames    INTEGER NOT NULL,
+        data      BLOB NOT NULL,
+        PRIMARY KEY (sample_id, seq)
+    ))",
+    R"(CREATE TABLE features (
+        id          INTEGER PRIMARY KEY,
+        sample_id   INTEGER REFERENCES samples(id) ON DELETE CASCADE,
+        created_utc TEXT NOT NULL
+    ))",
+    R"(CREATE TABLE training_runs (
+        id          INTEGER PRIMARY KEY,
+        created_utc TEXT NOT NULL,
+        config      TEXT NOT NULL DEFAULT '{}'
+    ))",
+    R"(CREATE TABLE models (
+        id              INTEGER PRIMARY KEY,
+        training_run_id INTEGER REFERENCES training_runs(id) ON DELETE SET NULL,
+        created_utc     TEXT NOT NULL
+    ))",
+    R"(CREATE TABLE deployments (
+        id          INTEGER PRIMARY KEY,
+        model_id    INTEGER REFERENCES models(id) ON DELETE SET NULL,
+        board_id    TEXT NOT NULL DEFAULT '',
+        created_utc TEXT NOT NULL
+    ))",
+    R"(CREATE TABLE profiles (
+        id            INTEGER PRIMARY KEY,
+        deployment_id INTEGER REFERENCES deployments(id) ON DELETE SET NULL,
+        board_id      TEXT NOT NULL DEFAULT '',
+        created_utc   TEXT NOT NULL
+    ))",
+};
+
+struct MigrationStep {
+    const char *const *statements;
+    size_t count;
+};
+
+constexpr MigrationStep kMigrations[] = {
+    {kV0ToV1, std::size(kV0ToV1)}, // v0 -> v1
+};
+static_assert(std::size(kMigrations) == size_t(ProjectStore::kSchemaVersion),
+              "every schema version needs exactly one migration step");
+
+// Column order used by readSampleRow(); data is appended when the caller wants it.
+const QString kSampleColumns = QStringLiteral(
+    "id, label, split, source, device, sensor, created_utc, sample_rate_hz, frames, "
+    "channels, units, dtype, shape, complete, streaming, checksum");
+
+bool fail(QString *error, const QString &message)
+{
+    if (error)
+        *error = message;
+    return false;
+}
+
+QString jsonList(const QStringList &list)
+{
+    return QString::fromUtf8(QJsonDocument(QJsonArray::fromStringList(list)).toJson(QJsonDocument::Compact));
+}
+
+QStringList parseList(const QString &json)
+{
+    QStringList out;
+    for (const QJsonValue &v : QJsonDocument::fromJson(json.toUtf8()).array())
+        out.append(v.toString());
+    return out;
+}
+
+QString jsonShape(const QVector<qint64> &shape)
+{
+    QJsonArray a;
+    for (qint64 d : shape)
+        a.append(d);
+    return QString::fromUtf8(QJsonDocument(a).toJson(QJsonDocument::Compact));
+}
+
+QVector<qint64> parseShape(const QString &json)
+{
+    QVector<qint64> out;
+    for (const QJsonValue &v : QJsonDocument::fromJson(json.toUtf8()).array())
+        out.append(v.toInteger());
+    return out;
+}
+
+qint64 product(const QVector<qint64> &dims)
+{
+    qint64 n = 1;
+    for (qint64 d : dims)
+        n *= d;
+    return n;
+}
+
+// Qt binds a null QString as SQL NULL; the text columns are NOT NULL and '' means "none".
+QString text(const QString &s)
+{
+    return s.isNull() ? QStringLiteral("") : s;
+}
+
+bool validDType(int v)
+{
+    return v >= int(DType::Float32) && v <= int(DType::Int32);
+}
+
+QString sqlMessage(const QSqlError &e)
+{
+    return e.databaseText().isEmpty() ? e.text() : e.databaseText();
+}
+
+bool hasSqliteHeader(const QString &path)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly))
+        return false;
+    static const QByteArray magic("SQLite format 3\0", 16);
+    return f.read(magic.size()) == magic;
+}
+
+struct StreamState {
+    DType dtype = DType::Float32;
+    QVector<qint64> rowShape;       ///< shape without the frame dimension
+    qint64 nextSeq = 0;
+};
+
+} // namespace
+
+struct ProjectStore::Impl {
+    QString path;
+    QString connection;
+    QSqlDatabase db;
+    int schemaVersion = 0;
+    QHash<qint64, StreamState> streams;  ///< samples this store is appending to
+
+    // Write statements on hot paths (appendFrames, addSamples, transaction control),
+    // prepared once: preparing through Qt costs about as much as the insert itself.
+    // SELECTs are not kept here, because a live result set would pin a WAL snapshot.
+    // std::map: references stay valid while other entries are added.
+    mutable std::map<QString, QSqlQuery> statements;
+
+    ~Impl()
+    {
+        statements.clear();
+        if (db.isValid())
+            db.close();
+        db = QSqlDatabase();
+        if (!connection.isEmpty())
+            QSqlDatabase::removeDatabase(connection);
+    }
+
+    QString where() const { return QStringLiteral("Project \"%1\"").arg(path); }
+
+    bool fail(QString *error, const QString &message) const
+    {
+        return tinyml::fail(error, QStringLiteral("%1: %2").arg(where(), message));
+    }
+
+    bool exec(QSqlQuery &q, QString *error) const
+    {
+        if (q.exec())
+            return true;
+        return fail(error, sqlMessage(q.lastError()));
+    }
+
+    bool exec(const QString &sql, QString *error) const
+    {
+        QSqlQuery q(db);
+        if (q.exec(sql))
+            return true;
+        return fail(error, sqlMessage(q.lastError()));
+    }
+
+    QSqlQuery &statement(const QString &sql) const
+    {
+        auto it = statements.find(sql);
+        if (it == statements.end()) {
+            it = statements.emplace(sql, QSqlQuery(db)).first;
+            it->second.prepare(sql);
+        }
+        return it->second;
+    }
+
+    bool execCached(const QString &sql, QString *error) const
+    {
+        QSqlQuery &q = statement(sql);
+        return exec(q, error);
+    }
+
+    std::optional<QVariant> scalar(const QString &sql, QString *error) const
+    {
+        QSqlQuery q(db);
+        if (!q.exec(sql)) {
+            fail(error, sqlMessage(q.lastError()));
+            return std::nullopt;
+        }
+        return q.next() ? q.value(0) : QVariant();
+    }
+
+    // Write transactions take the write lock up front (IMMEDIATE): a deferred one that
+    // upgrades from read to write can fail with SQLITE_BUSY without waiting when another
+    // connection committed in between.
+    bool beginWrite(QString *error) const { return execCached(QStringLiteral("BEGIN IMMEDIATE"), error); }
+    bool beginRead(QString *error) const { return execCached(QStringLiteral("BEGIN"), error); }
+    bool commit(QString *error) const
+    {
+        if (execCached(QStringLiteral("COMMIT"), error))
+            return true;
+        rollback();
+        return false;
+    }
+    void rollback() const { statement(QStringLiteral("ROLLBACK")).exec(); }
+    bool rollbackAndFail(QString *error, const QString &message) const
+    {
+        rollback();
+        return fail(error, message);
+    }
+
+    bool configureConnection(QString *error);
+    bool migrate(QString *error);
+
+    bool writeSettings(const ProjectSettings &s, QString *error);
+    bool noteSensor(const QString &name, double rateHz, const QStringList &channels,
+                    const QStringList &units, QString *error);
+
+    /// checksum: sha256Hex(s.data.bytes), passed in because callers need it too.
+    std::optional<qint64> insertSample(const Sample &s, qint64 explicitId, bool streaming,
+                                       const QString &checksum, QString *error);
+    std::optional<Sample> readSample(qint64 id, bool withData, QString *error) const;
+    Sample sampleFromRow(const QSqlQuery &q, bool withData) const;
+    bool foldChunks(Sample &s, QString *error) const;
+    bool updateEach(const QVector<qint64> &ids, const QString &sql, const QVariant &value,
+                    QString *error);
+    std::optional<StreamState> streamState(qint64 id, QString *error);
+};
+
+bool ProjectStore::Impl::configureConnection(QString *error)
+{
+    auto mode = scalar(QStringLiteral("PRAGMA journal_mode=WAL"), error);
+    if (!mode)
+        return false;
+    if (mode->toString().compare(QLatin1String("wal"), Qt::CaseInsensitive) != 0)
+        return fail(error, QStringLiteral("cannot switch to WAL journal mode (got \"%1\")")
+                               .arg(mode->toString()));
+    // NORMAL in WAL mode: a commit survives an application crash; only an OS crash or power
+    // loss can lose the last transactions, never corrupt the file.
+    return exec(QStringLiteral("PRAGMA synchronous=NORMAL"), error)
+           && exec(QStringLiteral("PRAGMA foreign_keys=ON"), error);
+}
+
+bool ProjectStore::Impl::migrate(QString *error)
+{
+    while (schemaVersion < ProjectStore::kSchemaVersion) {
+        const MigrationStep &step = kMigrations[schemaVersion];
+        const int next = schemaVersion + 1;
+        if (!beginWrite(error))
+            return false;
+        for (size_t i = 0; i < step.count; ++i) {
+            QSqlQuery q(db);
+            if (!q.exec(QString::fromUtf8(step.statements[i])))
+                return rollbackAndFail(error, QStringLiteral("migration to schema v%1 failed: %2")
+                                                  .arg(next).arg(sqlMessage(q.lastError())));
+        }
+        if (!exec(QStringLiteral("PRAGMA user_version=%1").arg(next), error)) {
+            rollback();
+            return false;
+        }
+        if (!commit(error))
+            return false;
+        schemaVersion = next;
+    }
+    return true;
+}
+
+bool ProjectStore::Impl::writeSettings(const ProjectSettings &s, QString *error)
+{
+    const QVector<QPair<QString, QVariant>> rows = {
+        {QStringLiteral("name"), text(s.name)},
+        {QStringLiteral("template"), text(s.templateName)},
+        {QStringLiteral("board"), text(s.boardId)},
+        {QStringLiteral("labels"), jsonList(s.labels)},
+        {QStringLiteral("sensor"), text(s.sensor)},
+        {QStringLiteral("sample_rate_hz"), s.sampleRateHz},
+        {QStringLiteral("sample_length_s"), s.sampleLengthS},
+        {QStringLiteral("extra"),
+         QString::fromUtf8(QJsonDocument(s.extra).toJson(QJsonDocument::Compact))},
+    };
+    QSqlQuery q(db);
+    q.prepare(QStringLiteral("INSERT OR REPLACE INTO settings(key, value) VALUES (?, ?)"));
+    for (const auto &[key, value] : rows) {
+        q.bindValue(0, key);
+        q.bindValue(1, value);
+        if (!exec(q, error))
+            return false;
+    }
+    if (!s.sensor.isEmpty()) {
+        if (!noteSensor(s.sensor, s.sampleRateHz, {}, {}, error))
+            return false;
+        // The settings are the user's explicit choice: they win over a rate taken from a sample.
+        QSqlQuery u(db);
+        u.prepare(QStringLiteral("UPDATE sensors SET sample_rate_hz = ? WHERE name = ?"));
+        u.bindValue(0, s.sampleRateHz);
+        u.bindValue(1, s.sensor);
+        if (!exec(u, error))
+            return false;
+    }
+    return true;
+}
+
+bool ProjectStore::Impl::noteSensor(const QString &name, double rateHz, const QStringList &channels,
+                                    const QStringList &units, QString *error)
+{
+    if (name.isEmpty())
+        return true;
+    QSqlQuery q(db);
+    q.prepare(QStringLiteral("INSERT OR IGNORE INTO sensors(name, sample_rate_hz) VALUES (?, ?)"));
+    q.bindValue(0, name);
+    q.bindValue(1, rateHz);
+    if (!exec(q, error))
+        return false;
+    if (channels.isEmpty())
+        return true;
+    QSqlQuery c(db);
+    c.prepare(QStringLiteral(
+        "INSERT OR IGNORE INTO channels(sensor_id, idx, name, unit) "
+        "SELECT id, ?, ?, ? FROM sensors WHERE name = ?"));
+    for (int i = 0; i < channels.size(); ++i) {
+        c.bindValue(0, i);
+        c.bindValue(1, text(channels[i]));
+        c.bindValue(2, i < units.size() ? text(units[i]) : QStringLiteral(""));
+        c.bindValue(3, name);
+        if (!exec(c, error))
+            return false;
+    }
+    return true;
+}
+
+std::optional<qint64> ProjectStore::Impl::insertSample(const Sample &s, qint64 explicitId,
+                                                       bool streaming, const QString &checksum,
+                                                       QString *error)
+{
+    QSqlQuery &q = statement(QStringLiteral(
+        "INSERT INTO samples(id, label, split, source, device, sensor, created_utc, sample_rate_hz,"
+        " frames, channels, units, dtype, shape, complete, streaming, checksum, data)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    int column = 0;
+    auto bind = [&](const QVariant &v) { q.bindValue(column++, v); };
+    const QDateTime created = s.created.isValid() ? s.created : QDateTime::currentDateTimeUtc();
+    bind(explicitId > 0 ? QVariant(explicitId) : QVariant());
+    bind(text(s.label));
+    bind(splitName(s.split));
+    bind(text(s.source));
+    bind(text(s.device));
+    bind(text(s.sensor));
+    bind(created.toUTC().toString(Qt::ISODateWithMs));
+    bind(s.sampleRateHz);
+    bind(streaming ? 0 : s.frames());
+    bind(jsonList(s.channels));
+    bind(jsonList(s.units));
+    bind(int(s.data.dtype));
+    QVector<qint64> shape = s.data.shape;
+    if (streaming)
+        shape[0] = 0;
+    bind(jsonShape(shape));
+    bind(streaming ? 0 : int(s.complete));
+    bind(int(streaming));
+    bind(streaming ? QStringLiteral("") : checksum);
+    // A null QByteArray would bind as NULL; the column wants an empty blob.
+    bind(streaming || s.data.bytes.isNull() ? QByteArray("") : s.data.bytes);
+    if (!exec(q, error))
+        return std::nullopt;
+    const qint64 id = q.lastInsertId().toLongLong();
+    if (!noteSensor(s.sensor, s.sampleRateHz, s.channels, s.units, error))
+        return std::nullopt;
+    return id;
+}
+
+Sample ProjectStore::Impl::sampleFromRow(const QSqlQuery &q, bool withData) const
+{
+    Sample s;
+    s.id = q.value(0).toLongLong();
+    s.label = q.value(1).toString();
+    s.split = splitFromName(q.value(2).toString()).value_or(Split::Train);
+    s.source = q.value(3).toString();
+    s.device = q.value(4).toString();
+    s.sensor = q.value(5).toString();
+    s.created = QDateTime::fromString(q.value(6).toString(), Qt::ISODateWithMs);
+    s.sampleRateHz = q.value(7).toDouble();
+    const qint64 frames = q.value(8).toLongLong();
+    s.channels = parseList(q.value(9).toString());
+    s.units = parseList(q.value(10).toString());
+    s.data.dtype = DType(q.value(11).toInt());
+    s.data.shape = parseShape(q.value(12).toString());
+    if (!s.data.shape.isEmpty())
+        s.data.shape[0] = frames;  // kept current while a sample streams in
+    s.complete = q.value(13).toBool();
+    s.checksum = q.value(15).toString();
+    if (withData)
+        s.data.bytes = q.value(16).toByteArray();
+    return s;
+}
+
+// For a sample whose capture never finished (still running, or the writer died): appends
+// the committed chunks so the caller sees every frame stored so far.
+bool ProjectStore::Impl::foldChunks(Sample &s, QString *error) const
+{
+    QSqlQuery q(db);
+    q.setForwardOnly(true);
+    q.prepare(QStringLiteral("SELECT data FROM sample_chunks WHERE sample_id = ? ORDER BY seq"));
+    q.addBindValue(s.id);
+    if (!exec(q, error))
+        return false;
+    while (q.next())
+        s.data.bytes.append(q.value(0).toByteArray());
+    const qint64 rowBytes = product(s.data.shape.mid(1)) * dtypeSize(s.data.dtype);
+    if (!s.data.shape.isEmpty() && rowBytes > 0)
+        s.data.shape[0] = s.data.bytes.size() / rowBytes;
+    s.checksum = sha256Hex(s.data.bytes);
+    return true;
+}
+
+std::optional<Sample> ProjectStore::Impl::readSample(qint64 id, bool withData, QString *error) const
+{
+    QSqlQuery q(db);
+    q.setForwardOnly(true);
+    q.prepare(QStringLiteral("SELECT %1%2 FROM samples WHERE id = ?")
+                  .arg(kSampleColumns, withData ? QStringLiteral(", data") : QString()));
+    q.addBindValue(id);
+    if (!exec(q, error))
+        return std::nullopt;
+    if (!q.next()) {
+        fail(error, QStringLiteral("no sample with id %1").arg(id));
+        return std::nullopt;
+    }
+    Sample s = sampleFromRow(q, withData);
+    const bool streaming = q.value(14).toBool();
+    q.finish();
+    if (withData && streaming && !foldChunks(s, error))
+        return std::nullopt;
+    return s;
+}
+
+bool ProjectStore::Impl::updateEach(const QVector<qint64> &ids, const QString &sql,
+                                    const QVariant &value, QString *error)
+{
+    if (!beginWrite(error))
+        return false;
+    QSqlQuery q(db);
+    q.prepare(sql);
+    for (qint64 id : ids) {
+        q.bindValue(0, value);
+        q.bindValue(1, id);
+        if (!q.exec())
+            return rollbackAndFail(error, sqlMessage(q.lastError()));
+        if (q.numRowsAffected() != 1)
+            return rollbackAndFail(error, QStringLiteral("no sample with id %1").arg(id));
+    }
+    return commit(error);
+}
+
+// Cached per sample so that appendFrames() costs two statements, not four.
+std::optional<StreamState> ProjectStore::Impl::streamState(qint64 id, QString *error)
+{
+    auto it = streams.constFind(id);
+    if (it != streams.constEnd())
+        return *it;
+    QSqlQuery q(db);
+    q.prepare(QStringLiteral(
+        "SELECT dtype, shape, streaming,"
+        " (SELECT COALESCE(MAX(seq) + 1, 0) FROM sample_chunks WHERE sample_id = samples.id)"
+        " FROM samples WHERE id = ?"));
+    q.addBindValue(id);
+    if (!exec(q, error))
+        return std::nullopt;
+    if (!q.next()) {
+        fail(error, QStringLiteral("no sample with id %1").arg(id));
+        return std::nullopt;
+    }
+    if (!q.value(2).toBool()) {
+        fail(error, QStringLiteral("sample %1 is not being captured (finished or never begun)").arg(id));
+        return std::nullopt;
+    }
+    StreamState st;
+    st.dtype = DType(q.value(0).toInt());
+    st.rowShape = parseShape(q.value(1).toString()).mid(1);
+    st.nextSeq = q.value(3).toLongLong();
+    streams.insert(id, st);
+    return st;
+}
+
+// --- ProjectStore -----------------------------------------------------------------------
+
+namespace {
+
+QString nextConnectionName()
+{
+    static QAtomicInteger<quint64> counter;
+    return QStringLiteral("tinyml-store-%1").arg(counter.fetchAndAddRelaxed(1));
+}
+
+QString validateSample(const Sample &s)
+{
+    if (!validDType(int(s.data.dtype)))
+        return QStringLiteral("unknown dtype %1").arg(int(s.data.dtype));
+    if (s.data.shape.isEmpty())
+        return QStringLiteral("sample data has no shape");
+    for (qint64 dim : s.data.shape)
+        if (dim < 0)
+            return QStringLiteral("sample data has a negative dimension");
+    if (!s.data.isConsistent())
+        return QStringLiteral("sample data holds %1 bytes but shape %2 of %3 needs %4")
+            .arg(s.data.bytes.size())
+            .arg(jsonShape(s.data.shape), dtypeName(s.data.dtype))
+            .arg(s.data.elementCount() * dtypeSize(s.data.dtype));
+    return {};
+}
+
+} // namespace
+
+ProjectStore::ProjectStore() : d(std::make_unique<Impl>()) {}
+ProjectStore::~ProjectStore() = default;
+
+std::unique_ptr<ProjectStore> ProjectStore::create(const QString &path, const ProjectSettings &settings,
+                                                   QString *error)
+{
+    const QString what = QStringLiteral("Cannot create project \"%1\"").arg(path);
+    if (QFileInfo::exists(path)) {
+        fail(error, QStringLiteral("%1: the file already exists").arg(what));
+        return nullptr;
+    }
+    if (!QFileInfo(QFileInfo(path).absolutePath()).isDir()) {
+        fail(error, QStringLiteral("%1: the folder does not exist").arg(what));
+        return nullptr;
+    }
+
+    std::unique_ptr<ProjectStore> store(new ProjectStore);
+    Impl &d = *store->d;
+    d.path = path;
+    d.connection = nextConnectionName();
+    d.db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), d.connection);
+    d.db.setDatabaseName(path);
+    d.db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=5000"));
+    auto cleanUp = [&](const QString &message) {
+        fail(error, QStringLiteral("%1: %2").arg(what, message));
+        store.reset();  // closes the connection before the files go
+        for (const char *suffix : {"", "-wal", "-shm"})
+            QFile::remove(path + QLatin1String(suffix));
+        return nullptr;
+    };
+    if (!d.db.open())
+        return cleanUp(sqlMessage(d.db.lastError()));
+
+    QString why;
+    if (!d.configureConnection(&why))
+        return cleanUp(why);
+    // Stamped before the first migration step: a file cut short right here is a valid v0
+    // project, which open() recognises and migrates instead of calling it foreign.
+    if (!d.exec(QStringLiteral("PRAGMA application_id=%1").arg(kApplicationId), &why)
+        || !d.migrate(&why))
+        return cleanUp(why);
+    if (!d.beginWrite(&why))
+        return cleanUp(why);
+    if (!d.writeSettings(settings, &why)) {
+        d.rollback();
+        return cleanUp(why);
+    }
+    if (!d.commit(&why))
+        return cleanUp(why);
+    return store;
+}
+
+std::unique_ptr<ProjectStore> ProjectStore::open(const QString &path, QString *error)
+{
+    const QString what = QStringLiteral("Cannot open project \"%1\"").arg(path);
+    auto refuse = [&](const QString &message) {
+        fail(error, QStringLiteral("%1: %2").arg(what, message));
+        return nullptr;
+    };
+    const QFileInfo info(path);
+    if (!info.exists())
+        return refuse(QStringLiteral("the file does not exist"));
+    if (!info.isFile())
+        return refuse(QStringLiteral("not a file"));
+    if (!info.isReadable())
+        return refuse(QStringLiteral("the file is not readable"));
+    // SQLite would happily treat an empty file as an empty database and write to it.
+    if (!hasSqliteHeader(path))
+        return refuse(QStringLiteral("file is not a database (not an SQLite file), "
+                                     "so not a TinyML project"));
+
+    std::unique_ptr<ProjectStore> store(new ProjectStore);
+    Impl &d = *store->d;
+    d.path = path;
+    d.connection = nextConnectionName();
+    d.db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), d.connection);
+    d.db.setDatabaseName(path);
+    d.db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=5000"));
+    if (!d.db.open())
+        return refuse(sqlMessage(d.db.lastError()));
+
+    // Nothing below writes until the file is known to be ours, intact and not too new.
+    auto pragma = [&](const char *name) -> std::optional<qint64> {
+        QSqlQuery q(d.db);
+        if (!q.exec(QStringLiteral("PRAGMA %1").arg(QLatin1String(name))) || !q.next()) {
+            refuse(sqlMessage(q.lastError()));
+            return std::nullopt;
+        }
+        return q.value(0).toLongLong();
+    };
+    const auto appId = pragma("application_id");
+    if (!appId)
+        return nullptr;
+    if (*appId != kApplicationId)
+        return refuse(QStringLiteral("an SQLite database but not a TinyML project "
+                                     "(application_id 0x%1, expected 0x%2)")
+                          .arg(quint32(*appId), 8, 16, QLatin1Char('0'))
+                          .arg(quint32(kApplicationId), 8, 16, QLatin1Char('0')));
+    const auto version = pragma("user_version");
+    if (!version)
+        return nullptr;
+    if (*version > kSchemaVersion)
+        return refuse(QStringLiteral("written by a newer TinyML Workbench (schema v%1; this build "
+                                     "reads up to v%2). Update the application to open it.")
+                          .arg(*version).arg(kSchemaVersion));
+    if (*version < 0)
+        return refuse(QStringLiteral("invalid schema version %1").arg(*version));
+
+    {
+        QSqlQuery q(d.db);
+        q.setForwardOnly(true);
+        if (!q.exec(QStringLiteral("PRAGMA integrity_check(20)")))
+            return refuse(QStringLiteral("the file is corrupt: %1").arg(sqlMessage(q.lastError())));
+        QStringList problems;
+        while (q.next())
+            problems.append(q.value(0).toString().split(QLatin1Char('\n'), Qt::SkipEmptyParts));
+        if (problems != QStringList{QStringLiteral("ok")}) {
+            problems.removeAll(QStringLiteral("*** in database main ***"));
+            if (problems.size() > 3)
+                problems = problems.mid(0, 3) << QStringLiteral("...");
+            return refuse(QStringLiteral("the file is corrupt (integrity check: %1)")
+                              .arg(problems.join(QLatin1String("; "))));
+        }
+    }
+
+    QString why;
+    d.schemaVersion = int(*version);
+    if (!d.configureConnection(&why) || !d.migrate(&why)) {
+        fail(error, QStringLiteral("%1: %2").arg(what, why));
+        return nullptr;
+    }
+    return store;
+}
+
+QString ProjectStore::path() const { return d->path; }
+int ProjectStore::schemaVersion() const { return d->schemaVersion; }
+
+ProjectSettings ProjectStore::settings() const
+{
+    ProjectSettings s;
+    QSqlQuery q(d->db);
+    if (!q.exec(QStringLiteral("SELECT key, value FROM settings")))
+        return s;
+    while (q.next()) {
+        const QString key = q.value(0).toString();
+        const QVariant v = q.value(1);
+        if (key == QLatin1String("name"))
+            s.name = v.toString();
+        else if (key == QLatin1String("template"))
+            s.templateName = v.toString();
+        else if (key == QLatin1String("board"))
+            s.boardId = v.toString();
+        else if (key == QLatin1String("labels"))
+            s.labels = parseList(v.toString());
+        else if (key == QLatin1String("sensor"))
+            s.sensor = v.toString();
+        else if (key == QLatin1String("sample_rate_hz"))
+            s.sampleRateHz = v.toDouble();
+        else if (key == QLatin1String("sample_length_s"))
+            s.sampleLengthS = v.toDouble();
+        else if (key == QLatin1String("extra"))
+            s.extra = QJsonDocument::fromJson(v.toString().toUtf8()).object();
+    }
+    return s;
+}
+
+bool ProjectStore::setSettings(const ProjectSettings &settings, QString *error)
+{
+    if (!d->beginWrite(error))
+        return false;
+    if (!d->writeSettings(settings, error)) {
+        d->rollback();
+        return false;
+    }
+    return d->commit(error);
+}
+
+bool ProjectStore::addSamples(QVector<Sample> &samples, QString *error)
+{
+    for (int i = 0; i < samples.size(); ++i) {
+        const QString problem = validateSample(samples[i]);
+        if (!problem.isEmpty())
+            return d->fail(error, QStringLiteral("sample %1 of %2: %3").arg(i + 1).arg(samples.size()).arg(problem));
+    }
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    if (!d->beginWrite(error))
+        return false;
+    QVector<qint64> ids;
+    QStringList checksums;
+    ids.reserve(samples.size());
+    for (const Sample &s : samples) {
+        Sample stamped = s;
+        if (!stamped.created.isValid())
+            stamped.created = now;
+        checksums.append(sha256Hex(s.data.bytes));
+        const auto id = d->insertSample(stamped, 0, false, checksums.last(), error);
+        if (!id) {
+            d->rollback();
+            return false;
+        }
+        ids.append(*id);
+    }
+    if (!d->commit(error))
+        return false;
+    // Only after the commit: a failed call leaves the caller's samples untouched.
+    for (int i = 0; i < samples.size(); ++i) {
+        samples[i].id = ids[i];
+        samples[i].checksum = checksums[i];
+        if (!samples[i].created.isValid())
+            samples[i].created = now;
+    }
+    return true;
+}
+
+bool ProjectStore::addSample(Sample &sample, QString *error)
+{
+    QVector<Sample> one{sample};
+    if (!addSamples(one, error))
+        return false;
+    sample = one.first();
+    return true;
+}
+
+std::optional<Sample> ProjectStore::sample(qint64 id, QString *error) const
+{
+    // One read transaction: the row and its chunks come from the same snapshot even while
+    // another connection appends.
+    if (!d->beginRead(error))
+        return std::nullopt;
+    auto s = d->readSample(id, true, error);
+    d->commit(nullptr);
+    return s;
+}
+
+QVector<SampleInfo> ProjectStore::sampleInfos() const
+{
+    QVector<SampleInfo> out;
+    QSqlQuery q(d->db);
+    q.setForwardOnly(true);
+    if (!q.exec(QStringLiteral("SELECT %1 FROM samples ORDER BY id").arg(kSampleColumns)))
+        return out;
+    while (q.next()) {
+        const Sample s = d->sampleFromRow(q, false);
+        SampleInfo i;
+        i.id = s.id;
+        i.label = s.label;
+        i.split = s.split;
+        i.source = s.source;
+        i.device = s.device;
+        i.sensor = s.sensor;
+        i.created = s.created;
+        i.sampleRateHz = s.sampleRateHz;
+        i.frames = s.frames();
+        i.channels = s.channels;
+        i.dtype = s.data.dtype;
+        i.complete = s.complete;
+        i.checksum = s.checksum;
+        out.append(i);
+    }
+    return out;
+}
+
+QVector<Sample> ProjectStore::samples(std::optional<Split> split) const
+{
+    QVector<Sample> out;
+    if (!d->beginRead(nullptr))
+        return out;
+    QVector<int> streaming;
+    {
+        QSqlQuery q(d->db);
+        q.setForwardOnly(true);
+        q.prepare(QStringLiteral("SELECT %1, data FROM samples %2 ORDER BY id")
+                      .arg(kSampleColumns, split ? QStringLiteral("WHERE split = ?") : QString()));
+        if (split)
+            q.addBindValue(splitName(*split));
+        if (!q.exec()) {
+            d->rollback();
+            return out;
+        }
+        while (q.next()) {
+            if (q.value(14).toBool())
+                streaming.append(out.size());
+            out.append(d->sampleFromRow(q, true));
+        }
+    }
+    for (int index : streaming)
+        d->foldChunks(out[index], nullptr);
+    d->commit(nullptr);
+    return out;
+}
+
+DatasetCounts ProjectStore::counts() const
+{
+    DatasetCounts c;
+    QMap<QString, DatasetCounts::Row> rows;  // QMap: sorted by label for free
+    for (const QString &label : settings().labels)
+        rows[label].label = label;
+    QSqlQuery q(d->db);
+    if (!q.exec(QStringLiteral("SELECT label, split, COUNT(*) FROM samples GROUP BY label, split")))
+        return c;
+    while (q.next()) {
+        const QString label = q.value(0).toString();
+        const int n = q.value(2).toInt();
+        DatasetCounts::Row &row = rows[label];
+        row.label = label;
+        if (splitFromName(q.value(1).toString()) == Split::Test) {
+            row.test += n;
+            c.test += n;
+        } else {
+            row.train += n;
+            c.train += n;
+        }
+    }
+    c.perLabel = QVector<DatasetCounts::Row>(rows.begin(), rows.end());
+    return c;
+}
+
+QVector<SensorInfo> ProjectStore::sensors() const
+{
+    QVector<SensorInfo> out;
+    QSqlQuery q(d->db);
+    if (!q.exec(QStringLiteral(
+            "SELECT s.name, s.sample_rate_hz, c.name, c.unit FROM sensors s"
+            " LEFT JOIN channels c ON c.sensor_id = s.id ORDER BY s.name, c.idx")))
+        return out;
+    while (q.next()) {
+        const QString name = q.value(0).toString();
+        if (out.isEmpty() || out.last().name != name) {
+            SensorInfo s;
+            s.name = name;
+            s.sampleRateHz = q.value(1).toDouble();
+            out.append(s);
+        }
+        if (!q.value(2).isNull()) {
+            out.last().channels.append(q.value(2).toString());
+            out.last().units.append(q.value(3).toString());
+        }
+    }
+    return out;
+}
+
+bool ProjectStore::setLabel(const QVector<qint64> &ids, const QString &label, QString *error)
+{
+    return d->updateEach(ids, QStringLiteral("UPDATE samples SET label = ? WHERE id = ?"), text(label), error);
+}
+
+bool ProjectStore::setSplit(const QVector<qint64> &ids, Split split, QString *error)
+{
+    return d->updateEach(ids, QStringLiteral("UPDATE samples SET split = ? WHERE id = ?"),
+                         splitName(split), error);
+}
+
+bool ProjectStore::applyStratifiedSplit(double testFraction, QString *error)
+{
+    if (!d->beginWrite(error))
+        return false;
+    QVector<qint64> ids;
+    QVector<QString> labels, checksums;
+    {
+        QSqlQuery q(d->db);
+        if (!q.exec(QStringLiteral("SELECT id, label, checksum FROM samples WHERE streaming = 0")))
+            return d->rollbackAndFail(error, sqlMessage(q.lastError()));
+        while (q.next()) {
+            ids.append(q.value(0).toLongLong());
+            labels.append(q.value(1).toString());
+            checksums.append(q.value(2).toString());
+        }
+    }
+    const QVector<Split> splits = assignStratifiedSplits(labels, checksums, testFraction);
+    QSqlQuery u(d->db);
+    u.prepare(QStringLiteral("UPDATE samples SET split = ? WHERE id = ?"));
+    for (int i = 0; i < ids.size(); ++i) {
+        u.bindValue(0, splitName(splits[i]));
+        u.bindValue(1, ids[i]);
+        if (!u.exec())
+            return d->rollbackAndFail(error, sqlMessage(u.lastError()));
+    }
+    return d->commit(error);
+}
+
+bool ProjectStore::replaceData(qint64 id, const Tensor &data, QString *error)
+{
+    Sample probe;
+    probe.data = data;
+    const QString problem = validateSample(probe);
+    if (!problem.isEmpty())
+        return d->fail(error, problem);
+    if (!d->beginWrite(error))
+        return false;
+    QSqlQuery q(d->db);
+    q.prepare(QStringLiteral(
+        "UPDATE samples SET dtype = ?, shape = ?, frames = ?, checksum = ?, data = ?"
+        " WHERE id = ? AND streaming = 0"));
+    q.addBindValue(int(data.dtype));
+    q.addBindValue(jsonShape(data.shape));
+    q.addBindValue(data.shape.first());
+    q.addBindValue(sha256Hex(data.bytes));
+    q.addBindValue(data.bytes.isNull() ? QByteArray("") : data.bytes);
+    q.addBindValue(id);
+    if (!q.exec())
+        return d->rollbackAndFail(error, sqlMessage(q.lastError()));
+    if (q.numRowsAffected() != 1)
+        return d->rollbackAndFail(error, QStringLiteral("no finished sample with id %1").arg(id));
+    return d->commit(error);
+}
+
+std::optional<QVector<Sample>> ProjectStore::removeSamples(const QVector<qint64> &ids, QString *error)
+{
+    if (!d->beginWrite(error))
+        return std::nullopt;
+    QVector<Sample> removed;
+    QSqlQuery del(d->db);
+    del.prepare(QStringLiteral("DELETE FROM samples WHERE id = ?"));
+    for (qint64 id : ids) {
+        auto s = d->readSample(id, true, error);
+        if (!s) {
+            d->rollback();
+            return std::nullopt;
+        }
+        del.bindValue(0, id);
+        if (!del.exec()) {
+            d->rollbackAndFail(error, sqlMessage(del.lastError()));
+            return std::nullopt;
+        }
+        removed.append(*s);
+    }
+    if (!d->commit(error))
+        return std::nullopt;
+    for (qint64 id : ids)
+        d->streams.remove(id);
+    return removed;
+}
+
+bool ProjectStore::restoreSamples(const QVector<Sample> &samples, QString *error)
+{
+    for (const Sample &s : samples) {
+        if (s.id <= 0)
+            return d->fail(error, QStringLiteral("cannot restore a sample that was never stored"));
+        const QString problem = validateSample(s);
+        if (!problem.isEmpty())
+            return d->fail(error, QStringLiteral("sample %1: %2").arg(s.id).arg(problem));
+    }
+    if (!d->beginWrite(error))
+        return false;
+    for (const Sample &s : samples) {
+        if (!d->insertSample(s, s.id, false, sha256Hex(s.data.bytes), error)) {
+            d->rollback();
+            return false;
+        }
+    }
+    return d->commit(error);
+}
+
+std::optional<qint64> ProjectStore::beginSample(const Sample &meta, QString *error)
+{
+    Sample row = meta;
+    row.data.bytes.clear();
+    if (row.data.shape.size() < 2) {
+        if (row.channels.isEmpty()) {
+            d->fail(error, QStringLiteral("beginSample needs the channel count: data.shape [0, channels]"));
+            return std::nullopt;
+        }
+        row.data.shape = {0, row.channels.size()};
+    }
+    if (!validDType(int(row.data.dtype))) {
+        d->fail(error, QStringLiteral("unknown dtype %1").arg(int(row.data.dtype)));
+        return std::nullopt;
+    }
+    if (!d->beginWrite(error))
+        return std::nullopt;
+    const auto id = d->insertSample(row, 0, true, QString(), error);
+    if (!id) {
+        d->rollback();
+        return std::nullopt;
+    }
+    if (!d->commit(error))
+        return std::nullopt;
+    StreamState st;
+    st.dtype = row.data.dtype;
+    st.rowShape = row.data.shape.mid(1);
+    d->streams.insert(*id, st);
+    return id;
+}
+
+bool ProjectStore::appendFrames(qint64 id, const Tensor &chunk, QString *error)
+{
+    auto st = d->streamState(id, error);
+    if (!st)
+        return false;
+    if (chunk.dtype != st->dtype)
+        return d->fail(error, QStringLiteral("sample %1 is %2, the chunk is %3")
+                                  .arg(id).arg(dtypeName(st->dtype), dtypeName(chunk.dtype)));
+    if (chunk.shape.size() != st->rowShape.size() + 1 || chunk.shape.mid(1) != st->rowShape)
+        return d->fail(error, QStringLiteral("sample %1 takes frames of shape %2, the chunk is %3")
+                                  .arg(id).arg(jsonShape(st->rowShape), jsonShape(chunk.shape)));
+    if (!chunk.isConsistent())
+        return d->fail(error, QStringLiteral("chunk bytes do not match its shape %1").arg(jsonShape(chunk.shape)));
+    const qint64 frames = chunk.shape.first();
+    if (frames == 0)
+        return true;
+
+    if (!d->beginWrite(error))
+        return false;
+    QSqlQuery &ins = d->statement(QStringLiteral(
+        "INSERT INTO sample_chunks(sample_id, seq, frames, data) VALUES (?, ?, ?, ?)"));
+    ins.bindValue(0, id);
+    ins.bindValue(1, st->nextSeq);
+    ins.bindValue(2, frames);
+    ins.bindValue(3, chunk.bytes);
+    if (!ins.exec())
+        return d->rollbackAndFail(error, sqlMessage(ins.lastError()));
+    QSqlQuery &bump = d->statement(QStringLiteral(
+        "UPDATE samples SET frames = frames + ? WHERE id = ? AND streaming = 1"));
+    bump.bindValue(0, frames);
+    bump.bindValue(1, id);
+    if (!bump.exec())
+        return d->rollbackAndFail(error, sqlMessage(bump.lastError()));
+    if (bump.numRowsAffected() != 1) {
+        // Another connection finished or removed it under us.
+        d->streams.remove(id);
+        return d->rollbackAndFail(error, QStringLiteral("sample %1 is no longer being captured").arg(id));
+    }
+    if (!d->commit(error))
+        return false;
+    d->streams[id].nextSeq = st->nextSeq + 1;
+    return true;
+}
+
+bool ProjectStore::finishSample(qint64 id, bool complete, QString *error)
+{
+    if (!d->beginWrite(error))
+        return false;
+    auto s = d->readSample(id, true, error);
+    if (!s) {
+        d->rollback();
+        return false;
+    }
+    QSqlQuery q(d->db);
+    q.prepare(QStringLiteral(
+        "UPDATE samples SET frames = ?, shape = ?, checksum = ?, complete = ?, streaming = 0, data = ?"
+        " WHERE id = ? AND streaming = 1"));
+    q.addBindValue(s->frames());
+    q.addBindValue(jsonShape(s->data.shape));
+    q.addBindValue(sha256Hex(s->data.bytes));
+    q.addBindValue(int(complete));
+    q.addBindValue(s->data.bytes.isNull() ? QByteArray("") : s->data.bytes);
+    q.addBindValue(id);
+    if (!q.exec())
+        return d->rollbackAndFail(error, sqlMessage(q.lastError()));
+    if (q.numRowsAffected() != 1)
+        return d->rollbackAndFail(error, QStringLiteral("sample %1 is not being captured").arg(id));
+    QSqlQuery del(d->db);
+    del.prepare(QStringLiteral("DELETE FROM sample_chunks WHERE sample_id = ?"));
+    del.addBindValue(id);
+    if (!del.exec())
+        return d->rollbackAndFail(error, sqlMessage(del.lastError()));
+    if (!d->commit(error))
+        return false;
+    d->streams.remove(id);
+    return true;
+}
+
+} // namespace tinyml
