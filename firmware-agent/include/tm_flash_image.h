@@ -1,0 +1,52 @@
+/*
+ * tm_flash_image.h — the file image of the two model slots, shared by the ports that
+ * persist their slots in a host file (host port: --flash FILE; QEMU ports: semihosting).
+ *
+ * Layout (little-endian):
+ *
+ *     offset 0                      header, TM_FLASH_HEADER_BYTES:
+ *                                     u32 magic "TMFL", u32 version 1, u32 slot size,
+ *                                     u8 active slot (0xFF none), 3 reserved,
+ *                                     per slot at 16 + 12 s: u8 valid, 3 reserved,
+ *                                     u32 size, u32 CRC-32 of the package,
+ *                                     ..., u32 CRC-32 of bytes 0..59 at offset 60
+ *     TM_FLASH_HEADER_BYTES + s * slot_size   slot s data
+ *
+ * Writers store the slot's data first and the header last, so a torn write leaves the
+ * previous header (and model) in force; readers still verify every slot's CRC.
+ */
+#ifndef TM_FLASH_IMAGE_H
+#define TM_FLASH_IMAGE_H
+
+#include <stdint.h>
+
+#include "tm_port.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TM_FLASH_HEADER_BYTES 64u
+#define TM_FLASH_MAGIC 0x4C464D54u /* "TMFL" */
+#define TM_FLASH_VERSION 1u
+
+/** Serialise the slot table for slots of slot_size bytes. */
+void tm_flash_header_encode(const tm_slot_table_t *table, uint32_t slot_size,
+                            uint8_t out[TM_FLASH_HEADER_BYTES]);
+
+/** Parse a header; returns TM_OK, or TM_ERR_BAD_ARGUMENT if magic, version, slot size or
+ *  header CRC do not match (then *table is untouched). */
+tm_error_t tm_flash_header_decode(const uint8_t in[TM_FLASH_HEADER_BYTES], uint32_t slot_size,
+                                  tm_slot_table_t *table);
+
+/** File offset of slot s. */
+static inline uint32_t tm_flash_slot_offset(uint8_t slot, uint32_t slot_size)
+{
+    return TM_FLASH_HEADER_BYTES + (uint32_t)slot * slot_size;
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TM_FLASH_IMAGE_H */

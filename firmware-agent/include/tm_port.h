@@ -1,0 +1,101 @@
+/*
+ * tm_port.h — what a board port gives the portable agent core.
+ *
+ * A port owns the hardware: the byte link (a UART, USB CDC or a pty), a free-running
+ * counter, the storage of the two model slots, the sensors and the reset. It fills one
+ * tm_port_t and runs the main loop; the core (tm_agent.h) never touches hardware.
+ *
+ * Threading: every function here is called from the thread that calls tm_agent_feed()
+ * and tm_agent_poll(); none from an interrupt.
+ *
+ * Usage (a bare-metal port):
+ *     static tm_agent_t agent;                        // all agent state: no heap
+ *     tm_agent_init(&agent, &port);
+ *     for (;;) {
+ *         size_t n = uart_read_available(buf, sizeof buf);
+ *         tm_agent_feed(&agent, buf, n);
+ *         tm_agent_poll(&agent);                      // streams
+ *         sleep_until_input_or(tm_agent_next_deadline(&agent));
+ *     }
+ */
+#ifndef TM_PORT_H
+#define TM_PORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tm_protocol.h"
+#include "tm_sensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Number of model slots (A/B). */
+#define TM_MODEL_SLOTS 2u
+/** Value of tm_slot_table_t.active when no slot holds a committed model. */
+#define TM_SLOT_NONE 0xFFu
+/** Most sensors a port may register. */
+#define TM_MAX_SENSORS 4u
+
+/** Which slot is active and what each holds. Persisted by the port after each commit. */
+typedef struct {
+    uint8_t active;               /**< 0, 1 or TM_SLOT_NONE */
+    struct {
+        uint8_t valid;            /**< nonzero: a complete package with this size and CRC */
+        uint32_t size;
+        uint32_t crc;
+    } slot[TM_MODEL_SLOTS];
+} tm_slot_table_t;
+
+/** Board constants reported by INFO. */
+typedef struct {
+    const char *board_id;         /**< resources/boards/<id>.json */
+    const char *cpu;              /**< e.g. "cortex-m4f" */
+    uint32_t clock_hz;
+    uint32_t ram_bytes;
+    uint32_t flash_bytes;
+    uint32_t ram_free;            /**< bytes available for the tensor arena */
+    uint8_t counter_kind;         /**< tm_counter_kind_t */
+    uint32_t counter_resolution;  /**< counter_kind units per tick of now() */
+    uint32_t counter_hz;          /**< ticks of now() per second (for stream pacing) */
+    uint32_t capabilities;        /**< port-dependent tm_capability_t bits (PERSISTENT_SLOTS) */
+} tm_board_info_t;
+
+typedef struct tm_port {
+    void *ctx;                    /**< passed to every function below */
+    tm_board_info_t board;
+
+    /** Send len bytes; returns when all are queued (may block while the link is busy). */
+    void (*write)(void *ctx, const uint8_t *data, size_t len);
+    /** Nonzero when a frame can be written now without waiting long. NULL: always. */
+    int (*tx_ready)(void *ctx);
+    /** Free-running counter, board.counter_hz ticks per second, never wraps. */
+    uint64_t (*now)(void *ctx);
+    /** 0: streams run as fast as the link takes them instead of at their sample rate. */
+    int paced;
+    /** Reset the device. May return (host port): the core then restarts itself. */
+    void (*reset)(void *ctx);
+
+    /** Capacity of one model slot in bytes. */
+    uint32_t slot_size;
+    /** Write into a slot (the inactive one, during an upload). */
+    tm_error_t (*slot_write)(void *ctx, uint8_t slot, uint32_t offset, const uint8_t *data,
+                             uint32_t len);
+    /** Read-only view of a slot's slot_size bytes (RAM or memory-mapped flash). */
+    const uint8_t *(*slot_data)(void *ctx, uint8_t slot);
+    /** Persist the table after a commit of `slot` (data, then table). NULL: RAM only. */
+    tm_error_t (*slot_persist)(void *ctx, const tm_slot_table_t *table, uint8_t slot);
+    /** Load the persisted table at start-up; return nonzero if one was found. NULL: none. */
+    int (*slot_load)(void *ctx, tm_slot_table_t *table);
+
+    /** Sensors, indexed by their protocol id (sensors[i]->id == i). */
+    tm_sensor_t *sensors[TM_MAX_SENSORS];
+    uint8_t sensor_count;
+} tm_port_t;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TM_PORT_H */

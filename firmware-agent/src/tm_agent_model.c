@@ -1,0 +1,217 @@
+/* Model upload to A/B slots, and the model input/output buffers.
+ *
+ * An upload always writes the slot that is not active. The active slot switches only
+ * after MODEL_COMMIT has checked the CRC-32 of the whole package, so an interrupted or bad
+ * upload leaves the previous model in place. */
+#include <string.h>
+
+#include "tm_agent_internal.h"
+
+static int slot_verifies(const tm_agent_t *a, uint8_t s)
+{
+    const tm_port_t *p = a->port;
+    if (!a->slots.slot[s].valid || a->slots.slot[s].size == 0 ||
+        a->slots.slot[s].size > p->slot_size || p->slot_data == NULL)
+        return 0;
+    const uint8_t *d = p->slot_data(p->ctx, s);
+    return d && tm_crc32(0, d, a->slots.slot[s].size) == a->slots.slot[s].crc;
+}
+
+void tm_model_init(tm_agent_t *a)
+{
+    const tm_port_t *p = a->port;
+    memset(&a->slots, 0, sizeof a->slots);
+    a->slots.active = TM_SLOT_NONE;
+    if (p->slot_load == NULL || !p->slot_load(p->ctx, &a->slots)) {
+        memset(&a->slots, 0, sizeof a->slots);
+        a->slots.active = TM_SLOT_NONE;
+        return;
+    }
+    /* trust nothing persisted: a slot counts only if its bytes still match its CRC */
+    for (uint8_t s = 0; s < TM_MODEL_SLOTS; ++s)
+        if (!slot_verifies(a, s))
+            a->slots.slot[s].valid = 0;
+    if (a->slots.active >= TM_MODEL_SLOTS || !a->slots.slot[a->slots.active].valid) {
+        a->slots.active = TM_SLOT_NONE;
+        for (uint8_t s = 0; s < TM_MODEL_SLOTS; ++s)
+            if (a->slots.slot[s].valid)
+                a->slots.active = s;
+    }
+}
+
+int tm_model_loaded(const tm_agent_t *a)
+{
+    return a->slots.active < TM_MODEL_SLOTS && a->slots.slot[a->slots.active].valid;
+}
+
+void tm_model_abort_upload(tm_agent_t *a)
+{
+    a->upload.active = 0;
+}
+
+static tm_error_t model_begin(tm_request_t *r)
+{
+    tm_agent_t *a = r->agent;
+    const tm_port_t *p = a->port;
+    TM_REQUIRE(r->req->payload_len == 8, TM_ERR_BAD_LENGTH);
+    if (a->stream.active) {
+        r->msg = "stop the stream before uploading a model";
+        return TM_ERR_BUSY;
+    }
+    uint32_t size = tm_get_u32(r->req->payload);
+    uint32_t crc = tm_get_u32(r->req->payload + 4);
+    TM_REQUIRE(size > 0, TM_ERR_BAD_ARGUMENT);
+    TM_REQUIRE(size <= p->slot_size && p->slot_write != NULL, TM_ERR_MODEL_TOO_LARGE);
+    /* a new BEGIN abandons an unfinished upload; it never touches the active slot */
+    uint8_t slot = a->slots.active == 0 ? 1u : 0u;
+    a->slots.slot[slot].valid = 0;
+    a->upload.active = 1;
+    a->upload.slot = slot;
+    a->upload.size = size;
+    a->upload.crc = crc;
+    a->upload.received = 0;
+    a->reply[0] = slot;
+    r->reply_len = 1;
+    return TM_OK;
+}
+
+static tm_error_t model_chunk(tm_request_t *r)
+{
+    tm_agent_t *a = r->agent;
+    const tm_port_t *p = a->port;
+    TM_REQUIRE(r->req->payload_len >= 4, TM_ERR_BAD_LENGTH);
+    if (!a->upload.active) {
+        r->msg = "no upload begun";
+        return TM_ERR_UPLOAD_SEQUENCE;
+    }
+    uint32_t offset = tm_get_u32(r->req->payload);
+    uint32_t n = r->req->payload_len - 4u;
+    if (offset != a->upload.received) {
+        char *m = a->err_msg;
+        strcpy(m, "chunk offset is not the next expected byte ");
+        tm_agent_format_u32(m + strlen(m), a->upload.received);
+        r->msg = m;
+        return TM_ERR_UPLOAD_SEQUENCE;
+    }
+    if (n > a->upload.size - a->upload.received) {
+        r->msg = "chunk runs past the package size given to MODEL_BEGIN";
+        return TM_ERR_BAD_ARGUMENT;
+    }
+    if (n) {
+        tm_error_t e = p->slot_write(p->ctx, a->upload.slot, offset, r->req->payload + 4, n);
+        if (e) {
+            a->upload.active = 0;
+            return e;
+        }
+    }
+    a->upload.received += n;
+    tm_put_u32(a->reply, a->upload.received);
+    r->reply_len = 4;
+    return TM_OK;
+}
+
+static tm_error_t model_commit(tm_request_t *r)
+{
+    tm_agent_t *a = r->agent;
+    const tm_port_t *p = a->port;
+    TM_REQUIRE(r->req->payload_len == 0, TM_ERR_BAD_LENGTH);
+    if (!a->upload.active) {
+        r->msg = "no upload begun";
+        return TM_ERR_UPLOAD_SEQUENCE;
+    }
+    if (a->upload.received != a->upload.size) {
+        r->msg = "upload incomplete";
+        return TM_ERR_UPLOAD_SEQUENCE;
+    }
+    const uint8_t slot = a->upload.slot;
+    a->upload.active = 0;
+    const uint8_t *d = p->slot_data ? p->slot_data(p->ctx, slot) : NULL;
+    TM_REQUIRE(d != NULL, TM_ERR_INTERNAL);
+    if (tm_crc32(0, d, a->upload.size) != a->upload.crc)
+        return TM_ERR_MODEL_CRC;
+    a->slots.slot[slot].valid = 1;
+    a->slots.slot[slot].size = a->upload.size;
+    a->slots.slot[slot].crc = a->upload.crc;
+    a->slots.active = slot;
+    if (p->slot_persist && p->slot_persist(p->ctx, &a->slots, slot) != TM_OK)
+        tm_agent_send_log(a, "model committed to RAM only: persisting the slot failed");
+    a->reply[0] = slot;
+    r->reply_len = 1;
+    return TM_OK;
+}
+
+static tm_error_t model_info(tm_request_t *r)
+{
+    tm_agent_t *a = r->agent;
+    TM_REQUIRE(r->req->payload_len == 0, TM_ERR_BAD_LENGTH);
+    uint8_t *o = a->reply;
+    memset(o, 0, 10);
+    o[0] = TM_SLOT_NONE;
+    if (tm_model_loaded(a)) {
+        uint8_t s = a->slots.active;
+        o[0] = s;
+        o[1] = 1;
+        tm_put_u32(o + 2, a->slots.slot[s].size);
+        tm_put_u32(o + 6, a->slots.slot[s].crc);
+    }
+    r->reply_len = 10;
+    return TM_OK;
+}
+
+tm_error_t tm_model_handle(tm_request_t *r)
+{
+    switch (r->req->op) {
+    case TM_OP_MODEL_BEGIN: return model_begin(r);
+    case TM_OP_MODEL_CHUNK: return model_chunk(r);
+    case TM_OP_MODEL_COMMIT: return model_commit(r);
+    case TM_OP_MODEL_INFO: return model_info(r);
+    default: return TM_ERR_INTERNAL;
+    }
+}
+
+/* ---- input / output / inference ---------------------------------------------------- */
+
+static tm_error_t require_interpreter(tm_request_t *r)
+{
+    if (!tm_model_loaded(r->agent))
+        return TM_ERR_NO_MODEL;
+    r->msg = "no interpreter in this agent build";
+    return TM_ERR_NOT_SUPPORTED;
+}
+
+tm_error_t tm_io_handle(tm_request_t *r)
+{
+    tm_agent_t *a = r->agent;
+    const uint8_t *pl = r->req->payload;
+    const uint16_t len = r->req->payload_len;
+    switch (r->req->op) {
+    case TM_OP_SET_INPUT: {
+        TM_REQUIRE(len >= 4, TM_ERR_BAD_LENGTH);
+        uint32_t off = tm_get_u32(pl);
+        uint32_t n = len - 4u;
+        TM_REQUIRE(off <= sizeof a->input && n <= sizeof a->input - off, TM_ERR_BAD_ARGUMENT);
+        memcpy(a->input + off, pl + 4, n);
+        return TM_OK;
+    }
+    case TM_OP_GET_OUTPUT: {
+        TM_REQUIRE(len == 6, TM_ERR_BAD_LENGTH);
+        uint32_t off = tm_get_u32(pl);
+        uint32_t n = tm_get_u16(pl + 4);
+        TM_REQUIRE(n <= TM_MAX_PAYLOAD && off <= sizeof a->output &&
+                       n <= sizeof a->output - off,
+                   TM_ERR_BAD_ARGUMENT);
+        memcpy(a->reply, a->output + off, n);
+        r->reply_len = n;
+        return TM_OK;
+    }
+    case TM_OP_INVOKE:
+        TM_REQUIRE(len == 0, TM_ERR_BAD_LENGTH);
+        return require_interpreter(r);
+    case TM_OP_BENCHMARK:
+        TM_REQUIRE(len == 4, TM_ERR_BAD_LENGTH);
+        TM_REQUIRE(tm_get_u32(pl) > 0, TM_ERR_BAD_ARGUMENT);
+        return require_interpreter(r);
+    default:
+        return TM_ERR_INTERNAL;
+    }
+}
