@@ -1,0 +1,62 @@
+/*
+ * tm_nn_internal.h — shared by the kernel sources, not installed.
+ */
+#ifndef TM_NN_INTERNAL_H
+#define TM_NN_INTERNAL_H
+
+#include "tm_nn.h"
+
+/** Return TM_NN_ARG_ERROR from the calling kernel when cond is false. Cheap enough to keep
+ *  in release builds: it runs once per kernel call, never per element. */
+#define TM_NN_PRECONDITION(cond)                                                            \
+    do {                                                                                    \
+        if (!(cond)) {                                                                      \
+            return TM_NN_ARG_ERROR;                                                         \
+        }                                                                                   \
+    } while (0)
+
+/** Like TM_NN_PRECONDITION but reports a missing or short scratch buffer. */
+#define TM_NN_PRECONDITION_BUFFER(ctx, needed)                                              \
+    do {                                                                                    \
+        if ((needed) > 0 && ((ctx) == NULL || (ctx)->buf == NULL || (ctx)->size < (needed))) { \
+            return TM_NN_BUFFER_ERROR;                                                      \
+        }                                                                                   \
+    } while (0)
+
+static inline int tm_nn_dims_valid(const tm_nn_dims_t *d)
+{
+    return d != NULL && d->n > 0 && d->h > 0 && d->w > 0 && d->c > 0;
+}
+
+static inline int tm_nn_activation_valid(const tm_nn_activation_t *a)
+{
+    return a->min >= -128 && a->max <= 127 && a->min <= a->max;
+}
+
+static inline int tm_nn_zero_point_valid(int32_t zp)
+{
+    return zp >= -128 && zp <= 127;
+}
+
+static inline int8_t tm_nn_clamp_s8(int32_t v, const tm_nn_activation_t *a)
+{
+    if (v < a->min) {
+        v = a->min;
+    }
+    if (v > a->max) {
+        v = a->max;
+    }
+    return (int8_t)v;
+}
+
+/** Largest element count a kernel accepts, so that index arithmetic in int32 cannot
+ *  overflow: 2^30 elements is far beyond any microcontroller tensor. */
+#define TM_NN_MAX_ELEMENTS (1L << 30)
+
+static inline int tm_nn_dims_count_ok(const tm_nn_dims_t *d)
+{
+    int64_t n = (int64_t)d->n * d->h * d->w * d->c;
+    return n <= TM_NN_MAX_ELEMENTS;
+}
+
+#endif /* TM_NN_INTERNAL_H */
