@@ -19,6 +19,20 @@ cmake --build build-fuzz -j "$jobs"
 
 export QT_QPA_PLATFORM=offscreen
 status=0
-ctest --test-dir build --output-on-failure -j "$jobs" || status=1
-ctest --test-dir build-fuzz --output-on-failure || status=1
+log=$(mktemp)
+# Integration tests share the two cores with QEMU: run the suites two at a time.
+ctest --test-dir build --output-on-failure -j "$jobs" 2>&1 | tee "$log" || true
+ctest --test-dir build-fuzz --output-on-failure 2>&1 | tee -a "$log" || true
+
+# One closing line over both runs.
+passed=0; failed=0
+while read -r _ _ _ nfail _ _ _ _ total; do
+  failed=$((failed + nfail)); passed=$((passed + total - nfail))
+done < <(grep -E '^[0-9]+% tests passed, [0-9]+ tests failed out of [0-9]+' "$log")
+runs=$(grep -cE '^[0-9]+% tests passed' "$log" || true)
+rm -f "$log"
+if [ "$runs" -ne 2 ] || [ "$failed" -ne 0 ] || [ "$passed" -eq 0 ]; then
+  status=1
+fi
+echo "tests: $passed passed, $failed failed"
 exit $status

@@ -1,9 +1,15 @@
+// tinyml — the command-line face of TinyML Workbench. Thin: parses arguments and calls
+// core/training/deploy. Exit status 0 on success, 1 on failure (one-line error on stderr),
+// 2 on a usage error.
+#include "CliCommands.h"
+
 #include <QCoreApplication>
-#include <QTextStream>
 
 int main(int argc, char *argv[])
 {
     QCoreApplication app(argc, argv);
-    QTextStream(stdout) << "tinyml " << TINYML_VERSION << "\n";
-    return 0;
+    QCoreApplication::setOrganizationName(QStringLiteral("TinyML Workbench"));
+    QCoreApplication::setApplicationName(QStringLiteral("tinyml"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(TINYML_VERSION));
+    return tinyml::cli::run(QCoreApplication::arguments());
 }

@@ -257,7 +257,8 @@ TEST(AgentHostProgram, ServesHelloAndPersistsTheModel)
 #ifdef TINYML_QEMU_SYSTEM_ARM
 
 struct QemuBoard {
-    const char *id;
+    const char *id;        ///< the port, and the image folder
+    const char *boardId;   ///< what INFO reports: the registry id (resources/boards)
     const char *machine;
     const char *cpu;
 };
@@ -282,7 +283,7 @@ TEST_P(AgentQemu, HelloOverTheSerialPty)
     PtyLink link(pty);
     ASSERT_TRUE(link.ok());
     auto info = hello(link);
-    EXPECT_EQ(str(info.find(TM_INFO_BOARD_ID)->second), b.id);
+    EXPECT_EQ(str(info.find(TM_INFO_BOARD_ID)->second), b.boardId);
     EXPECT_EQ(str(info.find(TM_INFO_CPU)->second), b.cpu);
     const Bytes &counter = info.find(TM_INFO_COUNTER)->second;
     ASSERT_EQ(counter.size(), 5u);
@@ -313,8 +314,8 @@ TEST_P(AgentQemu, HelloOverTheSerialPty)
 }
 
 INSTANTIATE_TEST_SUITE_P(Boards, AgentQemu,
-                         ::testing::Values(QemuBoard{"qemu-mps2-an386", "mps2-an386", "cortex-m4f"},
-                                           QemuBoard{"qemu-mps2-an500", "mps2-an500", "cortex-m7"}),
+                         ::testing::Values(QemuBoard{"qemu-mps2-an386", "qemu-m4", "mps2-an386", "cortex-m4f"},
+                                           QemuBoard{"qemu-mps2-an500", "qemu-m7", "mps2-an500", "cortex-m7"}),
                          [](const auto &info) {
                              std::string n = info.param.id;
                              return n.substr(n.size() - 5);

@@ -1,0 +1,305 @@
+// tinyml boards / devices / capture
+#include "CliCommands.h"
+
+#include "device/AgentLink.h"
+#include "device/BoardRegistry.h"
+#include "device/CaptureSession.h"
+#include "device/DeviceDiscovery.h"
+#include "device/LineLink.h"
+#include "device/VirtualBoard.h"
+#include "store/ProjectStore.h"
+
+#include <QCommandLineParser>
+#include <QJsonArray>
+#include <QTextStream>
+
+#include <memory>
+
+namespace tinyml::cli {
+
+namespace {
+
+bool loadRegistry(BoardRegistry *registry, QString *error)
+{
+    return registry->loadDefault(error);
+}
+
+QString sizeText(quint64 bytes)
+{
+    if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) == 0)
+        return QStringLiteral("%1 MB").arg(bytes / (1024 * 1024));
+    return QStringLiteral("%1 KB").arg(bytes / 1024);
+}
+
+int cmdBoards(const QStringList &args)
+{
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral("List the boards the workbench knows (resources/boards)."));
+    p.addOption({QStringLiteral("json"), QStringLiteral("print one JSON object")});
+    int code = 0;
+    if (!parseOrReport(p, args, QStringLiteral("boards"), 0, &code))
+        return code;
+    BoardRegistry registry;
+    QString error;
+    if (!loadRegistry(&registry, &error))
+        return fail(error);
+    if (p.isSet(QStringLiteral("json"))) {
+        QJsonArray boards;
+        for (const BoardDefinition &b : registry.boards())
+            boards.append(QJsonObject{
+                {QStringLiteral("id"), b.id}, {QStringLiteral("name"), b.name},
+                {QStringLiteral("cpu"), b.cpu}, {QStringLiteral("clock_hz"), double(b.clockHz)},
+                {QStringLiteral("ram_bytes"), double(b.ramBytes)},
+                {QStringLiteral("flash_bytes"), double(b.flashBytes)},
+                {QStringLiteral("virtual"), b.isVirtual},
+                {QStringLiteral("verified_on_hardware"), b.verifiedOnHardware},
+                {QStringLiteral("flasher"), b.flasherTool}});
+        printJson({{QStringLiteral("boards"), boards}, {QStringLiteral("directory"), registry.directory()}});
+        return Ok;
+    }
+    QTextStream out(stdout);
+    out << QStringLiteral("%1 %2 %3 %4 %5  %6\n")
+               .arg(QStringLiteral("ID"), -28).arg(QStringLiteral("CPU"), -14)
+               .arg(QStringLiteral("CLOCK"), 8).arg(QStringLiteral("RAM"), 8)
+               .arg(QStringLiteral("FLASH"), 8).arg(QStringLiteral("NOTE"));
+    for (const BoardDefinition &b : registry.boards()) {
+        const QString note = b.isVirtual ? QStringLiteral("virtual")
+                             : b.verifiedOnHardware ? QString()
+                                                    : QStringLiteral("not verified on hardware");
+        out << QStringLiteral("%1 %2 %3 %4 %5  %6\n")
+                   .arg(b.id, -28).arg(b.cpu, -14)
+                   .arg(b.clockHz ? QStringLiteral("%1 MHz").arg(b.clockHz / 1e6) : QStringLiteral("-"), 8)
+                   .arg(sizeText(b.ramBytes), 8).arg(sizeText(b.flashBytes), 8).arg(note);
+    }
+    return Ok;
+}
+
+int cmdDevices(const QStringList &args)
+{
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral("List serial ports (with a protocol guess) and virtual boards."));
+    p.addOption({QStringLiteral("probe"), QStringLiteral("talk to each serial port to find its protocol (slow)")});
+    p.addOption({QStringLiteral("json"), QStringLiteral("print one JSON object")});
+    int code = 0;
+    if (!parseOrReport(p, args, QStringLiteral("devices"), 0, &code))
+        return code;
+    BoardRegistry registry;
+    QString error;
+    if (!loadRegistry(&registry, &error))
+        return fail(error);
+    QVector<DiscoveredDevice> devices = DeviceDiscovery::all(registry);
+    if (p.isSet(QStringLiteral("probe"))) {
+        for (DiscoveredDevice &d : devices) {
+            if (d.isVirtual || d.portName.isEmpty())
+                continue;
+            ProbeResult r = DeviceDiscovery::probe(d.portName);
+            d.protocol = r.protocol;
+            if (!r.boardId.isEmpty())
+                d.boardId = r.boardId;
+        }
+    }
+    if (p.isSet(QStringLiteral("json"))) {
+        QJsonArray list;
+        for (const DiscoveredDevice &d : devices)
+            list.append(QJsonObject{{QStringLiteral("port"), d.portName},
+                                    {QStringLiteral("description"), d.description},
+                                    {QStringLiteral("protocol"), linkProtocolName(d.protocol)},
+                                    {QStringLiteral("board"), d.boardId},
+                                    {QStringLiteral("virtual"), d.isVirtual}});
+        printJson({{QStringLiteral("devices"), list}});
+        return Ok;
+    }
+    QTextStream out(stdout);
+    for (const DiscoveredDevice &d : devices) {
+        if (d.isVirtual)
+            out << "virtual  " << d.boardId.leftJustified(28) << d.description << "\n";
+        else
+            out << "serial   " << d.portName.leftJustified(28) << linkProtocolName(d.protocol).leftJustified(9)
+                << d.description << (d.boardId.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(d.boardId)) << "\n";
+    }
+    return Ok;
+}
+
+int cmdCapture(const QStringList &args)
+{
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral(
+        "Record labelled samples from a board into a project. Samples are committed as they\n"
+        "stream; a board lost mid-capture keeps what was received (marked incomplete)."));
+    p.addPositionalArgument(QStringLiteral("PROJECT"), QStringLiteral("project file"));
+    p.addOption({QStringLiteral("board"), QStringLiteral("board id; virtual boards are started automatically"), QStringLiteral("ID")});
+    p.addOption({QStringLiteral("port"), QStringLiteral("serial port of a real board"), QStringLiteral("PATH")});
+    p.addOption({QStringLiteral("protocol"), QStringLiteral("agent | lines (a board printing numbers per line)"), QStringLiteral("P"), QStringLiteral("agent")});
+    p.addOption({QStringLiteral("baud"), QStringLiteral("baud rate"), QStringLiteral("N"), QStringLiteral("115200")});
+    p.addOption({QStringLiteral("sensor"), QStringLiteral("sensor name (accel, mic)"), QStringLiteral("NAME")});
+    p.addOption({QStringLiteral("label"), QStringLiteral("label of the recorded samples"), QStringLiteral("L")});
+    p.addOption({QStringLiteral("seconds"), QStringLiteral("length of each sample"), QStringLiteral("S")});
+    p.addOption({QStringLiteral("rate"), QStringLiteral("sample rate (default: the sensor's)"), QStringLiteral("HZ")});
+    p.addOption({QStringLiteral("scenario"), QStringLiteral("virtual board: what the simulated sensor does (idle, shake, circle, updown, ...; tone, noise, ...)"), QStringLiteral("NAME")});
+    p.addOption({QStringLiteral("count"), QStringLiteral("number of consecutive samples"), QStringLiteral("K"), QStringLiteral("1")});
+    p.addOption({QStringLiteral("split"), QStringLiteral("train | test"), QStringLiteral("SPLIT"), QStringLiteral("train")});
+    p.addOption({QStringLiteral("realtime"), QStringLiteral("virtual board: pace the sensor by the wall clock (default: as fast as the emulator runs)")});
+    p.addOption({QStringLiteral("json"), QStringLiteral("print frames received/lost, bytes, seconds and sample ids as JSON")});
+    int code = 0;
+    if (!parseOrReport(p, args, QStringLiteral("capture"), 1, &code))
+        return code;
+
+    const bool json = p.isSet(QStringLiteral("json"));
+    if (p.isSet(QStringLiteral("board")) == p.isSet(QStringLiteral("port")))
+        return usageError(QStringLiteral("capture"), QStringLiteral("give exactly one of --board or --port"));
+    if (!p.isSet(QStringLiteral("label")) || !p.isSet(QStringLiteral("seconds")))
+        return usageError(QStringLiteral("capture"), QStringLiteral("--label and --seconds are required"));
+    CaptureOptions opt;
+    opt.label = p.value(QStringLiteral("label")).trimmed();
+    opt.sensor = p.value(QStringLiteral("sensor"));
+    bool ok = false;
+    opt.durationS = p.value(QStringLiteral("seconds")).toDouble(&ok);
+    if (!ok || opt.durationS <= 0)
+        return usageError(QStringLiteral("capture"), QStringLiteral("--seconds must be a positive number"));
+    if (p.isSet(QStringLiteral("rate"))) {
+        opt.rateHz = p.value(QStringLiteral("rate")).toDouble(&ok);
+        if (!ok || opt.rateHz <= 0)
+            return usageError(QStringLiteral("capture"), QStringLiteral("--rate must be a positive number"));
+    }
+    opt.count = p.value(QStringLiteral("count")).toInt(&ok);
+    if (!ok || opt.count < 1)
+        return usageError(QStringLiteral("capture"), QStringLiteral("--count must be a positive integer"));
+    auto split = splitFromName(p.value(QStringLiteral("split")));
+    if (!split)
+        return usageError(QStringLiteral("capture"), QStringLiteral("--split must be train or test"));
+    opt.split = *split;
+    if (opt.label.isEmpty())
+        return usageError(QStringLiteral("capture"), QStringLiteral("--label must not be empty"));
+
+    QString error;
+    auto store = ProjectStore::open(p.positionalArguments().first(), &error);
+    if (!store)
+        return fail(error);
+
+    BoardRegistry registry;
+    std::unique_ptr<VirtualBoard> board;
+    std::unique_ptr<DeviceLink> ownedLink;
+    DeviceLink *link = nullptr;
+    AgentLink *agent = nullptr;
+
+    if (p.isSet(QStringLiteral("board"))) {
+        if (!loadRegistry(&registry, &error))
+            return fail(error);
+        const BoardDefinition *def = registry.board(p.value(QStringLiteral("board")));
+        if (!def) {
+            boardExists(p.value(QStringLiteral("board")), &error);
+            return fail(error);
+        }
+        if (!def->isVirtual)
+            return fail(QStringLiteral("%1 is a real board: connect it and pass --port (see `tinyml devices`)").arg(def->id));
+        VirtualBoard::Options vopt;
+        vopt.realtime = p.isSet(QStringLiteral("realtime"));
+        board = std::make_unique<VirtualBoard>(*def, vopt);
+        if (!json)
+            QTextStream(stderr) << "Starting virtual board " << def->id << "...\n";
+        if (!board->start(&error))
+            return fail(error);
+        agent = board->link();
+        link = agent;
+    } else {
+        const QString protocol = p.value(QStringLiteral("protocol"));
+        if (protocol == QLatin1String("agent")) {
+            auto a = std::make_unique<AgentLink>();
+            agent = a.get();
+            ownedLink = std::move(a);
+        } else if (protocol == QLatin1String("lines")) {
+            ownedLink = std::make_unique<LineLink>();
+        } else if (protocol == QLatin1String("mlperf")) {
+            return fail(QStringLiteral("an MLPerf Tiny DUT does not stream sensor data; use --protocol agent or lines"));
+        } else {
+            return usageError(QStringLiteral("capture"), QStringLiteral("--protocol must be agent, lines or mlperf"));
+        }
+        link = ownedLink.get();
+        link->setPortName(p.value(QStringLiteral("port")));
+        link->setBaudRate(p.value(QStringLiteral("baud")).toInt());
+        if (!link->open(&error))
+            return fail(error);
+        if (agent && !agent->handshake(10, 500, &error))
+            return fail(QStringLiteral("%1: no answer to HELLO from the agent: %2").arg(link->portName(), error));
+    }
+
+    if (p.isSet(QStringLiteral("scenario"))) {
+        if (!agent)
+            return fail(QStringLiteral("--scenario needs a board running the TinyML agent"));
+        if (!agent->setScenario(opt.sensor, p.value(QStringLiteral("scenario")), &error))
+            return fail(error);
+    }
+
+    CaptureSession capture(link, store.get(), opt);
+    if (!json) {
+        QObject::connect(&capture, &CaptureSession::sampleStored, [&](qint64 id, bool complete) {
+            QTextStream(stderr) << "  stored sample " << id << (complete ? "" : " (incomplete)") << "\n";
+        });
+    }
+    // Generous: a virtual board in real time takes `seconds` per sample, plus start-up.
+    const int timeoutMs = int(opt.durationS * opt.count * 3000.0) + 30000;
+    capture.run(timeoutMs, &error);
+    const CaptureResult &r = capture.result();
+
+    // Labels seen in captures become project labels.
+    ProjectSettings settings = store->settings();
+    if (!r.sampleIds.isEmpty() && !settings.labels.contains(opt.label)) {
+        settings.labels << opt.label;
+        QString e2;
+        store->setSettings(settings, &e2);
+    }
+
+    if (json) {
+        QJsonArray ids;
+        for (qint64 id : r.sampleIds)
+            ids.append(id);
+        QJsonObject o{{QStringLiteral("frames_received"), double(r.framesReceived)},
+                      {QStringLiteral("frames_lost"), double(r.framesLost)},
+                      {QStringLiteral("bytes"), double(r.bytesReceived)},
+                      {QStringLiteral("seconds"), r.seconds},
+                      {QStringLiteral("sample_ids"), ids},
+                      {QStringLiteral("complete"), r.complete},
+                      {QStringLiteral("label"), opt.label},
+                      {QStringLiteral("device"), link->deviceId()}};
+        if (!r.error.isEmpty())
+            o.insert(QStringLiteral("error"), r.error);
+        printJson(o);
+    } else {
+        QTextStream(stdout) << "Captured " << r.sampleIds.size() << " sample(s) labelled '" << opt.label
+                            << "': " << r.framesReceived << " frames, " << r.framesLost << " lost, "
+                            << r.bytesReceived << " bytes in " << QString::number(r.seconds, 'f', 2) << " s\n";
+    }
+    if (!r.complete)
+        return fail(r.error.isEmpty() ? QStringLiteral("capture did not complete") : r.error);
+    return Ok;
+}
+
+} // namespace
+
+bool boardExists(const QString &id, QString *error)
+{
+    BoardRegistry registry;
+    if (!registry.loadDefault(error))
+        return false;
+    if (registry.board(id))
+        return true;
+    QStringList ids;
+    for (const BoardDefinition &b : registry.boards())
+        ids << b.id;
+    *error = QStringLiteral("unknown board '%1' (known: %2)").arg(id, ids.join(QStringLiteral(", ")));
+    return false;
+}
+
+QList<Command> deviceCommands()
+{
+    return {
+        {QStringLiteral("boards"), QStringLiteral("boards [--json]"), QStringLiteral("list known boards"), cmdBoards},
+        {QStringLiteral("devices"), QStringLiteral("devices [--probe] [--json]"),
+         QStringLiteral("list serial ports and virtual boards"), cmdDevices},
+        {QStringLiteral("capture"),
+         QStringLiteral("capture PROJECT (--board ID | --port PATH) --label L --seconds S [...]"),
+         QStringLiteral("record labelled samples from a board"), cmdCapture},
+    };
+}
+
+} // namespace tinyml::cli

@@ -1,0 +1,164 @@
+// tinyml new / info
+#include "CliCommands.h"
+
+#include "store/ProjectStore.h"
+
+#include <QCommandLineParser>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QTextStream>
+
+namespace tinyml::cli {
+
+namespace {
+
+struct TemplateDefaults {
+    const char *name;
+    const char *sensor;
+    double rateHz;
+    double lengthS;
+};
+
+// Defaults an engineer would pick first: 100 Hz motion windows of 2 s (Edge Impulse's
+// gesture examples use 62.5-100 Hz), 1 s keyword clips at 16 kHz.
+constexpr TemplateDefaults kTemplates[] = {
+    {"motion", "accel", 100.0, 2.0},
+    {"audio", "mic", 16000.0, 1.0},
+    {"image", "", 0.0, 0.0},
+    {"tabular", "", 0.0, 0.0},
+};
+
+const TemplateDefaults *findTemplate(const QString &name)
+{
+    for (const auto &t : kTemplates)
+        if (name == QLatin1String(t.name))
+            return &t;
+    return nullptr;
+}
+
+int cmdNew(const QStringList &args)
+{
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral("Create a new project file."));
+    p.addPositionalArgument(QStringLiteral("PROJECT"), QStringLiteral("project file to create (*.tinyml)"));
+    p.addOption({QStringLiteral("template"), QStringLiteral("motion | audio | image | tabular"),
+                 QStringLiteral("NAME"), QStringLiteral("motion")});
+    p.addOption({QStringLiteral("board"), QStringLiteral("target board id (see `tinyml boards`)"),
+                 QStringLiteral("ID"), QStringLiteral("qemu-m4")});
+    p.addOption({QStringLiteral("labels"), QStringLiteral("comma-separated class labels"),
+                 QStringLiteral("a,b,c")});
+    p.addOption({QStringLiteral("json"), QStringLiteral("print the result as JSON")});
+    int code = 0;
+    if (!parseOrReport(p, args, QStringLiteral("new"), 1, &code))
+        return code;
+
+    const QString path = p.positionalArguments().first();
+    const TemplateDefaults *tpl = findTemplate(p.value(QStringLiteral("template")));
+    if (!tpl)
+        return usageError(QStringLiteral("new"),
+                          QStringLiteral("unknown template '%1' (motion, audio, image, tabular)")
+                              .arg(p.value(QStringLiteral("template"))));
+    QString boardError;
+    if (!boardExists(p.value(QStringLiteral("board")), &boardError))
+        return fail(boardError);
+
+    ProjectSettings s;
+    s.name = QFileInfo(path).completeBaseName();
+    s.templateName = QString::fromLatin1(tpl->name);
+    s.boardId = p.value(QStringLiteral("board"));
+    s.sensor = QString::fromLatin1(tpl->sensor);
+    s.sampleRateHz = tpl->rateHz;
+    s.sampleLengthS = tpl->lengthS;
+    for (const QString &l : p.value(QStringLiteral("labels")).split(QLatin1Char(','), Qt::SkipEmptyParts))
+        if (!s.labels.contains(l.trimmed()))
+            s.labels << l.trimmed();
+
+    QString error;
+    auto store = ProjectStore::create(path, s, &error);
+    if (!store)
+        return fail(error);
+    if (p.isSet(QStringLiteral("json"))) {
+        printJson({{QStringLiteral("path"), QFileInfo(path).absoluteFilePath()},
+                   {QStringLiteral("template"), s.templateName},
+                   {QStringLiteral("board"), s.boardId},
+                   {QStringLiteral("labels"), QJsonArray::fromStringList(s.labels)}});
+    } else {
+        QTextStream(stdout) << "Created " << path << " (" << s.templateName << ", board "
+                            << s.boardId << ")\n";
+    }
+    return Ok;
+}
+
+QJsonObject projectJson(const ProjectStore &store)
+{
+    const ProjectSettings s = store.settings();
+    const DatasetCounts c = store.counts();
+    QJsonObject perLabel;
+    for (const auto &row : c.perLabel)
+        perLabel.insert(row.label, QJsonObject{{QStringLiteral("train"), row.train},
+                                               {QStringLiteral("test"), row.test},
+                                               {QStringLiteral("total"), row.train + row.test}});
+    return {
+        {QStringLiteral("path"), QFileInfo(store.path()).absoluteFilePath()},
+        {QStringLiteral("name"), s.name},
+        {QStringLiteral("schema_version"), store.schemaVersion()},
+        {QStringLiteral("template"), s.templateName},
+        {QStringLiteral("board"), s.boardId},
+        {QStringLiteral("labels"), QJsonArray::fromStringList(s.labels)},
+        {QStringLiteral("sensor"), s.sensor},
+        {QStringLiteral("sample_rate_hz"), s.sampleRateHz},
+        {QStringLiteral("sample_length_s"), s.sampleLengthS},
+        {QStringLiteral("samples"), c.total()},
+        {QStringLiteral("splits"), QJsonObject{{QStringLiteral("train"), c.train},
+                                               {QStringLiteral("test"), c.test}}},
+        {QStringLiteral("per_label"), perLabel},
+    };
+}
+
+int cmdInfo(const QStringList &args)
+{
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral("Show a project's settings and data set."));
+    p.addPositionalArgument(QStringLiteral("PROJECT"), QStringLiteral("project file"));
+    p.addOption({QStringLiteral("json"), QStringLiteral("print one JSON object")});
+    int code = 0;
+    if (!parseOrReport(p, args, QStringLiteral("info"), 1, &code))
+        return code;
+    QString error;
+    auto store = ProjectStore::open(p.positionalArguments().first(), &error);
+    if (!store)
+        return fail(error);
+    const QJsonObject j = projectJson(*store);
+    if (p.isSet(QStringLiteral("json"))) {
+        printJson(j);
+        return Ok;
+    }
+    QTextStream out(stdout);
+    const ProjectSettings s = store->settings();
+    out << "Project   " << s.name << "  (" << store->path() << ")\n"
+        << "Template  " << s.templateName << "\n"
+        << "Board     " << s.boardId << "\n"
+        << "Labels    " << (s.labels.isEmpty() ? QStringLiteral("(none yet)") : s.labels.join(QStringLiteral(", "))) << "\n";
+    if (!s.sensor.isEmpty())
+        out << "Capture   " << s.sensor << " at " << s.sampleRateHz << " Hz, " << s.sampleLengthS << " s per sample\n";
+    const DatasetCounts c = store->counts();
+    out << "Samples   " << c.total() << " (train " << c.train << ", test " << c.test << ")\n";
+    for (const auto &row : c.perLabel)
+        out << "  " << row.label.leftJustified(16) << " train " << QString::number(row.train).rightJustified(5)
+            << "  test " << QString::number(row.test).rightJustified(5) << "\n";
+    return Ok;
+}
+
+} // namespace
+
+QList<Command> projectCommands()
+{
+    return {
+        {QStringLiteral("new"), QStringLiteral("new PROJECT.tinyml --template motion|audio|image|tabular [--board ID] [--labels a,b,c]"),
+         QStringLiteral("create a project"), cmdNew},
+        {QStringLiteral("info"), QStringLiteral("info PROJECT [--json]"),
+         QStringLiteral("show a project's settings and sample counts"), cmdInfo},
+    };
+}
+
+} // namespace tinyml::cli

@@ -1,0 +1,429 @@
+#include "device/AgentLink.h"
+
+#include "tm_frame.h"
+#include "tm_protocol.h"
+
+#include <QEventLoop>
+#include <QPointer>
+
+namespace tinyml {
+
+namespace {
+const int kReplyMetaType = qRegisterMetaType<AgentReply>();
+}
+
+AgentLink::AgentLink(QObject *parent) : DeviceLink(parent)
+{
+    (void)kReplyMetaType;
+    m_parser.setFrameHandler([this](const AgentFrame &f) { handleFrame(f); });
+    m_parser.setErrorHandler([this](AgentStreamParser::Error e) { handleDecoderError(e); });
+}
+
+AgentLink::~AgentLink()
+{
+    for (const Pending &p : std::as_const(m_pending))
+        delete p.timer;
+}
+
+QString AgentLink::deviceId() const
+{
+    if (!m_deviceId.isEmpty())
+        return m_deviceId;
+    return m_hasInfo && !m_info.boardId.isEmpty() ? m_info.boardId : portName();
+}
+
+void AgentLink::handleOpened()
+{
+    m_parser.reset();
+    m_streaming = false;
+    m_loss.reset();
+}
+
+void AgentLink::handleClosing()
+{
+    if (m_streaming) {
+        m_streaming = false;
+        Q_EMIT streamEnded(StreamEndReason::LinkLost, m_loss.nextIndex());
+    }
+    failAllPending(tr("link to %1 closed").arg(portName()));
+}
+
+int AgentLink::sendRequest(quint8 op, const QByteArray &payload, int timeoutMs, QString *error)
+{
+    if (payload.size() > int(TM_MAX_PAYLOAD)) {
+        if (error)
+            *error = tr("%1 payload of %2 bytes exceeds %3").arg(opName(op)).arg(payload.size()).arg(TM_MAX_PAYLOAD);
+        return -1;
+    }
+    // seq 0 is what the agent uses for unsolicited errors; skip it and seqs still in flight.
+    quint8 seq = m_nextSeq;
+    for (int i = 0; i < 255 && (seq == 0 || m_pending.contains(seq)); ++i)
+        seq = quint8(seq + 1);
+    if (seq == 0 || m_pending.contains(seq)) {
+        if (error)
+            *error = tr("too many requests in flight");
+        return -1;
+    }
+    m_nextSeq = quint8(seq + 1);
+    if (!send(encodeAgentFrame(seq, op, payload), error))
+        return -1;
+    ++m_stats.framesSent;
+    Pending pending;
+    pending.op = op;
+    pending.timer = new QTimer(this);
+    pending.timer->setSingleShot(true);
+    connect(pending.timer, &QTimer::timeout, this, [this, seq, op, timeoutMs] {
+        ++m_stats.timeouts;
+        failRequest(seq, tr("%1 timed out after %2 ms (no reply from %3)")
+                             .arg(opName(op)).arg(timeoutMs).arg(portName()));
+    });
+    pending.timer->start(timeoutMs);
+    m_pending.insert(seq, pending);
+    return seq;
+}
+
+std::optional<AgentReply> AgentLink::request(quint8 op, const QByteArray &payload, int timeoutMs,
+                                             QString *error)
+{
+    m_lastAgentError.reset();
+    std::optional<AgentReply> result;
+    QString failure;
+    bool done = false;
+    QEventLoop loop;
+    int seq = -1;
+    const auto onReply = connect(this, &AgentLink::replyReceived, &loop,
+                                 [&](int s, const AgentReply &reply) {
+                                     if (s != seq)
+                                         return;
+                                     result = reply;
+                                     done = true;
+                                     loop.quit();
+                                 });
+    const auto onFail = connect(this, &AgentLink::requestFailed, &loop,
+                                [&](int s, const QString &message) {
+                                    if (s != seq)
+                                        return;
+                                    failure = message;
+                                    done = true;
+                                    loop.quit();
+                                });
+    seq = sendRequest(op, payload, timeoutMs, &failure);
+    if (seq < 0) {
+        done = true;
+    }
+    QPointer<AgentLink> self(this);
+    if (!done)
+        loop.exec();
+    if (!self) { // destroyed while we waited; nothing of this may be touched
+        if (error)
+            *error = QStringLiteral("link destroyed during request");
+        return std::nullopt;
+    }
+    disconnect(onReply);
+    disconnect(onFail);
+    if (!result && error)
+        *error = failure;
+    return result;
+}
+
+void AgentLink::failRequest(quint8 seq, const QString &message)
+{
+    auto it = m_pending.find(seq);
+    if (it == m_pending.end())
+        return;
+    it->timer->deleteLater();
+    m_pending.erase(it);
+    Q_EMIT requestFailed(seq, message);
+}
+
+void AgentLink::failAllPending(const QString &message)
+{
+    const auto seqs = m_pending.keys();
+    for (quint8 seq : seqs)
+        failRequest(seq, message);
+}
+
+bool AgentLink::handshake(int attempts, int timeoutMs, QString *error)
+{
+    QString lastError;
+    for (int i = 0; i < qMax(1, attempts); ++i) {
+        if (!isOpen()) {
+            lastError = tr("link to %1 is not open").arg(portName());
+            break;
+        }
+        auto reply = request(TM_OP_HELLO, helloPayload(), timeoutMs, &lastError);
+        if (!reply) {
+            if (m_lastAgentError) // the agent answered, just not with INFO: retrying won't help
+                break;
+            continue;
+        }
+        QString parseError;
+        auto info = parseDeviceInfo(reply->payload, &parseError);
+        if (!info) {
+            lastError = tr("HELLO reply from %1: %2").arg(portName(), parseError);
+            break;
+        }
+        m_info = *info;
+        m_hasInfo = true;
+        // Drop whatever the handshake retries left in flight (replies to earlier HELLOs).
+        failAllPending(tr("superseded by a later HELLO"));
+        return true;
+    }
+    if (error)
+        *error = tr("no agent answered HELLO on %1 after %2 attempts: %3")
+                     .arg(portName()).arg(qMax(1, attempts)).arg(lastError);
+    return false;
+}
+
+bool AgentLink::refreshInfo(QString *error)
+{
+    auto reply = request(TM_OP_GET_INFO, {}, kDefaultTimeoutMs, error);
+    if (!reply)
+        return false;
+    auto info = parseDeviceInfo(reply->payload, error);
+    if (!info)
+        return false;
+    m_info = *info;
+    m_hasInfo = true;
+    return true;
+}
+
+bool AgentLink::ping(const QByteArray &bytes, QString *error)
+{
+    auto reply = request(TM_OP_PING, bytes, kDefaultTimeoutMs, error);
+    if (!reply)
+        return false;
+    if (reply->payload != bytes) {
+        if (error)
+            *error = tr("PING reply differs from the request (%1 vs %2 bytes)")
+                         .arg(reply->payload.size()).arg(bytes.size());
+        return false;
+    }
+    return true;
+}
+
+const DeviceSensorInfo *AgentLink::resolveSensor(const QString &name, QString *error) const
+{
+    if (!m_hasInfo) {
+        if (error)
+            *error = tr("no INFO from the device yet: handshake first");
+        return nullptr;
+    }
+    if (m_info.sensors.isEmpty()) {
+        if (error)
+            *error = tr("board %1 reports no sensors").arg(m_info.boardId);
+        return nullptr;
+    }
+    if (name.isEmpty())
+        return &m_info.sensors.first();
+    const DeviceSensorInfo *s = m_info.sensorByName(name);
+    if (!s && error) {
+        QStringList names;
+        for (const DeviceSensorInfo &x : m_info.sensors)
+            names << x.name;
+        *error = tr("board %1 has no sensor \"%2\" (it has: %3)")
+                     .arg(m_info.boardId, name, names.join(QStringLiteral(", ")));
+    }
+    return s;
+}
+
+bool AgentLink::setScenario(const QString &sensor, const QString &scenario, QString *error)
+{
+    const DeviceSensorInfo *s = resolveSensor(sensor, error);
+    if (!s)
+        return false;
+    QByteArray payload;
+    payload.append(char(s->id));
+    payload.append(scenario.toUtf8());
+    return request(TM_OP_SET_SCENARIO, payload, kDefaultTimeoutMs, error).has_value();
+}
+
+bool AgentLink::setSensorSeed(const QString &sensor, quint32 seed, QString *error)
+{
+    const DeviceSensorInfo *s = resolveSensor(sensor, error);
+    if (!s)
+        return false;
+    QByteArray payload(5, 0);
+    payload[0] = char(s->id);
+    tm_put_u32(reinterpret_cast<uint8_t *>(payload.data()) + 1, seed);
+    return request(TM_OP_SET_SENSOR_SEED, payload, kDefaultTimeoutMs, error).has_value();
+}
+
+bool AgentLink::linkTest(int garbageBytes, QString *error)
+{
+    QByteArray payload(1, char(quint8(qBound(0, garbageBytes, 255))));
+    return request(TM_OP_LINK_TEST, payload, kDefaultTimeoutMs, error).has_value();
+}
+
+int AgentLink::uploadModel(const QByteArray &package,
+                           const std::function<void(qint64, qint64)> &progress, QString *error)
+{
+    QByteArray begin(8, 0);
+    auto *b = reinterpret_cast<uint8_t *>(begin.data());
+    tm_put_u32(b, quint32(package.size()));
+    tm_put_u32(b + 4, tm_crc32(0, reinterpret_cast<const uint8_t *>(package.constData()),
+                               size_t(package.size())));
+    if (!request(TM_OP_MODEL_BEGIN, begin, kDefaultTimeoutMs, error))
+        return -1;
+    const int chunkBytes = int(TM_MAX_PAYLOAD) - 4;
+    for (qint64 offset = 0; offset < package.size(); offset += chunkBytes) {
+        QByteArray chunk(4, 0);
+        tm_put_u32(reinterpret_cast<uint8_t *>(chunk.data()), quint32(offset));
+        chunk.append(package.mid(offset, chunkBytes));
+        // Writing a flash page can take a while on a real board.
+        if (!request(TM_OP_MODEL_CHUNK, chunk, 5000, error))
+            return -1;
+        if (progress)
+            progress(qMin<qint64>(offset + chunkBytes, package.size()), package.size());
+    }
+    auto reply = request(TM_OP_MODEL_COMMIT, {}, 5000, error);
+    if (!reply)
+        return -1;
+    if (reply->payload.size() < 1) {
+        if (error)
+            *error = tr("MODEL_COMMIT reply is empty");
+        return -1;
+    }
+    return quint8(reply->payload[0]);
+}
+
+bool AgentLink::startStream(const StreamRequest &req, QString *error)
+{
+    const DeviceSensorInfo *sensor = resolveSensor(req.sensor, error);
+    if (!sensor)
+        return false;
+    const quint32 rate = req.rateHz > 0 ? quint32(qRound(req.rateHz)) : sensor->defaultRateHz;
+    // Set up before sending: data frames can follow the reply in the same read.
+    m_loss.reset();
+    m_streamSensor = sensor->id;
+    m_streamFormat = StreamFormat{sensor->shortName(), double(rate), sensor->channels, sensor->units};
+    m_streaming = true;
+    const quint32 frames = quint32(qBound<qint64>(0, req.frames, 0xFFFFFFFF));
+    if (!request(TM_OP_STREAM_START, streamStartPayload(sensor->id, rate, frames), kDefaultTimeoutMs,
+                 error)) {
+        m_streaming = false;
+        m_streamSensor = -1;
+        return false;
+    }
+    return true;
+}
+
+void AgentLink::stopStream()
+{
+    if (!m_streaming || !isOpen())
+        return;
+    // Fire and forget: the reply and the STREAM_END arrive through the event loop.
+    sendRequest(TM_OP_STREAM_STOP, {}, kDefaultTimeoutMs, nullptr);
+}
+
+void AgentLink::handleBytes(const QByteArray &bytes)
+{
+    m_parser.feed(bytes);
+}
+
+void AgentLink::handleDecoderError(AgentStreamParser::Error e)
+{
+    switch (e) {
+    case AgentStreamParser::Error::Crc: ++m_stats.crcErrors; break;
+    case AgentStreamParser::Error::Cobs: ++m_stats.cobsErrors; break;
+    case AgentStreamParser::Error::Short: ++m_stats.shortFrames; break;
+    case AgentStreamParser::Error::Overflow: ++m_stats.overflows; break;
+    }
+    reportLinkError(tr("dropped a frame from %1: %2").arg(portName(), AgentStreamParser::errorName(e)));
+}
+
+void AgentLink::handleFrame(const AgentFrame &frame)
+{
+    ++m_stats.framesReceived;
+    switch (frame.op) {
+    case TM_OP_STREAM_DATA:
+        handleStreamData(frame);
+        return;
+    case TM_OP_STREAM_END:
+        handleStreamEnd(frame);
+        return;
+    case TM_OP_LOG:
+        Q_EMIT logReceived(QString::fromUtf8(frame.payload));
+        return;
+    case TM_OP_ERROR: {
+        const auto err = decodeAgentError(frame.payload);
+        const AgentError e = err.value_or(AgentError{0, TM_ERR_BAD_LENGTH, QStringLiteral("malformed ERROR frame")});
+        if (frame.seq != 0 && m_pending.contains(frame.seq)) {
+            m_lastAgentError = e;
+            failRequest(frame.seq, tr("%1 failed: %2: %3")
+                                       .arg(opName(m_pending.value(frame.seq).op), agentErrorName(e.code), e.message));
+            return;
+        }
+        // Unsolicited: the agent dropped something we sent. Report, keep going.
+        ++m_stats.deviceErrors;
+        Q_EMIT deviceErrorReported(e.code, e.message);
+        reportLinkError(tr("%1 dropped a frame from the host: %2%3")
+                            .arg(deviceId(), agentErrorName(e.code),
+                                 e.message.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(e.message)));
+        return;
+    }
+    default:
+        break;
+    }
+    if ((frame.op & TM_OP_REPLY) == 0)
+        return; // an unknown unsolicited frame from a newer agent
+    auto it = m_pending.find(frame.seq);
+    if (it == m_pending.end() || (it->op | TM_OP_REPLY) != frame.op)
+        return; // a late reply to a request that already timed out
+    it->timer->deleteLater();
+    m_pending.erase(it);
+    AgentReply reply{frame.seq, frame.op, frame.payload};
+    if (frame.op == (TM_OP_STREAM_START | TM_OP_REPLY) && frame.payload.size() >= 5) {
+        const auto *p = reinterpret_cast<const uint8_t *>(frame.payload.constData());
+        m_streamFormat.rateHz = tm_get_u32(p + 1);
+        Q_EMIT streamStarted(m_streamFormat);
+    }
+    Q_EMIT replyReceived(frame.seq, reply);
+}
+
+void AgentLink::handleStreamData(const AgentFrame &frame)
+{
+    QString error;
+    auto data = decodeStreamData(frame.payload, m_info, &error);
+    if (!data) {
+        reportLinkError(tr("bad stream data from %1: %2").arg(deviceId(), error));
+        return;
+    }
+    StreamChunk chunk;
+    chunk.sensorId = data->sensorId;
+    chunk.lostBefore = m_loss.add(data->firstIndex, data->frames);
+    chunk.firstIndex = m_loss.nextIndex() - data->frames;
+    chunk.data = std::move(data->data);
+    m_stats.samplesReceived += data->frames;
+    m_stats.samplesLost += chunk.lostBefore;
+    if (chunk.lostBefore > 0)
+        reportLinkError(tr("%1 samples lost before index %2 (stream from %3)")
+                            .arg(chunk.lostBefore).arg(chunk.firstIndex).arg(deviceId()));
+    Q_EMIT streamChunk(chunk);
+}
+
+void AgentLink::handleStreamEnd(const AgentFrame &frame)
+{
+    QString error;
+    auto end = decodeStreamEnd(frame.payload, &error);
+    if (!end) {
+        reportLinkError(tr("bad STREAM_END from %1: %2").arg(deviceId(), error));
+        return;
+    }
+    const qint64 tail = m_loss.lostAtEnd(end->samplesSent);
+    m_stats.samplesLost += tail;
+    m_streaming = false;
+    m_streamSensor = -1;
+    StreamEndReason reason = StreamEndReason::Complete;
+    if (end->reason == TM_STREAM_END_STOPPED)
+        reason = StreamEndReason::Stopped;
+    else if (end->reason == TM_STREAM_END_OVERRUN)
+        reason = StreamEndReason::Overrun;
+    if (tail > 0)
+        reportLinkError(tr("%1 samples at the end of the stream never arrived").arg(tail));
+    if (reason == StreamEndReason::Overrun)
+        reportLinkError(tr("%1 ended the stream: its UART could not keep up (overrun)").arg(deviceId()));
+    Q_EMIT streamEnded(reason, end->samplesSent);
+}
+
+} // namespace tinyml

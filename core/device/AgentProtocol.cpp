@@ -1,0 +1,516 @@
+#include "device/AgentProtocol.h"
+
+#include "tm_frame.h"
+#include "tm_protocol.h"
+
+#include <cstring>
+#include <vector>
+
+namespace tinyml {
+
+namespace {
+
+/// Bounds-checked little-endian reader over one TLV value or payload.
+class Reader
+{
+public:
+    Reader(const uint8_t *p, int n) : m_p(p), m_n(n) {}
+    bool ok() const { return m_ok; }
+    int remaining() const { return m_n - m_pos; }
+    bool need(int k)
+    {
+        if (!m_ok || remaining() < k)
+            m_ok = false;
+        return m_ok;
+    }
+    quint8 u8() { return need(1) ? m_p[m_pos++] : 0; }
+    quint16 u16()
+    {
+        if (!need(2))
+            return 0;
+        const quint16 v = tm_get_u16(m_p + m_pos);
+        m_pos += 2;
+        return v;
+    }
+    quint32 u32()
+    {
+        if (!need(4))
+            return 0;
+        const quint32 v = tm_get_u32(m_p + m_pos);
+        m_pos += 4;
+        return v;
+    }
+    float f32()
+    {
+        const quint32 bits = u32();
+        float f;
+        std::memcpy(&f, &bits, 4);
+        return f;
+    }
+    QString str(int len)
+    {
+        if (!need(len))
+            return {};
+        const QString s = QString::fromUtf8(reinterpret_cast<const char *>(m_p + m_pos), len);
+        m_pos += len;
+        return s;
+    }
+    QString lenStr() { const int len = u8(); return str(len); }
+    QString rest() { return str(remaining()); }
+
+private:
+    const uint8_t *m_p;
+    int m_n;
+    int m_pos = 0;
+    bool m_ok = true;
+};
+
+QString tagName(int tag)
+{
+    switch (tag) {
+    case TM_INFO_PROTOCOL_VERSION: return QStringLiteral("PROTOCOL_VERSION");
+    case TM_INFO_AGENT_VERSION: return QStringLiteral("AGENT_VERSION");
+    case TM_INFO_BOARD_ID: return QStringLiteral("BOARD_ID");
+    case TM_INFO_CPU: return QStringLiteral("CPU");
+    case TM_INFO_CLOCK_HZ: return QStringLiteral("CLOCK_HZ");
+    case TM_INFO_RAM_BYTES: return QStringLiteral("RAM_BYTES");
+    case TM_INFO_FLASH_BYTES: return QStringLiteral("FLASH_BYTES");
+    case TM_INFO_RAM_FREE: return QStringLiteral("RAM_FREE");
+    case TM_INFO_FLASH_FREE: return QStringLiteral("FLASH_FREE");
+    case TM_INFO_COUNTER: return QStringLiteral("COUNTER");
+    case TM_INFO_CAPABILITIES: return QStringLiteral("CAPABILITIES");
+    case TM_INFO_SENSOR: return QStringLiteral("SENSOR");
+    case TM_INFO_SIMULATOR: return QStringLiteral("SIMULATOR");
+    case TM_INFO_SCENARIOS: return QStringLiteral("SCENARIOS");
+    case TM_INFO_BUILD: return QStringLiteral("BUILD");
+    case TM_INFO_MODEL_SLOTS: return QStringLiteral("MODEL_SLOTS");
+    }
+    return QStringLiteral("tag %1").arg(tag);
+}
+
+void putU8(QByteArray &b, quint8 v) { b.append(char(v)); }
+void putU16(QByteArray &b, quint16 v) { uint8_t t[2]; tm_put_u16(t, v); b.append(reinterpret_cast<char *>(t), 2); }
+void putU32(QByteArray &b, quint32 v) { uint8_t t[4]; tm_put_u32(t, v); b.append(reinterpret_cast<char *>(t), 4); }
+void putF32(QByteArray &b, float f) { quint32 v; std::memcpy(&v, &f, 4); putU32(b, v); }
+void putLenStr(QByteArray &b, const QString &s) { const QByteArray u = s.toUtf8().left(255); putU8(b, quint8(u.size())); b.append(u); }
+void putTlv(QByteArray &out, int tag, const QByteArray &value)
+{
+    putU8(out, quint8(tag));
+    putU8(out, quint8(qMin<qsizetype>(value.size(), 255)));
+    out.append(value.left(255));
+}
+
+} // namespace
+
+const DeviceSensorInfo *DeviceInfo::sensorById(int id) const
+{
+    for (const DeviceSensorInfo &s : sensors)
+        if (s.id == id)
+            return &s;
+    return nullptr;
+}
+
+const DeviceSensorInfo *DeviceInfo::sensorByName(const QString &name) const
+{
+    for (const DeviceSensorInfo &s : sensors)
+        if (s.name == name)
+            return &s;
+    // Projects say "accel" / "mic"; an agent may spell out "accelerometer" / "microphone".
+    for (const DeviceSensorInfo &s : sensors)
+        if (s.shortName() == name)
+            return &s;
+    return nullptr;
+}
+
+QString DeviceSensorInfo::shortName() const
+{
+    switch (kind) {
+    case TM_SENSOR_ACCELEROMETER: return QStringLiteral("accel");
+    case TM_SENSOR_MICROPHONE: return QStringLiteral("mic");
+    }
+    return name;
+}
+
+QString DeviceInfo::counterKindName() const
+{
+    switch (counterKind) {
+    case TM_COUNTER_CYCLES: return QStringLiteral("cycles");
+    case TM_COUNTER_INSTRUCTIONS: return QStringLiteral("instructions");
+    case TM_COUNTER_MICROSECONDS: return QStringLiteral("microseconds");
+    }
+    return QStringLiteral("unknown");
+}
+
+std::optional<DeviceInfo> parseDeviceInfo(const QByteArray &tlv, QString *error)
+{
+    DeviceInfo info;
+    const auto *p = reinterpret_cast<const uint8_t *>(tlv.constData());
+    const int n = int(tlv.size());
+    int pos = 0;
+    auto fail = [&](const QString &why) -> std::optional<DeviceInfo> {
+        if (error)
+            *error = why;
+        return std::nullopt;
+    };
+    QVector<QPair<int, QStringList>> scenarioRecords;
+    while (pos < n) {
+        if (n - pos < 2)
+            return fail(QStringLiteral("INFO truncated at offset %1: record header needs 2 bytes, %2 left")
+                            .arg(pos).arg(n - pos));
+        const int tag = p[pos];
+        const int len = p[pos + 1];
+        if (pos + 2 + len > n)
+            return fail(QStringLiteral("INFO truncated at offset %1: %2 says %3 bytes, %4 left")
+                            .arg(pos).arg(tagName(tag)).arg(len).arg(n - pos - 2));
+        Reader r(p + pos + 2, len);
+        switch (tag) {
+        case TM_INFO_PROTOCOL_VERSION: info.protocolVersion = r.u16(); break;
+        case TM_INFO_AGENT_VERSION: info.agentVersion = r.rest(); break;
+        case TM_INFO_BOARD_ID: info.boardId = r.rest(); break;
+        case TM_INFO_CPU: info.cpu = r.rest(); break;
+        case TM_INFO_CLOCK_HZ: info.clockHz = r.u32(); break;
+        case TM_INFO_RAM_BYTES: info.ramBytes = r.u32(); break;
+        case TM_INFO_FLASH_BYTES: info.flashBytes = r.u32(); break;
+        case TM_INFO_RAM_FREE: info.ramFree = r.u32(); break;
+        case TM_INFO_FLASH_FREE: info.flashFree = r.u32(); break;
+        case TM_INFO_COUNTER:
+            info.counterKind = r.u8();
+            info.counterResolution = r.u32();
+            break;
+        case TM_INFO_CAPABILITIES: info.capabilities = r.u32(); break;
+        case TM_INFO_SENSOR: {
+            DeviceSensorInfo s;
+            s.id = r.u8();
+            s.kind = r.u8();
+            s.dtype = r.u8();
+            s.channelCount = r.u8();
+            s.scale = r.f32();
+            s.minRateHz = r.u32();
+            s.maxRateHz = r.u32();
+            s.defaultRateHz = r.u32();
+            s.name = r.lenStr();
+            for (int c = 0; c < s.channelCount && r.ok(); ++c) {
+                s.channels << r.lenStr();
+                s.units << r.lenStr();
+            }
+            if (r.ok() && s.dtype != TM_DTYPE_INT16 && s.dtype != TM_DTYPE_FLOAT32)
+                return fail(QStringLiteral("INFO SENSOR %1 at offset %2: unknown dtype %3")
+                                .arg(s.name).arg(pos).arg(s.dtype));
+            if (r.ok() && s.channelCount == 0)
+                return fail(QStringLiteral("INFO SENSOR %1 at offset %2: no channels").arg(s.name).arg(pos));
+            if (r.ok())
+                info.sensors.push_back(s);
+            break;
+        }
+        case TM_INFO_SIMULATOR: info.simulator = r.rest(); break;
+        case TM_INFO_SCENARIOS: {
+            const int sensor = r.u8();
+            QStringList names;
+            while (r.ok() && r.remaining() > 0)
+                names << r.lenStr();
+            scenarioRecords.push_back({sensor, names});
+            break;
+        }
+        case TM_INFO_BUILD: info.build = r.rest(); break;
+        case TM_INFO_MODEL_SLOTS:
+            info.modelSlots = r.u8();
+            info.modelSlotBytes = r.u32();
+            break;
+        default:
+            ++info.unknownTags; // a newer agent: skip by length, as the protocol promises
+            break;
+        }
+        if (!r.ok())
+            return fail(QStringLiteral("INFO %1 at offset %2: value of %3 bytes is too short")
+                            .arg(tagName(tag)).arg(pos).arg(len));
+        pos += 2 + len;
+    }
+    for (const auto &rec : scenarioRecords)
+        for (DeviceSensorInfo &s : info.sensors)
+            if (s.id == rec.first)
+                s.scenarios += rec.second;
+    return info;
+}
+
+QByteArray encodeDeviceInfo(const DeviceInfo &info)
+{
+    QByteArray out;
+    auto u32v = [](quint32 v) { QByteArray b; putU32(b, v); return b; };
+    { QByteArray b; putU16(b, quint16(info.protocolVersion)); putTlv(out, TM_INFO_PROTOCOL_VERSION, b); }
+    putTlv(out, TM_INFO_AGENT_VERSION, info.agentVersion.toUtf8());
+    putTlv(out, TM_INFO_BOARD_ID, info.boardId.toUtf8());
+    putTlv(out, TM_INFO_CPU, info.cpu.toUtf8());
+    putTlv(out, TM_INFO_CLOCK_HZ, u32v(info.clockHz));
+    putTlv(out, TM_INFO_RAM_BYTES, u32v(info.ramBytes));
+    putTlv(out, TM_INFO_FLASH_BYTES, u32v(info.flashBytes));
+    putTlv(out, TM_INFO_RAM_FREE, u32v(info.ramFree));
+    putTlv(out, TM_INFO_FLASH_FREE, u32v(info.flashFree));
+    if (info.counterKind >= 0) {
+        QByteArray b; putU8(b, quint8(info.counterKind)); putU32(b, info.counterResolution);
+        putTlv(out, TM_INFO_COUNTER, b);
+    }
+    putTlv(out, TM_INFO_CAPABILITIES, u32v(info.capabilities));
+    for (const DeviceSensorInfo &s : info.sensors) {
+        QByteArray b;
+        putU8(b, quint8(s.id)); putU8(b, quint8(s.kind)); putU8(b, quint8(s.dtype));
+        putU8(b, quint8(s.channelCount)); putF32(b, s.scale);
+        putU32(b, s.minRateHz); putU32(b, s.maxRateHz); putU32(b, s.defaultRateHz);
+        putLenStr(b, s.name);
+        for (int c = 0; c < s.channelCount; ++c) {
+            putLenStr(b, s.channels.value(c));
+            putLenStr(b, s.units.value(c));
+        }
+        putTlv(out, TM_INFO_SENSOR, b);
+        if (!s.scenarios.isEmpty()) {
+            QByteArray sc; putU8(sc, quint8(s.id));
+            for (const QString &name : s.scenarios)
+                putLenStr(sc, name);
+            putTlv(out, TM_INFO_SCENARIOS, sc);
+        }
+    }
+    if (!info.simulator.isEmpty())
+        putTlv(out, TM_INFO_SIMULATOR, info.simulator.toUtf8());
+    putTlv(out, TM_INFO_BUILD, info.build.toUtf8());
+    if (info.modelSlots > 0) {
+        QByteArray b; putU8(b, quint8(info.modelSlots)); putU32(b, info.modelSlotBytes);
+        putTlv(out, TM_INFO_MODEL_SLOTS, b);
+    }
+    return out;
+}
+
+std::optional<StreamData> decodeStreamData(const QByteArray &payload, const DeviceInfo &info,
+                                           QString *error)
+{
+    auto fail = [&](const QString &why) -> std::optional<StreamData> {
+        if (error)
+            *error = why;
+        return std::nullopt;
+    };
+    if (payload.size() < 7)
+        return fail(QStringLiteral("STREAM_DATA of %1 bytes is shorter than its 7-byte header")
+                        .arg(payload.size()));
+    const auto *p = reinterpret_cast<const uint8_t *>(payload.constData());
+    StreamData out;
+    out.sensorId = p[0];
+    out.firstIndex = tm_get_u32(p + 1);
+    out.frames = tm_get_u16(p + 5);
+    const DeviceSensorInfo *sensor = info.sensorById(out.sensorId);
+    if (!sensor)
+        return fail(QStringLiteral("STREAM_DATA for sensor %1, which INFO does not list").arg(out.sensorId));
+    const qsizetype expected = 7 + qsizetype(out.frames) * sensor->sampleBytes();
+    if (payload.size() != expected)
+        return fail(QStringLiteral("STREAM_DATA for sensor %1: %2 frames of %3 channels need %4 bytes, got %5")
+                        .arg(sensor->name).arg(out.frames).arg(sensor->channelCount)
+                        .arg(expected).arg(payload.size()));
+    const int values = out.frames * sensor->channelCount;
+    out.data.dtype = DType::Float32;
+    out.data.shape = {out.frames, sensor->channelCount};
+    out.data.bytes.resize(qsizetype(values) * 4);
+    auto *dst = reinterpret_cast<float *>(out.data.bytes.data());
+    const uint8_t *src = p + 7;
+    if (sensor->dtype == TM_DTYPE_INT16) {
+        for (int i = 0; i < values; ++i)
+            dst[i] = float(int16_t(tm_get_u16(src + 2 * i))) * sensor->scale;
+    } else {
+        for (int i = 0; i < values; ++i) {
+            const quint32 bits = tm_get_u32(src + 4 * i);
+            float f;
+            std::memcpy(&f, &bits, 4);
+            dst[i] = f * sensor->scale;
+        }
+    }
+    return out;
+}
+
+std::optional<StreamEnd> decodeStreamEnd(const QByteArray &payload, QString *error)
+{
+    if (payload.size() < 6) {
+        if (error)
+            *error = QStringLiteral("STREAM_END of %1 bytes is shorter than 6").arg(payload.size());
+        return std::nullopt;
+    }
+    const auto *p = reinterpret_cast<const uint8_t *>(payload.constData());
+    return StreamEnd{p[0], tm_get_u32(p + 1), p[5]};
+}
+
+std::optional<AgentError> decodeAgentError(const QByteArray &payload)
+{
+    if (payload.size() < 3)
+        return std::nullopt;
+    const auto *p = reinterpret_cast<const uint8_t *>(payload.constData());
+    return AgentError{p[0], tm_get_u16(p + 1), QString::fromUtf8(payload.mid(3))};
+}
+
+QString agentErrorName(int code)
+{
+    static const char *const names[] = {"OK", "BAD_CRC", "UNKNOWN_OP", "BAD_LENGTH",
+                                        "BAD_ARGUMENT", "BUSY", "NO_SENSOR", "RATE_UNSUPPORTED",
+                                        "NO_MODEL", "MODEL_TOO_LARGE", "MODEL_CRC",
+                                        "UPLOAD_SEQUENCE", "NOT_SUPPORTED", "INTERNAL",
+                                        "NO_SCENARIO"};
+    if (code >= 0 && code < int(sizeof names / sizeof names[0]))
+        return QString::fromLatin1(names[code]);
+    return QStringLiteral("error %1").arg(code);
+}
+
+QString opName(int op)
+{
+    const bool reply = (op & TM_OP_REPLY) != 0 && op != TM_OP_ERROR;
+    const int base = reply ? (op & ~int(TM_OP_REPLY)) : op;
+    QString name;
+    switch (base) {
+    case TM_OP_HELLO: name = QStringLiteral("HELLO"); break;
+    case TM_OP_GET_INFO: name = QStringLiteral("GET_INFO"); break;
+    case TM_OP_PING: name = QStringLiteral("PING"); break;
+    case TM_OP_RESET: name = QStringLiteral("RESET"); break;
+    case TM_OP_SET_SCENARIO: name = QStringLiteral("SET_SCENARIO"); break;
+    case TM_OP_STREAM_START: name = QStringLiteral("STREAM_START"); break;
+    case TM_OP_STREAM_STOP: name = QStringLiteral("STREAM_STOP"); break;
+    case TM_OP_MODEL_BEGIN: name = QStringLiteral("MODEL_BEGIN"); break;
+    case TM_OP_MODEL_CHUNK: name = QStringLiteral("MODEL_CHUNK"); break;
+    case TM_OP_MODEL_COMMIT: name = QStringLiteral("MODEL_COMMIT"); break;
+    case TM_OP_MODEL_INFO: name = QStringLiteral("MODEL_INFO"); break;
+    case TM_OP_SET_INPUT: name = QStringLiteral("SET_INPUT"); break;
+    case TM_OP_INVOKE: name = QStringLiteral("INVOKE"); break;
+    case TM_OP_GET_OUTPUT: name = QStringLiteral("GET_OUTPUT"); break;
+    case TM_OP_BENCHMARK: name = QStringLiteral("BENCHMARK"); break;
+    case TM_OP_SET_SENSOR_SEED: name = QStringLiteral("SET_SENSOR_SEED"); break;
+    case TM_OP_LINK_TEST: name = QStringLiteral("LINK_TEST"); break;
+    case TM_OP_STREAM_DATA: name = QStringLiteral("STREAM_DATA"); break;
+    case TM_OP_STREAM_END: name = QStringLiteral("STREAM_END"); break;
+    case TM_OP_LOG: name = QStringLiteral("LOG"); break;
+    case TM_OP_ERROR: name = QStringLiteral("ERROR"); break;
+    default: name = QStringLiteral("0x%1").arg(base, 2, 16, QLatin1Char('0')); break;
+    }
+    return reply ? name + QStringLiteral(" reply") : name;
+}
+
+qint64 StreamLossCounter::add(quint32 firstIndex, int frames)
+{
+    qint64 index = firstIndex;
+    if (m_started) {
+        // Unwrap the u32 index into the 64-bit running index nearest to the expectation.
+        const qint64 base = m_next & ~qint64(0xFFFFFFFF);
+        index = base + firstIndex;
+        if (index < m_next - (qint64(1) << 31))
+            index += qint64(1) << 32;
+        else if (index > m_next + (qint64(1) << 31) && index >= (qint64(1) << 32))
+            index -= qint64(1) << 32;
+    }
+    qint64 gap = 0;
+    if (!m_started) {
+        gap = index; // a stream starts at index 0: anything before the first block is lost
+        m_started = true;
+    } else if (index > m_next) {
+        gap = index - m_next;
+    } else if (index < m_next) {
+        ++m_duplicates;
+        const qint64 end = index + frames;
+        if (end > m_next) { // partial overlap: keep only what is new
+            m_received += end - m_next;
+            m_next = end;
+        }
+        return 0;
+    }
+    m_lost += gap;
+    m_received += frames;
+    m_next = index + frames;
+    return gap;
+}
+
+qint64 StreamLossCounter::lostAtEnd(quint32 samplesSent) const
+{
+    // samplesSent is u32 too: compare modulo 2^32 against the running index.
+    const qint64 tail = qint64(quint32(samplesSent - quint32(m_next)));
+    return tail < (qint64(1) << 31) ? tail : 0;
+}
+
+struct AgentStreamParser::Impl {
+    std::vector<uint8_t> buffer = std::vector<uint8_t>(TM_MAX_ENCODED_FRAME);
+    tm_frame_decoder_t decoder{};
+    Impl() { tm_frame_decoder_init(&decoder, buffer.data(), buffer.size()); }
+};
+
+AgentStreamParser::AgentStreamParser() : d(std::make_unique<Impl>()) {}
+AgentStreamParser::~AgentStreamParser() = default;
+
+void AgentStreamParser::reset()
+{
+    tm_frame_decoder_init(&d->decoder, d->buffer.data(), d->buffer.size());
+}
+
+void AgentStreamParser::feed(const char *data, qsizetype size)
+{
+    tm_frame_t frame;
+    for (qsizetype i = 0; i < size; ++i) {
+        const tm_frame_status_t status =
+            tm_frame_decoder_push(&d->decoder, uint8_t(data[i]), &frame);
+        switch (status) {
+        case TM_FRAME_NONE:
+            break;
+        case TM_FRAME_READY:
+            if (m_onFrame) {
+                AgentFrame f;
+                f.seq = frame.seq;
+                f.op = frame.op;
+                f.payload = QByteArray(reinterpret_cast<const char *>(frame.payload),
+                                       frame.payload_len);
+                m_onFrame(f);
+            }
+            break;
+        case TM_FRAME_ERR_CRC: if (m_onError) m_onError(Error::Crc); break;
+        case TM_FRAME_ERR_COBS: if (m_onError) m_onError(Error::Cobs); break;
+        case TM_FRAME_ERR_SHORT: if (m_onError) m_onError(Error::Short); break;
+        case TM_FRAME_ERR_OVERFLOW: if (m_onError) m_onError(Error::Overflow); break;
+        }
+    }
+}
+
+quint64 AgentStreamParser::framesOk() const { return d->decoder.frames_ok; }
+quint64 AgentStreamParser::crcErrors() const { return d->decoder.crc_errors; }
+quint64 AgentStreamParser::cobsErrors() const { return d->decoder.cobs_errors; }
+quint64 AgentStreamParser::shortFrames() const { return d->decoder.short_frames; }
+quint64 AgentStreamParser::overflows() const { return d->decoder.overflows; }
+
+QString AgentStreamParser::errorName(Error e)
+{
+    switch (e) {
+    case Error::Crc: return QStringLiteral("CRC mismatch");
+    case Error::Cobs: return QStringLiteral("invalid COBS");
+    case Error::Short: return QStringLiteral("frame too short");
+    case Error::Overflow: return QStringLiteral("oversized frame (no delimiter)");
+    }
+    return {};
+}
+
+QByteArray encodeAgentFrame(quint8 seq, quint8 op, const QByteArray &payload)
+{
+    QByteArray out(qsizetype(TM_MAX_ENCODED_FRAME) + 1, Qt::Uninitialized);
+    out[0] = 0;
+    const size_t n = tm_frame_encode(seq, op, reinterpret_cast<const uint8_t *>(payload.constData()),
+                                     size_t(payload.size()),
+                                     reinterpret_cast<uint8_t *>(out.data()) + 1, TM_MAX_ENCODED_FRAME);
+    if (n == 0)
+        return {};
+    out.truncate(qsizetype(n) + 1);
+    return out;
+}
+
+QByteArray helloPayload()
+{
+    QByteArray b;
+    putU16(b, TM_PROTOCOL_VERSION);
+    return b;
+}
+
+QByteArray streamStartPayload(int sensorId, quint32 rateHz, quint32 nSamples, quint16 samplesPerFrame)
+{
+    QByteArray b;
+    putU8(b, quint8(sensorId));
+    putU32(b, rateHz);
+    putU32(b, nSamples);
+    putU16(b, samplesPerFrame);
+    return b;
+}
+
+} // namespace tinyml

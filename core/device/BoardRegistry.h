@@ -1,0 +1,105 @@
+#pragma once
+// The board registry: resources/boards/<id>.json, one file per board.
+//
+// Where the files are found (first that exists): env TINYML_BOARDS_DIR, the source tree
+// (compiled in), <app dir>/../share/tinyml-workbench/boards. Agent images follow the same
+// scheme (env TINYML_AGENT_DIR, the build tree, <app dir>/../lib/tinyml-workbench/agent);
+// see AgentLocator in VirtualBoard.h.
+
+#include <QString>
+#include <QStringList>
+#include <QVector>
+
+#include <optional>
+
+namespace tinyml {
+
+/// Energy per inference = cycles / f_clk x P_active until a power monitor is attached.
+struct BoardPowerModel {
+    double activeMw = 0;          ///< given directly, or
+    double uaPerMhz = 0;          ///< derived: uaPerMhz x MHz x volts
+    double volts = 0;
+    QString source;               ///< datasheet name and section the figure comes from
+    bool estimated = true;
+    double activePowerMw(double clockHz) const;
+};
+
+struct BoardSensorSpec {
+    QString name;                 ///< "accel", "mic"
+    QString kind;                 ///< "accelerometer", "microphone", ...
+    QStringList channels;
+    QStringList units;
+    double defaultRateHz = 0;
+    double maxRateHz = 0;
+};
+
+struct UsbId {
+    quint16 vid = 0;
+    quint16 pid = 0;
+    QString protocol;             ///< "agent", "lines", "mlperf", "bootloader"
+};
+
+struct BoardDefinition {
+    QString id;
+    QString name;
+    QString vendor;
+    QString cpu;
+    quint64 clockHz = 0;
+    quint64 ramBytes = 0;
+    quint64 flashBytes = 0;
+    bool isVirtual = false;
+    bool verifiedOnHardware = false;
+
+    QString agentPort;            ///< firmware-agent/ports/<port>
+    QString agentImage;           ///< relative: "qemu-mps2-an386/tinyml-agent.elf"
+    QString agentExecutable;      ///< host agent program name, for launcher "host"
+    QString launcher;             ///< "qemu", "host", or empty for a real board
+
+    QString qemuMachine;          ///< "mps2-an386"
+    QStringList qemuExtraArgs;
+
+    QString flasherTool;          ///< "bossac", "picotool", "openocd"
+    QStringList flasherArgs;      ///< "{image}" and "{port}" are substituted
+    QString flasherInstallHint;   ///< Debian package providing the tool
+    QStringList alternativeFlashers;
+
+    int baud = 115200;
+    QVector<UsbId> usbIds;
+    BoardPowerModel power;
+    QVector<BoardSensorSpec> sensors;
+    QString filePath;             ///< the JSON it was read from
+};
+
+class BoardRegistry
+{
+public:
+    /// Reads every *.json in dir. Any invalid file fails the load; *error names each
+    /// file and field (one line per problem).
+    bool loadDirectory(const QString &dir, QString *error);
+    /// Loads from defaultBoardsDirectory().
+    bool loadDefault(QString *error);
+
+    /// Validates one definition; fileName is used in messages and must be "<id>.json".
+    static std::optional<BoardDefinition> parseBoard(const QByteArray &json, const QString &fileName,
+                                                     QString *error);
+    static std::optional<BoardDefinition> loadFile(const QString &path, QString *error);
+
+    /// The first existing directory of the lookup order; empty with *error listing the
+    /// places searched when none exists.
+    static QString defaultBoardsDirectory(QString *error = nullptr);
+
+    const QVector<BoardDefinition> &boards() const { return m_boards; }
+    const BoardDefinition *board(const QString &id) const;
+    /// The board an agent's INFO BOARD_ID names: a registry id, or the agent port name
+    /// ("qemu-mps2-an386") that a port may report instead.
+    const BoardDefinition *boardForAgentId(const QString &boardId) const;
+    const BoardDefinition *boardForUsb(quint16 vid, quint16 pid, QString *protocol = nullptr) const;
+    QVector<BoardDefinition> virtualBoards() const;
+    QString directory() const { return m_dir; }
+
+private:
+    QVector<BoardDefinition> m_boards;
+    QString m_dir;
+};
+
+} // namespace tinyml

@@ -1,0 +1,322 @@
+// The `tinyml` CLI contract (issue: spine): new, info --json, import of every format,
+// export-data round trip. Expected values are written by the test itself.
+#include <gtest/gtest.h>
+
+#include "store/ProjectStore.h"
+
+#include <QCborMap>
+#include <QCborArray>
+#include <QCborValue>
+#include <QDir>
+#include <QFile>
+#include <QImage>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+using namespace tinyml;
+
+namespace {
+
+struct CliRun {
+    int exitCode = -1;
+    QString out;
+    QString err;
+    QJsonObject json() const { return QJsonDocument::fromJson(out.toUtf8()).object(); }
+};
+
+CliRun tinymlRun(const QStringList &args)
+{
+    QProcess p;
+    p.start(QStringLiteral(TINYML_CLI), args);
+    p.waitForFinished(600000);
+    CliRun r;
+    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    r.out = QString::fromUtf8(p.readAllStandardOutput());
+    r.err = QString::fromUtf8(p.readAllStandardError());
+    return r;
+}
+
+void writeFile(const QString &path, const QByteArray &bytes)
+{
+    QFile f(path);
+    ASSERT_TRUE(f.open(QIODevice::WriteOnly)) << path.toStdString();
+    f.write(bytes);
+}
+
+// A 16-bit PCM mono WAV with the given samples, written field by field.
+QByteArray wav16(const QVector<qint16> &samples, quint32 rate)
+{
+    QByteArray b;
+    auto u32 = [&](quint32 v) { for (int i = 0; i < 4; ++i) b.append(char((v >> (8 * i)) & 0xFF)); };
+    auto u16 = [&](quint16 v) { b.append(char(v & 0xFF)); b.append(char(v >> 8)); };
+    b.append("RIFF");
+    u32(36 + 2 * samples.size());
+    b.append("WAVEfmt ");
+    u32(16); u16(1); u16(1); u32(rate); u32(rate * 2); u16(2); u16(16);
+    b.append("data");
+    u32(2 * samples.size());
+    for (qint16 s : samples)
+        u16(quint16(s));
+    return b;
+}
+
+class Cli : public ::testing::Test {
+protected:
+    QTemporaryDir tmp;
+    QString path(const QString &name) const { return tmp.filePath(name); }
+};
+
+} // namespace
+
+TEST_F(Cli, NewThenInfoJsonDescribesAnEmptyProject)
+{
+    const QString proj = path("demo.tinyml");
+    CliRun r = tinymlRun({"new", proj, "--template", "motion", "--board", "qemu-m4", "--labels", "idle,shake"});
+    ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+    r = tinymlRun({"info", proj, "--json"});
+    ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+    QJsonObject j = r.json();
+    EXPECT_EQ(j["template"].toString(), "motion");
+    EXPECT_EQ(j["board"].toString(), "qemu-m4");
+    EXPECT_EQ(j["labels"].toArray().size(), 2);
+    EXPECT_EQ(j["samples"].toInt(), 0);
+
+    // A second `new` on the same file must refuse and keep the project.
+    r = tinymlRun({"new", proj, "--template", "audio"});
+    EXPECT_NE(r.exitCode, 0);
+    EXPECT_FALSE(r.err.isEmpty());
+    EXPECT_EQ(tinymlRun({"info", proj, "--json"}).json()["template"].toString(), "motion");
+}
+
+TEST_F(Cli, UsageErrorsExitNonZeroWithOneLine)
+{
+    EXPECT_EQ(tinymlRun({"frobnicate"}).exitCode, 2);
+    CliRun r = tinymlRun({"new", path("x.tinyml"), "--template", "video"});
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_TRUE(r.err.contains("video"));
+    r = tinymlRun({"info", path("missing.tinyml")});
+    EXPECT_EQ(r.exitCode, 1);
+    EXPECT_TRUE(r.err.contains("missing.tinyml")) << r.err.toStdString();
+}
+
+TEST_F(Cli, ImportsEveryFormatAndCountsPerLabelAndSplit)
+{
+    const QString proj = path("all.tinyml");
+    ASSERT_EQ(tinymlRun({"new", proj, "--template", "motion"}).exitCode, 0);
+    QDir().mkpath(path("in/images/cat"));
+    QDir().mkpath(path("in/images/dog"));
+
+    // time-series CSV, label from the file-name prefix
+    for (int k = 0; k < 5; ++k) {
+        QByteArray csv = "timestamp,accX,accY,accZ\n";
+        for (int i = 0; i < 50; ++i)
+            csv += QByteArray::number(i * 10) + "," + QByteArray::number(0.5 * i + k) + ",-1.25," + QByteArray::number(9.81) + "\n";
+        writeFile(path(QString("in/wave.%1.csv").arg(k)), csv);
+    }
+    // WAV
+    writeFile(path("in/tone.1.wav"), wav16({0, 16384, -16384, 32767, -32768}, 8000));
+    // Edge Impulse JSON, unsigned
+    QJsonObject payload{{"device_type", "TEST"}, {"interval_ms", 10},
+                        {"sensors", QJsonArray{QJsonObject{{"name", "x"}, {"units", "m/s2"}}}},
+                        {"values", QJsonArray{QJsonArray{1.0}, QJsonArray{2.0}, QJsonArray{3.0}}}};
+    QJsonObject ei{{"protected", QJsonObject{{"ver", "v1"}, {"alg", "none"}}},
+                   {"signature", QString(64, '0')}, {"payload", payload}};
+    writeFile(path("in/updown.ei.json"), QJsonDocument(ei).toJson());
+    // Edge Impulse CBOR
+    writeFile(path("in/circle.ei.cbor"), QCborValue::fromJsonValue(ei).toCbor());
+    // images
+    for (const char *lab : {"cat", "dog"}) {
+        QImage img(8, 6, QImage::Format_RGB888);
+        img.fill(QColor(lab[0] == 'c' ? 200 : 20, 100, 50));
+        ASSERT_TRUE(img.save(path(QString("in/images/%1/a.png").arg(lab))));
+    }
+
+    CliRun r = tinymlRun({"import", proj, path("in"), "--json"});
+    ASSERT_EQ(r.exitCode, 0) << r.err.toStdString() << r.out.toStdString();
+    EXPECT_EQ(r.json()["imported"].toInt(), 5 + 1 + 1 + 1 + 2);
+
+    QJsonObject info = tinymlRun({"info", proj, "--json"}).json();
+    EXPECT_EQ(info["samples"].toInt(), 10);
+    QJsonObject per = info["per_label"].toObject();
+    EXPECT_EQ(per["wave"].toObject()["total"].toInt(), 5);
+    EXPECT_EQ(per["tone"].toObject()["total"].toInt(), 1);
+    EXPECT_EQ(per["cat"].toObject()["total"].toInt(), 1);
+    // stratified 80/20 of five "wave" samples: one test sample
+    EXPECT_EQ(per["wave"].toObject()["test"].toInt(), 1);
+    EXPECT_EQ(info["splits"].toObject()["train"].toInt() + info["splits"].toObject()["test"].toInt(), 10);
+
+    // WAV values as PCM / 32768, computed here independently.
+    QString error;
+    auto store = ProjectStore::open(proj, &error);
+    ASSERT_TRUE(store) << error.toStdString();
+    bool sawWav = false;
+    for (const Sample &s : store->samples()) {
+        if (s.label != "tone")
+            continue;
+        sawWav = true;
+        EXPECT_DOUBLE_EQ(s.sampleRateHz, 8000.0);
+        QVector<float> v = s.data.toFloats();
+        ASSERT_EQ(v.size(), 5);
+        EXPECT_FLOAT_EQ(v[1], 0.5f);
+        EXPECT_FLOAT_EQ(v[2], -0.5f);
+        EXPECT_FLOAT_EQ(v[3], 32767.0f / 32768.0f);
+        EXPECT_FLOAT_EQ(v[4], -1.0f);
+    }
+    EXPECT_TRUE(sawWav);
+}
+
+TEST_F(Cli, BadFileIsReportedWithLineAndGoodFilesAreKept)
+{
+    const QString proj = path("bad.tinyml");
+    ASSERT_EQ(tinymlRun({"new", proj, "--template", "motion"}).exitCode, 0);
+    QDir().mkpath(path("in"));
+    writeFile(path("in/ok.1.csv"), "timestamp,x\n0,1\n10,2\n20,3\n");
+    writeFile(path("in/broken.1.csv"), "timestamp,x\n0,1\n10,zz\n20,3\n");
+    CliRun r = tinymlRun({"import", proj, path("in/ok.1.csv"), path("in/broken.1.csv")});
+    EXPECT_EQ(r.exitCode, 1);
+    EXPECT_TRUE(r.err.contains("broken.1.csv")) << r.err.toStdString();
+    EXPECT_TRUE(r.err.contains("3")) << "line number expected: " << r.err.toStdString();
+    EXPECT_EQ(tinymlRun({"info", proj, "--json"}).json()["samples"].toInt(), 1);
+}
+
+TEST_F(Cli, LargeTableCsvImportsEveryRow)
+{
+    const QString proj = path("table.tinyml");
+    ASSERT_EQ(tinymlRun({"new", proj, "--template", "tabular"}).exitCode, 0);
+    QByteArray csv = "f0,f1,f2,f3,f4,f5,f6,f7,label\n";
+    for (int i = 0; i < 4000; ++i) {
+        for (int f = 0; f < 8; ++f)
+            csv += QByteArray::number(std::sin(i * 0.01 + f), 'g', 9) + ",";
+        csv += (i % 3 == 0 ? "a" : i % 3 == 1 ? "b" : "c");
+        csv += "\n";
+    }
+    writeFile(path("rows.csv"), csv);
+    CliRun r = tinymlRun({"import", proj, path("rows.csv"), "--format", "csv-table", "--json"});
+    ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+    QJsonObject info = tinymlRun({"info", proj, "--json"}).json();
+    EXPECT_EQ(info["samples"].toInt(), 4000);
+    EXPECT_EQ(info["per_label"].toObject()["a"].toObject()["total"].toInt(), 1334);
+    // 80/20 stratified, per label
+    EXPECT_NEAR(info["per_label"].toObject()["b"].toObject()["test"].toInt(), 1333 * 0.2, 1.0);
+}
+
+TEST_F(Cli, ExportThenImportGivesTheSameSamplesBitExact)
+{
+    const QString src = path("src.tinyml");
+    ASSERT_EQ(tinymlRun({"new", src, "--template", "motion"}).exitCode, 0);
+    {
+        QString error;
+        auto store = ProjectStore::open(src, &error);
+        ASSERT_TRUE(store) << error.toStdString();
+        QVector<Sample> samples;
+        const float tricky[] = {0.1f, -0.0f, 1e-30f, 3.4e38f, -2.5f, 1.0f / 3.0f};
+        for (int k = 0; k < 3; ++k) {
+            Sample s;
+            s.label = k == 2 ? "idle" : "shake";
+            s.split = k == 1 ? Split::Test : Split::Train;
+            s.sampleRateHz = 100;
+            s.channels = {"accX", "accY", "accZ"};
+            s.units = {"m/s2", "m/s2", "m/s2"};
+            QVector<float> v;
+            for (int i = 0; i < 40 * 3; ++i)
+                v << tricky[(i + k) % 6] / float(1 + i % 7);
+            s.data = Tensor::fromFloats(v, {40, 3});
+            samples << s;
+        }
+        ASSERT_TRUE(store->addSamples(samples, &error)) << error.toStdString();
+    }
+    for (const char *format : {"csv", "ei-json", "ei-cbor"}) {
+        SCOPED_TRACE(format);
+        const QString dir = path(QString("out-%1").arg(format));
+        CliRun r = tinymlRun({"export-data", src, dir, "--format", format});
+        ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+        const QString dst = path(QString("dst-%1.tinyml").arg(format));
+        ASSERT_EQ(tinymlRun({"new", dst, "--template", "motion"}).exitCode, 0);
+        r = tinymlRun({"import", dst, dir, "--split", "train"});
+        ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+
+        QString error;
+        auto a = ProjectStore::open(src, &error);
+        auto b = ProjectStore::open(dst, &error);
+        ASSERT_TRUE(a && b) << error.toStdString();
+        QVector<Sample> sa = a->samples(), sb = b->samples();
+        ASSERT_EQ(sa.size(), sb.size());
+        auto key = [](const Sample &s) { return s.label + s.checksum; };
+        std::sort(sa.begin(), sa.end(), [&](auto &x, auto &y) { return key(x) < key(y); });
+        std::sort(sb.begin(), sb.end(), [&](auto &x, auto &y) { return key(x) < key(y); });
+        for (int i = 0; i < sa.size(); ++i) {
+            EXPECT_EQ(sa[i].label, sb[i].label);
+            EXPECT_EQ(sa[i].data.shape, sb[i].data.shape);
+            EXPECT_EQ(sa[i].data.bytes, sb[i].data.bytes) << "values must be bit-exact";
+            EXPECT_EQ(sa[i].checksum, sb[i].checksum);
+            EXPECT_DOUBLE_EQ(sa[i].sampleRateHz, sb[i].sampleRateHz);
+            EXPECT_EQ(sa[i].channels, sb[i].channels);
+        }
+    }
+}
+
+// Issue acceptance: 5 s of 3-axis data at 100 Hz from the QEMU board, zero lost frames.
+TEST_F(Cli, CaptureFromTheVirtualBoardStoresFiveSecondsAt100Hz)
+{
+    const QString proj = path("demo.tinyml");
+    ASSERT_EQ(tinymlRun({"new", proj, "--template", "motion", "--board", "qemu-m4"}).exitCode, 0);
+    CliRun r = tinymlRun({"capture", proj, "--board", "qemu-m4", "--sensor", "accel", "--label", "shake",
+                          "--scenario", "shake", "--seconds", "5", "--rate", "100", "--json"});
+    ASSERT_EQ(r.exitCode, 0) << r.err.toStdString() << r.out.toStdString();
+    QJsonObject j = r.json();
+    EXPECT_EQ(j["frames_received"].toInt(), 500);
+    EXPECT_EQ(j["frames_lost"].toInt(), 0);
+    EXPECT_GT(j["bytes"].toInt(), 500 * 3 * 2);
+    ASSERT_EQ(j["sample_ids"].toArray().size(), 1);
+
+    QString error;
+    auto store = ProjectStore::open(proj, &error);
+    ASSERT_TRUE(store) << error.toStdString();
+    auto s = store->sample(j["sample_ids"].toArray()[0].toInteger());
+    ASSERT_TRUE(s.has_value());
+    EXPECT_EQ(s->label, "shake");
+    EXPECT_TRUE(s->complete);
+    EXPECT_EQ(s->data.shape, (QVector<qint64>{500, 3}));
+    EXPECT_DOUBLE_EQ(s->sampleRateHz, 100.0);
+    // A shaking board: x swings well beyond the noise floor; z keeps gravity on average.
+    QVector<float> v = s->data.toFloats();
+    double zMean = 0, xMin = 1e9, xMax = -1e9;
+    for (int i = 0; i < 500; ++i) {
+        xMin = std::min<double>(xMin, v[3 * i]);
+        xMax = std::max<double>(xMax, v[3 * i]);
+        zMean += v[3 * i + 2] / 500.0;
+    }
+    EXPECT_GT(xMax - xMin, 5.0);
+    EXPECT_NEAR(zMean, 9.81, 1.5);
+
+    // Three consecutive idle samples from one stream.
+    r = tinymlRun({"capture", proj, "--board", "qemu-m4", "--label", "idle", "--scenario", "idle",
+                   "--seconds", "1", "--count", "3", "--json"});
+    ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+    EXPECT_EQ(r.json()["sample_ids"].toArray().size(), 3);
+    QJsonObject info = tinymlRun({"info", proj, "--json"}).json();
+    EXPECT_EQ(info["per_label"].toObject()["idle"].toObject()["total"].toInt(), 3);
+}
+
+TEST_F(Cli, CaptureRefusesUnknownBoardsAndRealBoardsWithoutAPort)
+{
+    const QString proj = path("x.tinyml");
+    ASSERT_EQ(tinymlRun({"new", proj}).exitCode, 0);
+    CliRun r = tinymlRun({"capture", proj, "--board", "no-such-board", "--label", "a", "--seconds", "1"});
+    EXPECT_EQ(r.exitCode, 1);
+    EXPECT_TRUE(r.err.contains("no-such-board")) << r.err.toStdString();
+    r = tinymlRun({"capture", proj, "--board", "rpi-pico", "--label", "a", "--seconds", "1"});
+    EXPECT_EQ(r.exitCode, 1);
+    EXPECT_TRUE(r.err.contains("--port")) << r.err.toStdString();
+    r = tinymlRun({"capture", proj, "--port", "/dev/does-not-exist", "--label", "a", "--seconds", "1"});
+    EXPECT_EQ(r.exitCode, 1);
+    EXPECT_TRUE(r.err.contains("/dev/does-not-exist")) << r.err.toStdString();
+    EXPECT_EQ(tinymlRun({"info", proj, "--json"}).json()["samples"].toInt(), 0);
+}

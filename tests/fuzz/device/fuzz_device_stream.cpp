@@ -1,0 +1,103 @@
+// Fuzzes everything the host reads from a device: the agent byte stream (frame decoder,
+// then each decoded frame through the INFO, STREAM_DATA, STREAM_END and ERROR parsers
+// and the loss counter, as AgentLink does), and the data-forwarder line parser.
+// Run longer by hand: fuzz_device_stream -max_total_time=600 corpus/
+
+#include "device/AgentProtocol.h"
+#include "device/MlperfLink.h"
+#include "device/NumericLineParser.h"
+
+#include "tm_protocol.h"
+
+#include <cstddef>
+#include <cstdint>
+
+using namespace tinyml;
+
+namespace {
+
+DeviceInfo defaultInfo()
+{
+    DeviceInfo info;
+    DeviceSensorInfo accel;
+    accel.id = 0;
+    accel.dtype = TM_DTYPE_INT16;
+    accel.channelCount = 3;
+    accel.scale = 0.01f;
+    accel.name = QStringLiteral("accel");
+    DeviceSensorInfo mic;
+    mic.id = 1;
+    mic.dtype = TM_DTYPE_FLOAT32;
+    mic.channelCount = 1;
+    mic.name = QStringLiteral("mic");
+    info.sensors = {accel, mic};
+    return info;
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size == 0)
+        return 0;
+    const char *bytes = reinterpret_cast<const char *>(data);
+    // The first byte picks how the rest is split into reads, so chunk boundaries vary.
+    const size_t chunk = 1 + data[0] % 64;
+
+    DeviceInfo info = defaultInfo();
+    StreamLossCounter loss;
+    AgentStreamParser parser;
+    parser.setFrameHandler([&](const AgentFrame &f) {
+        QString error;
+        switch (f.op) {
+        case TM_OP_HELLO | TM_OP_REPLY:
+        case TM_OP_GET_INFO | TM_OP_REPLY:
+            if (auto parsed = parseDeviceInfo(f.payload, &error))
+                if (!parsed->sensors.isEmpty())
+                    info = *parsed;
+            break;
+        case TM_OP_STREAM_DATA:
+            if (auto d = decodeStreamData(f.payload, info, &error)) {
+                if (!d->data.isConsistent())
+                    __builtin_trap();
+                loss.add(d->firstIndex, d->frames);
+            }
+            break;
+        case TM_OP_STREAM_END:
+            if (auto e = decodeStreamEnd(f.payload, &error))
+                (void)loss.lostAtEnd(e->samplesSent);
+            break;
+        case TM_OP_ERROR:
+            (void)decodeAgentError(f.payload);
+            break;
+        default:
+            (void)parseDeviceInfo(f.payload, &error);
+            break;
+        }
+    });
+    for (size_t off = 1; off < size; off += chunk)
+        parser.feed(bytes + off, qsizetype(std::min(chunk, size - off)));
+
+    // The same bytes as INFO TLVs directly (no framing in the way).
+    QString error;
+    (void)parseDeviceInfo(QByteArray(bytes + 1, qsizetype(size - 1)), &error);
+
+    // And as data-forwarder text.
+    NumericLineParser lines;
+    lines.configure(data[0] & 1 ? 3 : 0, data[0] & 2 ? 100.0 : 0.0);
+    qint64 t = 0;
+    for (size_t off = 1; off < size; off += chunk) {
+        lines.feed(bytes + off, qsizetype(std::min(chunk, size - off)), t);
+        t += 7919;
+        const QVector<float> values = lines.takeValues();
+        if (lines.channelCount() > 0 && values.size() % lines.channelCount() != 0)
+            __builtin_trap();
+    }
+    lines.finish();
+
+    // MLPerf reply lines.
+    const QString text = QString::fromLatin1(bytes + 1, qsizetype(size - 1));
+    (void)MlperfLink::parseResults(text);
+    (void)MlperfLink::lapMicroseconds(text);
+    return 0;
+}
