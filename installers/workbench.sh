@@ -20,4 +20,8 @@ rm -f "$project" "$project-wal" "$project-shm"
 tinyml=build/app/tinyml
 set -x
 "$tinyml" new "$project" --template motion --board qemu-m4 --labels idle,shake,circle,updown
+for gesture in idle shake circle updown; do
+  "$tinyml" capture "$project" --board qemu-m4 --sensor accel --rate 100 --seconds 2 \
+    --label "$gesture" --scenario "$gesture" --count 10
+done
 "$tinyml" info "$project"

@@ -1,6 +1,7 @@
 // tinyml boards / devices / capture
 #include "CliCommands.h"
 
+#include "data/SplitAssigner.h"
 #include "device/AgentLink.h"
 #include "device/BoardRegistry.h"
 #include "device/CaptureSession.h"
@@ -131,13 +132,13 @@ int cmdCapture(const QStringList &args)
     p.addOption({QStringLiteral("port"), QStringLiteral("serial port of a real board"), QStringLiteral("PATH")});
     p.addOption({QStringLiteral("protocol"), QStringLiteral("agent | lines (a board printing numbers per line)"), QStringLiteral("P"), QStringLiteral("agent")});
     p.addOption({QStringLiteral("baud"), QStringLiteral("baud rate"), QStringLiteral("N"), QStringLiteral("115200")});
-    p.addOption({QStringLiteral("sensor"), QStringLiteral("sensor name (accel, mic)"), QStringLiteral("NAME")});
+    p.addOption({QStringLiteral("sensor"), QStringLiteral("sensor name (accel, mic; default: the project's)"), QStringLiteral("NAME")});
     p.addOption({QStringLiteral("label"), QStringLiteral("label of the recorded samples"), QStringLiteral("L")});
-    p.addOption({QStringLiteral("seconds"), QStringLiteral("length of each sample"), QStringLiteral("S")});
-    p.addOption({QStringLiteral("rate"), QStringLiteral("sample rate (default: the sensor's)"), QStringLiteral("HZ")});
+    p.addOption({QStringLiteral("seconds"), QStringLiteral("length of each sample (default: the project's)"), QStringLiteral("S")});
+    p.addOption({QStringLiteral("rate"), QStringLiteral("sample rate (default: the project's, else the sensor's)"), QStringLiteral("HZ")});
     p.addOption({QStringLiteral("scenario"), QStringLiteral("virtual board: what the simulated sensor does (idle, shake, circle, updown, ...; tone, noise, ...)"), QStringLiteral("NAME")});
     p.addOption({QStringLiteral("count"), QStringLiteral("number of consecutive samples"), QStringLiteral("K"), QStringLiteral("1")});
-    p.addOption({QStringLiteral("split"), QStringLiteral("train | test"), QStringLiteral("SPLIT"), QStringLiteral("train")});
+    p.addOption({QStringLiteral("split"), QStringLiteral("train | test | auto (tops each label up to 20 % test, deterministic; samples already stored keep their split)"), QStringLiteral("SPLIT"), QStringLiteral("auto")});
     p.addOption({QStringLiteral("realtime"), QStringLiteral("virtual board: pace the sensor by the wall clock (default: as fast as the emulator runs)")});
     p.addOption({QStringLiteral("json"), QStringLiteral("print frames received/lost, bytes, seconds and sample ids as JSON")});
     int code = 0;
@@ -147,34 +148,41 @@ int cmdCapture(const QStringList &args)
     const bool json = p.isSet(QStringLiteral("json"));
     if (p.isSet(QStringLiteral("board")) == p.isSet(QStringLiteral("port")))
         return usageError(QStringLiteral("capture"), QStringLiteral("give exactly one of --board or --port"));
-    if (!p.isSet(QStringLiteral("label")) || !p.isSet(QStringLiteral("seconds")))
-        return usageError(QStringLiteral("capture"), QStringLiteral("--label and --seconds are required"));
-    CaptureOptions opt;
-    opt.label = p.value(QStringLiteral("label")).trimmed();
-    opt.sensor = p.value(QStringLiteral("sensor"));
-    bool ok = false;
-    opt.durationS = p.value(QStringLiteral("seconds")).toDouble(&ok);
-    if (!ok || opt.durationS <= 0)
-        return usageError(QStringLiteral("capture"), QStringLiteral("--seconds must be a positive number"));
-    if (p.isSet(QStringLiteral("rate"))) {
-        opt.rateHz = p.value(QStringLiteral("rate")).toDouble(&ok);
-        if (!ok || opt.rateHz <= 0)
-            return usageError(QStringLiteral("capture"), QStringLiteral("--rate must be a positive number"));
-    }
-    opt.count = p.value(QStringLiteral("count")).toInt(&ok);
-    if (!ok || opt.count < 1)
-        return usageError(QStringLiteral("capture"), QStringLiteral("--count must be a positive integer"));
-    auto split = splitFromName(p.value(QStringLiteral("split")));
-    if (!split)
-        return usageError(QStringLiteral("capture"), QStringLiteral("--split must be train or test"));
-    opt.split = *split;
-    if (opt.label.isEmpty())
-        return usageError(QStringLiteral("capture"), QStringLiteral("--label must not be empty"));
+    if (!p.isSet(QStringLiteral("label")))
+        return usageError(QStringLiteral("capture"), QStringLiteral("--label is required"));
 
     QString error;
     auto store = ProjectStore::open(p.positionalArguments().first(), &error);
     if (!store)
         return fail(error);
+    // Sensor, rate and length default to the project's settings (the wizard's choices).
+    const ProjectSettings defaults = store->settings();
+
+    CaptureOptions opt;
+    opt.label = p.value(QStringLiteral("label")).trimmed();
+    opt.sensor = p.isSet(QStringLiteral("sensor")) ? p.value(QStringLiteral("sensor")) : defaults.sensor;
+    bool ok = true;
+    opt.durationS = p.isSet(QStringLiteral("seconds")) ? p.value(QStringLiteral("seconds")).toDouble(&ok)
+                                                       : defaults.sampleLengthS;
+    if (!ok || opt.durationS <= 0)
+        return usageError(QStringLiteral("capture"), QStringLiteral("--seconds must be a positive number (the project sets no default length)"));
+    if (p.isSet(QStringLiteral("rate"))) {
+        opt.rateHz = p.value(QStringLiteral("rate")).toDouble(&ok);
+        if (!ok || opt.rateHz <= 0)
+            return usageError(QStringLiteral("capture"), QStringLiteral("--rate must be a positive number"));
+    } else {
+        opt.rateHz = defaults.sampleRateHz;
+    }
+    opt.count = p.value(QStringLiteral("count")).toInt(&ok);
+    if (!ok || opt.count < 1)
+        return usageError(QStringLiteral("capture"), QStringLiteral("--count must be a positive integer"));
+    const bool autoSplit = p.value(QStringLiteral("split")) == QLatin1String("auto");
+    auto split = splitFromName(p.value(QStringLiteral("split")));
+    if (!split && !autoSplit)
+        return usageError(QStringLiteral("capture"), QStringLiteral("--split must be train, test or auto"));
+    opt.split = split.value_or(Split::Train);
+    if (opt.label.isEmpty())
+        return usageError(QStringLiteral("capture"), QStringLiteral("--label must not be empty"));
 
     BoardRegistry registry;
     std::unique_ptr<VirtualBoard> board;
@@ -241,6 +249,30 @@ int cmdCapture(const QStringList &args)
     capture.run(timeoutMs, &error);
     const CaptureResult &r = capture.result();
 
+    if (autoSplit && !r.sampleIds.isEmpty()) {
+        int train = 0, test = 0;
+        QVector<qint64> fresh;
+        QVector<QString> checksums;
+        for (const SampleInfo &info : store->sampleInfos()) {
+            if (info.label != opt.label)
+                continue;
+            if (r.sampleIds.contains(info.id)) {
+                fresh << info.id;
+                checksums << info.checksum;
+            } else {
+                (info.split == Split::Test ? test : train)++;
+            }
+        }
+        const QVector<Split> splits = assignSplitsForNewSamples(train, test, checksums);
+        QVector<qint64> toTest;
+        for (int i = 0; i < fresh.size(); ++i)
+            if (splits[i] == Split::Test)
+                toTest << fresh[i];
+        QString e2;
+        if (!toTest.isEmpty() && !store->setSplit(toTest, Split::Test, &e2))
+            return fail(e2);
+    }
+
     // Labels seen in captures become project labels.
     ProjectSettings settings = store->settings();
     if (!r.sampleIds.isEmpty() && !settings.labels.contains(opt.label)) {
@@ -297,7 +329,7 @@ QList<Command> deviceCommands()
         {QStringLiteral("devices"), QStringLiteral("devices [--probe] [--json]"),
          QStringLiteral("list serial ports and virtual boards"), cmdDevices},
         {QStringLiteral("capture"),
-         QStringLiteral("capture PROJECT (--board ID | --port PATH) --label L --seconds S [...]"),
+         QStringLiteral("capture PROJECT (--board ID | --port PATH) --label L [--seconds S] [...]"),
          QStringLiteral("record labelled samples from a board"), cmdCapture},
     };
 }

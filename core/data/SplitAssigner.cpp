@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 
 namespace tinyml {
 
@@ -33,6 +34,27 @@ QVector<Split> assignStratifiedSplits(const QVector<QString> &labels,
             splits[members[k]] = Split::Test;
     }
     return splits;
+}
+
+QVector<Split> assignSplitsForNewSamples(int existingTrain, int existingTest,
+                                         const QVector<QString> &newChecksums, double testFraction)
+{
+    testFraction = std::clamp(testFraction, 0.0, 1.0);
+    const int total = existingTrain + existingTest + int(newChecksums.size());
+    const int wantTest = int(std::llround(testFraction * total));
+    int needTest = std::max(0, wantTest - existingTest);
+    QVector<int> order(newChecksums.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int a, int b) { return newChecksums[a] < newChecksums[b]; });
+    QVector<Split> out(newChecksums.size(), Split::Train);
+    for (int i : order) {
+        if (needTest <= 0)
+            break;
+        out[i] = Split::Test;
+        --needTest;
+    }
+    return out;
 }
 
 } // namespace tinyml

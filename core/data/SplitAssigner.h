@@ -27,4 +27,11 @@ QVector<Split> assignStratifiedSplits(const QVector<QString> &labels,
                                       const QVector<QString> &checksums,
                                       double testFraction = 0.2);
 
+/// Splits samples of ONE label that join a label already holding existingTrain + existingTest
+/// samples, without moving those: new samples go to Test (in checksum order) until the label
+/// holds round(testFraction * total) test samples, the rest to Train. Deterministic.
+QVector<Split> assignSplitsForNewSamples(int existingTrain, int existingTest,
+                                         const QVector<QString> &newChecksums,
+                                         double testFraction = 0.2);
+
 } // namespace tinyml

@@ -84,8 +84,9 @@ VirtualBoard::~VirtualBoard()
 
 QString VirtualBoard::defaultStateDirectory(const QString &boardId)
 {
-    return QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation)
-           + QStringLiteral("/virtual-boards/") + boardId;
+    // Generic, not per-application: the CLI and the GUI flash the same virtual board.
+    return QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation)
+           + QStringLiteral("/tinyml-workbench/virtual-boards/") + boardId;
 }
 
 QString VirtualBoard::findQemu(const QString &program, QString *error)

@@ -67,7 +67,8 @@ public:
     /// The last lines the process printed (its stderr and stdout), for error messages.
     QString processOutput() const { return QString::fromLocal8Bit(m_output); }
 
-    /// AppLocalDataLocation/virtual-boards/<id>.
+    /// GenericDataLocation/tinyml-workbench/virtual-boards/<id> (~/.local/share/... on Linux),
+    /// shared by the CLI and the GUI.
     static QString defaultStateDirectory(const QString &boardId);
     /// The path of qemu-system-arm (or the given program), or empty with an install hint.
     static QString findQemu(const QString &program, QString *error);

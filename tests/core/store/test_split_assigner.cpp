@@ -122,3 +122,18 @@ TEST(SplitAssigner, EdgeFractionsAndBadInput)
 }
 
 } // namespace
+
+TEST(SplitForNewSamples, TopsUpTheLabelToTwentyPercentWithoutMovingOldSamples)
+{
+    // 8 train + 0 test already; 2 new: 10 in all -> 2 test, both new ones.
+    QVector<Split> s = assignSplitsForNewSamples(8, 0, {"bb", "aa"});
+    EXPECT_EQ(s, (QVector<Split>{Split::Test, Split::Test}));
+    // 7 train + 2 test; 1 new: 10 in all -> 2 test already -> train.
+    EXPECT_EQ(assignSplitsForNewSamples(7, 2, {"cc"}), (QVector<Split>{Split::Train}));
+    // Empty label, 5 new: 1 test, the smallest checksum.
+    s = assignSplitsForNewSamples(0, 0, {"e", "c", "a", "d", "b"});
+    EXPECT_EQ(s.count(Split::Test), 1);
+    EXPECT_EQ(s[2], Split::Test);
+    // Too many tests already: nothing more goes to test.
+    EXPECT_EQ(assignSplitsForNewSamples(0, 5, {"x", "y"}), (QVector<Split>{Split::Train, Split::Train}));
+}
