@@ -1,0 +1,159 @@
+// workbench-screenshots OUTDIR: renders the workbench at 1280x800 and saves PNGs of the
+// welcome page, every wizard page, the acquisition page mid-recording (motion at 100 Hz
+// and audio at 16 kHz, on the host virtual board), the dataset page and the later stages.
+// Also prints the live plot's redraw rate during each recording.
+#include "AcquisitionPage.h"
+#include "DatasetPage.h"
+#include "LivePlot.h"
+#include "MainWindow.h"
+#include "NewProjectWizard.h"
+#include "ProjectSession.h"
+#include "SamplePreview.h"
+#include "UiTestProject.h"
+#include "WorkbenchStyle.h"
+
+#include "store/ProjectStore.h"
+
+#include <QAbstractButton>
+#include <QApplication>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTextStream>
+
+using namespace tinyml;
+using namespace tinyml::ui;
+
+namespace {
+
+QString g_out;
+
+void save(QWidget *w, const QString &name)
+{
+    QApplication::processEvents();
+    QTest::qWait(120);   // queued replots
+    const QString file = QDir(g_out).filePath(name + QStringLiteral(".png"));
+    if (!w->grab().save(file))
+        QTextStream(stderr) << "could not write " << file << "\n";
+    else
+        QTextStream(stdout) << file << "\n";
+}
+
+QString wizardProject(MainWindow &window, const QString &dir, const QString &name, const QString &tpl,
+                      bool shoot)
+{
+    NewProjectWizard wizard(&window);
+    wizard.setField(QStringLiteral("name"), name);
+    wizard.setField(QStringLiteral("location"), dir);
+    wizard.show();
+    if (shoot)
+        save(&wizard, QStringLiteral("wizard-1-name"));
+    wizard.next();
+    wizard.setField(QStringLiteral("template"), tpl);
+    if (shoot)
+        save(&wizard, QStringLiteral("wizard-2-template"));
+    wizard.next();
+    wizard.setField(QStringLiteral("board"), QStringLiteral("host"));
+    if (shoot)
+        save(&wizard, QStringLiteral("wizard-3-board"));
+    wizard.next();
+    if (shoot)
+        save(&wizard, QStringLiteral("wizard-4-labels"));
+    wizard.next();
+    if (shoot)
+        save(&wizard, QStringLiteral("wizard-5-samples"));
+    wizard.next();
+    if (shoot)
+        save(&wizard, QStringLiteral("wizard-6-summary"));
+    wizard.button(QWizard::FinishButton)->click();
+    const QString path = wizard.projectPath();
+    window.adoptNewProject(wizard);
+    return path;
+}
+
+void recordAndShoot(MainWindow &window, const QString &name, double length, double shootAfter)
+{
+    AcquisitionPage *acq = window.acquisitionPage();
+    if (!acq->isConnected()) {
+        QTextStream(stderr) << "not connected: no " << name << " screenshot\n";
+        return;
+    }
+    QTest::qWait(1500);   // live preview fills the plot
+    acq->setCountdownSeconds(0);
+    acq->setSampleLength(length);
+    const int before = acq->livePlot()->redrawCount();
+    QElapsedTimer clock;
+    clock.start();
+    acq->startRecording();
+    QTest::qWait(int(shootAfter * 1000));
+    const double fps = (acq->livePlot()->redrawCount() - before) * 1000.0 / double(clock.elapsed());
+    QTextStream(stdout) << name << ": live plot " << QString::number(fps, 'f', 1) << " redraws/s at "
+                        << acq->livePlot()->rateHz() << " Hz\n";
+    save(&window, name);
+    QTest::qWaitFor([&] { return !acq->isRecording(); }, int(length * 1000) + 10000);
+    QTest::qWait(300);
+}
+
+} // namespace
+
+int main(int argc, char *argv[])
+{
+    if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM") && qEnvironmentVariableIsEmpty("DISPLAY"))
+        qputenv("QT_QPA_PLATFORM", "offscreen");
+    QStandardPaths::setTestModeEnabled(true);
+    QApplication::setOrganizationName(QStringLiteral("TinyML Workbench Screenshots"));
+    QApplication::setApplicationName(QStringLiteral("workbench-screenshots"));
+    QApplication app(argc, argv);
+    applyWorkbenchStyle(app);
+    g_out = argc > 1 ? QString::fromLocal8Bit(argv[1]) : QStringLiteral("screenshots");
+    QDir().mkpath(g_out);
+    QTemporaryDir dir;
+
+    MainWindow window;
+    window.resize(1280, 800);
+    window.show();
+    save(&window, QStringLiteral("welcome"));
+
+    // Motion: wizard pages, then the host board records mid-shot.
+    wizardProject(window, dir.path(), QStringLiteral("gesture-wand"), QStringLiteral("motion"), true);
+    window.acquisitionPage()->setLabel(QStringLiteral("shake"));
+    recordAndShoot(window, QStringLiteral("acquisition-motion-recording"), 4.0, 2.5);
+
+    // Audio at 16 kHz on the same virtual board.
+    wizardProject(window, dir.path(), QStringLiteral("keywords"), QStringLiteral("audio"), false);
+    window.acquisitionPage()->setLabel(QStringLiteral("yes"));
+    recordAndShoot(window, QStringLiteral("acquisition-audio-recording"), 2.0, 1.2);
+    window.acquisitionPage()->disconnectDevice();
+
+    // Dataset: a motion project with data, one sample previewed with a crop range.
+    QString error;
+    const QString motionPath = dir.filePath(QStringLiteral("curated.tinyml"));
+    auto store = test::createMotionProject(motionPath, 8, &error);
+    if (!store) {
+        QTextStream(stderr) << error << "\n";
+        return 1;
+    }
+    store.reset();
+    window.openProject(motionPath, &error);
+    DatasetPage *page = window.datasetPage();
+    page->selectIds({10});
+    page->preview()->selectFrames(40, 150);
+    save(&window, QStringLiteral("dataset-motion"));
+
+    // Audio clips: waveform and spectrogram.
+    Sample clip = test::audioSample(QStringLiteral("yes"), 16000);
+    window.session()->store().addSample(clip, &error);
+    window.session()->notifySamplesChanged();
+    page->selectIds({clip.id});
+    save(&window, QStringLiteral("dataset-audio"));
+
+    window.showStage(MainWindow::Stage::Features);
+    save(&window, QStringLiteral("stage-features"));
+    window.showStage(MainWindow::Stage::Training);
+    save(&window, QStringLiteral("stage-training"));
+    window.showStage(MainWindow::Stage::Deployment);
+    save(&window, QStringLiteral("stage-deployment"));
+    return 0;
+}
