@@ -12,6 +12,30 @@
 //  - int8 graphs follow TFLite's scheme: weights int8 symmetric per output channel
 //    (zero point 0, one scale per channel), activations int8 asymmetric per tensor,
 //    biases int32 with scale input_scale * weight_scale[c] and zero point 0.
+//
+// Inputs of each op (Node::inputs, in this order; "?" = optional):
+//    Conv2D            x [1,H,W,Cin], w [Cout,KH,KW,Cin], b? [Cout]
+//    DepthwiseConv2D   x [1,H,W,Cin], w [1,KH,KW,Cout] (Cout = Cin * multiplier), b? [Cout]
+//    FullyConnected    x (any shape with Cin elements), w [Cout,Cin], b? [Cout]  -> [1,Cout]
+//    MaxPool2D/AvgPool2D x [1,H,W,C]; window kernelH x kernelW, stride, padding
+//    GlobalAvgPool     x [1,H,W,C] -> [1,C]
+//    Add               a, b of the same shape (no broadcasting)
+//    Relu, Relu6, Softmax, Clip   x
+//    Reshape           x; the target shape is the output tensor's declared shape (one
+//                      dimension may be -1 and is inferred)
+//    BatchNorm         x [..., C], gamma [C], beta [C], mean [C], var [C]
+//    Concat            x1, x2, ... equal except the last dimension
+// Output spatial size (conv, depthwise, pools): (H + padTop + padBottom - KH) / strideH + 1,
+// rounded down. Padding is explicit (TFLite SAME = the split that gives ceil(H / stride)).
+//
+// int8 graphs additionally (checked by validate()):
+//  - every activation tensor is Int8 with one scale and one zero point in [-128, 127];
+//  - conv/depthwise/fc weights are Int8 constants with one scale per output channel (or one
+//    scale for the whole tensor) and zero points 0; biases Int32 constants;
+//  - MaxPool2D, AvgPool2D, GlobalAvgPool, Reshape, Relu, Relu6 and Clip outputs carry the
+//    input's scale and zero point (TFLite's rule; the executor copies, never requantizes);
+//  - Softmax output: scale 1/256, zero point -128;
+//  - BatchNorm does not appear (the quantizer folds it).
 
 #include "data/Sample.h"
 
@@ -57,7 +81,23 @@ struct TensorDesc {
     QVector<int> zeroPoints;            ///< same length as scales
     QByteArray data;                    ///< constant tensors (weights, biases, BN params); empty for activations
     bool isConstant() const { return !data.isEmpty(); }
+    /// Product of the dimensions; 0 for an empty shape (unknown) or a negative dimension.
     qint64 elementCount() const;
+
+    // Typed access to data (little-endian, the dtype's layout). The readers return an empty
+    // vector when dtype differs or the byte count does not match the shape.
+    QVector<float> floatValues() const;
+    QVector<qint8> int8Values() const;
+    QVector<qint32> int32Values() const;
+    static TensorDesc activation(const QString &name, QVector<int> shape = {},
+                                 DType dtype = DType::Float32);
+    static TensorDesc constantFloat(const QString &name, QVector<int> shape,
+                                    const QVector<float> &values);
+    static TensorDesc constantInt8(const QString &name, QVector<int> shape,
+                                   const QVector<qint8> &values, QVector<float> scales,
+                                   QVector<int> zeroPoints = {});   ///< empty: all 0
+    static TensorDesc constantInt32(const QString &name, QVector<int> shape,
+                                    const QVector<qint32> &values, QVector<float> scales = {});
 };
 
 struct Node {
@@ -75,6 +115,9 @@ struct Node {
 };
 
 struct Graph {
+    /// serialize() writes this version; deserialize() reads 1..kFormatVersion.
+    static constexpr quint32 kFormatVersion = 1;
+
     QVector<TensorDesc> tensors;
     QVector<Node> nodes;                ///< topologically ordered
     QVector<int> inputs;                ///< graph input tensor indices (one for now)
@@ -85,15 +128,28 @@ struct Graph {
 
     /// Checks indices, shapes of every op against its inputs, dtypes, and that quantized
     /// graphs carry scales. Errors name the node and the field.
+    /// Activation shapes must be known (run inferShapes() first for a freshly built graph).
     bool validate(QString *error) const;
     /// Computes activation shapes from the input shape and the ops (constant shapes given).
+    /// Reshape keeps its output's declared shape as the target. Then validates.
     bool inferShapes(QString *error);
 
-    qint64 parameterCount() const;
-    qint64 macs() const;                ///< multiply-accumulates of one inference
+    // Building helpers: return the new index.
+    int addTensor(const TensorDesc &tensor);
+    int addNode(const Node &node);
+    int tensorIndex(const QString &name) const;   ///< -1 when absent
+    int inputIndex() const { return inputs.isEmpty() ? -1 : inputs.first(); }
+    int outputIndex() const { return outputs.isEmpty() ? -1 : outputs.first(); }
+
+    qint64 parameterCount() const;      ///< elements of constant tensors (weights, biases, BN)
+    /// Multiply-accumulates of one inference: conv Hout*Wout*Cout*KH*KW*Cin, depthwise
+    /// Hout*Wout*Cout*KH*KW, fully connected Cin*Cout; other ops count 0.
+    qint64 macs() const;
     qint64 weightBytes() const;         ///< bytes of constant tensors as stored
 
     /// Compact binary form for the project store (versioned; fails cleanly on bad input).
+    /// Layout (little-endian): "TMGR", u32 version, then length-prefixed fields; see Graph.cpp.
+    /// deserialize() checks every length against the remaining bytes and then validate()s.
     QByteArray serialize() const;
     static std::optional<Graph> deserialize(const QByteArray &bytes, QString *error);
 };

@@ -106,6 +106,25 @@ const char *const kV0ToV1[] = {
     ))",
 };
 
+// v2: the feature cache (one row per sample and feature-parameter hash, stale when the
+// sample's checksum moved on), training runs with metrics and status, models with their
+// serialized graph (model::Graph::serialize()).
+const char *const kV1ToV2[] = {
+    "ALTER TABLE features ADD COLUMN params_hash TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE features ADD COLUMN sample_checksum TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE features ADD COLUMN dtype INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE features ADD COLUMN shape TEXT NOT NULL DEFAULT '[]'",
+    "ALTER TABLE features ADD COLUMN data BLOB NOT NULL DEFAULT x''",
+    "CREATE UNIQUE INDEX features_sample_params ON features(sample_id, params_hash)",
+    "ALTER TABLE training_runs ADD COLUMN metrics TEXT NOT NULL DEFAULT '{}'",
+    "ALTER TABLE training_runs ADD COLUMN status TEXT NOT NULL DEFAULT 'created'",
+    "ALTER TABLE models ADD COLUMN kind TEXT NOT NULL DEFAULT 'float'",
+    "ALTER TABLE models ADD COLUMN name TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE models ADD COLUMN metrics TEXT NOT NULL DEFAULT '{}'",
+    "ALTER TABLE models ADD COLUMN graph BLOB NOT NULL DEFAULT x''",
+    "CREATE INDEX models_kind ON models(kind, id)",
+};
+
 struct MigrationStep {
     const char *const *statements;
     size_t count;
@@ -113,6 +132,7 @@ struct MigrationStep {
 
 constexpr MigrationStep kMigrations[] = {
     {kV0ToV1, std::size(kV0ToV1)}, // v0 -> v1
+    {kV1ToV2, std::size(kV1ToV2)}, // v1 -> v2
 };
 static_assert(std::size(kMigrations) == size_t(ProjectStore::kSchemaVersion),
               "every schema version needs exactly one migration step");
@@ -1149,6 +1169,321 @@ bool ProjectStore::finishSample(qint64 id, bool complete, QString *error)
     if (!d->commit(error))
         return false;
     d->streams.remove(id);
+    return true;
+}
+
+// --- names persisted as text ------------------------------------------------------------
+
+QString trainingStatusName(TrainingStatus s)
+{
+    switch (s) {
+    case TrainingStatus::Created: return QStringLiteral("created");
+    case TrainingStatus::Running: return QStringLiteral("running");
+    case TrainingStatus::Finished: return QStringLiteral("finished");
+    case TrainingStatus::Failed: return QStringLiteral("failed");
+    case TrainingStatus::Cancelled: return QStringLiteral("cancelled");
+    }
+    return QStringLiteral("created");
+}
+
+std::optional<TrainingStatus> trainingStatusFromName(const QString &name)
+{
+    for (TrainingStatus s : {TrainingStatus::Created, TrainingStatus::Running, TrainingStatus::Finished,
+                             TrainingStatus::Failed, TrainingStatus::Cancelled})
+        if (trainingStatusName(s) == name)
+            return s;
+    return std::nullopt;
+}
+
+QString modelKindName(ModelKind k)
+{
+    return k == ModelKind::Int8 ? QStringLiteral("int8") : QStringLiteral("float");
+}
+
+std::optional<ModelKind> modelKindFromName(const QString &name)
+{
+    if (name == QLatin1String("float"))
+        return ModelKind::Float;
+    if (name == QLatin1String("int8"))
+        return ModelKind::Int8;
+    return std::nullopt;
+}
+
+namespace {
+
+QString jsonObjectText(const QJsonObject &o)
+{
+    return QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Compact));
+}
+
+QJsonObject parseObject(const QString &json)
+{
+    return QJsonDocument::fromJson(json.toUtf8()).object();
+}
+
+QString utcText(const QDateTime &t)
+{
+    return (t.isValid() ? t : QDateTime::currentDateTimeUtc()).toUTC().toString(Qt::ISODateWithMs);
+}
+
+QDateTime parseUtc(const QString &s)
+{
+    QDateTime t = QDateTime::fromString(s, Qt::ISODateWithMs);
+    t.setTimeSpec(Qt::UTC);
+    return t;
+}
+
+} // namespace
+
+// --- feature cache -------------------------------------------------------------------------
+
+QHash<qint64, CachedFeature> ProjectStore::cachedFeatures(const QString &paramsHash) const
+{
+    QHash<qint64, CachedFeature> out;
+    QSqlQuery q(d->db);
+    q.setForwardOnly(true);
+    q.prepare(QStringLiteral("SELECT sample_id, sample_checksum, dtype, shape, data FROM features"
+                             " WHERE params_hash = ?"));
+    q.addBindValue(text(paramsHash));
+    if (!q.exec())
+        return out;
+    while (q.next()) {
+        CachedFeature f;
+        f.sampleId = q.value(0).toLongLong();
+        f.paramsHash = paramsHash;
+        f.sampleChecksum = q.value(1).toString();
+        const int dtype = q.value(2).toInt();
+        if (!validDType(dtype))
+            continue;
+        f.data.dtype = DType(dtype);
+        f.data.shape = parseShape(q.value(3).toString());
+        f.data.bytes = q.value(4).toByteArray();
+        if (!f.data.isConsistent() || f.data.shape.isEmpty())
+            continue;  // a damaged row is a cache miss, not an error
+        out.insert(f.sampleId, f);
+    }
+    return out;
+}
+
+bool ProjectStore::storeFeatures(const QVector<CachedFeature> &rows, QString *error)
+{
+    for (const CachedFeature &f : rows)
+        if (!validDType(int(f.data.dtype)) || !f.data.isConsistent() || f.data.shape.isEmpty())
+            return d->fail(error, QStringLiteral("features of sample %1 do not match their shape %2")
+                                      .arg(f.sampleId).arg(jsonShape(f.data.shape)));
+    if (!d->beginWrite(error))
+        return false;
+    QSqlQuery &q = d->statement(QStringLiteral(
+        "INSERT OR REPLACE INTO features(sample_id, params_hash, sample_checksum, created_utc, dtype, shape, data)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)"));
+    const QString now = utcText(QDateTime());
+    for (const CachedFeature &f : rows) {
+        q.bindValue(0, f.sampleId);
+        q.bindValue(1, text(f.paramsHash));
+        q.bindValue(2, text(f.sampleChecksum));
+        q.bindValue(3, now);
+        q.bindValue(4, int(f.data.dtype));
+        q.bindValue(5, jsonShape(f.data.shape));
+        q.bindValue(6, f.data.bytes.isNull() ? QByteArray("") : f.data.bytes);
+        if (!q.exec())
+            return d->rollbackAndFail(error, QStringLiteral("caching features of sample %1: %2")
+                                                 .arg(f.sampleId).arg(sqlMessage(q.lastError())));
+    }
+    return d->commit(error);
+}
+
+bool ProjectStore::removeFeaturesExcept(const QString &paramsHash, QString *error)
+{
+    QSqlQuery q(d->db);
+    q.prepare(QStringLiteral("DELETE FROM features WHERE params_hash <> ?"));
+    q.addBindValue(text(paramsHash));
+    return d->exec(q, error);
+}
+
+int ProjectStore::cachedFeatureCount() const
+{
+    const auto n = d->scalar(QStringLiteral("SELECT COUNT(*) FROM features"), nullptr);
+    return n ? n->toInt() : 0;
+}
+
+// --- training runs ---------------------------------------------------------------------------
+
+namespace {
+
+const QString kRunColumns = QStringLiteral("id, created_utc, config, metrics, status");
+
+TrainingRun runFromRow(const QSqlQuery &q)
+{
+    TrainingRun r;
+    r.id = q.value(0).toLongLong();
+    r.created = parseUtc(q.value(1).toString());
+    r.config = parseObject(q.value(2).toString());
+    r.metrics = parseObject(q.value(3).toString());
+    r.status = trainingStatusFromName(q.value(4).toString()).value_or(TrainingStatus::Created);
+    return r;
+}
+
+const QString kModelColumns = QStringLiteral("id, training_run_id, kind, name, metrics, created_utc");
+
+StoredModel modelFromRow(const QSqlQuery &q, bool withGraph)
+{
+    StoredModel m;
+    m.id = q.value(0).toLongLong();
+    m.trainingRunId = q.value(1).isNull() ? 0 : q.value(1).toLongLong();
+    m.kind = modelKindFromName(q.value(2).toString()).value_or(ModelKind::Float);
+    m.name = q.value(3).toString();
+    m.metrics = parseObject(q.value(4).toString());
+    m.created = parseUtc(q.value(5).toString());
+    if (withGraph)
+        m.graph = q.value(6).toByteArray();
+    return m;
+}
+
+} // namespace
+
+std::optional<qint64> ProjectStore::addTrainingRun(TrainingRun &run, QString *error)
+{
+    const QDateTime created = run.created.isValid() ? run.created.toUTC() : QDateTime::currentDateTimeUtc();
+    QSqlQuery q(d->db);
+    q.prepare(QStringLiteral("INSERT INTO training_runs(created_utc, config, metrics, status) VALUES (?, ?, ?, ?)"));
+    q.addBindValue(utcText(created));
+    q.addBindValue(jsonObjectText(run.config));
+    q.addBindValue(jsonObjectText(run.metrics));
+    q.addBindValue(trainingStatusName(run.status));
+    if (!d->exec(q, error))
+        return std::nullopt;
+    run.id = q.lastInsertId().toLongLong();
+    run.created = created;
+    return run.id;
+}
+
+bool ProjectStore::updateTrainingRun(qint64 id, const QJsonObject &metrics, TrainingStatus status,
+                                     QString *error)
+{
+    QSqlQuery q(d->db);
+    q.prepare(QStringLiteral("UPDATE training_runs SET metrics = ?, status = ? WHERE id = ?"));
+    q.addBindValue(jsonObjectText(metrics));
+    q.addBindValue(trainingStatusName(status));
+    q.addBindValue(id);
+    if (!d->exec(q, error))
+        return false;
+    if (q.numRowsAffected() != 1)
+        return d->fail(error, QStringLiteral("no training run with id %1").arg(id));
+    return true;
+}
+
+std::optional<TrainingRun> ProjectStore::trainingRun(qint64 id, QString *error) const
+{
+    QSqlQuery q(d->db);
+    q.prepare(QStringLiteral("SELECT %1 FROM training_runs WHERE id = ?").arg(kRunColumns));
+    q.addBindValue(id);
+    if (!d->exec(q, error))
+        return std::nullopt;
+    if (!q.next()) {
+        d->fail(error, QStringLiteral("no training run with id %1").arg(id));
+        return std::nullopt;
+    }
+    return runFromRow(q);
+}
+
+QVector<TrainingRun> ProjectStore::trainingRuns() const
+{
+    QVector<TrainingRun> out;
+    QSqlQuery q(d->db);
+    q.setForwardOnly(true);
+    if (!q.exec(QStringLiteral("SELECT %1 FROM training_runs ORDER BY id").arg(kRunColumns)))
+        return out;
+    while (q.next())
+        out.append(runFromRow(q));
+    return out;
+}
+
+// --- models ------------------------------------------------------------------------------------
+
+std::optional<qint64> ProjectStore::addModel(StoredModel &model, QString *error)
+{
+    const QDateTime created = model.created.isValid() ? model.created.toUTC() : QDateTime::currentDateTimeUtc();
+    QSqlQuery q(d->db);
+    q.prepare(QStringLiteral("INSERT INTO models(training_run_id, kind, name, metrics, graph, created_utc)"
+                             " VALUES (?, ?, ?, ?, ?, ?)"));
+    q.addBindValue(model.trainingRunId > 0 ? QVariant(model.trainingRunId) : QVariant());
+    q.addBindValue(modelKindName(model.kind));
+    q.addBindValue(text(model.name));
+    q.addBindValue(jsonObjectText(model.metrics));
+    q.addBindValue(model.graph.isNull() ? QByteArray("") : model.graph);
+    q.addBindValue(utcText(created));
+    if (!d->exec(q, error))
+        return std::nullopt;
+    model.id = q.lastInsertId().toLongLong();
+    model.created = created;
+    return model.id;
+}
+
+bool ProjectStore::updateModelMetrics(qint64 id, const QJsonObject &metrics, QString *error)
+{
+    QSqlQuery q(d->db);
+    q.prepare(QStringLiteral("UPDATE models SET metrics = ? WHERE id = ?"));
+    q.addBindValue(jsonObjectText(metrics));
+    q.addBindValue(id);
+    if (!d->exec(q, error))
+        return false;
+    if (q.numRowsAffected() != 1)
+        return d->fail(error, QStringLiteral("no model with id %1").arg(id));
+    return true;
+}
+
+std::optional<StoredModel> ProjectStore::model(qint64 id, QString *error) const
+{
+    QSqlQuery q(d->db);
+    q.setForwardOnly(true);
+    q.prepare(QStringLiteral("SELECT %1, graph FROM models WHERE id = ?").arg(kModelColumns));
+    q.addBindValue(id);
+    if (!d->exec(q, error))
+        return std::nullopt;
+    if (!q.next()) {
+        d->fail(error, QStringLiteral("no model with id %1").arg(id));
+        return std::nullopt;
+    }
+    return modelFromRow(q, true);
+}
+
+std::optional<StoredModel> ProjectStore::latestModel(ModelKind kind, QString *error) const
+{
+    QSqlQuery q(d->db);
+    q.setForwardOnly(true);
+    q.prepare(QStringLiteral("SELECT %1, graph FROM models WHERE kind = ? ORDER BY id DESC LIMIT 1")
+                  .arg(kModelColumns));
+    q.addBindValue(modelKindName(kind));
+    if (!d->exec(q, error))
+        return std::nullopt;
+    if (!q.next()) {
+        d->fail(error, QStringLiteral("no %1 model yet").arg(modelKindName(kind)));
+        return std::nullopt;
+    }
+    return modelFromRow(q, true);
+}
+
+QVector<StoredModel> ProjectStore::models() const
+{
+    QVector<StoredModel> out;
+    QSqlQuery q(d->db);
+    q.setForwardOnly(true);
+    if (!q.exec(QStringLiteral("SELECT %1 FROM models ORDER BY id").arg(kModelColumns)))
+        return out;
+    while (q.next())
+        out.append(modelFromRow(q, false));
+    return out;
+}
+
+bool ProjectStore::removeModel(qint64 id, QString *error)
+{
+    QSqlQuery q(d->db);
+    q.prepare(QStringLiteral("DELETE FROM models WHERE id = ?"));
+    q.addBindValue(id);
+    if (!d->exec(q, error))
+        return false;
+    if (q.numRowsAffected() != 1)
+        return d->fail(error, QStringLiteral("no model with id %1").arg(id));
     return true;
 }
 

@@ -7,6 +7,7 @@
 
 #include "data/Sample.h"
 
+#include <QHash>
 #include <QJsonObject>
 #include <QString>
 #include <QStringList>
@@ -62,10 +63,47 @@ struct DatasetCounts {
     int total() const { return train + test; }
 };
 
+/// A cached feature row (see features/FeatureSet.h).
+struct CachedFeature {
+    qint64 sampleId = 0;
+    QString paramsHash;             ///< FeatureParams::hash()
+    QString sampleChecksum;         ///< the sample's checksum when the features were computed
+    Tensor data;                    ///< float32 features
+};
+
+/// Persisted as text ("created", "running", "finished", "failed", "cancelled").
+enum class TrainingStatus { Created, Running, Finished, Failed, Cancelled };
+QString trainingStatusName(TrainingStatus s);
+std::optional<TrainingStatus> trainingStatusFromName(const QString &name);
+
+struct TrainingRun {
+    qint64 id = 0;
+    QDateTime created;              ///< UTC
+    QJsonObject config;             ///< everything needed to re-run it
+    QJsonObject metrics;            ///< loss curves, accuracy, confusion matrix, ...
+    TrainingStatus status = TrainingStatus::Created;
+};
+
+/// Persisted as text ("float", "int8").
+enum class ModelKind { Float, Int8 };
+QString modelKindName(ModelKind k);
+std::optional<ModelKind> modelKindFromName(const QString &name);
+
+struct StoredModel {
+    qint64 id = 0;
+    qint64 trainingRunId = 0;       ///< 0: none (imported, or its run was deleted)
+    ModelKind kind = ModelKind::Float;
+    QString name;
+    QByteArray graph;               ///< model::Graph::serialize()
+    QJsonObject metrics;            ///< accuracy, SQNR, sizes, ...
+    QDateTime created;              ///< UTC
+};
+
 class ProjectStore
 {
 public:
-    static constexpr int kSchemaVersion = 1;
+    /// v2: feature cache, training runs and models with their graphs.
+    static constexpr int kSchemaVersion = 2;
 
     /// Creates a new project file; fails if the file exists.
     static std::unique_ptr<ProjectStore> create(const QString &path, const ProjectSettings &settings,
@@ -117,6 +155,33 @@ public:
     /// chunk: [frames, channels], the dtype given to beginSample.
     bool appendFrames(qint64 id, const Tensor &chunk, QString *error);
     bool finishSample(qint64 id, bool complete, QString *error);
+
+    // --- feature cache ---------------------------------------------------------------------
+    /// Cached rows for this parameter hash, by sample id (the caller compares checksums).
+    QHash<qint64, CachedFeature> cachedFeatures(const QString &paramsHash) const;
+    /// Inserts or replaces rows keyed by (sample id, params hash), in one transaction.
+    bool storeFeatures(const QVector<CachedFeature> &rows, QString *error);
+    /// Drops every cached row whose params hash differs (the parameters changed).
+    bool removeFeaturesExcept(const QString &paramsHash, QString *error);
+    int cachedFeatureCount() const;
+
+    // --- training runs and models ----------------------------------------------------------
+    /// Stores a run (created = now when invalid); sets and returns its id.
+    std::optional<qint64> addTrainingRun(TrainingRun &run, QString *error);
+    bool updateTrainingRun(qint64 id, const QJsonObject &metrics, TrainingStatus status,
+                           QString *error);
+    std::optional<TrainingRun> trainingRun(qint64 id, QString *error = nullptr) const;
+    QVector<TrainingRun> trainingRuns() const;                     ///< ordered by id
+
+    /// Stores a model (created = now when invalid); sets and returns its id.
+    std::optional<qint64> addModel(StoredModel &model, QString *error);
+    bool updateModelMetrics(qint64 id, const QJsonObject &metrics, QString *error);
+    std::optional<StoredModel> model(qint64 id, QString *error = nullptr) const;
+    /// The newest model of this kind (highest id), if any.
+    std::optional<StoredModel> latestModel(ModelKind kind, QString *error = nullptr) const;
+    /// Ordered by id; graph blobs are left empty (use model(id)).
+    QVector<StoredModel> models() const;
+    bool removeModel(qint64 id, QString *error);
 
 private:
     ProjectStore();

@@ -126,7 +126,7 @@ TEST_F(ProjectStoreTest, CreateThenOpenRoundTripsTheSettings)
 
     auto store = ProjectStore::open(path, &error);
     ASSERT_TRUE(store) << error.toStdString();
-    EXPECT_EQ(store->schemaVersion(), 1);
+    EXPECT_EQ(store->schemaVersion(), ProjectStore::kSchemaVersion);
     EXPECT_EQ(store->path(), path);
     const ProjectSettings r = store->settings();
     EXPECT_EQ(r.name, QStringLiteral("Gesture ✋ demo"));
@@ -159,7 +159,7 @@ TEST_F(ProjectStoreTest, FileCarriesWalModeApplicationIdAndSchemaVersion)
     RawDb raw(path);
     EXPECT_EQ(raw.value("PRAGMA journal_mode").toString(), "wal");
     EXPECT_EQ(raw.value("PRAGMA application_id").toLongLong(), kTinyMlApplicationId);
-    EXPECT_EQ(raw.value("PRAGMA user_version").toInt(), 1);
+    EXPECT_EQ(raw.value("PRAGMA user_version").toInt(), ProjectStore::kSchemaVersion);
     for (const char *table : {"settings", "sensors", "channels", "samples", "sample_chunks",
                               "features", "training_runs", "models", "deployments", "profiles"})
         EXPECT_EQ(raw.value(QStringLiteral("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' "
@@ -484,15 +484,15 @@ TEST_F(ProjectStoreTest, NewerSchemaIsRefusedAndLeftAlone)
     }
     {
         RawDb raw(path);
-        raw.exec("PRAGMA user_version = 2");
+        raw.exec(QStringLiteral("PRAGMA user_version = %1").arg(ProjectStore::kSchemaVersion + 1));
     }
     QString error;
     EXPECT_FALSE(ProjectStore::open(path, &error));
     EXPECT_TRUE(error.contains(path)) << error.toStdString();
     EXPECT_TRUE(error.contains("newer")) << error.toStdString();
-    EXPECT_TRUE(error.contains("v2")) << error.toStdString();
+    EXPECT_TRUE(error.contains(QStringLiteral("v%1").arg(ProjectStore::kSchemaVersion + 1))) << error.toStdString();
     RawDb raw(path);
-    EXPECT_EQ(raw.value("PRAGMA user_version").toInt(), 2);
+    EXPECT_EQ(raw.value("PRAGMA user_version").toInt(), ProjectStore::kSchemaVersion + 1);
 }
 
 TEST_F(ProjectStoreTest, V0FileIsMigratedToTheCurrentSchema)
@@ -508,13 +508,13 @@ TEST_F(ProjectStoreTest, V0FileIsMigratedToTheCurrentSchema)
     {
         auto store = ProjectStore::open(path, &error);
         ASSERT_TRUE(store) << error.toStdString();
-        EXPECT_EQ(store->schemaVersion(), 1);
+        EXPECT_EQ(store->schemaVersion(), ProjectStore::kSchemaVersion);
         EXPECT_TRUE(store->sampleInfos().isEmpty());
         Sample s = floatSample("idle", Split::Train, {1, 2, 3}, 3);
         ASSERT_TRUE(store->addSample(s, &error)) << error.toStdString();
     }
     RawDb raw(path);
-    EXPECT_EQ(raw.value("PRAGMA user_version").toInt(), 1);
+    EXPECT_EQ(raw.value("PRAGMA user_version").toInt(), ProjectStore::kSchemaVersion);
     EXPECT_EQ(raw.value("PRAGMA journal_mode").toString(), "wal");
     EXPECT_EQ(raw.value("SELECT COUNT(*) FROM samples").toInt(), 1);
 }
