@@ -11,6 +11,7 @@ packages=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   qemu-system-arm gcc-arm-none-eabi libnewlib-arm-none-eabi
   clang-14 libclang-rt-14-dev
+  python3-torch
   xvfb xauth
 )
 
@@ -20,6 +21,11 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
+
+# Node.js runs ONNX Runtime in the ONNX export test; a node/npm already on PATH will do.
+if ! command -v npm >/dev/null 2>&1; then
+  missing+=(nodejs npm)
+fi
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "debian-deps: everything is installed"

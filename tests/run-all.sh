@@ -11,6 +11,8 @@ bash installers/debian-deps.sh
 jobs=$(nproc)
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build build -j "$jobs"
+# ONNX Runtime for the ONNX export test (npm registry; its CPU library ships in the package).
+bash tests/training/install-onnxruntime-node.sh build
 
 # Parsers of outside input get a libFuzzer run too: a separate clang build of core.
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTINYML_FUZZ=ON \

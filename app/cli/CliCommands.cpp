@@ -64,7 +64,7 @@ static void printUsage(QTextStream &out)
            "TinyML Workbench on the command line: capture, import, train, quantize, flash, "
            "profile.\n\ncommands:\n";
     for (const Command &c : allCommands())
-        out << "  " << c.name.leftJustified(12) << c.summary << "\n";
+        out << "  " << c.name.leftJustified(14) << c.summary << "\n";
     out << "\n`tinyml <command> --help` describes a command's options.\n";
 }
 

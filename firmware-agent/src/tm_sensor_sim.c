@@ -28,11 +28,11 @@ static const char *const mic_units[1] = {"FS"};
 
 static const tm_sensor_desc_t accel_desc = {
     TM_SENSOR_ACCELEROMETER, TM_DTYPE_INT16, 3, TM_ACCEL_SCALE, 1u, 4000u, 100u,
-    "accelerometer", accel_channels, accel_units, accel_scenarios, ACC_COUNT, 1};
+    "accel", accel_channels, accel_units, accel_scenarios, ACC_COUNT, 1};
 
 static const tm_sensor_desc_t mic_desc = {
     TM_SENSOR_MICROPHONE, TM_DTYPE_INT16, 1, TM_MIC_SCALE, 4000u, 16000u, 16000u,
-    "microphone", mic_channels, mic_units, mic_scenarios, MIC_COUNT, 1};
+    "mic", mic_channels, mic_units, mic_scenarios, MIC_COUNT, 1};
 
 /* ---- helpers ---------------------------------------------------------------------- */
 

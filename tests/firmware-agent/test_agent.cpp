@@ -54,7 +54,7 @@ TEST(Agent, HelloReturnsInfoWithBoardAndSensors)
     EXPECT_FLOAT_EQ(scale, 0.002f);
     size_t i = 20;
     std::string name(acc.begin() + long(i) + 1, acc.begin() + long(i) + 1 + acc[i]);
-    EXPECT_EQ(name, "accelerometer");
+    EXPECT_EQ(name, "accel");
     i += 1u + acc[i];
     std::vector<std::string> chans;
     for (int c = 0; c < 3; ++c) {

@@ -1,0 +1,360 @@
+// tinyml features / train / quantize / export / import-model. Calls training/'s plain
+// headers only (no torch headers in app/).
+#include "CliCommands.h"
+
+#include "OnnxExporter.h"
+#include "OnnxImporter.h"
+#include "TrainingPipeline.h"
+
+#include "features/FeatureSet.h"
+#include "store/ProjectStore.h"
+
+#include <QCommandLineParser>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QTextStream>
+
+#include <cmath>
+
+namespace tinyml::cli {
+
+namespace {
+
+using namespace tinyml::training;
+
+QString shapeText(const QVector<int> &shape)
+{
+    QStringList parts;
+    for (int d : shape)
+        parts << QString::number(d);
+    return QLatin1Char('[') + parts.join(QStringLiteral(", ")) + QLatin1Char(']');
+}
+
+QString percent(double v)
+{
+    return QString::number(100.0 * v, 'f', 2) + QLatin1Char('%');
+}
+
+void printMetrics(QTextStream &out, const QString &title, const ClassificationMetrics &m)
+{
+    out << title << ": accuracy " << percent(m.accuracy) << " on " << m.samples << " samples, macro F1 "
+        << QString::number(m.macroF1, 'f', 3) << "\n";
+    int width = 8;
+    for (const QString &l : m.labels)
+        width = std::max(width, int(l.size()) + 2);
+    out << "  " << QStringLiteral("label").leftJustified(width) << "precision  recall  f1     | confusion (rows: true)\n";
+    for (int c = 0; c < m.labels.size(); ++c) {
+        out << "  " << m.labels[c].leftJustified(width) << QString::number(m.precision[c], 'f', 3).leftJustified(11)
+            << QString::number(m.recall[c], 'f', 3).leftJustified(8) << QString::number(m.f1[c], 'f', 3).leftJustified(7)
+            << "|";
+        for (int j = 0; j < m.labels.size(); ++j)
+            out << QString::number(m.confusion[c][j]).rightJustified(6);
+        out << "\n";
+    }
+}
+
+bool positiveInt(const QCommandLineParser &p, const QString &name, int *value, QString *error)
+{
+    if (!p.isSet(name))
+        return true;
+    bool ok = false;
+    const int v = p.value(name).toInt(&ok);
+    if (!ok || v <= 0) {
+        *error = QStringLiteral("--%1 must be a positive integer").arg(name);
+        return false;
+    }
+    *value = v;
+    return true;
+}
+
+int cmdFeatures(const QStringList &args)
+{
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral(
+        "Compute the features of every sample with the project's feature block (the firmware's DSP code);\n"
+        "rows are cached in the project and recomputed only when a sample or a parameter changes."));
+    p.addPositionalArgument(QStringLiteral("PROJECT"), QStringLiteral("project file"));
+    p.addOption({QStringLiteral("json"), QStringLiteral("print the result as JSON")});
+    int code = 0;
+    if (!parseOrReport(p, args, QStringLiteral("features"), 1, &code))
+        return code;
+    QString error;
+    auto store = ProjectStore::open(p.positionalArguments()[0], &error);
+    if (!store)
+        return fail(error);
+    const bool json = p.isSet(QStringLiteral("json"));
+    const features::FeatureParams params = features::featureParams(store->settings());
+    QTextStream err(stderr);
+    auto set = features::computeFeatures(*store, params, [&](int done, int total) {
+        if (!json && (done == total || done % 50 == 0))
+            err << "\rfeatures: " << done << "/" << total << Qt::flush;
+        return true;
+    }, &error);
+    if (!json)
+        err << "\n";
+    if (!set)
+        return fail(error);
+    QVector<int> shape;
+    for (qint64 d : set->featureShape)
+        shape << int(d);
+    int train = 0, test = 0;
+    for (Split s : set->splits)
+        (s == Split::Train ? train : test)++;
+    if (json) {
+        QJsonArray sh;
+        for (int d : shape)
+            sh.append(d);
+        printJson({{QStringLiteral("block"), features::blockKindName(params.kind)},
+                   {QStringLiteral("params"), params.toJson()},
+                   {QStringLiteral("params_hash"), set->paramsHash},
+                   {QStringLiteral("feature_shape"), sh},
+                   {QStringLiteral("feature_size"), set->featureSize()},
+                   {QStringLiteral("samples"), set->size()},
+                   {QStringLiteral("train"), train},
+                   {QStringLiteral("test"), test},
+                   {QStringLiteral("computed"), set->computed},
+                   {QStringLiteral("cached"), set->size() - set->computed},
+                   {QStringLiteral("labels"), QJsonArray::fromStringList(set->labelNames)}});
+    } else {
+        QTextStream(stdout) << "Features (" << features::blockKindName(params.kind) << "): " << set->size()
+                            << " samples (" << train << " train, " << test << " test) of shape " << shapeText(shape)
+                            << "; computed " << set->computed << ", from cache " << set->size() - set->computed << "\n";
+    }
+    return Ok;
+}
+
+int cmdTrain(const QStringList &args)
+{
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral(
+        "Train a model on the project's train split (libtorch) and evaluate it on the test split.\n"
+        "The run and the float model are stored in the project."));
+    p.addPositionalArgument(QStringLiteral("PROJECT"), QStringLiteral("project file"));
+    p.addOption({QStringLiteral("model"), QStringLiteral("auto | mlp | cnn1d | cnn2d | dscnn"), QStringLiteral("KIND"), QStringLiteral("auto")});
+    p.addOption({QStringLiteral("epochs"), QStringLiteral("maximum epochs (early stopping may end sooner)"), QStringLiteral("N")});
+    p.addOption({QStringLiteral("seed"), QStringLiteral("random seed (same seed, same weights)"), QStringLiteral("N")});
+    p.addOption({QStringLiteral("threads"), QStringLiteral("torch threads (default 2)"), QStringLiteral("N")});
+    p.addOption({QStringLiteral("batch-size"), QStringLiteral("mini-batch size (default 32)"), QStringLiteral("N")});
+    p.addOption({QStringLiteral("learning-rate"), QStringLiteral("Adam learning rate (default 0.001)"), QStringLiteral("LR")});
+    p.addOption({QStringLiteral("json"), QStringLiteral("print the result as JSON (no per-epoch progress lines)")});
+    int code = 0;
+    if (!parseOrReport(p, args, QStringLiteral("train"), 1, &code))
+        return code;
+    ProjectTrainOptions opt;
+    auto kind = architectureFromName(p.value(QStringLiteral("model")));
+    if (!kind)
+        return usageError(QStringLiteral("train"), QStringLiteral("--model must be auto, mlp, cnn1d, cnn2d or dscnn"));
+    opt.kind = *kind;
+    QString error;
+    int seed = int(opt.train.seed);
+    if (!positiveInt(p, QStringLiteral("epochs"), &opt.train.epochs, &error) ||
+        !positiveInt(p, QStringLiteral("threads"), &opt.train.threads, &error) ||
+        !positiveInt(p, QStringLiteral("batch-size"), &opt.train.batchSize, &error))
+        return usageError(QStringLiteral("train"), error);
+    if (p.isSet(QStringLiteral("seed"))) {
+        bool ok = false;
+        seed = p.value(QStringLiteral("seed")).toInt(&ok);
+        if (!ok || seed < 0)
+            return usageError(QStringLiteral("train"), QStringLiteral("--seed must be a non-negative integer"));
+    }
+    opt.train.seed = std::uint64_t(seed);
+    if (p.isSet(QStringLiteral("learning-rate"))) {
+        bool ok = false;
+        opt.train.learningRate = p.value(QStringLiteral("learning-rate")).toDouble(&ok);
+        if (!ok || opt.train.learningRate <= 0)
+            return usageError(QStringLiteral("train"), QStringLiteral("--learning-rate must be a positive number"));
+    }
+    const bool json = p.isSet(QStringLiteral("json"));
+    QTextStream err(stderr);
+    if (!json)
+        opt.train.onEpoch = [&](const EpochProgress &e) {
+            err << "epoch " << QString::number(e.epoch).rightJustified(3) << "/" << e.epochs << "  loss "
+                << QString::number(e.loss, 'f', 4) << "  acc " << QString::number(e.accuracy, 'f', 3) << "  val_loss "
+                << QString::number(e.valLoss, 'f', 4) << "  val_acc " << QString::number(e.valAccuracy, 'f', 3) << "  lr "
+                << QString::number(e.learningRate, 'g', 3) << "  (" << QString::number(e.seconds, 'f', 2) << " s)\n"
+                << Qt::flush;
+        };
+    auto store = ProjectStore::open(p.positionalArguments()[0], &error);
+    if (!store)
+        return fail(error);
+    auto out = trainProject(*store, opt, &error);
+    if (!out)
+        return fail(error);
+    if (json) {
+        printJson(out->toJson());
+        return Ok;
+    }
+    QTextStream o(stdout);
+    o << "Trained " << architectureName(out->spec.kind) << " (" << out->spec.parameterCount() << " parameters, "
+      << out->spec.macs() << " MACs, int8 " << out->spec.int8WeightBytes() << " B weights / "
+      << out->spec.int8ActivationBytes() << " B activations) for " << out->result.epochsRun << " epochs (best "
+      << out->result.bestEpoch << ", " << QString::number(out->result.secondsPerEpoch, 'f', 2) << " s/epoch)\n";
+    printMetrics(o, QStringLiteral("Test (float)"), out->test);
+    o << "Stored run " << out->runId << ", float model " << out->modelId << "\n";
+    return Ok;
+}
+
+int cmdQuantize(const QStringList &args)
+{
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral(
+        "Quantize the project's newest float model to int8 (TFLite scheme), evaluate float and int8 on the\n"
+        "test split (int8 through the firmware's kernels) and fine-tune with quantization-aware training\n"
+        "when int8 loses more than the threshold. The int8 model is stored in the project."));
+    p.addPositionalArgument(QStringLiteral("PROJECT"), QStringLiteral("project file"));
+    p.addOption({QStringLiteral("calibration"), QStringLiteral("minmax | percentile"), QStringLiteral("METHOD"), QStringLiteral("minmax")});
+    p.addOption({QStringLiteral("percentile"), QStringLiteral("percentile calibration: keep this percent (default 99.99)"), QStringLiteral("P")});
+    p.addOption({QStringLiteral("calibration-samples"), QStringLiteral("representative train samples (default 200)"), QStringLiteral("N")});
+    p.addOption({QStringLiteral("qat-threshold"), QStringLiteral("accuracy drop (percentage points) that triggers QAT (default 1; negative: never)"), QStringLiteral("PP")});
+    p.addOption({QStringLiteral("threads"), QStringLiteral("torch threads for QAT (default 2)"), QStringLiteral("N")});
+    p.addOption({QStringLiteral("json"), QStringLiteral("print the result as JSON")});
+    int code = 0;
+    if (!parseOrReport(p, args, QStringLiteral("quantize"), 1, &code))
+        return code;
+    ProjectQuantizeOptions opt;
+    auto cal = calibrationFromName(p.value(QStringLiteral("calibration")));
+    if (!cal)
+        return usageError(QStringLiteral("quantize"), QStringLiteral("--calibration must be minmax or percentile"));
+    opt.quant.calibration = *cal;
+    QString error;
+    if (p.isSet(QStringLiteral("percentile"))) {
+        bool ok = false;
+        opt.quant.percentile = p.value(QStringLiteral("percentile")).toDouble(&ok);
+        if (!ok || opt.quant.percentile <= 50 || opt.quant.percentile > 100)
+            return usageError(QStringLiteral("quantize"), QStringLiteral("--percentile must be in (50, 100]"));
+    }
+    if (p.isSet(QStringLiteral("qat-threshold"))) {
+        bool ok = false;
+        const double pp = p.value(QStringLiteral("qat-threshold")).toDouble(&ok);
+        if (!ok)
+            return usageError(QStringLiteral("quantize"), QStringLiteral("--qat-threshold must be a number"));
+        opt.qatThreshold = pp < 0 ? -1 : pp / 100.0;
+    }
+    if (!positiveInt(p, QStringLiteral("calibration-samples"), &opt.quant.calibrationSamples, &error) ||
+        !positiveInt(p, QStringLiteral("threads"), &opt.train.threads, &error))
+        return usageError(QStringLiteral("quantize"), error);
+    auto store = ProjectStore::open(p.positionalArguments()[0], &error);
+    if (!store)
+        return fail(error);
+    auto out = quantizeProject(*store, opt, &error);
+    if (!out)
+        return fail(error);
+    if (p.isSet(QStringLiteral("json"))) {
+        printJson(out->toJson());
+        return Ok;
+    }
+    QTextStream o(stdout);
+    o << "Quantized to int8 (" << calibrationName(opt.quant.calibration) << " calibration): float "
+      << percent(out->floatTest.accuracy) << ", int8 " << percent(out->int8Test.accuracy) << " on the test split"
+      << (out->qatApplied ? QStringLiteral(" (after QAT; PTQ gave %1)").arg(percent(out->ptqAccuracy)) : QString()) << "\n";
+    o << "Weights: float " << out->floatWeightBytes << " B, int8 " << out->int8WeightBytes << " B\n";
+    printMetrics(o, QStringLiteral("Test (int8)"), out->int8Test);
+    o << "Per-layer SQNR (float vs int8 intermediates):\n";
+    for (const LayerSqnr &l : out->sqnr)
+        o << "  " << l.node.leftJustified(24) << l.op.leftJustified(18)
+          << (std::isfinite(l.sqnrDb) ? QString::number(l.sqnrDb, 'f', 1) + QStringLiteral(" dB") : QStringLiteral("exact")) << "\n";
+    o << "Stored int8 model " << out->modelId << "\n";
+    return Ok;
+}
+
+int cmdExport(const QStringList &args)
+{
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral(
+        "Export the project's newest model to ONNX (opset 13): the float model in NCHW layout, or with\n"
+        "--int8 the int8 model in QDQ form (QuantizeLinear / DequantizeLinear around float ops)."));
+    p.addPositionalArgument(QStringLiteral("PROJECT"), QStringLiteral("project file"));
+    p.addOption({QStringLiteral("onnx"), QStringLiteral("output .onnx file"), QStringLiteral("FILE")});
+    p.addOption({QStringLiteral("int8"), QStringLiteral("export the int8 model (QDQ)")});
+    int code = 0;
+    if (!parseOrReport(p, args, QStringLiteral("export"), 1, &code))
+        return code;
+    if (!p.isSet(QStringLiteral("onnx")))
+        return usageError(QStringLiteral("export"), QStringLiteral("--onnx FILE is required"));
+    QString error;
+    auto store = ProjectStore::open(p.positionalArguments()[0], &error);
+    if (!store)
+        return fail(error);
+    const bool int8 = p.isSet(QStringLiteral("int8"));
+    qint64 id = 0;
+    auto graph = latestModelGraph(*store, int8, &id, &error);
+    if (!graph)
+        return fail(error);
+    const QString file = p.value(QStringLiteral("onnx"));
+    if (!writeOnnxFile(*graph, file, &error))
+        return fail(error);
+    QTextStream(stdout) << "Wrote " << (int8 ? "int8 (QDQ)" : "float") << " model " << id << " to " << file << " ("
+                        << QFileInfo(file).size() << " bytes, checked with onnx::checker)\n";
+    return Ok;
+}
+
+int cmdImportModel(const QStringList &args)
+{
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral(
+        "Import a float ONNX model (e.g. from torch.onnx.export) into the project as a float model.\n"
+        "Unsupported ops are refused with their name and node."));
+    p.addPositionalArgument(QStringLiteral("PROJECT"), QStringLiteral("project file"));
+    p.addPositionalArgument(QStringLiteral("FILE"), QStringLiteral(".onnx model"));
+    p.addOption({QStringLiteral("name"), QStringLiteral("model name (default: the file name)"), QStringLiteral("NAME")});
+    p.addOption({QStringLiteral("json"), QStringLiteral("print the result as JSON")});
+    int code = 0;
+    if (!parseOrReport(p, args, QStringLiteral("import-model"), 2, &code))
+        return code;
+    QString error;
+    auto store = ProjectStore::open(p.positionalArguments()[0], &error);
+    if (!store)
+        return fail(error);
+    const QString file = p.positionalArguments()[1];
+    auto graph = importOnnxFile(file, {}, &error);
+    if (!graph)
+        return fail(error);
+    const QStringList projectLabels = store->settings().labels;
+    const int outputs = int(graph->tensors[graph->outputs[0]].elementCount());
+    if (graph->labels.isEmpty() && projectLabels.size() == outputs)
+        graph->labels = projectLabels;
+    const QString name = p.isSet(QStringLiteral("name")) ? p.value(QStringLiteral("name")) : QFileInfo(file).fileName();
+    auto id = storeImportedModel(*store, *graph, name, &error);
+    if (!id)
+        return fail(error);
+    const QVector<int> inShape = graph->tensors[graph->inputs[0]].shape;
+    if (p.isSet(QStringLiteral("json"))) {
+        QJsonArray sh;
+        for (int d : inShape)
+            sh.append(d);
+        printJson({{QStringLiteral("model_id"), *id},
+                   {QStringLiteral("nodes"), graph->nodes.size()},
+                   {QStringLiteral("input_shape"), sh},
+                   {QStringLiteral("outputs"), outputs},
+                   {QStringLiteral("parameters"), graph->parameterCount()},
+                   {QStringLiteral("labels"), QJsonArray::fromStringList(graph->labels)}});
+    } else {
+        QTextStream(stdout) << "Imported " << file << " as float model " << *id << ": " << graph->nodes.size()
+                            << " nodes, input " << shapeText(inShape) << " (NHWC), " << outputs << " outputs, "
+                            << graph->parameterCount() << " parameters\n";
+        if (graph->labels.isEmpty())
+            QTextStream(stderr) << "tinyml: warning: the model has " << outputs << " outputs but the project has "
+                                << projectLabels.size() << " labels; the model carries no label names\n";
+    }
+    return Ok;
+}
+
+} // namespace
+
+QList<Command> trainingCommands()
+{
+    return {
+        {QStringLiteral("features"), QStringLiteral("features PROJECT [--json]"),
+         QStringLiteral("compute (and cache) the features of every sample"), cmdFeatures},
+        {QStringLiteral("train"), QStringLiteral("train PROJECT [--model auto|mlp|cnn1d|cnn2d|dscnn] [--epochs N] [--seed N] [--threads N] [--json]"),
+         QStringLiteral("train a model (libtorch) and evaluate it on the test split"), cmdTrain},
+        {QStringLiteral("quantize"), QStringLiteral("quantize PROJECT [--calibration minmax|percentile] [--json]"),
+         QStringLiteral("int8 post-training quantization (+ QAT when needed), float vs int8"), cmdQuantize},
+        {QStringLiteral("export"), QStringLiteral("export PROJECT --onnx FILE [--int8]"),
+         QStringLiteral("export the newest model to ONNX (float, or int8 QDQ)"), cmdExport},
+        {QStringLiteral("import-model"), QStringLiteral("import-model PROJECT FILE.onnx"),
+         QStringLiteral("import a float ONNX model exported by PyTorch"), cmdImportModel},
+    };
+}
+
+} // namespace tinyml::cli

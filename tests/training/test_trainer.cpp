@@ -1,0 +1,195 @@
+// Trainer and model zoo: a table-like data set (three Gaussian blobs in 8-D) is learnt and
+// survives int8; the same seed gives the same weights; every zoo model exports to a float
+// graph that FloatExecutor runs like libtorch (1e-4).
+#include "TrainingTestData.h"
+
+#include "GraphEvaluation.h"
+#include "ModelZoo.h"
+#include "Trainer.h"
+#include "TrainingPipeline.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+using namespace tinyml;
+using namespace tinyml::training;
+
+namespace {
+
+TrainOptions fastOptions(int epochs)
+{
+    TrainOptions o;
+    o.epochs = epochs;
+    o.threads = 2;
+    o.seed = 3;
+    return o;
+}
+
+void expectTorchEqualsFloatExecutor(const Trainer &trainer, const TrainingData &data, double tol = 1e-4)
+{
+    const model::Graph g = trainer.exportGraph(data.labels);
+    QString err;
+    model::Graph checked = g;
+    ASSERT_TRUE(checked.inferShapes(&err) && checked.validate(&err)) << err.toStdString();
+    const QVector<float> torchOut = trainer.predict(data);
+    auto graphOut = runGraph(g, data, &err);
+    ASSERT_TRUE(graphOut) << err.toStdString();
+    ASSERT_EQ(graphOut->size(), torchOut.size());
+    double maxDiff = 0;
+    for (int k = 0; k < torchOut.size(); ++k)
+        maxDiff = std::max(maxDiff, double(std::abs(torchOut[k] - (*graphOut)[k])));
+    EXPECT_LE(maxDiff, tol) << architectureName(trainer.spec().kind).toStdString();
+}
+
+TrainingData randomImages(QVector<int> shape, int n, int classes, std::uint32_t seed)
+{
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> d(0.0f, 1.0f);
+    TrainingData data;
+    data.inputShape = shape;
+    for (int c = 0; c < classes; ++c)
+        data.labels << QStringLiteral("c%1").arg(c);
+    for (int i = 0; i < n; ++i) {
+        for (int k = 0; k < data.inputSize(); ++k)
+            data.x.append(d(rng) + (k % classes == i % classes ? 1.0f : 0.0f));
+        data.y.append(i % classes);
+    }
+    return data;
+}
+
+} // namespace
+
+TEST(ModelZoo, AutoPicksByShapeAndFitsTheBudget)
+{
+    EXPECT_EQ(chooseArchitecture({12}, "tabular"), Architecture::Mlp);
+    EXPECT_EQ(chooseArchitecture({1, 200, 3}, "motion"), Architecture::Cnn1d);
+    EXPECT_EQ(chooseArchitecture({49, 10, 1}, "audio"), Architecture::DsCnn);
+    EXPECT_EQ(chooseArchitecture({32, 32, 1}, "image"), Architecture::Cnn2d);
+    QString err;
+    auto big = buildModelSpec(Architecture::DsCnn, {49, 10, 1}, 12, ModelBudget{}, "audio", &err);
+    ASSERT_TRUE(big) << err.toStdString();
+    ModelBudget tight;
+    tight.maxWeightBytes = 6000;
+    tight.maxActivationBytes = 16000;
+    auto small = buildModelSpec(Architecture::DsCnn, {49, 10, 1}, 12, tight, "audio", &err);
+    ASSERT_TRUE(small) << err.toStdString();
+    EXPECT_LT(small->int8WeightBytes(), big->int8WeightBytes());
+    EXPECT_LE(small->int8WeightBytes(), tight.maxWeightBytes);
+    tight.maxWeightBytes = 100;
+    EXPECT_FALSE(buildModelSpec(Architecture::DsCnn, {49, 10, 1}, 12, tight, "audio", &err));
+    EXPECT_TRUE(err.contains(QStringLiteral("weight bytes"))) << err.toStdString();
+    EXPECT_FALSE(buildModelSpec(Architecture::Cnn1d, {24}, 3, ModelBudget{}, {}, &err));
+    // JSON round trip.
+    auto back = ModelSpec::fromJson(big->toJson(), &err);
+    ASSERT_TRUE(back) << err.toStdString();
+    EXPECT_EQ(back->toJson(), big->toJson());
+}
+
+TEST(Trainer, LearnsBlobsAndInt8StaysWithinOnePoint)
+{
+    TrainingData train = testdata::blobs(200, 11), test = testdata::blobs(100, 12);
+    QVector<float> mean, std;
+    elementStats(train, &mean, &std);
+    normalizeElements(train, mean, std);
+    normalizeElements(test, mean, std);
+    QString err;
+    auto spec = buildModelSpec(Architecture::Auto, train.inputShape, 3, ModelBudget{}, "tabular", &err);
+    ASSERT_TRUE(spec) << err.toStdString();
+    EXPECT_EQ(spec->kind, Architecture::Mlp);
+    Trainer trainer(*spec, 1);
+    int epochsSeen = 0;
+    TrainOptions o = fastOptions(40);
+    o.onEpoch = [&](const EpochProgress &p) {
+        ++epochsSeen;
+        EXPECT_GT(p.seconds, 0);
+        EXPECT_GE(p.valAccuracy, 0);
+    };
+    const TrainResult r = trainer.fit(train, o);
+    ASSERT_TRUE(r.ok) << r.error.toStdString();
+    EXPECT_EQ(epochsSeen, r.epochsRun);
+    EXPECT_EQ(r.validation.confusion.size(), 3);
+    const ClassificationMetrics m = trainer.evaluate(test);
+    EXPECT_GE(m.accuracy, 0.9);
+    for (double f1 : m.f1)
+        EXPECT_GE(f1, 0.85);
+
+    expectTorchEqualsFloatExecutor(trainer, test);
+
+    ProjectQuantizeOptions qo;
+    qo.qatThreshold = -1;   // measure PTQ alone
+    auto q = quantizeModel(trainer.exportGraph(train.labels), train, test, qo, &err);
+    ASSERT_TRUE(q) << err.toStdString();
+    std::printf("[blobs mlp] float %.4f  int8 %.4f  weights %lld -> %lld bytes\n", q->floatTest.accuracy,
+                q->int8Test.accuracy, q->floatWeightBytes, q->int8WeightBytes);
+    EXPECT_NEAR(q->floatTest.accuracy, m.accuracy, 1e-9);   // FloatExecutor agrees with torch
+    EXPECT_GE(q->int8Test.accuracy, q->floatTest.accuracy - 0.01);
+    EXPECT_LT(q->int8WeightBytes * 3, q->floatWeightBytes);
+    for (const LayerSqnr &l : q->sqnr)
+        EXPECT_GT(l.sqnrDb, 15) << l.tensor.toStdString();
+}
+
+TEST(Trainer, SameSeedSameWeights)
+{
+    const TrainingData train = testdata::blobs(60, 5);
+    QString err;
+    auto spec = buildModelSpec(Architecture::Mlp, train.inputShape, 3, ModelBudget{}, {}, &err);
+    ASSERT_TRUE(spec);
+    auto run = [&](std::uint64_t seed) {
+        Trainer t(*spec, seed);
+        TrainOptions o = fastOptions(4);
+        o.seed = seed;
+        EXPECT_TRUE(t.fit(train, o).ok);
+        return t.flatParameters();
+    };
+    const QVector<float> a = run(7), b = run(7), c = run(8);
+    ASSERT_FALSE(a.isEmpty());
+    EXPECT_EQ(a, b);
+    EXPECT_NE(a, c);
+}
+
+TEST(Trainer, CancelStopsTraining)
+{
+    const TrainingData train = testdata::blobs(60, 5);
+    QString err;
+    auto spec = buildModelSpec(Architecture::Mlp, train.inputShape, 3, ModelBudget{}, {}, &err);
+    Trainer t(*spec, 1);
+    std::atomic<bool> cancel{false};
+    TrainOptions o = fastOptions(50);
+    o.cancel = &cancel;
+    o.onEpoch = [&](const EpochProgress &p) {
+        if (p.epoch == 2)
+            cancel = true;
+    };
+    const TrainResult r = t.fit(train, o);
+    EXPECT_FALSE(r.ok);
+    EXPECT_TRUE(r.cancelled);
+    EXPECT_EQ(r.epochsRun, 2);
+}
+
+TEST(Trainer, EveryZooModelExportsExactly)
+{
+    struct Case { Architecture kind; QVector<int> shape; };
+    const Case cases[] = {{Architecture::Mlp, {1, 16, 2}},
+                          {Architecture::Cnn1d, {1, 64, 3}},
+                          {Architecture::Cnn2d, {12, 10, 2}},
+                          {Architecture::DsCnn, {25, 10, 1}}};
+    for (const Case &c : cases) {
+        SCOPED_TRACE(architectureName(c.kind).toStdString());
+        const TrainingData data = randomImages(c.shape, 24, 3, 17);
+        QString err;
+        auto spec = buildModelSpec(c.kind, c.shape, 3, ModelBudget{}, "audio", &err);
+        ASSERT_TRUE(spec) << err.toStdString();
+        Trainer t(*spec, 2);
+        TrainOptions o = fastOptions(2);   // BatchNorm statistics move away from 0 / 1
+        o.validationFraction = 0;
+        ASSERT_TRUE(t.fit(data, o).ok);
+        expectTorchEqualsFloatExecutor(t, data);
+        // A graph feeds back into torch with the same function.
+        auto back = Trainer::fromGraph(t.exportGraph(data.labels), &err);
+        ASSERT_TRUE(back) << err.toStdString();
+        const QVector<float> a = t.predict(data), b = back->predict(data);
+        for (int k = 0; k < a.size(); ++k)
+            EXPECT_FLOAT_EQ(a[k], b[k]);
+    }
+}
