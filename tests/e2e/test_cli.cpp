@@ -2,6 +2,7 @@
 // export-data round trip. Expected values are written by the test itself.
 #include <gtest/gtest.h>
 
+#include "CliRunner.h"
 #include "store/ProjectStore.h"
 
 #include <QCborMap>
@@ -21,34 +22,9 @@
 #include <cstring>
 
 using namespace tinyml;
+using namespace tinyml::e2e;
 
 namespace {
-
-struct CliRun {
-    int exitCode = -1;
-    QString out;
-    QString err;
-    QJsonObject json() const { return QJsonDocument::fromJson(out.toUtf8()).object(); }
-};
-
-CliRun tinymlRun(const QStringList &args)
-{
-    QProcess p;
-    p.start(QStringLiteral(TINYML_CLI), args);
-    p.waitForFinished(600000);
-    CliRun r;
-    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.out = QString::fromUtf8(p.readAllStandardOutput());
-    r.err = QString::fromUtf8(p.readAllStandardError());
-    return r;
-}
-
-void writeFile(const QString &path, const QByteArray &bytes)
-{
-    QFile f(path);
-    ASSERT_TRUE(f.open(QIODevice::WriteOnly)) << path.toStdString();
-    f.write(bytes);
-}
 
 // A 16-bit PCM mono WAV with the given samples, written field by field.
 QByteArray wav16(const QVector<qint16> &samples, quint32 rate)

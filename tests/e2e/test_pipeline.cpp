@@ -1,0 +1,91 @@
+// The pipeline through the CLI: data -> train -> quantize -> export, on a table CSV data set
+// and on motion data captured from the virtual Cortex-M4 (issue acceptance: a test accuracy
+// a practitioner accepts, int8 within 1 percentage point of float).
+#include "CliRunner.h"
+
+#include <QJsonArray>
+#include <QRandomGenerator>
+#include <QTemporaryDir>
+
+#include <cmath>
+
+using namespace tinyml::e2e;
+
+namespace {
+
+int sumMatrix(const QJsonArray &m)
+{
+    int n = 0;
+    for (const auto &row : m)
+        for (const auto &v : row.toArray())
+            n += v.toInt();
+    return n;
+}
+
+void expectTrainedAndQuantized(const QString &proj, double minAccuracy)
+{
+    CliRun r = tinymlRun({"train", proj, "--epochs", "40", "--seed", "7", "--json"});
+    ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+    QJsonObject t = r.json();
+    const double floatAcc = t["float_accuracy"].toDouble();
+    EXPECT_GE(floatAcc, minAccuracy);
+    const QJsonObject test = t["test"].toObject();
+    const int testSamples = test["samples"].toInt();
+    EXPECT_GT(testSamples, 0);
+    EXPECT_EQ(sumMatrix(test["confusion_matrix"].toArray()), testSamples);
+    EXPECT_EQ(test["per_class"].toArray().size(), test["labels"].toArray().size());
+
+    r = tinymlRun({"quantize", proj, "--json"});
+    ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+    QJsonObject q = r.json();
+    EXPECT_DOUBLE_EQ(q["float_accuracy"].toDouble(), floatAcc);
+    EXPECT_LE(std::abs(q["float_accuracy"].toDouble() - q["int8_accuracy"].toDouble()), 0.01 + 1e-9)
+        << "int8 must stay within 1 percentage point of float";
+    EXPECT_FALSE(q["layers"].toArray().isEmpty());
+}
+
+} // namespace
+
+TEST(Pipeline, TableCsvTrainsAndQuantizes)
+{
+    QTemporaryDir tmp;
+    const QString proj = tmp.filePath("table.tinyml");
+    ASSERT_EQ(tinymlRun({"new", proj, "--template", "tabular"}).exitCode, 0);
+    // Three overlapping Gaussian classes in 6-D, written by the test.
+    QRandomGenerator rng(1234);
+    QByteArray csv = "a,b,c,d,e,f,label\n";
+    for (int i = 0; i < 900; ++i) {
+        const int k = i % 3;
+        for (int f = 0; f < 6; ++f) {
+            const double u1 = std::max(rng.generateDouble(), 1e-12), u2 = rng.generateDouble();
+            const double gauss = std::sqrt(-2 * std::log(u1)) * std::cos(2 * M_PI * u2);
+            const double centre = (f % 3 == k) ? 2.0 : 0.0;
+            csv += QByteArray::number(centre + gauss, 'g', 9) + ",";
+        }
+        csv += QByteArray("class") + char('A' + k) + "\n";
+    }
+    writeFile(tmp.filePath("rows.csv"), csv);
+    ASSERT_EQ(tinymlRun({"import", proj, tmp.filePath("rows.csv"), "--format", "csv-table"}).exitCode, 0);
+    // Bayes accuracy of these blobs is about 0.95; a practitioner accepts 0.85+.
+    expectTrainedAndQuantized(proj, 0.85);
+
+    CliRun r = tinymlRun({"export", proj, "--onnx", tmp.filePath("m.onnx"), "--int8"});
+    EXPECT_EQ(r.exitCode, 0) << r.err.toStdString();
+    EXPECT_TRUE(QFile::exists(tmp.filePath("m.onnx")));
+}
+
+TEST(Pipeline, MotionCapturedFromTheVirtualBoardTrainsAndQuantizes)
+{
+    QTemporaryDir tmp;
+    const QString proj = tmp.filePath("motion.tinyml");
+    ASSERT_EQ(tinymlRun({"new", proj, "--template", "motion", "--board", "qemu-m4"}).exitCode, 0);
+    for (const char *g : {"idle", "shake", "circle", "updown"}) {
+        CliRun r = tinymlRun({"capture", proj, "--board", "qemu-m4", "--label", g, "--scenario", g,
+                              "--seconds", "2", "--count", "15", "--json"});
+        ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+        ASSERT_EQ(r.json()["frames_lost"].toInt(), 0);
+    }
+    CliRun r = tinymlRun({"features", proj, "--json"});
+    ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+    expectTrainedAndQuantized(proj, 0.9);
+}
