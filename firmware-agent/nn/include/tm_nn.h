@@ -8,7 +8,9 @@
  *   - activations: int8, asymmetric, one scale and zero point per tensor;
  *   - bias: int32 with scale input_scale * weight_scale[c], zero point 0;
  *   - requantization: acc * M with M = multiplier * 2^(shift - 31), computed by
- *     tm_nn_multiply_by_quantized_multiplier() exactly as TFLite's reference does.
+ *     tm_nn_multiply_by_quantized_multiplier() exactly as TFLite's reference does;
+ *   - int32 accumulation (bias + sum of products) and the output zero-point add wrap
+ *     modulo 2^32, as TFLite Micro / CMSIS-NN do on two's-complement hardware.
  *
  * Layout is NHWC everywhere:
  *   activations      [N, H, W, C]

@@ -69,7 +69,8 @@ tm_nn_status_t tm_nn_conv2d_s8(const tm_nn_context_t *ctx, const tm_nn_conv_para
             for (int32_t ox = 0; ox < out_w; ++ox) {
                 const int32_t x0 = ox * params->stride.w - params->padding.w;
                 for (int32_t oc = 0; oc < out_c; ++oc) {
-                    int32_t acc = bias != NULL ? bias[oc] : 0;
+                    /* Sum modulo 2^32 (tm_nn_internal.h); each product fits in int32. */
+                    uint32_t sum = bias != NULL ? (uint32_t)bias[oc] : 0u;
                     const int8_t *f_oc = filter + (size_t)oc * k_h * k_w * in_c;
                     for (int32_t ky = 0; ky < k_h; ++ky) {
                         const int32_t iy = y0 + ky * params->dilation.h;
@@ -84,13 +85,13 @@ tm_nn_status_t tm_nn_conv2d_s8(const tm_nn_context_t *ctx, const tm_nn_conv_para
                             const int8_t *px = in_b + ((size_t)iy * in_w + ix) * in_c;
                             const int8_t *fk = f_oc + ((size_t)ky * k_w + kx) * in_c;
                             for (int32_t ic = 0; ic < in_c; ++ic) {
-                                acc += ((int32_t)px[ic] - zp_in) * (int32_t)fk[ic];
+                                sum += (uint32_t)(((int32_t)px[ic] - zp_in) * (int32_t)fk[ic]);
                             }
                         }
                     }
-                    acc = tm_nn_multiply_by_quantized_multiplier(acc, quant->multiplier[oc],
-                                                                 quant->shift[oc]);
-                    acc += params->output_zero_point;
+                    int32_t acc = tm_nn_multiply_by_quantized_multiplier(
+                        tm_nn_s32_from_u32(sum), quant->multiplier[oc], quant->shift[oc]);
+                    acc = tm_nn_add_wrap_s32(acc, params->output_zero_point);
                     output[(((size_t)b * out_h + oy) * out_w + ox) * out_c + oc] =
                         tm_nn_clamp_s8(acc, &params->activation);
                 }
@@ -141,7 +142,7 @@ tm_nn_status_t tm_nn_depthwise_conv2d_s8(const tm_nn_context_t *ctx,
                 const int32_t x0 = ox * params->stride.w - params->padding.w;
                 for (int32_t oc = 0; oc < out_c; ++oc) {
                     const int32_t ic = oc / dm;
-                    int32_t acc = bias != NULL ? bias[oc] : 0;
+                    uint32_t sum = bias != NULL ? (uint32_t)bias[oc] : 0u;
                     for (int32_t ky = 0; ky < k_h; ++ky) {
                         const int32_t iy = y0 + ky * params->dilation.h;
                         if (iy < 0 || iy >= in_h) {
@@ -154,12 +155,12 @@ tm_nn_status_t tm_nn_depthwise_conv2d_s8(const tm_nn_context_t *ctx,
                             }
                             const int32_t v = in_b[((size_t)iy * in_w + ix) * in_c + ic];
                             const int32_t w = filter[((size_t)ky * k_w + kx) * out_c + oc];
-                            acc += (v - zp_in) * w;
+                            sum += (uint32_t)((v - zp_in) * w);
                         }
                     }
-                    acc = tm_nn_multiply_by_quantized_multiplier(acc, quant->multiplier[oc],
-                                                                 quant->shift[oc]);
-                    acc += params->output_zero_point;
+                    int32_t acc = tm_nn_multiply_by_quantized_multiplier(
+                        tm_nn_s32_from_u32(sum), quant->multiplier[oc], quant->shift[oc]);
+                    acc = tm_nn_add_wrap_s32(acc, params->output_zero_point);
                     output[(((size_t)b * out_h + oy) * out_w + ox) * out_c + oc] =
                         tm_nn_clamp_s8(acc, &params->activation);
                 }

@@ -46,13 +46,14 @@ tm_nn_status_t tm_nn_fully_connected_s8(const tm_nn_context_t *ctx,
         const int8_t *in_b = input + (size_t)b * depth;
         for (int32_t o = 0; o < out_c; ++o) {
             const int8_t *w = filter + (size_t)o * depth;
-            int32_t acc = bias != NULL ? bias[o] : 0;
+            /* Sum modulo 2^32 (tm_nn_internal.h); each product fits in int32. */
+            uint32_t sum = bias != NULL ? (uint32_t)bias[o] : 0u;
             for (int32_t i = 0; i < depth; ++i) {
-                acc += ((int32_t)in_b[i] - zp_in) * (int32_t)w[i];
+                sum += (uint32_t)(((int32_t)in_b[i] - zp_in) * (int32_t)w[i]);
             }
-            acc = tm_nn_multiply_by_quantized_multiplier(acc, quant->multiplier[o],
-                                                         quant->shift[o]);
-            acc += params->output_zero_point;
+            int32_t acc = tm_nn_multiply_by_quantized_multiplier(
+                tm_nn_s32_from_u32(sum), quant->multiplier[o], quant->shift[o]);
+            acc = tm_nn_add_wrap_s32(acc, params->output_zero_point);
             output[(size_t)b * out_c + o] = tm_nn_clamp_s8(acc, &params->activation);
         }
     }

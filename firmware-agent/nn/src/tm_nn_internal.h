@@ -49,6 +49,27 @@ static inline int8_t tm_nn_clamp_s8(int32_t v, const tm_nn_activation_t *a)
     return (int8_t)v;
 }
 
+/* int32 accumulation (bias + products, then + output zero point) wraps modulo 2^32: that
+ * is what TFLite Micro's and CMSIS-NN's int32 adds give on two's-complement hardware
+ * (SMLAD and ADD wrap, and TFLite removes its own signed-overflow UB by adding in the
+ * unsigned type). In C a signed overflow is undefined, so the kernels sum in uint32, where
+ * wrapping is defined, and convert back with tm_nn_s32_from_u32. A bias near the int32
+ * limits (tiny weight scales) thus gives the same bytes on the host, on every device and,
+ * for an optimized kernel built on CMSIS-NN, in the bit-for-bit comparison. */
+
+/** The int32 whose two's-complement bits are u (C99 leaves the plain cast of an
+ *  out-of-range value implementation-defined; this compiles to nothing). */
+static inline int32_t tm_nn_s32_from_u32(uint32_t u)
+{
+    return u <= (uint32_t)INT32_MAX ? (int32_t)u : (int32_t)(u - 2147483648u) - INT32_MAX - 1;
+}
+
+/** a + b modulo 2^32. */
+static inline int32_t tm_nn_add_wrap_s32(int32_t a, int32_t b)
+{
+    return tm_nn_s32_from_u32((uint32_t)a + (uint32_t)b);
+}
+
 /** Largest element count a kernel accepts, so that index arithmetic in int32 cannot
  *  overflow: 2^30 elements is far beyond any microcontroller tensor. */
 #define TM_NN_MAX_ELEMENTS (1L << 30)

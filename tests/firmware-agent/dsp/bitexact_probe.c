@@ -39,6 +39,132 @@ static float sig[16000], out[40000], scratch[20000];
 static uint8_t img[96 * 96 * 3];
 static int8_t q8[4096], w8[4096], o8[4096];
 
+static const char *const names[BITEXACT_COUNT] = {
+    "math", "raw", "spectral", "mfe", "mfcc", "image", "conv", "softmax",
+    "image_s8", "conv_strided", "depthwise", "fully_connected", "max_pool", "avg_pool", "add",
+};
+
+const char *bitexact_probe_name(int i)
+{
+    return i >= 0 && i < BITEXACT_COUNT ? names[i] : NULL;
+}
+
+/* Random int8 over the full range, and per-channel requantization for real multipliers
+ * base * (c + 1). */
+static void fill_s8(int8_t *p, int n)
+{
+    for (int i = 0; i < n; ++i) {
+        p[i] = (int8_t)(lcg_next() >> 24);
+    }
+}
+
+static int per_channel(double base, int n, int32_t *mult, int32_t *shift)
+{
+    int err = 0;
+    for (int c = 0; c < n; ++c) {
+        err |= tm_nn_quantize_multiplier(base * (c + 1), &mult[c], &shift[c]);
+    }
+    return err;
+}
+
+/* Biases in [-2^15, 2^15) with the int32 extremes in channels 0 and 1: those accumulators
+ * overflow, and host and device must agree on what that gives (tm_nn wraps modulo 2^32). */
+static void fill_bias(int32_t *b, int n)
+{
+    for (int c = 0; c < n; ++c) {
+        b[c] = (int32_t)(lcg_next() >> 16) - 32768;
+    }
+    b[0] = INT32_MAX;
+    b[1] = INT32_MIN;
+}
+
+/* Blocks added after the first hashes were recorded, on their own PRNG stream. */
+static int probe_appended(uint32_t hashes[BITEXACT_COUNT])
+{
+    int err = 0;
+    lcg_state = 987654321u;
+    int32_t mult[16], shift[16], bias[16];
+
+    const tm_dsp_image_params_t ip = {96, 96, 3, 30, 34, 1, TM_DSP_RESIZE_NEAREST};
+    err |= tm_dsp_image_s8(&ip, img, o8, NULL);
+    hashes[BITEXACT_IMAGE_S8] = fnv1a(o8, 30 * 34);
+
+    fill_s8(q8, 4096);
+    fill_s8(w8, 4096);
+
+    /* conv: [1, 11, 13, 5] * [12, 3, 3, 5], stride 2, dilation 2, padding 2 -> [1, 6, 7, 12] */
+    err |= per_channel(0.0004, 12, mult, shift);
+    fill_bias(bias, 12);
+    const tm_nn_per_channel_quant_t q = {mult, shift};
+    tm_nn_conv_params_t cvp;
+    memset(&cvp, 0, sizeof cvp);
+    cvp.input_zero_point = 17;
+    cvp.output_zero_point = -20;
+    cvp.stride.h = cvp.stride.w = 2;
+    cvp.dilation.h = cvp.dilation.w = 2;
+    cvp.padding.h = cvp.padding.w = 2;
+    cvp.depth_multiplier = 1;
+    cvp.activation.min = -20;
+    cvp.activation.max = 127;
+    {
+        const tm_nn_dims_t in = {1, 11, 13, 5}, f = {12, 3, 3, 5}, o = {1, 6, 7, 12};
+        err |= tm_nn_conv2d_s8(NULL, &cvp, &q, &in, q8, &f, w8, bias, &o, o8);
+        hashes[BITEXACT_CONV_STRIDED] = fnv1a(o8, 6 * 7 * 12);
+    }
+
+    /* depthwise: [2, 12, 12, 6], depth multiplier 2, 3x3, stride 2, padding 1 -> [2, 6, 6, 12] */
+    err |= per_channel(0.003, 12, mult, shift);
+    fill_bias(bias, 12);
+    cvp.input_zero_point = -9;
+    cvp.output_zero_point = 4;
+    cvp.dilation.h = cvp.dilation.w = 1;
+    cvp.padding.h = cvp.padding.w = 1;
+    cvp.depth_multiplier = 2;
+    cvp.activation.min = -128;
+    {
+        const tm_nn_dims_t in = {2, 12, 12, 6}, f = {1, 3, 3, 12}, o = {2, 6, 6, 12};
+        err |= tm_nn_depthwise_conv2d_s8(NULL, &cvp, &q, &in, q8, &f, w8, bias, &o, o8);
+        hashes[BITEXACT_DEPTHWISE] = fnv1a(o8, 2 * 6 * 6 * 12);
+    }
+
+    /* fully connected: 3 batches of 96 -> 16 outputs */
+    err |= per_channel(0.0002, 16, mult, shift);
+    fill_bias(bias, 16);
+    {
+        tm_nn_fc_params_t fcp;
+        memset(&fcp, 0, sizeof fcp);
+        fcp.input_zero_point = 31;
+        fcp.output_zero_point = -5;
+        fcp.activation.min = -128;
+        fcp.activation.max = 127;
+        const tm_nn_dims_t in = {3, 1, 1, 96}, f = {16, 1, 1, 96}, o = {3, 1, 1, 16};
+        err |= tm_nn_fully_connected_s8(NULL, &fcp, &q, &in, q8, &f, w8, bias, &o, o8);
+        hashes[BITEXACT_FULLY_CONNECTED] = fnv1a(o8, 3 * 16);
+    }
+
+    /* pooling: [1, 16, 16, 8], 3x3 window, stride 2, padding 1 -> [1, 8, 8, 8] */
+    tm_nn_pool_params_t pp;
+    memset(&pp, 0, sizeof pp);
+    pp.stride.h = pp.stride.w = 2;
+    pp.padding.h = pp.padding.w = 1;
+    pp.filter.h = pp.filter.w = 3;
+    pp.activation.min = -100;
+    pp.activation.max = 120;
+    {
+        const tm_nn_dims_t in = {1, 16, 16, 8}, o = {1, 8, 8, 8};
+        err |= tm_nn_max_pool_s8(&pp, &in, q8, &o, o8);
+        hashes[BITEXACT_MAX_POOL] = fnv1a(o8, 8 * 8 * 8);
+        err |= tm_nn_avg_pool_s8(NULL, &pp, &in, q8, &o, o8);
+        hashes[BITEXACT_AVG_POOL] = fnv1a(o8, 8 * 8 * 8);
+    }
+
+    tm_nn_add_params_t ap;
+    err |= tm_nn_add_prepare(0.05, -7, 0.08, 12, 0.1, 3, &ap);
+    err |= tm_nn_add_s8(&ap, q8, w8, o8, 4096);
+    hashes[BITEXACT_ADD] = fnv1a(o8, 4096);
+    return err;
+}
+
 int bitexact_probe(uint32_t hashes[BITEXACT_COUNT])
 {
     int err = 0;
@@ -112,5 +238,7 @@ int bitexact_probe(uint32_t hashes[BITEXACT_COUNT])
     const tm_nn_softmax_params_t smp = {0.1f, 1.0f};
     err |= tm_nn_softmax_s8(&smp, q8, 64, 40, o8);
     hashes[BITEXACT_SOFTMAX] = fnv1a(o8, 64 * 40);
+
+    err |= probe_appended(hashes);
     return err == 0 ? 0 : -1;
 }

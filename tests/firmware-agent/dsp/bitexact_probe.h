@@ -1,7 +1,8 @@
 /*
- * bitexact_probe.h — FNV-1a hashes of every DSP block's and a few int8 kernels' output on
+ * bitexact_probe.h — FNV-1a hashes of every DSP block's and every int8 kernel's output on
  * fixed pseudo-random inputs. The same C runs on the host (test_dsp_bitexact) and on the
- * virtual board, so a hash mismatch pinpoints the block that lost host/device agreement.
+ * virtual boards (bitexact-probe.elf, main in bitexact_probe_mps2.c), so a hash mismatch
+ * pinpoints the block that lost host/device agreement.
  */
 #ifndef BITEXACT_PROBE_H
 #define BITEXACT_PROBE_H
@@ -21,11 +22,23 @@ enum {
     BITEXACT_IMAGE,
     BITEXACT_CONV,
     BITEXACT_SOFTMAX,
+    /* Appended later: the entries above keep their inputs and their recorded hashes. */
+    BITEXACT_IMAGE_S8,
+    BITEXACT_CONV_STRIDED,   /* stride 2, dilation 2, bias (INT32 extremes), ReLU */
+    BITEXACT_DEPTHWISE,
+    BITEXACT_FULLY_CONNECTED,
+    BITEXACT_MAX_POOL,
+    BITEXACT_AVG_POOL,
+    BITEXACT_ADD,
     BITEXACT_COUNT
 };
 
 /** Fills hashes[BITEXACT_COUNT]; returns 0, or -1 when a block reported an error. */
 int bitexact_probe(uint32_t hashes[BITEXACT_COUNT]);
+
+/** Short lower-case name of entry i ("mfcc", "depthwise", ...); NULL when out of range.
+ *  The device prints hashes under these names. */
+const char *bitexact_probe_name(int i);
 
 #ifdef __cplusplus
 }
