@@ -4,10 +4,12 @@
 #include "AcquisitionPage.h"
 #include "BoardCatalog.h"
 #include "DatasetPage.h"
+#include "FeaturesPage.h"
 #include "ImportRunner.h"
 #include "NewProjectWizard.h"
 #include "ProjectSession.h"
 #include "StageOverviewPage.h"
+#include "TrainingPage.h"
 #include "WelcomePage.h"
 
 #include "data/SplitAssigner.h"
@@ -65,8 +67,7 @@ MainWindow::MainWindow(QWidget *parent)
     : QMainWindow(parent), m_nav(new QListWidget(this)), m_navProject(new QLabel(this)),
       m_pages(new QStackedWidget(this)), m_welcome(new WelcomePage(this)), m_acquisition(new AcquisitionPage(this)),
       m_dataset(new DatasetPage(this)),
-      m_features(new StageOverviewPage(StageOverviewPage::Stage::Features, this)),
-      m_training(new StageOverviewPage(StageOverviewPage::Stage::Training, this)),
+      m_features(new FeaturesPage(this)), m_training(new TrainingPage(this)),
       m_deployment(new StageOverviewPage(StageOverviewPage::Stage::Deployment, this)),
       m_boardStatus(new QLabel(this)), m_projectStatus(new QLabel(this))
 {
@@ -157,9 +158,12 @@ MainWindow::MainWindow(QWidget *parent)
 
 MainWindow::~MainWindow()
 {
-    // Pages hold the session pointer and the acquisition page may hold a capture into it.
+    // Pages hold the session pointer and the acquisition page may hold a capture into it;
+    // the features and training pages stop their workers.
     m_acquisition->setSession(nullptr);
     m_dataset->setSession(nullptr);
+    m_features->setSession(nullptr);
+    m_training->setSession(nullptr);
 }
 
 void MainWindow::createActions()

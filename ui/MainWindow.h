@@ -20,9 +20,11 @@ namespace tinyml::ui {
 
 class AcquisitionPage;
 class DatasetPage;
+class FeaturesPage;
 class NewProjectWizard;
 class ProjectSession;
 class StageOverviewPage;
+class TrainingPage;
 class WelcomePage;
 
 class MainWindow : public QMainWindow
@@ -48,6 +50,8 @@ public:
 
     AcquisitionPage *acquisitionPage() const { return m_acquisition; }
     DatasetPage *datasetPage() const { return m_dataset; }
+    FeaturesPage *featuresPage() const { return m_features; }
+    TrainingPage *trainingPage() const { return m_training; }
     WelcomePage *welcomePage() const { return m_welcome; }
     QAction *undoAction() const { return m_undo; }
     QAction *redoAction() const { return m_redo; }
@@ -78,8 +82,8 @@ private:
     WelcomePage *m_welcome;
     AcquisitionPage *m_acquisition;
     DatasetPage *m_dataset;
-    StageOverviewPage *m_features;
-    StageOverviewPage *m_training;
+    FeaturesPage *m_features;
+    TrainingPage *m_training;
     StageOverviewPage *m_deployment;
     QLabel *m_boardStatus;
     QLabel *m_projectStatus;

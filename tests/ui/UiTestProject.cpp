@@ -30,7 +30,7 @@ Sample motionSample(const QString &label, qint64 frames, double rateHz, double p
     return s;
 }
 
-Sample audioSample(const QString &label, qint64 frames, double rateHz)
+Sample audioSample(const QString &label, qint64 frames, double rateHz, double pitch, unsigned seed)
 {
     Sample s;
     s.label = label;
@@ -41,14 +41,14 @@ Sample audioSample(const QString &label, qint64 frames, double rateHz)
     s.sampleRateHz = rateHz;
     s.channels = {QStringLiteral("audio")};
     s.units = {QStringLiteral("1")};
-    std::mt19937 rng(42);
+    std::mt19937 rng(seed);
     std::normal_distribution<float> noise(0.0f, 0.02f);
     QVector<float> v;
     v.reserve(frames);
     double phase = 0;
     for (qint64 i = 0; i < frames; ++i) {
         const double t = double(i) / double(frames);
-        phase += 2 * M_PI * (300.0 + 2500.0 * t) / rateHz;
+        phase += 2 * M_PI * pitch * (300.0 + 2500.0 * t) / rateHz;
         const double envelope = qSin(M_PI * t);
         v << float(0.6 * envelope * qSin(phase)) + noise(rng);
     }

@@ -11,8 +11,10 @@ namespace tinyml::ui::test {
 
 /// A 3-axis accelerometer recording: a sine per axis, `frames` frames at `rateHz`.
 Sample motionSample(const QString &label, qint64 frames, double rateHz = 100.0, double phase = 0.0);
-/// A 16 kHz clip: a tone sweep plus a little noise.
-Sample audioSample(const QString &label, qint64 frames, double rateHz = 16000.0);
+/// A 16 kHz clip: a tone sweep plus a little noise. `pitch` scales the sweep's frequencies
+/// and `seed` draws the noise, so clips of one project can differ.
+Sample audioSample(const QString &label, qint64 frames, double rateHz = 16000.0, double pitch = 1.0,
+                   unsigned seed = 42);
 
 /// A motion project at `path` with `perLabel` samples for each of idle/shake/circle/updown
 /// (every fifth one in the test split).

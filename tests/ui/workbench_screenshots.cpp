@@ -1,20 +1,28 @@
 // workbench-screenshots OUTDIR: renders the workbench at 1280x800 and saves PNGs of the
 // welcome page, every wizard page, the acquisition page mid-recording (motion at 100 Hz
-// and audio at 16 kHz, on the host virtual board), the dataset page and the later stages.
+// and audio at 16 kHz, on the host virtual board), the dataset page, the Features page
+// (motion and audio), the Training page after a run and after int8 quantization, and the
+// deployment stage.
 // Also prints the live plot's redraw rate during each recording.
 #include "AcquisitionPage.h"
 #include "DatasetPage.h"
+#include "FeaturesPage.h"
 #include "LivePlot.h"
 #include "MainWindow.h"
 #include "NewProjectWizard.h"
 #include "ProjectSession.h"
 #include "SamplePreview.h"
+#include "TrainingPage.h"
 #include "UiTestProject.h"
 #include "WorkbenchStyle.h"
 
 #include "store/ProjectStore.h"
 
 #include <QAbstractButton>
+#include <QLabel>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QTabWidget>
 #include <QApplication>
 #include <QDir>
 #include <QElapsedTimer>
@@ -39,6 +47,14 @@ void save(QWidget *w, const QString &name)
         QTextStream(stderr) << "could not write " << file << "\n";
     else
         QTextStream(stdout) << file << "\n";
+}
+
+/// Waits for a page's worker; says so on stderr when it takes too long.
+template <typename Done>
+void waitFor(Done done, int ms, const char *what)
+{
+    if (!QTest::qWaitFor(done, ms))
+        QTextStream(stderr) << what << ": still running after " << ms / 1000 << " s\n";
 }
 
 QString wizardProject(MainWindow &window, const QString &dir, const QString &name, const QString &tpl,
@@ -149,10 +165,65 @@ int main(int argc, char *argv[])
     page->selectIds({clip.id});
     save(&window, QStringLiteral("dataset-audio"));
 
+    // Features and training on a motion project of its own (the one above now mixes in audio).
+    const QString wandPath = dir.filePath(QStringLiteral("wand.tinyml"));
+    if (!test::createMotionProject(wandPath, 12, &error)) {
+        QTextStream(stderr) << error << "\n";
+        return 1;
+    }
+    window.openProject(wandPath, &error);
     window.showStage(MainWindow::Stage::Features);
-    save(&window, QStringLiteral("stage-features"));
+    FeaturesPage *features = window.featuresPage();
+    waitFor([&] { return !features->isRunning(); }, 10000, "feature cache");
+    features->generate();
+    waitFor([&] { return !features->isRunning(); }, 60000, "features");
+    features->selectRow(5);
+    save(&window, QStringLiteral("features-motion"));
+
     window.showStage(MainWindow::Stage::Training);
-    save(&window, QStringLiteral("stage-training"));
+    TrainingPage *training = window.trainingPage();
+    training->epochsSpin()->setValue(30);
+    training->startTraining();
+    waitFor([&] { return !training->isRunning(); }, 300000, "training");
+    if (!training->report())
+        QTextStream(stderr) << "training: " << training->statusLabel()->text() << "\n";
+    save(&window, QStringLiteral("training-motion"));
+    training->startQuantization();
+    waitFor([&] { return !training->isRunning(); }, 300000, "quantization");
+    if (!training->quantization())
+        QTextStream(stderr) << "quantization: " << training->statusLabel()->text() << "\n";
+    save(&window, QStringLiteral("training-motion-int8"));
+
+    // Keyword clips: MFCC frames of the selected clip as a colour map.
+    const QString kwsPath = dir.filePath(QStringLiteral("kws.tinyml"));
+    {
+        ProjectSettings kws;
+        kws.name = QStringLiteral("keywords");
+        kws.templateName = QStringLiteral("audio");
+        kws.boardId = QStringLiteral("host");
+        kws.labels = {QStringLiteral("yes"), QStringLiteral("no"), QStringLiteral("noise")};
+        kws.sensor = QStringLiteral("mic");
+        kws.sampleRateHz = 16000;
+        kws.sampleLengthS = 1;
+        auto kwsStore = ProjectStore::create(kwsPath, kws, &error);
+        QVector<Sample> clips;
+        for (int l = 0; l < kws.labels.size(); ++l)
+            for (int i = 0; i < 8; ++i) {
+                Sample s = test::audioSample(kws.labels[l], 16000, 16000.0, 0.6 + 0.5 * l + 0.04 * i, 100u + unsigned(i));
+                s.split = i % 4 == 3 ? Split::Test : Split::Train;
+                clips << s;
+            }
+        if (!kwsStore || !kwsStore->addSamples(clips, &error))
+            QTextStream(stderr) << error << "\n";
+    }
+    window.openProject(kwsPath, &error);
+    window.showStage(MainWindow::Stage::Features);
+    waitFor([&] { return !features->isRunning(); }, 10000, "feature cache");
+    features->generate();
+    waitFor([&] { return !features->isRunning(); }, 60000, "features");
+    features->selectRow(9);
+    save(&window, QStringLiteral("features-audio"));
+
     window.showStage(MainWindow::Stage::Deployment);
     save(&window, QStringLiteral("stage-deployment"));
     return 0;
