@@ -10,7 +10,13 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build build -j "$(nproc)"
 
 if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && [ "${TINYML_HEADLESS:-0}" != 1 ]; then
-  exec build/app/tinyml-workbench "$@"
+  # The GUI on the virtual Cortex-M4, in a demo project (created once, kept afterwards).
+  mkdir -p demo
+  if [ ! -f demo/gui-demo.tinyml ]; then
+    build/app/tinyml new demo/gui-demo.tinyml --template motion --board qemu-m4 \
+      --labels idle,shake,circle,updown
+  fi
+  exec build/app/tinyml-workbench demo/gui-demo.tinyml --board qemu-m4 "$@"
 fi
 
 echo "No display: running the pipeline headless with the CLI (build/app/tinyml)."
@@ -25,3 +31,7 @@ for gesture in idle shake circle updown; do
     --label "$gesture" --scenario "$gesture" --count 10
 done
 "$tinyml" info "$project"
+"$tinyml" features "$project"
+"$tinyml" train "$project" --epochs 40 --seed 1
+"$tinyml" quantize "$project"
+"$tinyml" export "$project" --onnx demo/demo-int8.onnx --int8

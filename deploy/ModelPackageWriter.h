@@ -1,0 +1,47 @@
+#pragma once
+// Compiles an int8 graph into the device's model package (deploy/MODEL_PACKAGE.md): tensor
+// table with the arena plan, op records with every kernel parameter precomputed on the host
+// (requantization multipliers and shifts through tm_nn_quantize_multiplier, add parameters
+// through tm_nn_add_prepare, activation clamps), constants aligned for the kernels, labels.
+// The parameters are computed exactly as model::Int8Executor computes them, so the device
+// runs the numbers the host int8 reference runs.
+//
+// Threading: one writer per thread.
+
+#include "ArenaPlanner.h"
+#include "model/Graph.h"
+
+#include <QByteArray>
+#include <QString>
+#include <QStringList>
+
+#include <optional>
+
+namespace tinyml::deploy {
+
+struct PackageStats {
+    qint64 packageBytes = 0;
+    qint64 weightBytes = 0;     ///< constant tensor bytes (weights, biases) in the data section
+    qint64 arenaBytes = 0;
+    qint64 arenaLowerBound = 0;
+};
+
+class ModelPackageWriter
+{
+public:
+    /// Plans the arena with options and writes the graph with its own labels.
+    std::optional<QByteArray> write(const model::Graph &graph, QString *error,
+                                    const ArenaPlanOptions &options = {});
+    /// Writes with the given labels and a plan made by planArena() for this graph (after
+    /// inferShapes()). The graph must be quantized and pass model::Int8Executor::prepare().
+    /// Errors name the node or tensor and the field.
+    std::optional<QByteArray> write(const model::Graph &graph, const QStringList &labels,
+                                    const ArenaPlan &plan, QString *error);
+    /// Sizes of the last successful write.
+    const PackageStats &stats() const { return m_stats; }
+
+private:
+    PackageStats m_stats;
+};
+
+} // namespace tinyml::deploy
