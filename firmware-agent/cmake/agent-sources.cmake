@@ -5,4 +5,5 @@ set(TINYML_AGENT_CORE_SOURCES
   src/tm_agent_model.c
   src/tm_flash_image.c
   src/tm_mlperf.c
+  src/tm_model.c
   src/tm_sensor_sim.c)

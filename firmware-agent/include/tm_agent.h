@@ -4,7 +4,8 @@
  * commands. The behaviour is specified by firmware-agent/PROTOCOL.md.
  *
  * The agent allocates nothing: the port owns one tm_agent_t (about 90 KB, most of it the
- * model input buffer) and a tm_port_t (tm_port.h).
+ * model input buffer), a tm_port_t (tm_port.h) and the tensor arena the port points to.
+ * The active model slot's package is run in place by the interpreter of tm_model.h.
  *
  * Usage:
  *     static tm_agent_t agent;
@@ -21,6 +22,7 @@
 #include <stdint.h>
 
 #include "tm_frame.h"
+#include "tm_model.h"
 #include "tm_port.h"
 #include "tm_protocol.h"
 
@@ -38,6 +40,10 @@ extern "C" {
 /** Model output buffer (GET_OUTPUT, `results`), bytes. */
 #ifndef TM_AGENT_OUTPUT_BYTES
 #define TM_AGENT_OUTPUT_BYTES 4096u
+#endif
+/** Most runs one BENCHMARK request takes (the agent keeps every run's time for the median). */
+#ifndef TM_AGENT_BENCH_MAX_RUNS
+#define TM_AGENT_BENCH_MAX_RUNS 256u
 #endif
 /** Longest MLPerf text command, `%` excluded. */
 #define TM_AGENT_TEXT_MAX 1024u
@@ -90,6 +96,13 @@ typedef struct {
     } upload;
 
     tm_slot_table_t slots;
+    /** The active slot's package as loaded by tm_model_load() at boot and at each commit;
+     *  runs in port->arena. model_status: TM_MODEL_OK when it can run, else why not
+     *  (TM_MODEL_ERR_NOT_LOADED without a model, TM_MODEL_ERR_ARENA when it does not fit the
+     *  port's arena or the input buffer). */
+    tm_model_t model;
+    uint8_t model_status;
+    uint32_t bench[TM_AGENT_BENCH_MAX_RUNS]; /**< BENCHMARK run times (counter ticks) */
     int16_t samples[TM_MAX_PAYLOAD / 2]; /**< one STREAM_DATA frame of raw samples */
 
     uint32_t db_expected;         /**< `db load N`: N */

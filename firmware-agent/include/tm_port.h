@@ -92,6 +92,11 @@ typedef struct tm_port {
     /** Sensors, indexed by their protocol id (sensors[i]->id == i). */
     tm_sensor_t *sensors[TM_MAX_SENSORS];
     uint8_t sensor_count;
+
+    /** RAM for the model's tensor arena (4-byte aligned, 16 recommended) and its size;
+     *  NULL / 0: the agent cannot run models (INVOKE answers MODEL_TOO_LARGE). */
+    uint8_t *arena;
+    uint32_t arena_size;
 } tm_port_t;
 
 #ifdef __cplusplus

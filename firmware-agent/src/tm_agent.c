@@ -222,6 +222,8 @@ size_t tm_agent_build_info(const tm_agent_t *a, uint8_t *out, size_t cap)
     for (uint8_t i = 0; i < p->sensor_count; ++i)
         if (p->sensors[i]->desc->scenario_count)
             caps |= TM_CAP_SCENARIOS;
+    if (tm_model_ready(a))
+        caps |= TM_CAP_INFERENCE;
     w_u32_tlv(&w, TM_INFO_CAPABILITIES, caps);
 
     for (uint8_t i = 0; i < p->sensor_count; ++i) {

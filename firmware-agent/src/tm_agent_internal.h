@@ -30,6 +30,14 @@ size_t tm_agent_format_u32(char *out, uint32_t v);
 /* tm_agent_model.c */
 void tm_model_init(tm_agent_t *a);
 int tm_model_loaded(const tm_agent_t *a);
+/** The active slot holds a package the interpreter loaded and the arena fits. */
+int tm_model_ready(const tm_agent_t *a);
+/** TM_OK when a model can run; otherwise the error for INVOKE/BENCHMARK and *msg. */
+tm_error_t tm_model_check_ready(tm_agent_t *a, const char **msg);
+/** Message naming why the active slot cannot run (in agent->err_msg or static). */
+const char *tm_model_unready_message(tm_agent_t *a);
+/** Copy the staged input into the arena and run once; *ticks: counter delta. */
+tm_error_t tm_model_run(tm_agent_t *a, uint64_t *ticks);
 void tm_model_abort_upload(tm_agent_t *a);
 tm_error_t tm_model_handle(tm_request_t *r);
 tm_error_t tm_io_handle(tm_request_t *r);

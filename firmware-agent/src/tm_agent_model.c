@@ -17,11 +17,42 @@ static int slot_verifies(const tm_agent_t *a, uint8_t s)
     return d && tm_crc32(0, d, a->slots.slot[s].size) == a->slots.slot[s].crc;
 }
 
+/* Load the active slot's package into the interpreter (boot, commit). A slot whose bytes
+ * are not a valid package stays committed (the slots are format-agnostic storage) but
+ * cannot run: model_status says why. */
+static void load_active(tm_agent_t *a)
+{
+    const tm_port_t *p = a->port;
+    memset(&a->model, 0, sizeof a->model);
+    a->model_status = TM_MODEL_ERR_NOT_LOADED;
+    if (!tm_model_loaded(a) || p->slot_data == NULL)
+        return;
+    const uint8_t *d = p->slot_data(p->ctx, a->slots.active);
+    tm_model_status_t s = tm_model_load(&a->model, d, a->slots.slot[a->slots.active].size);
+    if (s == TM_MODEL_OK) {
+        uint32_t in_bytes = 0;
+        tm_model_input(&a->model, p->arena, &in_bytes);
+        if (p->arena == NULL || tm_model_arena_bytes(&a->model) > p->arena_size ||
+            in_bytes > sizeof a->input) {
+            memset(&a->model, 0, sizeof a->model);
+            s = TM_MODEL_ERR_ARENA;
+        }
+    }
+    a->model_status = (uint8_t)s;
+}
+
+int tm_model_ready(const tm_agent_t *a)
+{
+    return tm_model_loaded(a) && a->model_status == TM_MODEL_OK;
+}
+
 void tm_model_init(tm_agent_t *a)
 {
     const tm_port_t *p = a->port;
     memset(&a->slots, 0, sizeof a->slots);
     a->slots.active = TM_SLOT_NONE;
+    memset(&a->model, 0, sizeof a->model);
+    a->model_status = TM_MODEL_ERR_NOT_LOADED;
     if (p->slot_load == NULL || !p->slot_load(p->ctx, &a->slots)) {
         memset(&a->slots, 0, sizeof a->slots);
         a->slots.active = TM_SLOT_NONE;
@@ -37,6 +68,7 @@ void tm_model_init(tm_agent_t *a)
             if (a->slots.slot[s].valid)
                 a->slots.active = s;
     }
+    load_active(a);
 }
 
 int tm_model_loaded(const tm_agent_t *a)
@@ -133,6 +165,7 @@ static tm_error_t model_commit(tm_request_t *r)
     a->slots.slot[slot].size = a->upload.size;
     a->slots.slot[slot].crc = a->upload.crc;
     a->slots.active = slot;
+    load_active(a);
     if (p->slot_persist && p->slot_persist(p->ctx, &a->slots, slot) != TM_OK)
         tm_agent_send_log(a, "model committed to RAM only: persisting the slot failed");
     a->reply[0] = slot;
@@ -169,14 +202,63 @@ tm_error_t tm_model_handle(tm_request_t *r)
     }
 }
 
-/* ---- input / output / inference ---------------------------------------------------- */
+/* ---- input / output / inference ----------------------------------------------------
+ *
+ * SET_INPUT fills the agent's input buffer (also `db` of the MLPerf commands); every run
+ * copies the model's input tensor bytes from it into the arena first, since the arena's
+ * input region is reused by later tensors. GET_OUTPUT reads the output tensor in the
+ * arena. Without a runnable model both use the fixed buffers, as before. */
 
-static tm_error_t require_interpreter(tm_request_t *r)
+const char *tm_model_unready_message(tm_agent_t *a)
 {
-    if (!tm_model_loaded(r->agent))
+    if (a->model_status == TM_MODEL_ERR_ARENA)
+        return "the model does not fit this agent's tensor arena or input buffer";
+    char *m = a->err_msg;
+    strcpy(m, "active slot is not a valid model package: ");
+    strncat(m, tm_model_status_name((tm_model_status_t)a->model_status), 48);
+    return m;
+}
+
+tm_error_t tm_model_check_ready(tm_agent_t *a, const char **msg)
+{
+    if (!tm_model_loaded(a))
         return TM_ERR_NO_MODEL;
-    r->msg = "no interpreter in this agent build";
-    return TM_ERR_NOT_SUPPORTED;
+    if (a->model_status == TM_MODEL_OK)
+        return TM_OK;
+    *msg = tm_model_unready_message(a);
+    return a->model_status == TM_MODEL_ERR_ARENA ? TM_ERR_MODEL_TOO_LARGE : TM_ERR_NO_MODEL;
+}
+
+tm_error_t tm_model_run(tm_agent_t *a, uint64_t *ticks)
+{
+    const tm_port_t *p = a->port;
+    uint32_t in_bytes = 0;
+    int8_t *in = tm_model_input(&a->model, p->arena, &in_bytes);
+    if (in == NULL)
+        return TM_ERR_INTERNAL;
+    memcpy(in, a->input, in_bytes);
+    const uint64_t t0 = p->now(p->ctx);
+    tm_model_status_t s = tm_model_invoke(&a->model, p->arena, p->arena_size, NULL, NULL);
+    const uint64_t t1 = p->now(p->ctx);
+    *ticks = t1 - t0;
+    return s == TM_MODEL_OK ? TM_OK : TM_ERR_INTERNAL;
+}
+
+static void sort_u32(uint32_t *v, uint32_t n)
+{
+    for (uint32_t i = 1; i < n; ++i) {
+        const uint32_t x = v[i];
+        uint32_t j = i;
+        for (; j > 0 && v[j - 1] > x; --j)
+            v[j] = v[j - 1];
+        v[j] = x;
+    }
+}
+
+static tm_error_t run_failed(tm_request_t *r)
+{
+    r->msg = "a kernel refused its arguments";
+    return TM_ERR_INTERNAL;
 }
 
 tm_error_t tm_io_handle(tm_request_t *r)
@@ -184,12 +266,16 @@ tm_error_t tm_io_handle(tm_request_t *r)
     tm_agent_t *a = r->agent;
     const uint8_t *pl = r->req->payload;
     const uint16_t len = r->req->payload_len;
+    const int ready = tm_model_ready(a);
     switch (r->req->op) {
     case TM_OP_SET_INPUT: {
         TM_REQUIRE(len >= 4, TM_ERR_BAD_LENGTH);
         uint32_t off = tm_get_u32(pl);
         uint32_t n = len - 4u;
-        TM_REQUIRE(off <= sizeof a->input && n <= sizeof a->input - off, TM_ERR_BAD_ARGUMENT);
+        uint32_t cap = (uint32_t)sizeof a->input;
+        if (ready)
+            tm_model_input(&a->model, a->port->arena, &cap);
+        TM_REQUIRE(off <= cap && n <= cap - off, TM_ERR_BAD_ARGUMENT);
         memcpy(a->input + off, pl + 4, n);
         return TM_OK;
     }
@@ -197,20 +283,51 @@ tm_error_t tm_io_handle(tm_request_t *r)
         TM_REQUIRE(len == 6, TM_ERR_BAD_LENGTH);
         uint32_t off = tm_get_u32(pl);
         uint32_t n = tm_get_u16(pl + 4);
-        TM_REQUIRE(n <= TM_MAX_PAYLOAD && off <= sizeof a->output &&
-                       n <= sizeof a->output - off,
-                   TM_ERR_BAD_ARGUMENT);
-        memcpy(a->reply, a->output + off, n);
+        uint32_t cap = (uint32_t)sizeof a->output;
+        const uint8_t *out = a->output;
+        if (ready)
+            out = (const uint8_t *)tm_model_output(&a->model, a->port->arena, &cap);
+        TM_REQUIRE(n <= TM_MAX_PAYLOAD && off <= cap && n <= cap - off, TM_ERR_BAD_ARGUMENT);
+        memcpy(a->reply, out + off, n);
         r->reply_len = n;
         return TM_OK;
     }
-    case TM_OP_INVOKE:
+    case TM_OP_INVOKE: {
         TM_REQUIRE(len == 0, TM_ERR_BAD_LENGTH);
-        return require_interpreter(r);
-    case TM_OP_BENCHMARK:
+        tm_error_t e = tm_model_check_ready(a, &r->msg);
+        if (e)
+            return e;
+        uint64_t ticks = 0;
+        if (tm_model_run(a, &ticks) != TM_OK)
+            return run_failed(r);
+        tm_put_u32(a->reply, (uint32_t)ticks);
+        tm_put_u32(a->reply + 4, (uint32_t)(ticks >> 32));
+        r->reply_len = 8;
+        return TM_OK;
+    }
+    case TM_OP_BENCHMARK: {
         TM_REQUIRE(len == 4, TM_ERR_BAD_LENGTH);
-        TM_REQUIRE(tm_get_u32(pl) > 0, TM_ERR_BAD_ARGUMENT);
-        return require_interpreter(r);
+        const uint32_t runs = tm_get_u32(pl);
+        TM_REQUIRE(runs > 0 && runs <= TM_AGENT_BENCH_MAX_RUNS, TM_ERR_BAD_ARGUMENT);
+        tm_error_t e = tm_model_check_ready(a, &r->msg);
+        if (e)
+            return e;
+        for (uint32_t i = 0; i < runs; ++i) {
+            uint64_t ticks = 0;
+            if (tm_model_run(a, &ticks) != TM_OK)
+                return run_failed(r);
+            a->bench[i] = ticks > UINT32_MAX ? UINT32_MAX : (uint32_t)ticks;
+        }
+        sort_u32(a->bench, runs);
+        const uint32_t v[3] = {a->bench[0], a->bench[(runs - 1u) / 2u], a->bench[runs - 1u]};
+        tm_put_u32(a->reply, runs);
+        for (int k = 0; k < 3; ++k) {
+            tm_put_u32(a->reply + 4 + 8 * k, v[k]);
+            tm_put_u32(a->reply + 8 + 8 * k, 0);
+        }
+        r->reply_len = 28;
+        return TM_OK;
+    }
     default:
         return TM_ERR_INTERNAL;
     }

@@ -125,6 +125,119 @@ static void cmd_db(tm_agent_t *a, const char *s, const char *end)
         reply_line(a, "m-load-done");
 }
 
+/* Decimal u64 into out (at least 21 bytes); returns the length. */
+static size_t format_u64(char *out, uint64_t v)
+{
+    char tmp[21];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + (int)(v % 10u));
+        v /= 10u;
+    } while (v);
+    for (size_t i = 0; i < n; ++i)
+        out[i] = tmp[n - 1 - i];
+    out[n] = '\0';
+    return n;
+}
+
+/* Counter ticks as microseconds (board.counter_hz ticks per second). */
+static uint64_t ticks_to_us(const tm_agent_t *a, uint64_t t)
+{
+    const uint64_t hz = a->port->board.counter_hz ? a->port->board.counter_hz : 1000000u;
+    return t / hz * 1000000u + t % hz * 1000000u / hz;
+}
+
+static void reply_lap(tm_agent_t *a, uint64_t ticks)
+{
+    char line[40] = "m-lap-us-";
+    format_u64(line + strlen(line), ticks_to_us(a, ticks));
+    reply_line(a, line);
+}
+
+/* "infer N W": W warm-up runs, then N timed runs between two laps. */
+static void cmd_infer(tm_agent_t *a, const char *s, const char *end)
+{
+    const char *msg = NULL;
+    if (tm_model_check_ready(a, &msg) != TM_OK) {
+        reply_error(a, msg ? msg : "no model loaded", NULL, 0);
+        return;
+    }
+    const char *p = s;
+    uint32_t runs = 0, warmups = 0;
+    while (p < end && *p == ' ')
+        ++p;
+    if (!parse_u32(&p, end, &runs) || runs == 0) {
+        reply_error(a, "infer needs a run count and a warm-up count", NULL, 0);
+        return;
+    }
+    while (p < end && *p == ' ')
+        ++p;
+    if (p < end && !parse_u32(&p, end, &warmups))
+        p = s; /* forces the error below */
+    if (p != end) {
+        reply_error(a, "infer needs a run count and a warm-up count", NULL, 0);
+        return;
+    }
+    uint64_t ticks;
+    for (uint32_t i = 0; i < warmups; ++i) {
+        if (tm_model_run(a, &ticks) != TM_OK) {
+            reply_error(a, "a kernel refused its arguments", NULL, 0);
+            return;
+        }
+    }
+    const tm_port_t *port = a->port;
+    const uint64_t t0 = port->now(port->ctx);
+    for (uint32_t i = 0; i < runs; ++i) {
+        if (tm_model_run(a, &ticks) != TM_OK) {
+            reply_error(a, "a kernel refused its arguments", NULL, 0);
+            return;
+        }
+    }
+    const uint64_t t1 = port->now(port->ctx);
+    reply_lap(a, t0);
+    reply_lap(a, t1);
+    reply_line(a, "m-infer-done");
+}
+
+/* "results": the output tensor dequantised, 6 decimals, comma-separated. */
+static void cmd_results(tm_agent_t *a)
+{
+    const char *msg = NULL;
+    if (tm_model_check_ready(a, &msg) != TM_OK) {
+        reply_error(a, msg ? msg : "no model loaded", NULL, 0);
+        return;
+    }
+    uint32_t n = 0;
+    const int8_t *out = tm_model_output(&a->model, a->port->arena, &n);
+    float scale;
+    int32_t zp;
+    tm_model_output_quant(&a->model, &scale, &zp);
+    tm_agent_write_text(a, "m-results-[");
+    for (uint32_t i = 0; i < n; ++i) {
+        char num[40];
+        size_t k = 0;
+        const float v = (float)(out[i] - zp) * scale;
+        const float mag = v < 0.0f ? -v : v;
+        /* |v| <= 255 * scale; scales beyond 1e12 are not models */
+        const uint64_t micro = mag < 1.0e12f ? (uint64_t)(mag * 1.0e6f + 0.5f) : 0u;
+        if (i)
+            num[k++] = ',';
+        if (v < 0.0f && micro)
+            num[k++] = '-';
+        k += format_u64(num + k, micro / 1000000u);
+        num[k++] = '.';
+        uint32_t frac = (uint32_t)(micro % 1000000u);
+        for (int d = 5; d >= 0; --d) {
+            num[k + (size_t)d] = (char)('0' + frac % 10u);
+            frac /= 10u;
+        }
+        k += 6;
+        num[k] = '\0';
+        tm_agent_write_text(a, num);
+    }
+    reply_line(a, "]");
+}
+
 static void run_command(tm_agent_t *a, const char *s, size_t n)
 {
     const char *end = s + n;
@@ -152,13 +265,9 @@ static void run_command(tm_agent_t *a, const char *s, size_t n)
     } else if (starts_with(s, n, "db ")) {
         cmd_db(a, s + 3, end);
     } else if (starts_with(s, n, "infer") && (n == 5 || s[5] == ' ')) {
-        reply_error(a, tm_model_loaded(a) ? "no interpreter in this agent build"
-                                          : "no model loaded",
-                    NULL, 0);
+        cmd_infer(a, s + 5, end);
     } else if (n == 7 && memcmp(s, "results", 7) == 0) {
-        reply_error(a, tm_model_loaded(a) ? "no interpreter in this agent build"
-                                          : "no model loaded",
-                    NULL, 0);
+        cmd_results(a);
     } else {
         reply_error(a, "unknown command ", s, n);
     }

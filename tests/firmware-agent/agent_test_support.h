@@ -94,6 +94,7 @@ struct FakePort {
     tm_slot_table_t persisted{};
     bool hasPersisted = false;
     tm_sim_sensor_t accel{}, mic{};
+    std::vector<uint32_t> arena = std::vector<uint32_t>(64 * 1024); ///< 256 KiB tensor arena
 
     FakePort()
     {
@@ -146,6 +147,8 @@ struct FakePort {
         port.sensors[0] = &accel.base;
         port.sensors[1] = &mic.base;
         port.sensor_count = 2;
+        port.arena = reinterpret_cast<uint8_t *>(arena.data());
+        port.arena_size = uint32_t(arena.size() * sizeof(uint32_t));
     }
 };
 

@@ -337,11 +337,12 @@ TEST(AgentModel, UploadCommitAndPersist)
     EXPECT_EQ(c.payload[0], 1);
     EXPECT_EQ(modelInfo(h).active, 1);
 
-    // with a model and no interpreter: NOT_SUPPORTED
+    // committed bytes that are not a model package: stored, but nothing to run
+    // (test_model_interpreter.cpp runs real packages)
     Frame inv = h.request(TM_OP_INVOKE);
-    EXPECT_EQ(inv.errorCode(), TM_ERR_NOT_SUPPORTED);
-    EXPECT_EQ(inv.errorMessage(), "no interpreter in this agent build");
-    EXPECT_EQ(h.request(TM_OP_BENCHMARK, u32le(10)).errorCode(), TM_ERR_NOT_SUPPORTED);
+    EXPECT_EQ(inv.errorCode(), TM_ERR_NO_MODEL);
+    EXPECT_EQ(inv.errorMessage(), "active slot is not a valid model package: header.magic");
+    EXPECT_EQ(h.request(TM_OP_BENCHMARK, u32le(10)).errorCode(), TM_ERR_NO_MODEL);
 
     // restart the agent on the same "flash": the model survives
     tm_agent_init(h.agent.get(), &h.fake.port);
@@ -597,12 +598,15 @@ TEST(AgentText, TextAndFramesShareTheLine)
     EXPECT_EQ(h.fake.out.frames[0].payload, Bytes{3});
 }
 
-TEST(AgentText, ModelLoadedButNoInterpreter)
+TEST(AgentText, SlotWithoutAValidPackage)
 {
     AgentHarness h;
     Bytes a = package(100, 3);
     ASSERT_EQ(upload(h, a, tm_crc32(0, a.data(), a.size())).op, TM_OP_MODEL_COMMIT | TM_OP_REPLY);
-    EXPECT_EQ(text(h, "infer 1 0%"), "e-[no interpreter in this agent build]\r\nm-ready\r\n");
+    EXPECT_EQ(text(h, "infer 1 0%"),
+              "e-[active slot is not a valid model package: header.magic]\r\nm-ready\r\n");
+    EXPECT_EQ(text(h, "results%"),
+              "e-[active slot is not a valid model package: header.magic]\r\nm-ready\r\n");
     EXPECT_NE(text(h, "profile%").find("m-model-[package-"), std::string::npos);
 }
 

@@ -36,6 +36,11 @@ typedef struct {
 } host_t;
 
 static host_t host;
+/* The tensor arena (RAM_FREE); the union keeps it 8-byte aligned. */
+static union {
+    uint8_t bytes[2u * 1024u * 1024u];
+    uint64_t align[2];
+} host_arena;
 static tm_agent_t agent;
 static tm_port_t port;
 static tm_sim_sensor_t accel, mic;
@@ -247,7 +252,9 @@ int main(int argc, char **argv)
     port.board.clock_hz = 0;
     port.board.ram_bytes = 4u * 1024u * 1024u;
     port.board.flash_bytes = TM_MODEL_SLOTS * HOST_SLOT_SIZE;
-    port.board.ram_free = 2u * 1024u * 1024u;
+    port.board.ram_free = (uint32_t)sizeof host_arena.bytes;
+    port.arena = host_arena.bytes;
+    port.arena_size = port.board.ram_free;
     port.board.counter_kind = TM_COUNTER_MICROSECONDS;
     port.board.counter_resolution = 1;
     port.board.counter_hz = 1000000u;

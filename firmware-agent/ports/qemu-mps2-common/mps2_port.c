@@ -248,6 +248,8 @@ int main(void)
     port.board.ram_bytes = 4u * 1024u * 1024u;
     port.board.flash_bytes = 4u * 1024u * 1024u;
     port.board.ram_free = (uint32_t)(__arena_end - __arena_start);
+    port.arena = __arena_start; /* 16-aligned by mps2.ld */
+    port.arena_size = port.board.ram_free;
     /* under -icount shift=0 one instruction is 1 ns: one 25 MHz tick is 40 instructions */
     port.board.counter_kind = TM_COUNTER_INSTRUCTIONS;
     port.board.counter_resolution = 1000000000u / MPS2_SYSCLK_HZ;

@@ -14,7 +14,8 @@
 static tm_agent_t agent;
 static tm_port_t port;
 static tm_sim_sensor_t accel, mic;
-static uint8_t slots[TM_MODEL_SLOTS][SLOT_SIZE];
+static uint8_t slots[TM_MODEL_SLOTS][SLOT_SIZE] __attribute__((aligned(16))); /* packages run in place */
+static uint32_t arena[64u * 1024u / 4u]; /* tensor arena: uploaded packages can run */
 static tm_slot_table_t persisted;
 static int has_persisted;
 static uint64_t now_us;
@@ -93,6 +94,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     port.sensors[0] = &accel.base;
     port.sensors[1] = &mic.base;
     port.sensor_count = 2;
+    port.arena = (uint8_t *)arena;
+    port.arena_size = (uint32_t)sizeof arena;
     has_persisted = (mode & 4) != 0; /* sometimes start from a persisted (garbage) table */
     if (has_persisted)
         memset(&persisted, mode, sizeof persisted);

@@ -1,0 +1,395 @@
+// The device's package reader and interpreter (tm_model.h) against the host: packages
+// written by deploy::ModelPackageWriter load, and run to exactly the bytes of
+// model::Int8Executor; corrupted packages are refused by tm_model_load exactly when
+// deploy::ModelPackageReader refuses them; the agent runs an uploaded package.
+
+#include "DeployTestGraphs.h"
+#include "ModelPackageReader.h"
+#include "ModelPackageWriter.h"
+#include "agent_test_support.h"
+#include "model/Int8Executor.h"
+
+#include "tm_agent.h"
+#include "tm_frame.h"
+#include "tm_model.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <random>
+#include <set>
+
+namespace {
+
+using namespace tinyml;
+using namespace tinyml::deploy::testing;
+using namespace tmtest;
+
+/// conv (stride 2) -> depthwise 3x3 ReLU6 -> GAP -> fc -> softmax
+Graph kws()
+{
+    Graph g;
+    const int x = act(g, "x", {1, 10, 8, 2});
+    const int w1 = weights(g, "w1", {6, 3, 3, 2}, 6), b1 = bias(g, "b1", 6);
+    const int h1 = act(g, "h1", {1, 5, 4, 6}, 0.06f, -7);
+    const int w2 = weights(g, "w2", {1, 3, 3, 6}, 6), b2 = bias(g, "b2", 6);
+    const int h2 = act(g, "h2", {1, 5, 4, 6}, 0.04f, -128);
+    const int gap = act(g, "gap", {1, 1, 1, 6}, 0.04f, -128);
+    const int w3 = weights(g, "w3", {4, 6}, 4), b3 = bias(g, "b3", 4);
+    const int y = act(g, "y", {1, 4}, 0.15f, 3);
+    const int p = act(g, "p", {1, 4}, 1.0f / 256.0f, -128);
+    Node c1 = conv3x3("conv", {x, w1, b1}, h1);
+    c1.strideH = c1.strideW = 2;
+    c1.padBottom = c1.padRight = 0;
+    g.addNode(c1);
+    Node dw = conv3x3("dw", {h1, w2, b2}, h2);
+    dw.op = OpType::DepthwiseConv2D;
+    dw.activation = Activation::Relu6;
+    g.addNode(dw);
+    g.addNode(node(OpType::GlobalAvgPool, "gap", {h2}, gap));
+    g.addNode(node(OpType::FullyConnected, "fc", {gap, w3, b3}, y));
+    g.addNode(node(OpType::Softmax, "softmax", {y}, p));
+    g.inputs = {x};
+    g.outputs = {p};
+    g.labels = QStringList{"yes", "no", "up", "down"};
+    g.quantized = true;
+    return g;
+}
+
+/// x -> conv a, x -> maxpool-free branch: concat(a, relu(x)) with requantization, clip,
+/// avg pool, reshape, fc
+Graph concatGraph()
+{
+    Graph g;
+    const int x = act(g, "x", {1, 6, 6, 2});
+    const int w1 = weights(g, "w1", {3, 3, 3, 2}, 3), b1 = bias(g, "b1", 3);
+    const int a = act(g, "a", {1, 6, 6, 3}, 0.07f, 2);
+    const int r = act(g, "r", {1, 6, 6, 2});
+    const int c = act(g, "c", {1, 6, 6, 5}, 0.09f, -1);
+    const int cl = act(g, "cl", {1, 6, 6, 5}, 0.09f, -1);
+    const int mp = act(g, "mp", {1, 3, 3, 5}, 0.09f, -1);
+    const int ap = act(g, "ap", {1, 2, 2, 5}, 0.09f, -1);
+    const int flat = act(g, "flat", {1, 20}, 0.09f, -1);
+    const int w3 = weights(g, "w3", {3, 20}, 3);
+    const int y = act(g, "y", {1, 3}, 0.2f, 0);
+    g.addNode(conv3x3("conv", {x, w1, b1}, a));
+    g.addNode(node(OpType::Relu, "relu", {x}, r));
+    g.addNode(node(OpType::Concat, "concat", {a, r}, c));
+    Node clip = node(OpType::Clip, "clip", {c}, cl);
+    clip.clipMin = -1.0f;
+    clip.clipMax = 2.0f;
+    g.addNode(clip);
+    Node m = node(OpType::MaxPool2D, "maxpool", {cl}, mp);
+    m.kernelH = m.kernelW = m.strideH = m.strideW = 2;
+    g.addNode(m);
+    Node av = node(OpType::AvgPool2D, "avgpool", {mp}, ap);
+    av.kernelH = av.kernelW = 2;
+    g.addNode(av);
+    g.addNode(node(OpType::Reshape, "flatten", {ap}, flat));
+    g.addNode(node(OpType::FullyConnected, "fc", {flat, w3}, y));
+    g.inputs = {x};
+    g.outputs = {y};
+    g.quantized = true;
+    return g;
+}
+
+QByteArray packageOf(const Graph &g)
+{
+    deploy::ModelPackageWriter w;
+    QString err;
+    auto pkg = w.write(g, &err);
+    EXPECT_TRUE(pkg.has_value()) << err.toStdString();
+    return pkg.value_or(QByteArray());
+}
+
+/// 4-byte aligned copy of a package, as flash would hold it.
+struct Aligned {
+    std::vector<uint32_t> words;
+    uint32_t size = 0;
+    explicit Aligned(const QByteArray &b) : words(size_t(b.size()) / 4 + 1), size(uint32_t(b.size()))
+    {
+        std::memcpy(words.data(), b.constData(), size_t(b.size()));
+    }
+    const uint8_t *data() const { return reinterpret_cast<const uint8_t *>(words.data()); }
+};
+
+void fixCrc(QByteArray &b)
+{
+    if (b.size() < 64)
+        return;
+    tm_put_u32(reinterpret_cast<uint8_t *>(b.data()) + 12,
+               tm_crc32(0, reinterpret_cast<const uint8_t *>(b.constData()) + 64, size_t(b.size() - 64)));
+}
+
+tm_model_status_t load(const QByteArray &b)
+{
+    Aligned a(b);
+    tm_model_t m;
+    return tm_model_load(&m, a.data(), a.size);
+}
+
+void expectSameAsHost(const Graph &graph, int samples)
+{
+    const QByteArray pkg = packageOf(graph);
+    ASSERT_FALSE(pkg.isEmpty());
+    Aligned a(pkg);
+    tm_model_t m;
+    ASSERT_EQ(tm_model_load(&m, a.data(), a.size), TM_MODEL_OK);
+    const uint32_t arenaBytes = tm_model_arena_bytes(&m);
+    ASSERT_GT(arenaBytes, 0u);
+    std::vector<uint32_t> arena(arenaBytes / 4 + 1);
+    uint8_t *ar = reinterpret_cast<uint8_t *>(arena.data());
+
+    model::Int8Executor exec;
+    QString err;
+    ASSERT_TRUE(exec.prepare(graph, &err)) << err.toStdString();
+    const int inCount = int(exec.graph().tensors[exec.graph().inputs[0]].elementCount());
+    std::mt19937 rng(1234);
+    std::uniform_int_distribution<int> byte(-128, 127);
+    for (int s = 0; s < samples; ++s) {
+        QVector<qint8> in(inCount);
+        for (auto &v : in)
+            v = qint8(s == 0 ? -128 : s == 1 ? 127 : byte(rng));
+        uint32_t inBytes = 0, outBytes = 0;
+        int8_t *din = tm_model_input(&m, ar, &inBytes);
+        ASSERT_EQ(inBytes, uint32_t(inCount));
+        // garbage in the arena must not matter
+        std::memset(ar, 0x5A, arenaBytes);
+        std::memcpy(din, in.constData(), inBytes);
+        std::vector<uint32_t> layers;
+        auto cb = [](void *user, uint32_t index, uint32_t) {
+            static_cast<std::vector<uint32_t> *>(user)->push_back(index);
+        };
+        ASSERT_EQ(tm_model_invoke(&m, ar, arenaBytes, cb, &layers), TM_MODEL_OK);
+        EXPECT_EQ(layers.size(), size_t(graph.nodes.size()));
+        const int8_t *dout = tm_model_output(&m, ar, &outBytes);
+        auto host = exec.run(in, &err);
+        ASSERT_TRUE(host.has_value()) << err.toStdString();
+        ASSERT_EQ(outBytes, uint32_t(host->size()));
+        EXPECT_EQ(0, std::memcmp(dout, host->constData(), outBytes)) << "sample " << s;
+    }
+    // too small an arena is refused, not overrun
+    EXPECT_EQ(tm_model_invoke(&m, ar, arenaBytes - 4, nullptr, nullptr), TM_MODEL_ERR_ARENA);
+}
+
+TEST(ModelInterpreter, KwsGraphMatchesInt8Executor) { expectSameAsHost(kws(), 50); }
+TEST(ModelInterpreter, ChainGraphMatchesInt8Executor) { expectSameAsHost(chain(), 30); }
+TEST(ModelInterpreter, BranchGraphMatchesInt8Executor) { expectSameAsHost(branch(), 30); }
+TEST(ModelInterpreter, ConcatGraphMatchesInt8Executor) { expectSameAsHost(concatGraph(), 30); }
+
+TEST(ModelInterpreter, TruncatedPackagesAreRefused)
+{
+    const QByteArray pkg = packageOf(kws());
+    for (int len = 0; len < pkg.size(); ++len) {
+        const tm_model_status_t s = load(pkg.left(len));
+        EXPECT_NE(s, TM_MODEL_OK) << "length " << len;
+        EXPECT_EQ(s, len < 64 ? TM_MODEL_ERR_TRUNCATED : TM_MODEL_ERR_TOTAL_SIZE) << len;
+    }
+    // truncated with a consistent total_size and CRC: a section check fails
+    for (int len = 64; len < pkg.size(); len += 4) {
+        QByteArray b = pkg.left(len);
+        tm_put_u32(reinterpret_cast<uint8_t *>(b.data()) + 8, uint32_t(len));
+        fixCrc(b);
+        EXPECT_NE(load(b), TM_MODEL_OK) << len;
+    }
+    tm_model_t m;
+    EXPECT_EQ(tm_model_load(&m, nullptr, 100), TM_MODEL_ERR_ARGUMENT);
+    EXPECT_EQ(tm_model_arena_bytes(&m), 0u);
+    EXPECT_EQ(tm_model_invoke(&m, nullptr, 0, nullptr, nullptr), TM_MODEL_ERR_NOT_LOADED);
+}
+
+TEST(ModelInterpreter, HeaderFieldsHaveTheirStatus)
+{
+    const QByteArray pkg = packageOf(kws());
+    auto patched = [&](int at, uint32_t v, int bytes, bool crc = true) {
+        QByteArray b = pkg;
+        for (int i = 0; i < bytes; ++i)
+            b[at + i] = char(v >> (8 * i));
+        if (crc)
+            fixCrc(b);
+        return load(b);
+    };
+    EXPECT_EQ(load(pkg), TM_MODEL_OK);
+    EXPECT_EQ(patched(0, 'X', 1), TM_MODEL_ERR_MAGIC);
+    EXPECT_EQ(patched(4, 2, 2), TM_MODEL_ERR_VERSION);
+    EXPECT_EQ(patched(6, 48, 2), TM_MODEL_ERR_HEADER_SIZE);
+    EXPECT_EQ(patched(8, uint32_t(pkg.size()) + 4, 4), TM_MODEL_ERR_TOTAL_SIZE);
+    EXPECT_EQ(patched(12, 0, 4, false), TM_MODEL_ERR_CRC);
+    EXPECT_EQ(patched(16, 1, 4), TM_MODEL_ERR_FLAGS);
+    EXPECT_EQ(patched(62, 1, 2), TM_MODEL_ERR_RESERVED);
+    EXPECT_EQ(patched(20, 2, 4), TM_MODEL_ERR_ARENA_ALIGNMENT);
+    EXPECT_EQ(patched(20, 1u << 20, 4), TM_MODEL_ERR_ARENA_SIZE);
+    EXPECT_EQ(patched(24, 68, 4), TM_MODEL_ERR_TENSOR_TABLE_OFFSET);
+    EXPECT_EQ(patched(28, 0xFFFF, 2), TM_MODEL_ERR_TENSOR_COUNT);
+    EXPECT_EQ(patched(32, 0xFFFFFFFCu, 4), TM_MODEL_ERR_OP_TABLE_OFFSET);
+    EXPECT_EQ(patched(30, 0, 2), TM_MODEL_ERR_OP_COUNT);
+    EXPECT_EQ(patched(36, 0xFFFFFFFCu, 4), TM_MODEL_ERR_OP_TABLE_SIZE);
+    EXPECT_EQ(patched(40, 0xFFFFFFF0u, 4), TM_MODEL_ERR_LABELS_OFFSET);
+    EXPECT_EQ(patched(44, 0xFFFFFFFCu, 4), TM_MODEL_ERR_LABELS_SIZE);
+    EXPECT_EQ(patched(48, 0, 4), TM_MODEL_ERR_DATA_OFFSET);
+    EXPECT_EQ(patched(52, 0xFFFFFFFCu, 4), TM_MODEL_ERR_DATA_SIZE);
+    EXPECT_EQ(patched(60, 5, 2), TM_MODEL_ERR_LABEL);
+    EXPECT_EQ(patched(56, 0xFFFF, 2), TM_MODEL_ERR_INPUT_TENSOR);
+    EXPECT_EQ(patched(58, 0xFFFF, 2), TM_MODEL_ERR_OUTPUT_TENSOR);
+    // tensor 0 record: dtype, rank
+    EXPECT_EQ(patched(64, 9, 1), TM_MODEL_ERR_TENSOR_DTYPE);
+    EXPECT_EQ(patched(65, 5, 1), TM_MODEL_ERR_TENSOR_RANK);
+    EXPECT_EQ(patched(66, 2, 1), TM_MODEL_ERR_TENSOR_FLAGS);
+    EXPECT_EQ(patched(68, 0, 4), TM_MODEL_ERR_TENSOR_DIMS);
+    EXPECT_EQ(patched(88, 0, 4), TM_MODEL_ERR_TENSOR_BYTES);
+    EXPECT_EQ(patched(92, 0x7FC00000u, 4), TM_MODEL_ERR_TENSOR_SCALE);
+    EXPECT_EQ(patched(96, 200, 4), TM_MODEL_ERR_TENSOR_ZERO_POINT);
+    EXPECT_STREQ(tm_model_status_name(TM_MODEL_ERR_CRC), "header.crc32");
+    EXPECT_STREQ(tm_model_status_name(TM_MODEL_ERR_COUNT_), "unknown");
+}
+
+/// Every single-byte change (CRC made consistent again): the device refuses exactly the
+/// packages the host reader refuses; what the host accepts the device loads or refuses with
+/// its kernel shape check only.
+TEST(ModelInterpreter, AgreesWithTheHostReaderOnCorruptions)
+{
+    for (const Graph &g : {kws(), concatGraph()}) {
+        const QByteArray pkg = packageOf(g);
+        std::mt19937 rng(7);
+        int hostRejects = 0;
+        for (int at = 0; at < pkg.size(); ++at) {
+            if (at >= 12 && at < 16)
+                continue;
+            for (int variant = 0; variant < 3; ++variant) {
+                QByteArray b = pkg;
+                const uint8_t v = variant == 0 ? 0xFF : variant == 1 ? 0x01 : uint8_t(rng() | 1);
+                b[at] = char(uint8_t(b[at]) ^ v);
+                fixCrc(b);
+                QString err;
+                const bool hostOk = deploy::ModelPackageReader::read(b, &err).has_value();
+                const tm_model_status_t s = load(b);
+                if (hostOk) {
+                    EXPECT_TRUE(s == TM_MODEL_OK || s == TM_MODEL_ERR_OP_SHAPE)
+                        << "byte " << at << ": device status " << tm_model_status_name(s);
+                } else {
+                    ++hostRejects;
+                    EXPECT_NE(s, TM_MODEL_OK) << "byte " << at << ": host says " << err.toStdString();
+                }
+                if (s == TM_MODEL_OK) {
+                    // whatever loads also runs within its arena without a kernel failure
+                    Aligned a(b);
+                    tm_model_t m;
+                    ASSERT_EQ(tm_model_load(&m, a.data(), a.size), TM_MODEL_OK);
+                    std::vector<uint32_t> arena(tm_model_arena_bytes(&m) / 4 + 1);
+                    const tm_model_status_t r =
+                        tm_model_invoke(&m, reinterpret_cast<uint8_t *>(arena.data()),
+                                        uint32_t(arena.size() * 4), nullptr, nullptr);
+                    EXPECT_TRUE(r == TM_MODEL_OK || r == TM_MODEL_ERR_KERNEL);
+                }
+            }
+        }
+        EXPECT_GT(hostRejects, 0);
+    }
+}
+
+// ---- the agent -------------------------------------------------------------------------
+
+Frame uploadPackage(AgentHarness &h, const QByteArray &pkg)
+{
+    const uint32_t crc = tm_crc32(0, reinterpret_cast<const uint8_t *>(pkg.constData()), size_t(pkg.size()));
+    EXPECT_EQ(h.request(TM_OP_MODEL_BEGIN, cat({u32le(uint32_t(pkg.size())), u32le(crc)})).op,
+              TM_OP_MODEL_BEGIN | TM_OP_REPLY);
+    for (int off = 0; off < pkg.size(); off += 900) {
+        const int n = std::min(900, int(pkg.size()) - off);
+        Bytes chunk = u32le(uint32_t(off));
+        chunk.insert(chunk.end(), pkg.constData() + off, pkg.constData() + off + n);
+        EXPECT_EQ(h.request(TM_OP_MODEL_CHUNK, chunk).op, TM_OP_MODEL_CHUNK | TM_OP_REPLY);
+    }
+    return h.request(TM_OP_MODEL_COMMIT);
+}
+
+uint32_t capabilities(AgentHarness &h)
+{
+    Frame info = h.request(TM_OP_GET_INFO);
+    const Bytes &p = info.payload;
+    for (size_t i = 0; i + 2 <= p.size(); i += 2u + p[i + 1])
+        if (p[i] == TM_INFO_CAPABILITIES)
+            return tm_get_u32(&p[i + 2]);
+    return 0;
+}
+
+TEST(AgentInterpreter, UploadSetInputInvokeGetOutputMatchesInt8Executor)
+{
+    AgentHarness h;
+    EXPECT_FALSE(capabilities(h) & TM_CAP_INFERENCE);
+    const Graph g = kws();
+    ASSERT_EQ(uploadPackage(h, packageOf(g)).op, TM_OP_MODEL_COMMIT | TM_OP_REPLY);
+    EXPECT_TRUE(capabilities(h) & TM_CAP_INFERENCE);
+
+    model::Int8Executor exec;
+    QString err;
+    ASSERT_TRUE(exec.prepare(g, &err));
+    std::mt19937 rng(99);
+    for (int s = 0; s < 5; ++s) {
+        QVector<qint8> in(10 * 8 * 2);
+        for (auto &v : in)
+            v = qint8(int(rng() % 256) - 128);
+        Bytes payload = u32le(0);
+        payload.insert(payload.end(), in.constData(), in.constData() + in.size());
+        ASSERT_EQ(h.request(TM_OP_SET_INPUT, payload).op, TM_OP_SET_INPUT | TM_OP_REPLY);
+        h.fake.nowUs += 5;
+        Frame inv = h.request(TM_OP_INVOKE);
+        ASSERT_EQ(inv.op, TM_OP_INVOKE | TM_OP_REPLY);
+        EXPECT_EQ(inv.payload.size(), 8u);
+        Frame out = h.request(TM_OP_GET_OUTPUT, cat({u32le(0), u16le(4)}));
+        ASSERT_EQ(out.op, TM_OP_GET_OUTPUT | TM_OP_REPLY);
+        auto host = exec.run(in, &err);
+        ASSERT_TRUE(host.has_value());
+        EXPECT_EQ(out.payload, Bytes(host->constData(), host->constData() + host->size()));
+    }
+    // the buffers are the model's tensors now
+    EXPECT_EQ(h.request(TM_OP_GET_OUTPUT, cat({u32le(0), u16le(5)})).errorCode(), TM_ERR_BAD_ARGUMENT);
+    EXPECT_EQ(h.request(TM_OP_SET_INPUT, cat({u32le(160), {1}})).errorCode(), TM_ERR_BAD_ARGUMENT);
+
+    Frame bench = h.request(TM_OP_BENCHMARK, u32le(7));
+    ASSERT_EQ(bench.op, TM_OP_BENCHMARK | TM_OP_REPLY);
+    ASSERT_EQ(bench.payload.size(), 28u);
+    EXPECT_EQ(tm_get_u32(bench.payload.data()), 7u);
+    const uint32_t mn = tm_get_u32(&bench.payload[4]), med = tm_get_u32(&bench.payload[12]),
+                   mx = tm_get_u32(&bench.payload[20]);
+    EXPECT_LE(mn, med);
+    EXPECT_LE(med, mx);
+    EXPECT_EQ(h.request(TM_OP_BENCHMARK, u32le(TM_AGENT_BENCH_MAX_RUNS + 1)).errorCode(),
+              TM_ERR_BAD_ARGUMENT);
+
+    // MLPerf text commands run the model too
+    h.fake.out.bytes.clear();
+    h.feedText("infer 3 1%");
+    h.fake.out.parse();
+    EXPECT_NE(h.fake.out.text.find("m-lap-us-"), std::string::npos) << h.fake.out.text;
+    EXPECT_NE(h.fake.out.text.find("m-infer-done\r\nm-ready\r\n"), std::string::npos);
+    h.fake.out.bytes.clear();
+    h.feedText("results%");
+    h.fake.out.parse();
+    EXPECT_EQ(h.fake.out.text.rfind("m-results-[", 0), 0u) << h.fake.out.text;
+    EXPECT_NE(h.fake.out.text.find("]\r\nm-ready\r\n"), std::string::npos);
+
+    // the model survives a restart of the agent
+    tm_agent_init(h.agent.get(), &h.fake.port);
+    EXPECT_TRUE(capabilities(h) & TM_CAP_INFERENCE);
+    EXPECT_EQ(h.request(TM_OP_INVOKE).op, TM_OP_INVOKE | TM_OP_REPLY);
+}
+
+TEST(AgentInterpreter, InvalidPackageOrSmallArenaCannotRun)
+{
+    AgentHarness h;
+    QByteArray junk(300, 'j');
+    ASSERT_EQ(uploadPackage(h, junk).op, TM_OP_MODEL_COMMIT | TM_OP_REPLY);
+    Frame inv = h.request(TM_OP_INVOKE);
+    EXPECT_EQ(inv.errorCode(), TM_ERR_NO_MODEL);
+    EXPECT_EQ(inv.errorMessage(), "active slot is not a valid model package: header.magic");
+    EXPECT_FALSE(capabilities(h) & TM_CAP_INFERENCE);
+
+    h.fake.port.arena_size = 16;
+    ASSERT_EQ(uploadPackage(h, packageOf(kws())).op, TM_OP_MODEL_COMMIT | TM_OP_REPLY);
+    EXPECT_EQ(h.request(TM_OP_INVOKE).errorCode(), TM_ERR_MODEL_TOO_LARGE);
+    EXPECT_EQ(h.request(TM_OP_BENCHMARK, u32le(2)).errorCode(), TM_ERR_MODEL_TOO_LARGE);
+    EXPECT_FALSE(capabilities(h) & TM_CAP_INFERENCE);
+}
+
+} // namespace
