@@ -12,8 +12,8 @@
 #include "TrainingPage.h"
 #include "WelcomePage.h"
 
-#include "data/SplitAssigner.h"
 #include "io/DatasetExporter.h"
+#include "io/DatasetImporter.h"
 #include "store/ProjectStore.h"
 
 #include <QAction>
@@ -455,21 +455,8 @@ void MainWindow::importData()
     io::ImportOptions options;
     const ImportRun run = runImport(this, paths, options);
 
-    // Automatic split as the CLI does: stratified 80/20 over this import, unless the file
-    // carried its own split column.
-    QVector<Sample *> toSplit;
-    QVector<QString> labels, checksums;
     QVector<io::FileImportResult> results = run.results;
-    for (auto &r : results)
-        for (Sample &s : r.samples)
-            if (!r.splitFromFile) {
-                toSplit << &s;
-                labels << s.label;
-                checksums << sha256Hex(s.data.bytes);
-            }
-    const QVector<Split> splits = assignStratifiedSplits(labels, checksums, 0.2);
-    for (int i = 0; i < toSplit.size(); ++i)
-        toSplit[i]->split = splits[i];
+    io::assignAutoSplits(results); // as the CLI's --split auto
 
     int imported = 0;
     QStringList problems;

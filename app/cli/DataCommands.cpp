@@ -1,7 +1,6 @@
 // tinyml import / export-data
 #include "CliCommands.h"
 
-#include "data/SplitAssigner.h"
 #include "io/DatasetImporter.h"
 #include "io/DatasetExporter.h"
 #include "store/ProjectStore.h"
@@ -61,23 +60,9 @@ int cmdImport(const QStringList &args)
     if (!store)
         return fail(error);
 
-    const QVector<io::FileImportResult> results = io::importPaths(paths, opt);
-
-    // Auto split: stratified over this import's samples, unless the file said (table CSV
-    // with a split column).
-    QVector<Sample *> toSplit;
-    QVector<QString> labels, checksums;
-    QVector<io::FileImportResult> stored = results;
-    for (auto &r : stored)
-        for (Sample &s : r.samples)
-            if (autoSplit && !r.splitFromFile) {
-                toSplit << &s;
-                labels << s.label;
-                checksums << sha256Hex(s.data.bytes);
-            }
-    const QVector<Split> splits = assignStratifiedSplits(labels, checksums, 0.2);
-    for (int i = 0; i < toSplit.size(); ++i)
-        toSplit[i]->split = splits[i];
+    QVector<io::FileImportResult> stored = io::importPaths(paths, opt);
+    if (autoSplit)
+        io::assignAutoSplits(stored);
 
     int imported = 0, failedFiles = 0;
     QJsonArray files;

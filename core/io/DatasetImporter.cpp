@@ -1,5 +1,7 @@
 #include "io/DatasetImporter.h"
 
+#include "data/SplitAssigner.h"
+
 #include "io/CsvRecordReader.h"
 #include "io/CsvTableReader.h"
 #include "io/CsvTimeSeriesReader.h"
@@ -149,6 +151,24 @@ QVector<FileImportResult> importPaths(const QStringList &paths, const ImportOpti
             break;
     }
     return results;
+}
+
+void assignAutoSplits(QVector<FileImportResult> &results, double testFraction)
+{
+    QVector<Sample *> toSplit;
+    QVector<QString> labels, checksums;
+    for (auto &r : results) {
+        if (r.splitFromFile)
+            continue;
+        for (Sample &s : r.samples) {
+            toSplit << &s;
+            labels << s.label;
+            checksums << sha256Hex(s.data.bytes);
+        }
+    }
+    const QVector<Split> splits = assignStratifiedSplits(labels, checksums, testFraction);
+    for (int i = 0; i < toSplit.size(); ++i)
+        toSplit[i]->split = splits[i];
 }
 
 } // namespace tinyml::io

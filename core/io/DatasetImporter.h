@@ -44,4 +44,9 @@ QVector<FileImportResult> importPaths(const QStringList &paths, const ImportOpti
 /// Extensions (lowercase, no dot) that importPaths picks up inside folders.
 QStringList importableExtensions();
 
+/// The automatic train/test split of one import (CLI `--split auto`, the GUI's import):
+/// label-stratified and deterministic (assignStratifiedSplits) over the samples of these
+/// results, leaving alone files that carried their own split (table CSV split column).
+void assignAutoSplits(QVector<FileImportResult> &results, double testFraction = 0.2);
+
 } // namespace tinyml::io
