@@ -1,0 +1,128 @@
+#pragma once
+// Profiler: flashes a quantized model onto an agent-equipped board (if the board's active
+// model differs) and measures it there: latency per run and per layer, arena/flash, energy
+// (measured or estimated from the board's power model, labelled as such), and on-device
+// accuracy on the test split with a bit-exact comparison against the host int8 reference.
+//
+// Threading: lives on the thread of the AgentLink it is given (the GUI thread in the
+// workbench, the main thread in the CLI); every step is driven by that thread's event loop.
+// Signals report progress as it happens so pages can draw live charts.
+//
+// The JSON form of ProfileResult (toJson) is what `tinyml profile --json` prints and what
+// the project store keeps; its keys are listed in toJson's definition.
+
+#include <QJsonObject>
+#include <QObject>
+#include <QString>
+#include <QStringList>
+#include <QVector>
+
+#include <functional>
+
+namespace tinyml {
+class AgentLink;
+class ProjectStore;
+struct BoardDefinition;
+}
+
+namespace tinyml::deploy {
+
+struct LayerProfile {
+    QString name;                 ///< node name in the graph
+    QString op;                   ///< "conv2d", "fully_connected", ...
+    qint64 macs = 0;
+    quint64 counter = 0;          ///< counter units (cycles / instructions / µs), min over runs
+    double ms = 0;                ///< counter converted at the board clock
+};
+
+struct ProfileResult {
+    // what ran where
+    QString board;                ///< registry id ("qemu-m4")
+    QString boardName;
+    quint64 clockHz = 0;
+    QString counter;              ///< "cycles", "instructions" or "microseconds"
+    QString agentVersion;
+    QString agentBuild;
+    QString method;               ///< human text: "INVOKE x 50 after 5 warm-up, QEMU -icount shift=0"
+    qint64 modelId = 0;
+    QString modelName;
+    QString createdUtc;           ///< ISO 8601
+
+    // latency
+    int runs = 0;
+    int warmup = 0;
+    QVector<quint64> runCounters; ///< one per measured run, in order
+    double latencyMinMs = 0;
+    double latencyMedianMs = 0;
+    double latencyMaxMs = 0;
+    QVector<LayerProfile> layers;
+    qint64 macs = 0;
+
+    // memory
+    qint64 arenaBytes = 0;
+    qint64 arenaLowerBoundBytes = 0;
+    qint64 packageBytes = 0;
+    qint64 flashBytes = 0;        ///< package + runtime (agent text for the interpreter)
+
+    // energy
+    double energyUj = 0;          ///< per inference
+    bool energyEstimated = true;
+    QString energySource;         ///< "estimated: <board> power model, <datasheet section>"
+
+    // accuracy on the device
+    int outputsCompared = 0;
+    int bitexactOutputs = 0;
+    double deviceAccuracy = 0;
+    double hostInt8Accuracy = 0;
+
+    QJsonObject toJson() const;
+    static ProfileResult fromJson(const QJsonObject &o);
+};
+
+struct ProfileOptions {
+    int runs = 50;
+    int warmup = 5;
+    bool accuracy = true;         ///< stream the test split through the device
+    int maxAccuracySamples = 0;   ///< 0 = the whole test split
+    bool forceFlash = false;      ///< upload even if the board already runs this package
+};
+
+class Profiler : public QObject
+{
+    Q_OBJECT
+public:
+    explicit Profiler(QObject *parent = nullptr);
+    ~Profiler() override;
+
+    /// Starts profiling model modelId of store on the board behind link (already open and
+    /// handshaken). Returns false with *error when it cannot start (model missing or not
+    /// int8, package does not fit the board, op not supported by the agent). Progress and
+    /// the outcome arrive as signals; exactly one of finished / failed / cancelled follows.
+    bool start(ProjectStore *store, qint64 modelId, AgentLink *link, const BoardDefinition &board,
+               const ProfileOptions &options, QString *error);
+    /// Stops after the request in flight; the board keeps whatever model it had committed.
+    void cancel();
+    bool isRunning() const;
+
+    /// Blocking convenience for the CLI: start() and an event loop until the end.
+    static bool run(ProjectStore *store, qint64 modelId, AgentLink *link, const BoardDefinition &board,
+                    const ProfileOptions &options, ProfileResult *result, QString *error,
+                    const std::function<void(const QString &)> &log = {});
+
+Q_SIGNALS:
+    void stageChanged(const QString &stage);                 ///< "Flashing", "Warm-up", ...
+    void uploadProgress(qint64 bytesSent, qint64 total);
+    void runMeasured(int index, quint64 counter, double ms);
+    void layersMeasured(const QVector<tinyml::deploy::LayerProfile> &layers);
+    void accuracyProgress(int done, int total, int correct, int bitexact);
+    void energyEstimated(double microjoules, bool estimated, const QString &source);
+    void finished(const tinyml::deploy::ProfileResult &result);
+    void failed(const QString &error);
+    void cancelled();
+
+private:
+    struct Impl;
+    Impl *d = nullptr;
+};
+
+} // namespace tinyml::deploy
