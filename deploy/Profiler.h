@@ -9,7 +9,12 @@
 // Signals report progress as it happens so pages can draw live charts.
 //
 // The JSON form of ProfileResult (toJson) is what `tinyml profile --json` prints and what
-// the project store keeps; its keys are listed in toJson's definition.
+// the project store keeps; its keys are listed in toJson's definition. A finished profile
+// is stored in the project (ProjectStore::addProfile, profileId) before finished() is
+// emitted. Steps: MODEL_INFO (upload skipped when the board runs this package unless
+// forceFlash), MODEL_BEGIN/CHUNK/COMMIT + MODEL_INFO check, warm-up and measured INVOKEs,
+// LAYER_PROFILE, then SET_INPUT / INVOKE / GET_OUTPUT per test sample. Latency and per-layer
+// figures are counter units (INFO COUNTER resolution applied); ms at INFO CLOCK_HZ.
 
 #include <QJsonObject>
 #include <QObject>
@@ -63,6 +68,8 @@ struct ProfileResult {
     qint64 arenaLowerBoundBytes = 0;
     qint64 packageBytes = 0;
     qint64 flashBytes = 0;        ///< package + runtime (agent text for the interpreter)
+    qint64 runtimeBytes = 0;      ///< interpreter + kernels in the agent image (0: not measured)
+    QString runtimeSource;        ///< how runtimeBytes was measured, or why it was not
 
     // energy
     double energyUj = 0;          ///< per inference
@@ -74,6 +81,8 @@ struct ProfileResult {
     int bitexactOutputs = 0;
     double deviceAccuracy = 0;
     double hostInt8Accuracy = 0;
+
+    qint64 profileId = 0;         ///< id in the project's profiles once stored (not in the JSON)
 
     QJsonObject toJson() const;
     static ProfileResult fromJson(const QJsonObject &o);

@@ -287,6 +287,84 @@ int AgentLink::uploadModel(const QByteArray &package,
     return quint8(reply->payload[0]);
 }
 
+std::optional<ModelSlotInfo> AgentLink::modelInfo(QString *error)
+{
+    auto reply = request(TM_OP_MODEL_INFO, {}, kDefaultTimeoutMs, error);
+    if (!reply)
+        return std::nullopt;
+    return parseModelInfoReply(reply->payload, error);
+}
+
+bool AgentLink::setInput(const QByteArray &bytes, QString *error)
+{
+    const int chunkBytes = int(TM_MAX_PAYLOAD) - 4;
+    for (qsizetype offset = 0; offset < bytes.size() || offset == 0; offset += chunkBytes) {
+        QByteArray payload(4, 0);
+        tm_put_u32(reinterpret_cast<uint8_t *>(payload.data()), quint32(offset));
+        payload.append(bytes.mid(offset, chunkBytes));
+        if (!request(TM_OP_SET_INPUT, payload, kDefaultTimeoutMs, error))
+            return false;
+        if (bytes.isEmpty())
+            break;
+    }
+    return true;
+}
+
+std::optional<quint64> AgentLink::invoke(int timeoutMs, QString *error)
+{
+    auto reply = request(TM_OP_INVOKE, {}, timeoutMs, error);
+    if (!reply)
+        return std::nullopt;
+    return parseInvokeReply(reply->payload, error);
+}
+
+std::optional<QByteArray> AgentLink::getOutput(int bytes, QString *error)
+{
+    QByteArray out;
+    const int chunkBytes = int(TM_MAX_PAYLOAD);
+    for (int offset = 0; offset < bytes; offset += chunkBytes) {
+        const int n = qMin(chunkBytes, bytes - offset);
+        QByteArray payload(6, 0);
+        auto *p = reinterpret_cast<uint8_t *>(payload.data());
+        tm_put_u32(p, quint32(offset));
+        tm_put_u16(p + 4, quint16(n));
+        auto reply = request(TM_OP_GET_OUTPUT, payload, kDefaultTimeoutMs, error);
+        if (!reply)
+            return std::nullopt;
+        if (reply->payload.size() != n) {
+            if (error)
+                *error = tr("GET_OUTPUT returned %1 bytes, asked for %2").arg(reply->payload.size()).arg(n);
+            return std::nullopt;
+        }
+        out += reply->payload;
+    }
+    return out;
+}
+
+std::optional<QVector<quint64>> AgentLink::layerProfile(int runs, int timeoutMs, QString *error)
+{
+    QVector<quint64> counters;
+    int layers = -1;
+    while (layers < 0 || counters.size() < layers) {
+        auto reply = request(TM_OP_LAYER_PROFILE, layerProfilePayload(quint32(runs), quint16(counters.size())),
+                             timeoutMs, error);
+        if (!reply)
+            return std::nullopt;
+        auto page = parseLayerProfileReply(reply->payload, error);
+        if (!page)
+            return std::nullopt;
+        if ((layers >= 0 && page->layerCount != layers) || page->firstLayer != counters.size()
+            || (page->counters.isEmpty() && page->layerCount > 0)) {
+            if (error)
+                *error = tr("LAYER_PROFILE pages do not line up (layer %1 of %2)").arg(page->firstLayer).arg(page->layerCount);
+            return std::nullopt;
+        }
+        layers = page->layerCount;
+        counters += page->counters;
+    }
+    return counters;
+}
+
 bool AgentLink::startStream(const StreamRequest &req, QString *error)
 {
     const DeviceSensorInfo *sensor = resolveSensor(req.sensor, error);

@@ -69,6 +69,18 @@ public:
     int uploadModel(const QByteArray &package, const std::function<void(qint64, qint64)> &progress,
                     QString *error);
 
+    // --- model and inference (blocking helpers; replies bounds-checked) -------------------
+    /// MODEL_INFO: the active slot's size and CRC.
+    std::optional<ModelSlotInfo> modelInfo(QString *error);
+    /// SET_INPUT in chunks of one frame each.
+    bool setInput(const QByteArray &bytes, QString *error);
+    /// INVOKE: the counter ticks the inference took.
+    std::optional<quint64> invoke(int timeoutMs, QString *error);
+    /// GET_OUTPUT of `bytes` bytes, in chunks of one frame each.
+    std::optional<QByteArray> getOutput(int bytes, QString *error);
+    /// LAYER_PROFILE over every layer (paged): one counter per layer, min over `runs`.
+    std::optional<QVector<quint64>> layerProfile(int runs, int timeoutMs, QString *error);
+
     // --- streaming (DeviceLink) --------------------------------------------------------
     /// Sends STREAM_START and waits for its reply. request.sensor is a sensor name from
     /// INFO (empty = first sensor); rateHz 0 = the sensor's default.

@@ -84,6 +84,7 @@ QString tagName(int tag)
     case TM_INFO_SCENARIOS: return QStringLiteral("SCENARIOS");
     case TM_INFO_BUILD: return QStringLiteral("BUILD");
     case TM_INFO_MODEL_SLOTS: return QStringLiteral("MODEL_SLOTS");
+    case TM_INFO_MODEL_FORMAT: return QStringLiteral("MODEL_FORMAT");
     }
     return QStringLiteral("tag %1").arg(tag);
 }
@@ -216,6 +217,12 @@ std::optional<DeviceInfo> parseDeviceInfo(const QByteArray &tlv, QString *error)
             info.modelSlots = r.u8();
             info.modelSlotBytes = r.u32();
             break;
+        case TM_INFO_MODEL_FORMAT:
+            info.modelFormatVersion = r.u16();
+            info.supportedOps.clear();
+            while (r.ok() && r.remaining() > 0)
+                info.supportedOps.append(r.u8());
+            break;
         default:
             ++info.unknownTags; // a newer agent: skip by length, as the protocol promises
             break;
@@ -274,6 +281,12 @@ QByteArray encodeDeviceInfo(const DeviceInfo &info)
     if (info.modelSlots > 0) {
         QByteArray b; putU8(b, quint8(info.modelSlots)); putU32(b, info.modelSlotBytes);
         putTlv(out, TM_INFO_MODEL_SLOTS, b);
+    }
+    if (info.modelFormatVersion > 0) {
+        QByteArray b; putU16(b, quint16(info.modelFormatVersion));
+        for (int op : info.supportedOps)
+            putU8(b, quint8(op));
+        putTlv(out, TM_INFO_MODEL_FORMAT, b);
     }
     return out;
 }
@@ -376,6 +389,7 @@ QString opName(int op)
     case TM_OP_BENCHMARK: name = QStringLiteral("BENCHMARK"); break;
     case TM_OP_SET_SENSOR_SEED: name = QStringLiteral("SET_SENSOR_SEED"); break;
     case TM_OP_LINK_TEST: name = QStringLiteral("LINK_TEST"); break;
+    case TM_OP_LAYER_PROFILE: name = QStringLiteral("LAYER_PROFILE"); break;
     case TM_OP_STREAM_DATA: name = QStringLiteral("STREAM_DATA"); break;
     case TM_OP_STREAM_END: name = QStringLiteral("STREAM_END"); break;
     case TM_OP_LOG: name = QStringLiteral("LOG"); break;
@@ -510,6 +524,79 @@ QByteArray streamStartPayload(int sensorId, quint32 rateHz, quint32 nSamples, qu
     putU32(b, rateHz);
     putU32(b, nSamples);
     putU16(b, samplesPerFrame);
+    return b;
+}
+
+// --- model and inference replies ----------------------------------------------------------
+
+namespace {
+template <typename T>
+std::optional<T> replyFail(QString *error, const QString &why)
+{
+    if (error)
+        *error = why;
+    return std::nullopt;
+}
+} // namespace
+
+std::optional<ModelSlotInfo> parseModelInfoReply(const QByteArray &payload, QString *error)
+{
+    if (payload.size() != 10)
+        return replyFail<ModelSlotInfo>(error, QStringLiteral("MODEL_INFO reply has %1 bytes, expected 10")
+                                                   .arg(payload.size()));
+    Reader r(reinterpret_cast<const uint8_t *>(payload.constData()), int(payload.size()));
+    ModelSlotInfo m;
+    m.activeSlot = r.u8();
+    m.valid = r.u8() != 0;
+    m.size = r.u32();
+    m.crc = r.u32();
+    if (m.activeSlot == TM_SLOT_NONE_VALUE)
+        m.activeSlot = -1;
+    if (m.valid && m.activeSlot < 0)
+        return replyFail<ModelSlotInfo>(error, QStringLiteral("MODEL_INFO reply says valid without an active slot"));
+    return m;
+}
+
+std::optional<quint64> parseInvokeReply(const QByteArray &payload, QString *error)
+{
+    if (payload.size() != 8)
+        return replyFail<quint64>(error, QStringLiteral("INVOKE reply has %1 bytes, expected 8").arg(payload.size()));
+    Reader r(reinterpret_cast<const uint8_t *>(payload.constData()), 8);
+    const quint64 lo = r.u32();
+    const quint64 hi = r.u32();
+    return lo | (hi << 32);
+}
+
+std::optional<LayerProfileReply> parseLayerProfileReply(const QByteArray &payload, QString *error)
+{
+    Reader r(reinterpret_cast<const uint8_t *>(payload.constData()), int(payload.size()));
+    LayerProfileReply out;
+    out.layerCount = r.u16();
+    out.firstLayer = r.u16();
+    const int n = r.u16();
+    if (!r.ok())
+        return replyFail<LayerProfileReply>(error, QStringLiteral("LAYER_PROFILE reply of %1 bytes is shorter than its 6-byte header")
+                                                       .arg(payload.size()));
+    if (r.remaining() != 8 * n)
+        return replyFail<LayerProfileReply>(error, QStringLiteral("LAYER_PROFILE reply announces %1 layers but carries %2 bytes of counters")
+                                                       .arg(n).arg(r.remaining()));
+    if (out.firstLayer + n > out.layerCount || (n == 0 && out.firstLayer < out.layerCount))
+        return replyFail<LayerProfileReply>(error, QStringLiteral("LAYER_PROFILE reply: layers %1..%2 are outside the model's %3")
+                                                       .arg(out.firstLayer).arg(out.firstLayer + n - 1).arg(out.layerCount));
+    out.counters.reserve(n);
+    for (int i = 0; i < n; ++i) {
+        const quint64 lo = r.u32();
+        const quint64 hi = r.u32();
+        out.counters.append(lo | (hi << 32));
+    }
+    return out;
+}
+
+QByteArray layerProfilePayload(quint32 runs, quint16 firstLayer)
+{
+    QByteArray b;
+    putU32(b, runs);
+    putU16(b, firstLayer);
     return b;
 }
 

@@ -54,6 +54,10 @@ struct DeviceInfo {
     QString build;
     int modelSlots = 0;
     quint32 modelSlotBytes = 0;
+    /// MODEL_FORMAT: the package version the interpreter reads (0: the agent does not say)
+    /// and the op codes (model::OpType values) it runs.
+    int modelFormatVersion = 0;
+    QVector<int> supportedOps;
     int unknownTags = 0;          ///< records skipped because this host does not know them
 
     bool hasCapability(quint32 bit) const { return (capabilities & bit) != 0; }
@@ -167,9 +171,32 @@ private:
 /// A complete wire frame, preceded by one 0x00 that flushes line noise on the receiver.
 QByteArray encodeAgentFrame(quint8 seq, quint8 op, const QByteArray &payload);
 
+/// MODEL_INFO reply: the active slot and the package it holds.
+struct ModelSlotInfo {
+    int activeSlot = -1;          ///< -1: none
+    bool valid = false;
+    quint32 size = 0;
+    quint32 crc = 0;              ///< CRC-32 (IEEE) of the whole package
+};
+/// TM_SLOT_NONE of tm_port.h, as MODEL_INFO sends it.
+constexpr int TM_SLOT_NONE_VALUE = 0xFF;
+std::optional<ModelSlotInfo> parseModelInfoReply(const QByteArray &payload, QString *error);
+/// INVOKE reply: counter ticks of the inference.
+std::optional<quint64> parseInvokeReply(const QByteArray &payload, QString *error);
+
+/// LAYER_PROFILE reply: counters of layers firstLayer .. firstLayer + counters.size() - 1.
+struct LayerProfileReply {
+    int layerCount = 0;
+    int firstLayer = 0;
+    QVector<quint64> counters;
+};
+/// Checks the header against the bytes and the layer range against layerCount.
+std::optional<LayerProfileReply> parseLayerProfileReply(const QByteArray &payload, QString *error);
+
 // Request payload builders (little-endian, as PROTOCOL.md lists them).
 QByteArray helloPayload();
 QByteArray streamStartPayload(int sensorId, quint32 rateHz, quint32 nSamples,
                               quint16 samplesPerFrame = 0);
+QByteArray layerProfilePayload(quint32 runs, quint16 firstLayer);
 
 } // namespace tinyml

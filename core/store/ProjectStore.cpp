@@ -125,6 +125,14 @@ const char *const kV1ToV2[] = {
     "CREATE INDEX models_kind ON models(kind, id)",
 };
 
+// v3: profiles measured on a board keep the model they measured and their full result
+// (deploy::ProfileResult::toJson()). A profile outlives its model: model_id becomes NULL.
+const char *const kV2ToV3[] = {
+    "ALTER TABLE profiles ADD COLUMN model_id INTEGER REFERENCES models(id) ON DELETE SET NULL",
+    "ALTER TABLE profiles ADD COLUMN json TEXT NOT NULL DEFAULT '{}'",
+    "CREATE INDEX profiles_model ON profiles(model_id, id)",
+};
+
 struct MigrationStep {
     const char *const *statements;
     size_t count;
@@ -133,6 +141,7 @@ struct MigrationStep {
 constexpr MigrationStep kMigrations[] = {
     {kV0ToV1, std::size(kV0ToV1)}, // v0 -> v1
     {kV1ToV2, std::size(kV1ToV2)}, // v1 -> v2
+    {kV2ToV3, std::size(kV2ToV3)}, // v2 -> v3
 };
 static_assert(std::size(kMigrations) == size_t(ProjectStore::kSchemaVersion),
               "every schema version needs exactly one migration step");
@@ -1484,6 +1493,86 @@ bool ProjectStore::removeModel(qint64 id, QString *error)
         return false;
     if (q.numRowsAffected() != 1)
         return d->fail(error, QStringLiteral("no model with id %1").arg(id));
+    return true;
+}
+
+// --- profiles ----------------------------------------------------------------------------------
+
+namespace {
+
+const QString kProfileColumns = QStringLiteral("id, model_id, board_id, created_utc, json");
+
+StoredProfile profileFromRow(const QSqlQuery &q)
+{
+    StoredProfile p;
+    p.id = q.value(0).toLongLong();
+    p.modelId = q.value(1).isNull() ? 0 : q.value(1).toLongLong();
+    p.boardId = q.value(2).toString();
+    p.created = parseUtc(q.value(3).toString());
+    p.json = parseObject(q.value(4).toString());
+    return p;
+}
+
+} // namespace
+
+std::optional<qint64> ProjectStore::addProfile(StoredProfile &profile, QString *error)
+{
+    const QDateTime created = profile.created.isValid() ? profile.created.toUTC() : QDateTime::currentDateTimeUtc();
+    QSqlQuery q(d->db);
+    q.prepare(QStringLiteral("INSERT INTO profiles(model_id, board_id, created_utc, json) VALUES (?, ?, ?, ?)"));
+    q.addBindValue(profile.modelId > 0 ? QVariant(profile.modelId) : QVariant());
+    q.addBindValue(text(profile.boardId));
+    q.addBindValue(utcText(created));
+    q.addBindValue(jsonObjectText(profile.json));
+    if (!d->exec(q, error))
+        return std::nullopt;
+    profile.id = q.lastInsertId().toLongLong();
+    profile.created = created;
+    return profile.id;
+}
+
+std::optional<StoredProfile> ProjectStore::profile(qint64 id, QString *error) const
+{
+    QSqlQuery q(d->db);
+    q.setForwardOnly(true);
+    q.prepare(QStringLiteral("SELECT %1 FROM profiles WHERE id = ?").arg(kProfileColumns));
+    q.addBindValue(id);
+    if (!d->exec(q, error))
+        return std::nullopt;
+    if (!q.next()) {
+        d->fail(error, QStringLiteral("no profile with id %1").arg(id));
+        return std::nullopt;
+    }
+    return profileFromRow(q);
+}
+
+QVector<StoredProfile> ProjectStore::profiles(std::optional<qint64> modelId) const
+{
+    QVector<StoredProfile> out;
+    QSqlQuery q(d->db);
+    q.setForwardOnly(true);
+    if (modelId) {
+        q.prepare(QStringLiteral("SELECT %1 FROM profiles WHERE model_id = ? ORDER BY id").arg(kProfileColumns));
+        q.addBindValue(*modelId);
+    } else {
+        q.prepare(QStringLiteral("SELECT %1 FROM profiles ORDER BY id").arg(kProfileColumns));
+    }
+    if (!q.exec())
+        return out;
+    while (q.next())
+        out.append(profileFromRow(q));
+    return out;
+}
+
+bool ProjectStore::removeProfile(qint64 id, QString *error)
+{
+    QSqlQuery q(d->db);
+    q.prepare(QStringLiteral("DELETE FROM profiles WHERE id = ?"));
+    q.addBindValue(id);
+    if (!d->exec(q, error))
+        return false;
+    if (q.numRowsAffected() != 1)
+        return d->fail(error, QStringLiteral("no profile with id %1").arg(id));
     return true;
 }
 

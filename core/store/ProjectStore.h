@@ -99,11 +99,21 @@ struct StoredModel {
     QDateTime created;              ///< UTC
 };
 
+/// A profile measured on a board (deploy::ProfileResult::toJson() in json).
+struct StoredProfile {
+    qint64 id = 0;
+    qint64 modelId = 0;             ///< 0: none (its model was deleted)
+    QString boardId;
+    QDateTime created;              ///< UTC
+    QJsonObject json;
+};
+
 class ProjectStore
 {
 public:
     /// v2: feature cache, training runs and models with their graphs.
-    static constexpr int kSchemaVersion = 2;
+    /// v3: profiles keep their model and their result as JSON.
+    static constexpr int kSchemaVersion = 3;
 
     /// Creates a new project file; fails if the file exists.
     static std::unique_ptr<ProjectStore> create(const QString &path, const ProjectSettings &settings,
@@ -182,6 +192,14 @@ public:
     /// Ordered by id; graph blobs are left empty (use model(id)).
     QVector<StoredModel> models() const;
     bool removeModel(qint64 id, QString *error);
+
+    // --- profiles -------------------------------------------------------------------------
+    /// Stores a profile (created = now when invalid); sets and returns its id.
+    std::optional<qint64> addProfile(StoredProfile &profile, QString *error);
+    std::optional<StoredProfile> profile(qint64 id, QString *error = nullptr) const;
+    /// Ordered by id; only those of modelId when given.
+    QVector<StoredProfile> profiles(std::optional<qint64> modelId = std::nullopt) const;
+    bool removeProfile(qint64 id, QString *error);
 
 private:
     ProjectStore();

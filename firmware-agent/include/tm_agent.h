@@ -45,6 +45,9 @@ extern "C" {
 #ifndef TM_AGENT_BENCH_MAX_RUNS
 #define TM_AGENT_BENCH_MAX_RUNS 256u
 #endif
+/** Model package format version (deploy/MODEL_PACKAGE.md) the interpreter reads; INFO
+ *  MODEL_FORMAT reports it with the op codes the interpreter runs. */
+#define TM_AGENT_MODEL_FORMAT_VERSION 1u
 /** Longest MLPerf text command, `%` excluded. */
 #define TM_AGENT_TEXT_MAX 1024u
 /** Largest STREAM_DATA payload the agent picks by itself (bytes). */

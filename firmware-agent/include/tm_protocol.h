@@ -29,6 +29,9 @@
 /* A reply carries the request's seq and op | TM_OP_REPLY. */
 #define TM_OP_REPLY 0x80u
 
+/* LAYER_PROFILE: most layers one reply carries ((TM_MAX_PAYLOAD - 6) / 8). */
+#define TM_LAYER_PROFILE_MAX_LAYERS 255u
+
 /* Operation codes. Append-only. */
 typedef enum {
     /* host -> device requests */
@@ -52,6 +55,8 @@ typedef enum {
     TM_OP_SET_SENSOR_SEED = 0x10,/* u8 sensor, u32 seed -> empty (simulator subject variation) */
     TM_OP_LINK_TEST = 0x11,      /* u8 n -> sends n garbage bytes, one frame with a bad CRC,
                                     then the empty reply: tests the host's resynchronisation */
+    TM_OP_LAYER_PROFILE = 0x12,  /* u32 runs, u16 first layer -> u16 layer count, u16 first,
+                                    u16 n, then n x u64 counter ticks (min over the runs) */
 
     /* device -> host, unsolicited */
     TM_OP_STREAM_DATA = 0x40,    /* u8 sensor, u32 first sample index, u16 n samples,
@@ -107,7 +112,9 @@ typedef enum {
     TM_INFO_SIMULATOR = 13,       /* str: present only when the sensors are simulated */
     TM_INFO_SCENARIOS = 14,       /* u8 sensor id, then [u8 len][name] repeated; repeated */
     TM_INFO_BUILD = 15,           /* str: compiler, date, build id */
-    TM_INFO_MODEL_SLOTS = 16      /* u8 slot count, u32 slot size */
+    TM_INFO_MODEL_SLOTS = 16,     /* u8 slot count, u32 slot size */
+    TM_INFO_MODEL_FORMAT = 17     /* u16 model package version, then u8 op codes the
+                                     interpreter runs (model::OpType values) */
 } tm_info_tag_t;
 
 typedef enum {

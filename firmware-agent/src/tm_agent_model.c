@@ -229,7 +229,13 @@ tm_error_t tm_model_check_ready(tm_agent_t *a, const char **msg)
     return a->model_status == TM_MODEL_ERR_ARENA ? TM_ERR_MODEL_TOO_LARGE : TM_ERR_NO_MODEL;
 }
 
-tm_error_t tm_model_run(tm_agent_t *a, uint64_t *ticks)
+static tm_error_t run_failed(tm_request_t *r)
+{
+    r->msg = "a kernel refused its arguments";
+    return TM_ERR_INTERNAL;
+}
+
+static tm_error_t run_with(tm_agent_t *a, tm_model_layer_cb cb, void *user, uint64_t *ticks)
 {
     const tm_port_t *p = a->port;
     uint32_t in_bytes = 0;
@@ -238,10 +244,88 @@ tm_error_t tm_model_run(tm_agent_t *a, uint64_t *ticks)
         return TM_ERR_INTERNAL;
     memcpy(in, a->input, in_bytes);
     const uint64_t t0 = p->now(p->ctx);
-    tm_model_status_t s = tm_model_invoke(&a->model, p->arena, p->arena_size, NULL, NULL);
+    tm_model_status_t s = tm_model_invoke(&a->model, p->arena, p->arena_size, cb, user);
     const uint64_t t1 = p->now(p->ctx);
     *ticks = t1 - t0;
     return s == TM_MODEL_OK ? TM_OK : TM_ERR_INTERNAL;
+}
+
+tm_error_t tm_model_run(tm_agent_t *a, uint64_t *ticks)
+{
+    return run_with(a, NULL, NULL, ticks);
+}
+
+/* LAYER_PROFILE: per-layer counter deltas, kept as the minimum over the runs directly in
+ * the reply buffer (u64 little-endian per layer). The hook reads the counter on entry and
+ * again on exit, so a layer's count spans from the end of the previous hook to the start
+ * of its own: the hook's own time is not charged to any layer. */
+typedef struct {
+    const tm_port_t *port;
+    uint64_t last;
+    uint32_t first;
+    uint32_t count;
+    uint8_t *out;
+    int first_run;
+} layer_probe_t;
+
+static uint64_t get_u64(const uint8_t *b)
+{
+    return (uint64_t)tm_get_u32(b) | ((uint64_t)tm_get_u32(b + 4) << 32);
+}
+
+static void put_u64(uint8_t *b, uint64_t v)
+{
+    tm_put_u32(b, (uint32_t)v);
+    tm_put_u32(b + 4, (uint32_t)(v >> 32));
+}
+
+static void layer_hook(void *user, uint32_t op_index, uint32_t op_code)
+{
+    layer_probe_t *lp = (layer_probe_t *)user;
+    const uint64_t t = lp->port->now(lp->port->ctx);
+    (void)op_code;
+    if (op_index >= lp->first && op_index - lp->first < lp->count) {
+        uint8_t *o = lp->out + 8u * (op_index - lp->first);
+        const uint64_t d = t - lp->last;
+        if (lp->first_run || d < get_u64(o))
+            put_u64(o, d);
+    }
+    lp->last = lp->port->now(lp->port->ctx);
+}
+
+static tm_error_t layer_profile(tm_request_t *r)
+{
+    tm_agent_t *a = r->agent;
+    const uint8_t *pl = r->req->payload;
+    TM_REQUIRE(r->req->payload_len == 6, TM_ERR_BAD_LENGTH);
+    const uint32_t runs = tm_get_u32(pl);
+    const uint32_t first = tm_get_u16(pl + 4);
+    TM_REQUIRE(runs > 0 && runs <= TM_AGENT_BENCH_MAX_RUNS, TM_ERR_BAD_ARGUMENT);
+    tm_error_t e = tm_model_check_ready(a, &r->msg);
+    if (e)
+        return e;
+    const uint32_t layers = a->model.op_count;
+    if (first > layers || (first == layers && layers > 0)) {
+        r->msg = "first layer is past the model's last layer";
+        return TM_ERR_BAD_ARGUMENT;
+    }
+    uint32_t n = layers - first;
+    if (n > TM_LAYER_PROFILE_MAX_LAYERS)
+        n = TM_LAYER_PROFILE_MAX_LAYERS;
+    layer_probe_t lp = {a->port, 0, first, n, a->reply + 6, 1};
+    memset(lp.out, 0, 8u * n);
+    for (uint32_t i = 0; i < runs; ++i) {
+        uint64_t ticks = 0;
+        lp.last = a->port->now(a->port->ctx);
+        if (run_with(a, layer_hook, &lp, &ticks) != TM_OK)
+            return run_failed(r);
+        lp.first_run = 0;
+    }
+    tm_put_u16(a->reply, (uint16_t)layers);
+    tm_put_u16(a->reply + 2, (uint16_t)first);
+    tm_put_u16(a->reply + 4, (uint16_t)n);
+    r->reply_len = 6u + 8u * n;
+    return TM_OK;
 }
 
 static void sort_u32(uint32_t *v, uint32_t n)
@@ -253,12 +337,6 @@ static void sort_u32(uint32_t *v, uint32_t n)
             v[j] = v[j - 1];
         v[j] = x;
     }
-}
-
-static tm_error_t run_failed(tm_request_t *r)
-{
-    r->msg = "a kernel refused its arguments";
-    return TM_ERR_INTERNAL;
 }
 
 tm_error_t tm_io_handle(tm_request_t *r)
@@ -305,6 +383,8 @@ tm_error_t tm_io_handle(tm_request_t *r)
         r->reply_len = 8;
         return TM_OK;
     }
+    case TM_OP_LAYER_PROFILE:
+        return layer_profile(r);
     case TM_OP_BENCHMARK: {
         TM_REQUIRE(len == 4, TM_ERR_BAD_LENGTH);
         const uint32_t runs = tm_get_u32(pl);

@@ -89,3 +89,75 @@ TEST(Pipeline, MotionCapturedFromTheVirtualBoardTrainsAndQuantizes)
     ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
     expectTrainedAndQuantized(proj, 0.9);
 }
+
+// Issue 6 acceptance on the virtual Cortex-M4: capture -> train -> quantize -> profile
+// through the CLI. The device answers exactly as the host int8 reference: same accuracy,
+// every output bit-exact.
+TEST(Pipeline, MotionProfiledOnTheVirtualBoardMatchesTheHostBitForBit)
+{
+    QTemporaryDir tmp;
+    // The virtual board keeps its flash file under XDG_DATA_HOME: keep this run's apart.
+    qputenv("XDG_DATA_HOME", tmp.filePath("xdg").toUtf8());
+    const QString proj = tmp.filePath("motion.tinyml");
+    ASSERT_EQ(tinymlRun({"new", proj, "--template", "motion", "--board", "qemu-m4"}).exitCode, 0);
+    for (const char *g : {"idle", "shake", "circle", "updown"}) {
+        CliRun r = tinymlRun({"capture", proj, "--board", "qemu-m4", "--label", g, "--scenario", g,
+                              "--seconds", "2", "--count", "10", "--json"});
+        ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+    }
+    CliRun r = tinymlRun({"train", proj, "--epochs", "30", "--seed", "3", "--json"});
+    ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+    r = tinymlRun({"quantize", proj, "--json"});
+    ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+    const double quantizeInt8 = r.json()["int8_accuracy"].toDouble();
+
+    r = tinymlRun({"profile", proj, "--board", "qemu-m4", "--runs", "10", "--json"});
+    ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+    const QJsonObject p = r.json();
+    for (const char *key : {"board", "clock_hz", "counter", "latency_ms", "layers", "macs", "arena_bytes",
+                            "arena_lower_bound_bytes", "flash_bytes", "energy_uj", "energy_estimated",
+                            "energy_source", "device_accuracy", "host_int8_accuracy", "bitexact_outputs",
+                            "outputs_compared"})
+        EXPECT_TRUE(p.contains(QLatin1String(key))) << "missing key " << key;
+    EXPECT_EQ(p["board"].toString(), "qemu-m4");
+    EXPECT_EQ(p["counter"].toString(), "instructions");
+    EXPECT_EQ(p["clock_hz"].toDouble(), 25e6);
+    const QJsonObject latency = p["latency_ms"].toObject();
+    EXPECT_GT(latency["min"].toDouble(), 0.0);
+    EXPECT_LE(latency["min"].toDouble(), latency["median"].toDouble());
+    EXPECT_LE(latency["median"].toDouble(), latency["max"].toDouble());
+    const QJsonArray layers = p["layers"].toArray();
+    ASSERT_FALSE(layers.isEmpty());
+    qint64 macs = 0;
+    for (const auto &v : layers) {
+        const QJsonObject l = v.toObject();
+        for (const char *key : {"name", "op", "macs", "counter"})
+            EXPECT_TRUE(l.contains(QLatin1String(key))) << "layer without " << key;
+        EXPECT_GT(l["counter"].toDouble(), 0.0) << l["name"].toString().toStdString();
+        macs += qint64(l["macs"].toDouble());
+    }
+    EXPECT_EQ(qint64(p["macs"].toDouble()), macs);
+    EXPECT_GE(p["arena_bytes"].toDouble(), p["arena_lower_bound_bytes"].toDouble());
+    EXPECT_GT(p["flash_bytes"].toDouble(), p["package_bytes"].toDouble());
+    EXPECT_TRUE(p["energy_estimated"].toBool());
+    EXPECT_FALSE(p["energy_source"].toString().isEmpty());
+    EXPECT_GT(p["energy_uj"].toDouble(), 0.0);
+
+    const int compared = p["outputs_compared"].toInt();
+    EXPECT_GT(compared, 0);
+    EXPECT_EQ(p["bitexact_outputs"].toInt(), compared) << "every device output must equal the host int8 reference";
+    EXPECT_DOUBLE_EQ(p["device_accuracy"].toDouble(), p["host_int8_accuracy"].toDouble());
+    EXPECT_NEAR(p["host_int8_accuracy"].toDouble(), quantizeInt8, 1.0 / compared + 1e-9)
+        << "the profiler's host reference should agree with `tinyml quantize`";
+
+    // The profile is in the project; a second profile finds the model already flashed.
+    r = tinymlRun({"profile", proj, "--board", "qemu-m4", "--runs", "3", "--no-accuracy"});
+    ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+    EXPECT_FALSE(r.err.contains(QStringLiteral("Flashing"))) << r.err.toStdString();
+    EXPECT_TRUE(r.out.contains(QStringLiteral("instructions"))) << r.out.toStdString();
+    EXPECT_TRUE(r.out.contains(QStringLiteral("Stored as profile 2"))) << r.out.toStdString();
+
+    r = tinymlRun({"flash", proj, "--board", "qemu-m4", "--json"});
+    ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+    EXPECT_FALSE(r.json()["uploaded"].toBool()) << "the board already runs this package";
+}

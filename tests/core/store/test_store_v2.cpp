@@ -103,7 +103,7 @@ TEST_F(StoreV2Test, V1FileMigratesToV2KeepingItsSamples)
     QString error;
     auto store = ProjectStore::open(path, &error);
     ASSERT_TRUE(store) << str(error);
-    EXPECT_EQ(store->schemaVersion(), 2);
+    EXPECT_EQ(store->schemaVersion(), ProjectStore::kSchemaVersion);  // v1 -> v2 -> ... -> latest
     EXPECT_EQ(store->settings().name, "old project");
     EXPECT_EQ(store->settings().labels, (QStringList{"up", "down"}));
     const auto infos = store->sampleInfos();
@@ -137,7 +137,7 @@ TEST_F(StoreV2Test, V1FileMigratesToV2KeepingItsSamples)
 
     store = ProjectStore::open(path, &error);  // reopening does not migrate again
     ASSERT_TRUE(store) << str(error);
-    EXPECT_EQ(store->schemaVersion(), 2);
+    EXPECT_EQ(store->schemaVersion(), ProjectStore::kSchemaVersion);
     EXPECT_EQ(store->models().size(), 1);
 }
 

@@ -1,6 +1,7 @@
 // Fuzzes everything the host reads from a device: the agent byte stream (frame decoder,
 // then each decoded frame through the INFO, STREAM_DATA, STREAM_END and ERROR parsers
-// and the loss counter, as AgentLink does), and the data-forwarder line parser.
+// and the loss counter, as AgentLink does; MODEL_INFO, INVOKE and LAYER_PROFILE replies),
+// and the data-forwarder line parser.
 // Run longer by hand: fuzz_device_stream -max_total_time=600 corpus/
 
 #include "device/AgentProtocol.h"
@@ -70,6 +71,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case TM_OP_ERROR:
             (void)decodeAgentError(f.payload);
             break;
+        case TM_OP_MODEL_INFO | TM_OP_REPLY:
+            (void)parseModelInfoReply(f.payload, &error);
+            break;
+        case TM_OP_INVOKE | TM_OP_REPLY:
+            (void)parseInvokeReply(f.payload, &error);
+            break;
+        case TM_OP_LAYER_PROFILE | TM_OP_REPLY:
+            if (auto lp = parseLayerProfileReply(f.payload, &error))
+                if (lp->firstLayer + lp->counters.size() > lp->layerCount)
+                    __builtin_trap();
+            break;
         default:
             (void)parseDeviceInfo(f.payload, &error);
             break;
@@ -81,6 +93,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     // The same bytes as INFO TLVs directly (no framing in the way).
     QString error;
     (void)parseDeviceInfo(QByteArray(bytes + 1, qsizetype(size - 1)), &error);
+
+    // And as model / inference reply payloads.
+    const QByteArray payload(bytes + 1, qsizetype(size - 1));
+    (void)parseModelInfoReply(payload, &error);
+    (void)parseInvokeReply(payload, &error);
+    if (auto lp = parseLayerProfileReply(payload, &error))
+        if (lp->firstLayer + lp->counters.size() > lp->layerCount || 6 + 8 * lp->counters.size() != payload.size())
+            __builtin_trap();
 
     // And as data-forwarder text.
     NumericLineParser lines;

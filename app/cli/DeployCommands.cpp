@@ -1,0 +1,291 @@
+// tinyml flash / profile: a quantized model onto an agent-equipped board (a virtual board,
+// started here like `tinyml capture` does, or a real board on --port), and measured there.
+#include "CliCommands.h"
+
+#include "Flasher.h"
+#include "ModelPackageWriter.h"
+#include "Profiler.h"
+
+#include "device/AgentLink.h"
+#include "device/BoardRegistry.h"
+#include "device/VirtualBoard.h"
+#include "model/Graph.h"
+#include "store/ProjectStore.h"
+
+#include <QCommandLineParser>
+#include <QJsonArray>
+#include <QTextStream>
+
+#include <memory>
+
+namespace tinyml::cli {
+
+namespace {
+
+/// A connected agent: a virtual board this command started, or a real board's port.
+struct Connection {
+    BoardRegistry registry;
+    std::unique_ptr<VirtualBoard> board;
+    std::unique_ptr<AgentLink> ownedLink;
+    AgentLink *link = nullptr;
+    BoardDefinition definition;
+};
+
+void addBoardOptions(QCommandLineParser &p)
+{
+    p.addPositionalArgument(QStringLiteral("PROJECT"), QStringLiteral("project file"));
+    p.addOption({QStringLiteral("board"), QStringLiteral("board id; virtual boards are started automatically"), QStringLiteral("ID")});
+    p.addOption({QStringLiteral("port"), QStringLiteral("serial port of a board running the TinyML agent"), QStringLiteral("PATH")});
+    p.addOption({QStringLiteral("baud"), QStringLiteral("baud rate"), QStringLiteral("N"), QStringLiteral("115200")});
+    p.addOption({QStringLiteral("model"), QStringLiteral("model id (default: the project's latest int8 model)"), QStringLiteral("ID")});
+    p.addOption({QStringLiteral("force"), QStringLiteral("upload even when the board already runs this package")});
+    p.addOption({QStringLiteral("json"), QStringLiteral("print one JSON object")});
+}
+
+bool connectBoard(const QCommandLineParser &p, const QString &command, bool quiet, Connection *c, int *exitCode)
+{
+    QString error;
+    if (p.isSet(QStringLiteral("board")) == p.isSet(QStringLiteral("port"))) {
+        *exitCode = usageError(command, QStringLiteral("give exactly one of --board or --port"));
+        return false;
+    }
+    if (!c->registry.loadDefault(&error)) {
+        *exitCode = fail(error);
+        return false;
+    }
+    if (p.isSet(QStringLiteral("board"))) {
+        const BoardDefinition *def = c->registry.board(p.value(QStringLiteral("board")));
+        if (!def) {
+            boardExists(p.value(QStringLiteral("board")), &error);
+            *exitCode = fail(error);
+            return false;
+        }
+        if (!def->isVirtual) {
+            *exitCode = fail(QStringLiteral("%1 is a real board: flash the agent onto it, connect it and pass --port "
+                                            "(see `tinyml devices`)").arg(def->id));
+            return false;
+        }
+        c->definition = *def;
+        c->board = std::make_unique<VirtualBoard>(*def);
+        if (!quiet)
+            QTextStream(stderr) << "Starting virtual board " << def->id << "...\n";
+        if (!c->board->start(&error)) {
+            *exitCode = fail(error);
+            return false;
+        }
+        c->link = c->board->link();
+        return true;
+    }
+    c->ownedLink = std::make_unique<AgentLink>();
+    c->link = c->ownedLink.get();
+    c->link->setPortName(p.value(QStringLiteral("port")));
+    c->link->setBaudRate(p.value(QStringLiteral("baud")).toInt());
+    if (!c->link->open(&error) || !c->link->handshake(10, 500, &error)) {
+        *exitCode = fail(QStringLiteral("%1: %2").arg(p.value(QStringLiteral("port")), error));
+        return false;
+    }
+    const QString agentBoard = c->link->info().boardId;
+    if (const BoardDefinition *def = c->registry.boardForAgentId(agentBoard)) {
+        c->definition = *def;
+    } else {
+        c->definition.id = agentBoard;
+        c->definition.name = agentBoard;
+        c->definition.clockHz = c->link->info().clockHz;
+    }
+    return true;
+}
+
+/// The model to deploy: --model, else the latest int8 model.
+std::optional<StoredModel> pickModel(ProjectStore &store, const QCommandLineParser &p, QString *error)
+{
+    if (p.isSet(QStringLiteral("model"))) {
+        bool ok = false;
+        const qint64 id = p.value(QStringLiteral("model")).toLongLong(&ok);
+        if (!ok || id <= 0) {
+            *error = QStringLiteral("--model must be a model id (see `tinyml info`)");
+            return std::nullopt;
+        }
+        auto m = store.model(id, error);
+        if (m && m->kind != ModelKind::Int8) {
+            *error = QStringLiteral("model %1 is a float model: flash an int8 model (`tinyml quantize` makes one)").arg(id);
+            return std::nullopt;
+        }
+        return m;
+    }
+    auto m = store.latestModel(ModelKind::Int8, error);
+    if (!m)
+        *error = QStringLiteral("the project has no int8 model: run `tinyml quantize` first");
+    return m;
+}
+
+QString bytesText(qint64 bytes)
+{
+    return bytes >= 10 * 1024 ? QStringLiteral("%1 KB").arg(double(bytes) / 1024.0, 0, 'f', 1)
+                              : QStringLiteral("%1 B").arg(bytes);
+}
+
+int cmdFlash(const QStringList &args)
+{
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral(
+        "Put the project's int8 model onto a board running the TinyML agent: check that the agent\n"
+        "runs every op and that arena and package fit, upload (skipped when the board already runs\n"
+        "this package), verify the CRC. An interrupted upload leaves the previous model running."));
+    addBoardOptions(p);
+    int code = 0;
+    if (!parseOrReport(p, args, QStringLiteral("flash"), 1, &code))
+        return code;
+    const bool json = p.isSet(QStringLiteral("json"));
+    QString error;
+    auto store = ProjectStore::open(p.positionalArguments().first(), &error);
+    if (!store)
+        return fail(error);
+    auto stored = pickModel(*store, p, &error);
+    if (!stored)
+        return fail(error);
+    auto graph = model::Graph::deserialize(stored->graph, &error);
+    if (!graph)
+        return fail(QStringLiteral("model %1: %2").arg(stored->id).arg(error));
+    deploy::ModelPackageWriter writer;
+    auto package = writer.write(*graph, &error);
+    if (!package)
+        return fail(QStringLiteral("model %1 cannot be packaged: %2").arg(stored->id).arg(error));
+
+    Connection c;
+    if (!connectBoard(p, QStringLiteral("flash"), json, &c, &code))
+        return code;
+    int lastTenth = -1;
+    auto outcome = deploy::Flasher::flash(c.link, *package, p.isSet(QStringLiteral("force")),
+                                          [&](qint64 sent, qint64 total) {
+                                              const int tenth = int(sent * 10 / qMax<qint64>(1, total));
+                                              if (!json && tenth != lastTenth)
+                                                  QTextStream(stderr) << "  uploaded " << sent << " of " << total << " bytes\n";
+                                              lastTenth = tenth;
+                                          },
+                                          &error);
+    if (!outcome)
+        return fail(error);
+    if (json) {
+        printJson({{QStringLiteral("board"), c.definition.id},
+                   {QStringLiteral("model_id"), double(stored->id)},
+                   {QStringLiteral("model_name"), stored->name},
+                   {QStringLiteral("uploaded"), outcome->uploaded},
+                   {QStringLiteral("slot"), outcome->slot},
+                   {QStringLiteral("package_bytes"), double(outcome->bytes)},
+                   {QStringLiteral("crc32"), QStringLiteral("%1").arg(outcome->crc, 8, 16, QLatin1Char('0'))},
+                   {QStringLiteral("arena_bytes"), double(writer.stats().arenaBytes)},
+                   {QStringLiteral("arena_lower_bound_bytes"), double(writer.stats().arenaLowerBound)}});
+    } else {
+        QTextStream(stdout) << (outcome->uploaded ? "Flashed" : "Already on the board:") << " model " << stored->id
+                            << " (" << stored->name << ") to " << c.definition.id << ", slot " << outcome->slot << ": "
+                            << bytesText(outcome->bytes) << ", CRC-32 "
+                            << QStringLiteral("%1").arg(outcome->crc, 8, 16, QLatin1Char('0')) << ", arena "
+                            << bytesText(writer.stats().arenaBytes) << "\n";
+    }
+    return Ok;
+}
+
+void printProfile(const deploy::ProfileResult &r)
+{
+    QTextStream out(stdout);
+    const QString unit = r.counter;
+    out << "Profile of model " << r.modelId << " (" << r.modelName << ") on " << r.board
+        << (r.boardName.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(r.boardName)) << "\n";
+    out << "  clock " << QString::number(double(r.clockHz) / 1e6, 'f', 1) << " MHz, agent " << r.agentVersion
+        << ", build " << r.agentBuild << "\n";
+    out << "  method: " << r.method << "\n\n";
+    out << QStringLiteral("  %1 %2\n").arg(QStringLiteral("latency (ms)"), -30).arg(QStringLiteral("min %1  median %2  max %3")
+                                            .arg(r.latencyMinMs, 0, 'f', 4).arg(r.latencyMedianMs, 0, 'f', 4).arg(r.latencyMaxMs, 0, 'f', 4));
+    out << QStringLiteral("  %1 %2\n").arg(QStringLiteral("MACs"), -30).arg(r.macs);
+    out << QStringLiteral("  %1 %2 (lower bound %3)\n").arg(QStringLiteral("arena (RAM)"), -30)
+               .arg(bytesText(r.arenaBytes), bytesText(r.arenaLowerBoundBytes));
+    out << QStringLiteral("  %1 %2 = package %3 + runtime %4\n").arg(QStringLiteral("flash"), -30)
+               .arg(bytesText(r.flashBytes), bytesText(r.packageBytes), bytesText(r.runtimeBytes));
+    out << QStringLiteral("  %1 %2 µJ per inference (%3)\n").arg(QStringLiteral("energy"), -30)
+               .arg(r.energyUj, 0, 'f', 3).arg(r.energySource);
+    if (r.outputsCompared > 0) {
+        out << QStringLiteral("  %1 %2 % on the device, %3 % host int8 reference\n").arg(QStringLiteral("accuracy (test split)"), -30)
+                   .arg(100.0 * r.deviceAccuracy, 0, 'f', 2).arg(100.0 * r.hostInt8Accuracy, 0, 'f', 2);
+        out << QStringLiteral("  %1 %2 of %3 outputs\n").arg(QStringLiteral("bit-exact with the host"), -30)
+                   .arg(r.bitexactOutputs).arg(r.outputsCompared);
+    }
+    out << "\n  " << QStringLiteral("%1 %2 %3 %4 %5\n").arg(QStringLiteral("layer"), -28).arg(QStringLiteral("op"), -18)
+                                     .arg(QStringLiteral("MACs"), 10).arg(unit, 14).arg(QStringLiteral("ms"), 10);
+    for (const deploy::LayerProfile &l : r.layers)
+        out << "  " << QStringLiteral("%1 %2 %3 %4 %5\n").arg(l.name.left(28), -28).arg(l.op, -18).arg(l.macs, 10)
+                                       .arg(l.counter, 14).arg(l.ms, 10, 'f', 4);
+}
+
+int cmdProfile(const QStringList &args)
+{
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral(
+        "Flash the model if the board runs another one, then measure it on the board: latency per\n"
+        "run and per layer, arena and flash, energy (estimated from the board's power model), and\n"
+        "on-device accuracy on the test split, bit-compared with the host int8 reference. The profile\n"
+        "is stored in the project."));
+    addBoardOptions(p);
+    p.addOption({QStringLiteral("runs"), QStringLiteral("measured inferences"), QStringLiteral("N"), QStringLiteral("50")});
+    p.addOption({QStringLiteral("warmup"), QStringLiteral("warm-up inferences"), QStringLiteral("N"), QStringLiteral("5")});
+    p.addOption({QStringLiteral("samples"), QStringLiteral("test samples streamed through the device (0 = all)"), QStringLiteral("N"), QStringLiteral("0")});
+    p.addOption({QStringLiteral("no-accuracy"), QStringLiteral("skip the on-device accuracy pass")});
+    int code = 0;
+    if (!parseOrReport(p, args, QStringLiteral("profile"), 1, &code))
+        return code;
+    const bool json = p.isSet(QStringLiteral("json"));
+    deploy::ProfileOptions opt;
+    bool ok = false;
+    opt.runs = p.value(QStringLiteral("runs")).toInt(&ok);
+    if (!ok || opt.runs < 1 || opt.runs > 100000)
+        return usageError(QStringLiteral("profile"), QStringLiteral("--runs must be a positive integer"));
+    opt.warmup = p.value(QStringLiteral("warmup")).toInt(&ok);
+    if (!ok || opt.warmup < 0)
+        return usageError(QStringLiteral("profile"), QStringLiteral("--warmup must be 0 or more"));
+    opt.maxAccuracySamples = p.value(QStringLiteral("samples")).toInt(&ok);
+    if (!ok || opt.maxAccuracySamples < 0)
+        return usageError(QStringLiteral("profile"), QStringLiteral("--samples must be 0 or more"));
+    opt.accuracy = !p.isSet(QStringLiteral("no-accuracy"));
+    opt.forceFlash = p.isSet(QStringLiteral("force"));
+
+    QString error;
+    auto store = ProjectStore::open(p.positionalArguments().first(), &error);
+    if (!store)
+        return fail(error);
+    auto stored = pickModel(*store, p, &error);
+    if (!stored)
+        return fail(error);
+    Connection c;
+    if (!connectBoard(p, QStringLiteral("profile"), json, &c, &code))
+        return code;
+    deploy::ProfileResult result;
+    auto log = [&](const QString &line) {
+        if (!json)
+            QTextStream(stderr) << line << "\n";
+    };
+    if (!deploy::Profiler::run(store.get(), stored->id, c.link, c.definition, opt, &result, &error, log))
+        return fail(error);
+    if (json) {
+        QJsonObject o = result.toJson();
+        o.insert(QStringLiteral("profile_id"), double(result.profileId));
+        printJson(o);
+    } else {
+        printProfile(result);
+        QTextStream(stdout) << "\nStored as profile " << result.profileId << " in " << store->path() << "\n";
+    }
+    return Ok;
+}
+
+} // namespace
+
+QList<Command> deployCommands()
+{
+    return {
+        {QStringLiteral("flash"), QStringLiteral("flash PROJECT (--board ID | --port PATH) [--model ID] [--json]"),
+         QStringLiteral("put the int8 model onto a board running the agent"), cmdFlash},
+        {QStringLiteral("profile"),
+         QStringLiteral("profile PROJECT (--board ID | --port PATH) [--model ID] [--runs N] [--json]"),
+         QStringLiteral("measure latency, memory, energy and accuracy on the board"), cmdProfile},
+    };
+}
+
+} // namespace tinyml::cli

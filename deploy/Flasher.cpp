@@ -1,0 +1,146 @@
+#include "Flasher.h"
+
+#include "KernelScratch.h"
+#include "ModelPackageReader.h"
+
+#include "device/AgentLink.h"
+#include "model/Graph.h"
+#include "tm_frame.h"
+
+#include <algorithm>
+
+namespace tinyml::deploy {
+
+namespace {
+
+QString kb(qint64 bytes)
+{
+    return bytes >= 10 * 1024 ? QStringLiteral("%1 KB").arg(double(bytes) / 1024.0, 0, 'f', 1)
+                              : QStringLiteral("%1 bytes").arg(bytes);
+}
+
+quint32 crcOf(const QByteArray &bytes)
+{
+    return tm_crc32(0, reinterpret_cast<const uint8_t *>(bytes.constData()), size_t(bytes.size()));
+}
+
+} // namespace
+
+QString packageOpName(int opCode)
+{
+    if (opCode >= 0 && opCode <= int(model::OpType::Clip))
+        return model::opName(model::OpType(opCode));
+    return QStringLiteral("op %1").arg(opCode);
+}
+
+std::optional<PackageRequirements> packageRequirements(const QByteArray &package, QString *error)
+{
+    auto pkg = ModelPackageReader::read(package, error);
+    if (!pkg)
+        return std::nullopt;
+    PackageRequirements r;
+    r.formatVersion = pkg->version;
+    for (const PackageOp &op : pkg->ops)
+        r.opCodes.append(int(op.op));
+    r.packageBytes = package.size();
+    r.arenaBytes = pkg->arenaBytes;
+    const auto device = deviceArenaBytes(package, error);
+    if (!device)
+        return std::nullopt;
+    r.deviceArenaBytes = *device;
+    return r;
+}
+
+QString checkPackageFits(const DeviceInfo &info, const PackageRequirements &req, const QString &boardName)
+{
+    const QString board = boardName.isEmpty() ? info.boardId : boardName;
+    if (info.modelSlots == 0 && info.flashFree == 0)
+        return QStringLiteral("%1 reports no model slots: its agent cannot take a model").arg(board);
+    if (info.modelFormatVersion == 0)
+        return QStringLiteral("the agent on %1 (version %2) does not list the model package versions and ops it "
+                              "supports (INFO MODEL_FORMAT); update the agent firmware")
+            .arg(board, info.agentVersion);
+    if (info.modelFormatVersion != req.formatVersion)
+        return QStringLiteral("the package is format version %1 but the agent on %2 reads version %3")
+            .arg(req.formatVersion).arg(board).arg(info.modelFormatVersion);
+    QStringList missing;
+    for (int i = 0; i < req.opCodes.size(); ++i) {
+        const int code = req.opCodes[i];
+        if (!info.supportedOps.contains(code)) {
+            const QString name = packageOpName(code);
+            if (!missing.contains(name))
+                missing << name;
+        }
+    }
+    if (!missing.isEmpty()) {
+        QStringList have;
+        for (int code : info.supportedOps)
+            have << packageOpName(code);
+        return QStringLiteral("the agent on %1 does not support %2 %3 (it runs: %4)")
+            .arg(board, missing.size() == 1 ? QStringLiteral("op") : QStringLiteral("ops"),
+                 missing.join(QStringLiteral(", ")), have.join(QStringLiteral(", ")));
+    }
+    const quint32 slotBytes = info.modelSlotBytes ? info.modelSlotBytes : info.flashFree;
+    if (req.packageBytes > qint64(slotBytes))
+        return QStringLiteral("the package of %1 does not fit a model slot of %2 (%3 bytes > %4 bytes) on %5")
+            .arg(kb(req.packageBytes), kb(slotBytes)).arg(req.packageBytes).arg(slotBytes).arg(board);
+    // The interpreter places the arena rounded up to 16 bytes and the largest kernel scratch
+    // after it (tm_model_arena_bytes); the scratch depends on the kernel set the board runs.
+    const qint64 arena = (req.arenaBytes + 15) / 16 * 16;
+    const qint64 total = std::max(arena, req.deviceArenaBytes);
+    if (total > qint64(info.ramFree)) {
+        const qint64 scratch = total - arena;
+        return QStringLiteral("the tensor arena of %1 plus %2 of kernel scratch exceeds the %3 of RAM free for it on %4 "
+                              "(%5 + %6 bytes > RAM_FREE %7 bytes)")
+            .arg(kb(arena), kb(scratch), kb(info.ramFree), board)
+            .arg(arena).arg(scratch).arg(info.ramFree);
+    }
+    return {};
+}
+
+std::optional<FlashOutcome> Flasher::flash(AgentLink *link, const QByteArray &package, bool force,
+                                           const std::function<void(qint64, qint64)> &progress,
+                                           QString *error)
+{
+    auto fail = [&](const QString &why) -> std::optional<FlashOutcome> {
+        if (error)
+            *error = why;
+        return std::nullopt;
+    };
+    if (!link || !link->isOpen() || !link->hasInfo())
+        return fail(QStringLiteral("no board connected (open the link and handshake first)"));
+    auto req = packageRequirements(package, error);
+    if (!req)
+        return std::nullopt;
+    const QString why = checkPackageFits(link->info(), *req, link->deviceId());
+    if (!why.isEmpty())
+        return fail(why);
+
+    FlashOutcome out;
+    out.crc = crcOf(package);
+    out.bytes = package.size();
+    QString e;
+    auto before = link->modelInfo(&e);
+    if (!before)
+        return fail(e);
+    if (!force && before->valid && before->size == quint32(package.size()) && before->crc == out.crc) {
+        out.slot = before->activeSlot;
+        return out;
+    }
+    const int slot = link->uploadModel(package, progress, &e);
+    if (slot < 0)
+        return fail(QStringLiteral("upload to %1 failed: %2 (the previous model stays active)").arg(link->deviceId(), e));
+    auto after = link->modelInfo(&e);
+    if (!after)
+        return fail(e);
+    if (!after->valid || after->activeSlot != slot || after->size != quint32(package.size()) || after->crc != out.crc)
+        return fail(QStringLiteral("verification failed: %1 reports slot %2, %3 bytes, CRC %4; sent %5 bytes with CRC %6")
+                        .arg(link->deviceId()).arg(after->activeSlot).arg(after->size)
+                        .arg(after->crc, 8, 16, QLatin1Char('0')).arg(package.size())
+                        .arg(out.crc, 8, 16, QLatin1Char('0')));
+    out.uploaded = true;
+    out.slot = slot;
+    return out;
+}
+
+} // namespace tinyml::deploy

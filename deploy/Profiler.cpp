@@ -1,0 +1,692 @@
+#include "Profiler.h"
+
+#include "Flasher.h"
+#include "ModelPackageWriter.h"
+#include "RuntimeSize.h"
+
+#include "device/AgentLink.h"
+#include "device/BoardRegistry.h"
+#include "device/VirtualBoard.h"
+#include "features/FeatureSet.h"
+#include "model/Graph.h"
+#include "model/Int8Executor.h"
+#include "store/ProjectStore.h"
+#include "tm_frame.h"
+#include "tm_protocol.h"
+
+#include <QDateTime>
+#include <QEventLoop>
+#include <QJsonArray>
+#include <QPointer>
+#include <QTimer>
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+
+namespace tinyml::deploy {
+
+// --- JSON ----------------------------------------------------------------------------------------
+// Keys are part of the CLI's output contract (`tinyml profile --json`) and of the project
+// file (profiles.json): add keys, never rename them.
+
+QJsonObject ProfileResult::toJson() const
+{
+    QJsonObject o;
+    o[QStringLiteral("board")] = board;
+    o[QStringLiteral("board_name")] = boardName;
+    o[QStringLiteral("clock_hz")] = double(clockHz);
+    o[QStringLiteral("counter")] = counter;
+    o[QStringLiteral("agent_version")] = agentVersion;
+    o[QStringLiteral("agent_build")] = agentBuild;
+    o[QStringLiteral("method")] = method;
+    o[QStringLiteral("model_id")] = double(modelId);
+    o[QStringLiteral("model_name")] = modelName;
+    o[QStringLiteral("created_utc")] = createdUtc;
+
+    o[QStringLiteral("runs")] = runs;
+    o[QStringLiteral("warmup")] = warmup;
+    QJsonArray counters;
+    for (quint64 c : runCounters)
+        counters.append(double(c));
+    o[QStringLiteral("run_counters")] = counters;
+    o[QStringLiteral("latency_ms")] = QJsonObject{{QStringLiteral("min"), latencyMinMs},
+                                                  {QStringLiteral("median"), latencyMedianMs},
+                                                  {QStringLiteral("max"), latencyMaxMs}};
+    QJsonArray layerArray;
+    for (const LayerProfile &l : layers) {
+        layerArray.append(QJsonObject{{QStringLiteral("name"), l.name},
+                                      {QStringLiteral("op"), l.op},
+                                      {QStringLiteral("macs"), double(l.macs)},
+                                      {QStringLiteral("counter"), double(l.counter)},
+                                      {QStringLiteral("ms"), l.ms}});
+    }
+    o[QStringLiteral("layers")] = layerArray;
+    o[QStringLiteral("macs")] = double(macs);
+
+    o[QStringLiteral("arena_bytes")] = double(arenaBytes);
+    o[QStringLiteral("arena_lower_bound_bytes")] = double(arenaLowerBoundBytes);
+    o[QStringLiteral("package_bytes")] = double(packageBytes);
+    o[QStringLiteral("flash_bytes")] = double(flashBytes);
+    o[QStringLiteral("runtime_bytes")] = double(runtimeBytes);
+    o[QStringLiteral("runtime_source")] = runtimeSource;
+
+    o[QStringLiteral("energy_uj")] = energyUj;
+    o[QStringLiteral("energy_estimated")] = energyEstimated;
+    o[QStringLiteral("energy_source")] = energySource;
+
+    o[QStringLiteral("device_accuracy")] = deviceAccuracy;
+    o[QStringLiteral("host_int8_accuracy")] = hostInt8Accuracy;
+    o[QStringLiteral("bitexact_outputs")] = bitexactOutputs;
+    o[QStringLiteral("outputs_compared")] = outputsCompared;
+    return o;
+}
+
+ProfileResult ProfileResult::fromJson(const QJsonObject &o)
+{
+    // Counters are stored as JSON numbers (doubles): exact up to 2^53, far above any
+    // inference's cycle count.
+    const auto u64 = [](const QJsonValue &v) { return quint64(qMax(0.0, v.toDouble())); };
+    const auto i64 = [](const QJsonValue &v) { return qint64(v.toDouble()); };
+
+    ProfileResult r;
+    r.board = o.value(QStringLiteral("board")).toString();
+    r.boardName = o.value(QStringLiteral("board_name")).toString();
+    r.clockHz = u64(o.value(QStringLiteral("clock_hz")));
+    r.counter = o.value(QStringLiteral("counter")).toString();
+    r.agentVersion = o.value(QStringLiteral("agent_version")).toString();
+    r.agentBuild = o.value(QStringLiteral("agent_build")).toString();
+    r.method = o.value(QStringLiteral("method")).toString();
+    r.modelId = i64(o.value(QStringLiteral("model_id")));
+    r.modelName = o.value(QStringLiteral("model_name")).toString();
+    r.createdUtc = o.value(QStringLiteral("created_utc")).toString();
+
+    r.runs = o.value(QStringLiteral("runs")).toInt();
+    r.warmup = o.value(QStringLiteral("warmup")).toInt();
+    for (const QJsonValue &v : o.value(QStringLiteral("run_counters")).toArray())
+        r.runCounters.append(u64(v));
+    const QJsonObject latency = o.value(QStringLiteral("latency_ms")).toObject();
+    r.latencyMinMs = latency.value(QStringLiteral("min")).toDouble();
+    r.latencyMedianMs = latency.value(QStringLiteral("median")).toDouble();
+    r.latencyMaxMs = latency.value(QStringLiteral("max")).toDouble();
+    for (const QJsonValue &v : o.value(QStringLiteral("layers")).toArray()) {
+        const QJsonObject lo = v.toObject();
+        LayerProfile l;
+        l.name = lo.value(QStringLiteral("name")).toString();
+        l.op = lo.value(QStringLiteral("op")).toString();
+        l.macs = i64(lo.value(QStringLiteral("macs")));
+        l.counter = u64(lo.value(QStringLiteral("counter")));
+        l.ms = lo.value(QStringLiteral("ms")).toDouble();
+        r.layers.append(l);
+    }
+    r.macs = i64(o.value(QStringLiteral("macs")));
+
+    r.arenaBytes = i64(o.value(QStringLiteral("arena_bytes")));
+    r.arenaLowerBoundBytes = i64(o.value(QStringLiteral("arena_lower_bound_bytes")));
+    r.packageBytes = i64(o.value(QStringLiteral("package_bytes")));
+    r.flashBytes = i64(o.value(QStringLiteral("flash_bytes")));
+    r.runtimeBytes = i64(o.value(QStringLiteral("runtime_bytes")));
+    r.runtimeSource = o.value(QStringLiteral("runtime_source")).toString();
+
+    r.energyUj = o.value(QStringLiteral("energy_uj")).toDouble();
+    r.energyEstimated = o.value(QStringLiteral("energy_estimated")).toBool(true);
+    r.energySource = o.value(QStringLiteral("energy_source")).toString();
+
+    r.deviceAccuracy = o.value(QStringLiteral("device_accuracy")).toDouble();
+    r.hostInt8Accuracy = o.value(QStringLiteral("host_int8_accuracy")).toDouble();
+    r.bitexactOutputs = o.value(QStringLiteral("bitexact_outputs")).toInt();
+    r.outputsCompared = o.value(QStringLiteral("outputs_compared")).toInt();
+    return r;
+}
+
+// --- Profiler ------------------------------------------------------------------------------------
+//
+// A chain of requests on the link's event loop: each reply handler sends the next request.
+// Nothing here waits; cancel() takes effect when the request in flight answers.
+
+namespace {
+
+constexpr int kInvokeTimeoutMs = 20000;
+constexpr int kLayerProfileRuns = 8;
+constexpr int kChunkTimeoutMs = 5000;
+
+double median(QVector<double> v)
+{
+    if (v.isEmpty())
+        return 0;
+    std::sort(v.begin(), v.end());
+    return v[(v.size() - 1) / 2];
+}
+
+QByteArray offsetPayload(quint32 offset, const QByteArray &bytes)
+{
+    QByteArray b(4, 0);
+    tm_put_u32(reinterpret_cast<uint8_t *>(b.data()), offset);
+    return b + bytes;
+}
+
+} // namespace
+
+struct Profiler::Impl {
+    static QString tr(const char *text) { return Profiler::tr(text); }
+
+    Profiler *q = nullptr;
+    ProjectStore *store = nullptr;
+    QPointer<AgentLink> link;
+    BoardDefinition board;
+    ProfileOptions opt;
+
+    model::Int8Executor exec;
+    QByteArray package;
+    quint32 packageCrc = 0;
+    ProfileResult result;
+    quint64 unitsPerTick = 1;
+
+    bool running = false;
+    bool cancelRequested = false;
+    int pendingSeq = -1;
+    std::function<void(const QByteArray &)> onReply;
+    QVector<QMetaObject::Connection> connections;
+
+    // accuracy
+    QVector<QByteArray> inputs;   ///< quantized test inputs
+    QVector<int> labels;          ///< index into the model's outputs, -1: label unknown to the model
+    int inBytes = 0, outBytes = 0;
+    int sample = 0, deviceCorrect = 0, hostCorrect = 0, withLabel = 0;
+    QVector<double> runMs;
+
+    double ticksToMs(quint64 units) const
+    {
+        if (result.counter == QLatin1String("microseconds"))
+            return double(units) / 1000.0;
+        return result.clockHz ? double(units) * 1000.0 / double(result.clockHz) : 0.0;
+    }
+
+    void end()
+    {
+        for (const auto &c : connections)
+            QObject::disconnect(c);
+        connections.clear();
+        running = false;
+        pendingSeq = -1;
+        onReply = {};
+    }
+    void fail(const QString &why)
+    {
+        end();
+        Q_EMIT q->failed(why);
+    }
+    void cancelNow()
+    {
+        end();
+        Q_EMIT q->cancelled();
+    }
+
+    void call(quint8 op, const QByteArray &payload, int timeoutMs, std::function<void(const QByteArray &)> handler)
+    {
+        if (cancelRequested)
+            return cancelNow();
+        if (!link)
+            return fail(QStringLiteral("the board's link went away"));
+        QString e;
+        onReply = std::move(handler);
+        pendingSeq = link->sendRequest(op, payload, timeoutMs, &e);
+        if (pendingSeq < 0)
+            fail(e);
+    }
+
+    // --- steps --------------------------------------------------------------------------
+    void flashStep();
+    void upload(qint64 offset);
+    void verifyUpload();
+    void setInput(const QByteArray &bytes, qint64 offset, std::function<void()> then);
+    void getOutput(QByteArray *into, std::function<void()> then);
+    void latencyStep(int index);
+    void layerStep(QVector<quint64> counters);
+    void memoryAndEnergy();
+    void accuracyStep();
+    void finish();
+};
+
+void Profiler::Impl::flashStep()
+{
+    Q_EMIT q->stageChanged(tr("Checking the board's model"));
+    call(TM_OP_MODEL_INFO, {}, AgentLink::kDefaultTimeoutMs, [this](const QByteArray &p) {
+        QString e;
+        auto info = parseModelInfoReply(p, &e);
+        if (!info)
+            return fail(e);
+        if (!opt.forceFlash && info->valid && info->size == quint32(package.size()) && info->crc == packageCrc) {
+            Q_EMIT q->uploadProgress(package.size(), package.size());
+            return latencyStep(0);
+        }
+        Q_EMIT q->stageChanged(tr("Flashing"));
+        QByteArray begin(8, 0);
+        tm_put_u32(reinterpret_cast<uint8_t *>(begin.data()), quint32(package.size()));
+        tm_put_u32(reinterpret_cast<uint8_t *>(begin.data()) + 4, packageCrc);
+        call(TM_OP_MODEL_BEGIN, begin, AgentLink::kDefaultTimeoutMs, [this](const QByteArray &) { upload(0); });
+    });
+}
+
+void Profiler::Impl::upload(qint64 offset)
+{
+    if (offset >= package.size()) {
+        call(TM_OP_MODEL_COMMIT, {}, kChunkTimeoutMs, [this](const QByteArray &) { verifyUpload(); });
+        return;
+    }
+    const int chunk = int(TM_MAX_PAYLOAD) - 4;
+    call(TM_OP_MODEL_CHUNK, offsetPayload(quint32(offset), package.mid(offset, chunk)), kChunkTimeoutMs,
+         [this, offset, chunk](const QByteArray &) {
+             const qint64 sent = qMin<qint64>(offset + chunk, package.size());
+             Q_EMIT q->uploadProgress(sent, package.size());
+             upload(sent);
+         });
+}
+
+void Profiler::Impl::verifyUpload()
+{
+    call(TM_OP_MODEL_INFO, {}, AgentLink::kDefaultTimeoutMs, [this](const QByteArray &p) {
+        QString e;
+        auto info = parseModelInfoReply(p, &e);
+        if (!info)
+            return fail(e);
+        if (!info->valid || info->size != quint32(package.size()) || info->crc != packageCrc)
+            return fail(tr("verification after the upload failed: the board reports %1 bytes with CRC %2, "
+                           "%3 bytes with CRC %4 were sent")
+                            .arg(info->size).arg(info->crc, 8, 16, QLatin1Char('0'))
+                            .arg(package.size()).arg(packageCrc, 8, 16, QLatin1Char('0')));
+        latencyStep(0);
+    });
+}
+
+void Profiler::Impl::setInput(const QByteArray &bytes, qint64 offset, std::function<void()> then)
+{
+    const int chunk = int(TM_MAX_PAYLOAD) - 4;
+    call(TM_OP_SET_INPUT, offsetPayload(quint32(offset), bytes.mid(offset, chunk)), AgentLink::kDefaultTimeoutMs,
+         [this, bytes, offset, chunk, then](const QByteArray &) {
+             if (offset + chunk < bytes.size())
+                 setInput(bytes, offset + chunk, then);
+             else
+                 then();
+         });
+}
+
+void Profiler::Impl::getOutput(QByteArray *into, std::function<void()> then)
+{
+    const int offset = int(into->size());
+    const int n = qMin(int(TM_MAX_PAYLOAD), outBytes - offset);
+    QByteArray payload(6, 0);
+    tm_put_u32(reinterpret_cast<uint8_t *>(payload.data()), quint32(offset));
+    tm_put_u16(reinterpret_cast<uint8_t *>(payload.data()) + 4, quint16(n));
+    call(TM_OP_GET_OUTPUT, payload, AgentLink::kDefaultTimeoutMs, [this, into, n, then](const QByteArray &p) {
+        if (p.size() != n)
+            return fail(tr("GET_OUTPUT returned %1 bytes, asked for %2").arg(p.size()).arg(n));
+        into->append(p);
+        if (into->size() < outBytes)
+            getOutput(into, then);
+        else
+            then();
+    });
+}
+
+void Profiler::Impl::latencyStep(int index)
+{
+    if (index == 0) {
+        Q_EMIT q->stageChanged(tr("Warm-up"));
+        // Latency input: the first test sample when there is one, else the input's zero point.
+        QByteArray input = inputs.isEmpty() ? QByteArray(inBytes, char(qint8(exec.inputQuant().zeroPoint)))
+                                            : inputs.first();
+        setInput(input, 0, [this] { latencyStep(1); });
+        return;
+    }
+    const int run = index - 1;  // warm-up runs first, then the measured ones
+    if (run == opt.warmup)
+        Q_EMIT q->stageChanged(tr("Measuring latency"));
+    if (run >= opt.warmup + opt.runs) {
+        result.latencyMinMs = *std::min_element(runMs.begin(), runMs.end());
+        result.latencyMaxMs = *std::max_element(runMs.begin(), runMs.end());
+        result.latencyMedianMs = median(runMs);
+        Q_EMIT q->stageChanged(tr("Per-layer profile"));
+        layerStep({});
+        return;
+    }
+    call(TM_OP_INVOKE, {}, kInvokeTimeoutMs, [this, run, index](const QByteArray &p) {
+        QString e;
+        auto ticks = parseInvokeReply(p, &e);
+        if (!ticks)
+            return fail(e);
+        if (run >= opt.warmup) {
+            const quint64 units = *ticks * unitsPerTick;
+            const double ms = ticksToMs(units);
+            result.runCounters.append(units);
+            runMs.append(ms);
+            Q_EMIT q->runMeasured(run - opt.warmup, units, ms);
+        }
+        latencyStep(index + 1);
+    });
+}
+
+void Profiler::Impl::layerStep(QVector<quint64> counters)
+{
+    const int runs = qBound(1, qMin(opt.runs, kLayerProfileRuns), int(256));
+    call(TM_OP_LAYER_PROFILE, layerProfilePayload(quint32(runs), quint16(counters.size())), kInvokeTimeoutMs * runs,
+         [this, counters](const QByteArray &p) mutable {
+             QString e;
+             auto page = parseLayerProfileReply(p, &e);
+             if (!page)
+                 return fail(e);
+             if (page->layerCount != result.layers.size() || page->firstLayer != counters.size())
+                 return fail(tr("LAYER_PROFILE reports %1 layers from %2; the package has %3")
+                                 .arg(page->layerCount).arg(page->firstLayer).arg(result.layers.size()));
+             counters += page->counters;
+             if (counters.size() < page->layerCount && !page->counters.isEmpty())
+                 return layerStep(counters);
+             for (int i = 0; i < result.layers.size() && i < counters.size(); ++i) {
+                 result.layers[i].counter = counters[i] * unitsPerTick;
+                 result.layers[i].ms = ticksToMs(result.layers[i].counter);
+             }
+             Q_EMIT q->layersMeasured(result.layers);
+             memoryAndEnergy();
+         });
+}
+
+void Profiler::Impl::memoryAndEnergy()
+{
+    const double mw = board.power.activePowerMw(double(board.clockHz ? board.clockHz : result.clockHz));
+    result.energyUj = result.latencyMedianMs * mw;   // ms x mW = µJ
+    result.energyEstimated = true;
+    result.energySource = tr("estimated: %1 power model (%2)")
+                              .arg(board.name.isEmpty() ? board.id : board.name,
+                                   board.power.source.isEmpty() ? tr("no source given") : board.power.source);
+    Q_EMIT q->energyEstimated(result.energyUj, true, result.energySource);
+    if (!opt.accuracy || inputs.isEmpty())
+        return finish();
+    Q_EMIT q->stageChanged(tr("On-device accuracy"));
+    sample = 0;
+    accuracyStep();
+}
+
+void Profiler::Impl::accuracyStep()
+{
+    if (sample >= inputs.size()) {
+        result.deviceAccuracy = withLabel ? double(deviceCorrect) / withLabel : 0.0;
+        result.hostInt8Accuracy = withLabel ? double(hostCorrect) / withLabel : 0.0;
+        return finish();
+    }
+    setInput(inputs[sample], 0, [this] {
+        call(TM_OP_INVOKE, {}, kInvokeTimeoutMs, [this](const QByteArray &) {
+            auto out = std::make_shared<QByteArray>();
+            getOutput(out.get(), [this, out] {
+                const QByteArray device = *out;
+                QVector<qint8> in(inBytes);
+                std::memcpy(in.data(), inputs[sample].constData(), size_t(inBytes));
+                QString e;
+                auto host = exec.run(in, &e);
+                if (!host)
+                    return fail(e);
+                const QByteArray hostBytes(reinterpret_cast<const char *>(host->constData()), host->size());
+                auto argmax = [](const QByteArray &b) {
+                    int best = 0;
+                    for (int i = 1; i < b.size(); ++i)
+                        if (qint8(b[i]) > qint8(b[best]))
+                            best = i;
+                    return best;
+                };
+                ++result.outputsCompared;
+                if (hostBytes == device)
+                    ++result.bitexactOutputs;
+                const int label = labels.value(sample, -1);
+                if (label >= 0) {
+                    ++withLabel;
+                    deviceCorrect += argmax(device) == label;
+                    hostCorrect += argmax(hostBytes) == label;
+                }
+                Q_EMIT q->accuracyProgress(sample + 1, inputs.size(), deviceCorrect, result.bitexactOutputs);
+                ++sample;
+                accuracyStep();
+            });
+        });
+    });
+}
+
+void Profiler::Impl::finish()
+{
+    result.createdUtc = QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs);
+    StoredProfile stored;
+    stored.modelId = result.modelId;
+    stored.boardId = result.board;
+    stored.created = QDateTime::fromString(result.createdUtc, Qt::ISODateWithMs);
+    stored.json = result.toJson();
+    QString e;
+    if (!store->addProfile(stored, &e))
+        return fail(tr("the profile could not be stored in %1: %2").arg(store->path(), e));
+    result.profileId = stored.id;
+    end();
+    Q_EMIT q->finished(result);
+}
+
+Profiler::Profiler(QObject *parent) : QObject(parent), d(new Impl)
+{
+    d->q = this;
+}
+
+Profiler::~Profiler()
+{
+    d->end();
+    delete d;
+}
+
+bool Profiler::start(ProjectStore *store, qint64 modelId, AgentLink *link, const BoardDefinition &board,
+                     const ProfileOptions &options, QString *error)
+{
+    auto refuse = [&](const QString &why) {
+        if (error)
+            *error = why;
+        return false;
+    };
+    if (d->running)
+        return refuse(tr("a profile is already running"));
+    if (!store)
+        return refuse(tr("no project"));
+    if (!link || !link->isOpen() || !link->hasInfo())
+        return refuse(tr("no board connected (open the link and handshake first)"));
+    if (options.runs < 1 || options.warmup < 0)
+        return refuse(tr("runs must be at least 1 and warm-up at least 0"));
+
+    QString e;
+    auto stored = store->model(modelId, &e);
+    if (!stored)
+        return refuse(e);
+    if (stored->kind != ModelKind::Int8)
+        return refuse(tr("model %1 (%2) is not an int8 model: quantize it first").arg(modelId).arg(stored->name));
+    auto graph = model::Graph::deserialize(stored->graph, &e);
+    if (!graph)
+        return refuse(tr("model %1: %2").arg(modelId).arg(e));
+    Impl &s = *d;
+    s = Impl{};
+    s.q = this;
+    s.store = store;
+    s.link = link;
+    s.board = board;
+    s.opt = options;
+    if (!s.exec.prepare(*graph, &e))
+        return refuse(tr("model %1: %2").arg(modelId).arg(e));
+    const model::Graph &g = s.exec.graph();
+
+    ModelPackageWriter writer;
+    auto package = writer.write(g, &e);
+    if (!package)
+        return refuse(tr("model %1 cannot be packaged: %2").arg(modelId).arg(e));
+    s.package = *package;
+    s.packageCrc = tm_crc32(0, reinterpret_cast<const uint8_t *>(s.package.constData()), size_t(s.package.size()));
+    auto req = packageRequirements(s.package, &e);
+    if (!req)
+        return refuse(e);
+    const DeviceInfo &info = link->info();
+    const QString why = checkPackageFits(info, *req, board.id.isEmpty() ? info.boardId : board.id);
+    if (!why.isEmpty())
+        return refuse(why);
+
+    ProfileResult &r = s.result;
+    r.board = board.id.isEmpty() ? info.boardId : board.id;
+    r.boardName = board.name;
+    r.clockHz = info.clockHz ? info.clockHz : board.clockHz;
+    r.counter = info.counterKindName();
+    r.agentVersion = info.agentVersion;
+    r.agentBuild = info.build;
+    r.modelId = modelId;
+    r.modelName = stored->name;
+    r.runs = options.runs;
+    r.warmup = options.warmup;
+    r.macs = g.macs();
+    r.arenaBytes = writer.stats().arenaBytes;
+    r.arenaLowerBoundBytes = writer.stats().arenaLowerBound;
+    r.packageBytes = writer.stats().packageBytes;
+    s.unitsPerTick = qMax<quint32>(1, info.counterResolution);
+    const RuntimeSize runtime = runtimeSizeFor(board);
+    r.runtimeBytes = runtime.bytes;
+    r.runtimeSource = runtime.source;
+    r.flashBytes = r.packageBytes + runtime.bytes;
+    r.method = tr("INVOKE x %1 after %2 warm-up; per layer: LAYER_PROFILE, smallest of %3 runs; counter: %4 (%5 per tick)")
+                   .arg(options.runs).arg(options.warmup).arg(qMin(options.runs, kLayerProfileRuns))
+                   .arg(r.counter).arg(s.unitsPerTick);
+    if (board.launcher == QLatin1String("qemu"))
+        r.method += tr("; QEMU %1 -icount shift=0: instruction counts at %2 MHz, not cycles")
+                        .arg(board.qemuMachine).arg(double(r.clockHz) / 1e6);
+    for (const model::Node &n : g.nodes) {
+        LayerProfile l;
+        l.name = n.name;
+        l.op = model::opName(n.op);
+        model::Graph one;
+        one.tensors = g.tensors;
+        one.nodes = {n};
+        l.macs = one.macs();
+        r.layers.append(l);
+    }
+
+    s.inBytes = int(g.tensors[g.inputIndex()].elementCount());
+    s.outBytes = int(g.tensors[g.outputIndex()].elementCount());
+    // A project without samples (an imported model) is profiled without the accuracy pass.
+    if (options.accuracy && store->counts().total() > 0) {
+        // The test split's features with the parameters the model was trained on, normalised
+        // with the model's own statistics, quantized as the host int8 reference does.
+        features::FeatureParams params = features::featureParams(store->settings());
+        const QJsonObject fp = g.meta.value(QStringLiteral("features")).toObject();
+        if (!fp.isEmpty()) {
+            auto p = features::FeatureParams::fromJson(fp, &e);
+            if (!p)
+                return refuse(tr("model %1: feature parameters: %2").arg(modelId).arg(e));
+            params = *p;
+        }
+        auto set = features::computeFeatures(*store, params, {}, &e);
+        if (!set)
+            return refuse(e);
+        const features::FeatureSet test = set->subset(Split::Test);
+        const QJsonObject norm = g.meta.value(QStringLiteral("input_normalization")).toObject();
+        QVector<float> mean, stdv;
+        for (const QJsonValue &v : norm.value(QStringLiteral("mean")).toArray())
+            mean.append(float(v.toDouble()));
+        for (const QJsonValue &v : norm.value(QStringLiteral("std")).toArray())
+            stdv.append(float(v.toDouble()));
+        const int n = int(test.featureSize());
+        if (n != s.inBytes)
+            return refuse(tr("the test split's features have %1 values, model %2 takes %3: the features changed "
+                             "since it was trained").arg(n).arg(modelId).arg(s.inBytes));
+        const bool normalise = mean.size() == n && stdv.size() == n;
+        const int limit = options.maxAccuracySamples > 0 ? qMin(options.maxAccuracySamples, test.size()) : test.size();
+        for (int i = 0; i < limit; ++i) {
+            QVector<float> x = test.rowVector(i);
+            if (normalise)
+                for (int k = 0; k < n; ++k)
+                    x[k] = (x[k] - mean[k]) / stdv[k];
+            const QVector<qint8> qx = s.exec.quantizeInput(x);
+            s.inputs.append(QByteArray(reinterpret_cast<const char *>(qx.constData()), qx.size()));
+            const QString name = test.labelNames.value(test.labels.value(i));
+            s.labels.append(g.labels.isEmpty() ? test.labels.value(i) : int(g.labels.indexOf(name)));
+        }
+    }
+
+    const AgentLink *l = link;
+    s.connections << connect(link, &AgentLink::replyReceived, this, [this](int seq, const AgentReply &reply) {
+        if (seq != d->pendingSeq)
+            return;
+        d->pendingSeq = -1;
+        auto handler = std::move(d->onReply);
+        d->onReply = {};
+        if (d->cancelRequested)
+            return d->cancelNow();
+        handler(reply.payload);
+    });
+    s.connections << connect(link, &AgentLink::requestFailed, this, [this](int seq, const QString &message) {
+        if (seq != d->pendingSeq)
+            return;
+        d->fail(message);
+    });
+    s.connections << connect(l, &QObject::destroyed, this, [this] { d->fail(tr("the board's link went away")); });
+    s.running = true;
+    // The first request goes out from the event loop: start() itself never waits.
+    QTimer::singleShot(0, this, [this] {
+        if (d->running)
+            d->flashStep();
+    });
+    return true;
+}
+
+void Profiler::cancel()
+{
+    if (!d->running)
+        return;
+    d->cancelRequested = true;
+    if (d->pendingSeq < 0 && !d->onReply)
+        QTimer::singleShot(0, this, [this] {
+            if (d->running && d->pendingSeq < 0)
+                d->cancelNow();
+        });
+}
+
+bool Profiler::isRunning() const
+{
+    return d->running;
+}
+
+bool Profiler::run(ProjectStore *store, qint64 modelId, AgentLink *link, const BoardDefinition &board,
+                   const ProfileOptions &options, ProfileResult *result, QString *error,
+                   const std::function<void(const QString &)> &log)
+{
+    Profiler p;
+    QEventLoop loop;
+    bool ok = false;
+    QString failure;
+    connect(&p, &Profiler::finished, &loop, [&](const ProfileResult &r) {
+        if (result)
+            *result = r;
+        ok = true;
+        loop.quit();
+    });
+    connect(&p, &Profiler::failed, &loop, [&](const QString &why) {
+        failure = why;
+        loop.quit();
+    });
+    connect(&p, &Profiler::cancelled, &loop, [&] {
+        failure = tr("cancelled");
+        loop.quit();
+    });
+    if (log) {
+        connect(&p, &Profiler::stageChanged, &loop, [&](const QString &stage) { log(stage); });
+        int lastTenth = -1;
+        connect(&p, &Profiler::uploadProgress, &loop, [&, lastTenth](qint64 sent, qint64 total) mutable {
+            const int tenth = total ? int(sent * 10 / total) : 10;
+            if (tenth != lastTenth)
+                log(tr("  uploaded %1 of %2 bytes").arg(sent).arg(total));
+            lastTenth = tenth;
+        });
+    }
+    if (!p.start(store, modelId, link, board, options, error))
+        return false;
+    loop.exec();
+    if (!ok && error)
+        *error = failure;
+    return ok;
+}
+
+} // namespace tinyml::deploy
