@@ -7,12 +7,14 @@ packages=(
   cmake ninja-build g++ pkg-config git
   qt6-base-dev qt6-base-dev-tools qt6-serialport-dev libqt6sql6-sqlite libqt6svg6
   libqcustomplot-dev libqcustomplot2.1-qt6
+  libzip-dev
   libtorch-dev libonnx-dev libprotobuf-dev protobuf-compiler
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   qemu-system-arm gcc-arm-none-eabi libnewlib-arm-none-eabi
   clang-14 libclang-rt-14-dev
   python3-torch
   xvfb xauth
+  lintian librsvg2-bin dpkg-dev file
 )
 
 missing=()

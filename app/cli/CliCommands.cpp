@@ -52,6 +52,8 @@ static QList<Command> allCommands()
     all += projectCommands();
     all += dataCommands();
     all += deviceCommands();
+    all += deployCommands();
+    all += firmwareCommands();
 #ifdef TINYML_HAVE_TRAINING
     all += trainingCommands();
 #endif

@@ -6,6 +6,7 @@
 #include "OnnxImporter.h"
 #include "TrainingPipeline.h"
 
+#include "CLibraryExporter.h"
 #include "features/FeatureSet.h"
 #include "store/ProjectStore.h"
 
@@ -257,20 +258,78 @@ int cmdQuantize(const QStringList &args)
     return Ok;
 }
 
+/// export --c-library / --arduino: the int8 model as source code for the user's firmware.
+int exportLibrary(const QCommandLineParser &p)
+{
+    const bool arduino = p.isSet(QStringLiteral("arduino"));
+    deploy::LibraryExportOptions opt;
+    opt.layout = arduino ? deploy::LibraryLayout::Arduino : deploy::LibraryLayout::CLibrary;
+    opt.name = p.value(QStringLiteral("name"));
+    qint64 modelId = 0;
+    if (p.isSet(QStringLiteral("model"))) {
+        bool ok = false;
+        modelId = p.value(QStringLiteral("model")).toLongLong(&ok);
+        if (!ok || modelId <= 0)
+            return usageError(QStringLiteral("export"), QStringLiteral("--model must be a model id (a positive integer)"));
+    }
+    QString error;
+    auto store = ProjectStore::open(p.positionalArguments()[0], &error);
+    if (!store)
+        return fail(error);
+    const QString file = p.value(arduino ? QStringLiteral("arduino") : QStringLiteral("c-library"));
+    auto out = deploy::CLibraryExporter::exportProject(*store, modelId, file, opt, &error);
+    if (!out)
+        return fail(error);
+    const QString layout = arduino ? QStringLiteral("arduino") : QStringLiteral("c-library");
+    if (p.isSet(QStringLiteral("json"))) {
+        QJsonArray files;
+        for (const deploy::ExportedFile &f : out->files)
+            files.append(f.path);
+        printJson({{QStringLiteral("file"), file},
+                   {QStringLiteral("layout"), layout},
+                   {QStringLiteral("model_id"), out->modelId},
+                   {QStringLiteral("package_bytes"), out->packageBytes},
+                   {QStringLiteral("arena_bytes"), out->arenaBytes},
+                   {QStringLiteral("input_size"), out->inputSize},
+                   {QStringLiteral("output_size"), out->outputSize},
+                   {QStringLiteral("example_input"), out->exampleInputSource},
+                   {QStringLiteral("files"), files}});
+        return Ok;
+    }
+    QTextStream(stdout) << "Wrote " << (arduino ? "an Arduino library" : "a C library") << " for int8 model "
+                        << out->modelId << " to " << file << " (" << out->files.size() << " files; package "
+                        << out->packageBytes << " bytes of flash, arena " << out->arenaBytes
+                        << " bytes of RAM; example input: " << out->exampleInputSource << ")\n";
+    return Ok;
+}
+
 int cmdExport(const QStringList &args)
 {
     QCommandLineParser p;
     p.setApplicationDescription(QStringLiteral(
         "Export the project's newest model to ONNX (opset 13): the float model in NCHW layout, or with\n"
-        "--int8 the int8 model in QDQ form (QuantizeLinear / DequantizeLinear around float ops)."));
+        "--int8 the int8 model in QDQ form (QuantizeLinear / DequantizeLinear around float ops).\n"
+        "--c-library / --arduino write an int8 model as a zip of C sources for your own firmware: the\n"
+        "model as a C array, the agent's runtime, tinyml_model.h (tinyml_init / tinyml_invoke /\n"
+        "tinyml_label), a CMake file (host or arm-none-eabi-gcc) and an example that checks its output."));
     p.addPositionalArgument(QStringLiteral("PROJECT"), QStringLiteral("project file"));
     p.addOption({QStringLiteral("onnx"), QStringLiteral("output .onnx file"), QStringLiteral("FILE")});
     p.addOption({QStringLiteral("int8"), QStringLiteral("export the int8 model (QDQ)")});
+    p.addOption({QStringLiteral("c-library"), QStringLiteral("output .zip: C library with CMake file and example"), QStringLiteral("FILE")});
+    p.addOption({QStringLiteral("arduino"), QStringLiteral("output .zip: Arduino library (library.properties, src/, examples/)"), QStringLiteral("FILE")});
+    p.addOption({QStringLiteral("model"), QStringLiteral("int8 model id for --c-library / --arduino (default: the newest)"), QStringLiteral("ID")});
+    p.addOption({QStringLiteral("name"), QStringLiteral("library folder name (default tinyml_model / TinyMLModel)"), QStringLiteral("NAME")});
+    p.addOption({QStringLiteral("json"), QStringLiteral("print the result as JSON (--c-library / --arduino)")});
     int code = 0;
     if (!parseOrReport(p, args, QStringLiteral("export"), 1, &code))
         return code;
+    const int targets = int(p.isSet(QStringLiteral("onnx"))) + int(p.isSet(QStringLiteral("c-library")))
+                        + int(p.isSet(QStringLiteral("arduino")));
+    if (targets != 1)
+        return usageError(QStringLiteral("export"),
+                          QStringLiteral("give one of --onnx FILE, --c-library FILE.zip or --arduino FILE.zip"));
     if (!p.isSet(QStringLiteral("onnx")))
-        return usageError(QStringLiteral("export"), QStringLiteral("--onnx FILE is required"));
+        return exportLibrary(p);
     QString error;
     auto store = ProjectStore::open(p.positionalArguments()[0], &error);
     if (!store)
@@ -350,8 +409,9 @@ QList<Command> trainingCommands()
          QStringLiteral("train a model (libtorch) and evaluate it on the test split"), cmdTrain},
         {QStringLiteral("quantize"), QStringLiteral("quantize PROJECT [--calibration minmax|percentile] [--json]"),
          QStringLiteral("int8 post-training quantization (+ QAT when needed), float vs int8"), cmdQuantize},
-        {QStringLiteral("export"), QStringLiteral("export PROJECT --onnx FILE [--int8]"),
-         QStringLiteral("export the newest model to ONNX (float, or int8 QDQ)"), cmdExport},
+        {QStringLiteral("export"),
+         QStringLiteral("export PROJECT --onnx FILE [--int8] | --c-library FILE.zip | --arduino FILE.zip [--model ID]"),
+         QStringLiteral("export a model to ONNX, or an int8 model as a C / Arduino library"), cmdExport},
         {QStringLiteral("import-model"), QStringLiteral("import-model PROJECT FILE.onnx"),
          QStringLiteral("import a float ONNX model exported by PyTorch"), cmdImportModel},
     };

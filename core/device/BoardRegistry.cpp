@@ -201,6 +201,22 @@ std::optional<BoardDefinition> BoardRegistry::parseBoard(const QByteArray &json,
             b.flasherArgs = r.strings(flasher, QStringLiteral("flasher."), QStringLiteral("args"));
             b.flasherInstallHint = r.string(flasher, QStringLiteral("flasher."), QStringLiteral("install"));
             b.alternativeFlashers = r.strings(flasher, QStringLiteral("flasher."), QStringLiteral("alternatives"));
+            const QJsonValue tools = flasher.value(QStringLiteral("alternative_tools"));
+            if (!tools.isUndefined() && !tools.isArray())
+                r.problem(QStringLiteral("flasher.alternative_tools"),
+                          QStringLiteral("must be an array of {tool, args, install}"));
+            const QJsonArray toolArray = tools.toArray();
+            for (int i = 0; i < toolArray.size(); ++i) {
+                const QString prefix = QStringLiteral("flasher.alternative_tools[%1].").arg(i);
+                const QJsonObject t = toolArray.at(i).toObject();
+                FlasherCommand c;
+                c.tool = r.string(t, prefix, QStringLiteral("tool"));
+                c.args = r.strings(t, prefix, QStringLiteral("args"));
+                c.installHint = r.string(t, prefix, QStringLiteral("install"));
+                b.alternativeFlasherCommands.push_back(c);
+                // the readable list keeps naming every way to flash the board
+                b.alternativeFlashers << (QStringList{c.tool} + c.args).join(QLatin1Char(' '));
+            }
         }
     }
 
@@ -314,11 +330,14 @@ QString BoardRegistry::defaultBoardsDirectory(QString *error)
     const QString env = qEnvironmentVariable("TINYML_BOARDS_DIR");
     if (!env.isEmpty())
         candidates << env;
+    // An installed program reads its own board files before the source tree's (same rule as
+    // AgentLocator::searchDirectories).
+    if (QCoreApplication::instance())
+        candidates << QDir::cleanPath(QCoreApplication::applicationDirPath()
+                                      + QStringLiteral("/../share/tinyml-workbench/boards"));
 #ifdef TINYML_BOARDS_SOURCE_DIR
     candidates << QStringLiteral(TINYML_BOARDS_SOURCE_DIR);
 #endif
-    if (QCoreApplication::instance())
-        candidates << QCoreApplication::applicationDirPath() + QStringLiteral("/../share/tinyml-workbench/boards");
     for (const QString &c : candidates)
         if (QFileInfo(c).isDir())
             return QDir(c).absolutePath();

@@ -1,10 +1,10 @@
 #pragma once
 // The board registry: resources/boards/<id>.json, one file per board.
 //
-// Where the files are found (first that exists): env TINYML_BOARDS_DIR, the source tree
-// (compiled in), <app dir>/../share/tinyml-workbench/boards. Agent images follow the same
-// scheme (env TINYML_AGENT_DIR, the build tree, <app dir>/../lib/tinyml-workbench/agent);
-// see AgentLocator in VirtualBoard.h.
+// Where the files are found (first that exists): env TINYML_BOARDS_DIR, the installed
+// folder <app dir>/../share/tinyml-workbench/boards, then the source tree (compiled in).
+// Agent images: env TINYML_AGENT_DIR, the installed <app dir>/../lib/tinyml-workbench/agent
+// (only that one when it exists), else the build tree; see AgentLocator in VirtualBoard.h.
 
 #include <QString>
 #include <QStringList>
@@ -39,6 +39,14 @@ struct UsbId {
     QString protocol;             ///< "agent", "lines", "mlperf", "bootloader"
 };
 
+/// One way to flash a board: a program on PATH and its arguments ("{image}" and "{port}"
+/// are substituted), and the Debian package (or instructions) that provides it.
+struct FlasherCommand {
+    QString tool;
+    QStringList args;
+    QString installHint;
+};
+
 struct BoardDefinition {
     QString id;
     QString name;
@@ -62,6 +70,8 @@ struct BoardDefinition {
     QStringList flasherArgs;      ///< "{image}" and "{port}" are substituted
     QString flasherInstallHint;   ///< Debian package providing the tool
     QStringList alternativeFlashers;
+    /// flasher.alternative_tools: tried in order when flasherTool is not on PATH.
+    QVector<FlasherCommand> alternativeFlasherCommands;
 
     int baud = 115200;
     QVector<UsbId> usbIds;
