@@ -4,11 +4,11 @@
 #include "AcquisitionPage.h"
 #include "BoardCatalog.h"
 #include "DatasetPage.h"
+#include "DeploymentPage.h"
 #include "FeaturesPage.h"
 #include "ImportRunner.h"
 #include "NewProjectWizard.h"
 #include "ProjectSession.h"
-#include "StageOverviewPage.h"
 #include "TrainingPage.h"
 #include "WelcomePage.h"
 
@@ -68,7 +68,7 @@ MainWindow::MainWindow(QWidget *parent)
       m_pages(new QStackedWidget(this)), m_welcome(new WelcomePage(this)), m_acquisition(new AcquisitionPage(this)),
       m_dataset(new DatasetPage(this)),
       m_features(new FeaturesPage(this)), m_training(new TrainingPage(this)),
-      m_deployment(new StageOverviewPage(StageOverviewPage::Stage::Deployment, this)),
+      m_deployment(new DeploymentPage(this)),
       m_boardStatus(new QLabel(this)), m_projectStatus(new QLabel(this))
 {
     setWindowTitle(tr("TinyML Workbench"));
@@ -137,6 +137,19 @@ MainWindow::MainWindow(QWidget *parent)
                                                       : tr("Kept sample #%1 (cut short)").arg(ids.last()),
                                              5000);
             });
+    // The Deployment page profiles on the board the acquisition page is connected to.
+    connect(m_acquisition, &AcquisitionPage::boardStatusChanged, this, [this] {
+        m_deployment->setDevice(m_acquisition->link(), m_acquisition->virtualBoard());
+    });
+    connect(m_deployment, &DeploymentPage::connectRequested, this, [this] {
+        if (m_session && !m_acquisition->isConnected() && m_acquisition->selectDevice(m_session->boardId()))
+            m_acquisition->connectDevice();
+        m_deployment->setDevice(m_acquisition->link(), m_acquisition->virtualBoard());
+    });
+    connect(m_deployment, &DeploymentPage::runningChanged, this, [this](bool running) {
+        // Recording would stream on the link the profiler is using.
+        m_record->setEnabled(m_session && !running);
+    });
     connect(m_welcome, &WelcomePage::newProjectRequested, this, &MainWindow::newProject);
     connect(m_welcome, &WelcomePage::openProjectRequested, this, &MainWindow::openProjectDialog);
     connect(m_welcome, &WelcomePage::recentProjectRequested, this, [this](const QString &path) {
@@ -164,6 +177,7 @@ MainWindow::~MainWindow()
     m_dataset->setSession(nullptr);
     m_features->setSession(nullptr);
     m_training->setSession(nullptr);
+    m_deployment->setSession(nullptr);
 }
 
 void MainWindow::createActions()

@@ -20,10 +20,10 @@ namespace tinyml::ui {
 
 class AcquisitionPage;
 class DatasetPage;
+class DeploymentPage;
 class FeaturesPage;
 class NewProjectWizard;
 class ProjectSession;
-class StageOverviewPage;
 class TrainingPage;
 class WelcomePage;
 
@@ -52,6 +52,7 @@ public:
     DatasetPage *datasetPage() const { return m_dataset; }
     FeaturesPage *featuresPage() const { return m_features; }
     TrainingPage *trainingPage() const { return m_training; }
+    DeploymentPage *deploymentPage() const { return m_deployment; }
     WelcomePage *welcomePage() const { return m_welcome; }
     QAction *undoAction() const { return m_undo; }
     QAction *redoAction() const { return m_redo; }
@@ -84,7 +85,7 @@ private:
     DatasetPage *m_dataset;
     FeaturesPage *m_features;
     TrainingPage *m_training;
-    StageOverviewPage *m_deployment;
+    DeploymentPage *m_deployment;
     QLabel *m_boardStatus;
     QLabel *m_projectStatus;
 

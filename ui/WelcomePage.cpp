@@ -42,10 +42,17 @@ WelcomePage::WelcomePage(QWidget *parent) : QWidget(parent), m_recent(new QListW
     newButton->setIconSize(QSize(20, 20));
     auto *openButton = new QPushButton(QIcon(QStringLiteral(":/icons/open.svg")), tr("Open project…"), this);
     openButton->setIconSize(QSize(20, 20));
+    auto *exampleButton = new QPushButton(QIcon(QStringLiteral(":/icons/motion.svg")), tr("Open example…"), this);
+    exampleButton->setObjectName(QStringLiteral("openExampleButton"));
+    exampleButton->setIconSize(QSize(20, 20));
+    exampleButton->setToolTip(tr("A motion-gesture project with recorded accelerometer data, ready to train. "
+                                 "It is copied into a new project file of yours."));
     newButton->setMinimumHeight(38);
     openButton->setMinimumHeight(38);
+    exampleButton->setMinimumHeight(38);
     buttons->addWidget(newButton);
     buttons->addWidget(openButton);
+    buttons->addWidget(exampleButton);
     buttons->addStretch(1);
     column->addLayout(buttons);
     column->addSpacing(10);
@@ -58,7 +65,8 @@ WelcomePage::WelcomePage(QWidget *parent) : QWidget(parent), m_recent(new QListW
     m_recent->setMinimumHeight(200);
     column->addWidget(m_recent, 3);
     m_noRecent->setText(tr("No recent projects. Create one to start: the wizard sets up labels, sample "
-                           "length and the board, and a virtual board lets you record right away."));
+                           "length and the board, and a virtual board lets you record right away. Or open "
+                           "the example, a motion project with recorded data that is ready to train."));
     m_noRecent->setWordWrap(true);
     m_noRecent->setObjectName(QStringLiteral("hint"));
     column->addWidget(m_noRecent);
@@ -66,6 +74,7 @@ WelcomePage::WelcomePage(QWidget *parent) : QWidget(parent), m_recent(new QListW
 
     connect(newButton, &QPushButton::clicked, this, &WelcomePage::newProjectRequested);
     connect(openButton, &QPushButton::clicked, this, &WelcomePage::openProjectRequested);
+    connect(exampleButton, &QPushButton::clicked, this, &WelcomePage::openExampleRequested);
     connect(m_recent, &QListWidget::itemActivated, this, [this](QListWidgetItem *item) {
         Q_EMIT recentProjectRequested(item->data(Qt::UserRole).toString());
     });

@@ -1,5 +1,5 @@
 #pragma once
-// Shown while no project is open: create, open, or pick a recent project.
+// Shown while no project is open: create, open, open the example, or pick a recent project.
 
 #include <QWidget>
 
@@ -19,6 +19,8 @@ public:
 Q_SIGNALS:
     void newProjectRequested();
     void openProjectRequested();
+    /// "Open example": the application copies a shipped example into a new project.
+    void openExampleRequested();
     void recentProjectRequested(const QString &path);
 
 private:

@@ -2,12 +2,15 @@
 // welcome page, every wizard page, the acquisition page mid-recording (motion at 100 Hz
 // and audio at 16 kHz, on the host virtual board), the dataset page, the Features page
 // (motion and audio), the Training page after a run and after int8 quantization, and the
-// deployment stage.
+// Deployment page while profiling on the virtual Cortex-M4, after the profile, and its
+// profile compared with one on the virtual Cortex-M7.
 // Also prints the live plot's redraw rate during each recording.
 #include "AcquisitionPage.h"
 #include "DatasetPage.h"
+#include "DeploymentPage.h"
 #include "FeaturesPage.h"
 #include "LivePlot.h"
+#include "ProfileCharts.h"
 #include "MainWindow.h"
 #include "NewProjectWizard.h"
 #include "ProjectSession.h"
@@ -19,8 +22,10 @@
 #include "store/ProjectStore.h"
 
 #include <QAbstractButton>
+#include <QCheckBox>
 #include <QLabel>
 #include <QPushButton>
+#include <QSignalSpy>
 #include <QSpinBox>
 #include <QTabWidget>
 #include <QApplication>
@@ -167,9 +172,15 @@ int main(int argc, char *argv[])
 
     // Features and training on a motion project of its own (the one above now mixes in audio).
     const QString wandPath = dir.filePath(QStringLiteral("wand.tinyml"));
-    if (!test::createMotionProject(wandPath, 12, &error)) {
-        QTextStream(stderr) << error << "\n";
-        return 1;
+    {
+        // On the virtual Cortex-M4, so the Deployment page shows instruction counts.
+        auto wand = test::createMotionProject(wandPath, 12, &error);
+        ProjectSettings settings = wand ? wand->settings() : ProjectSettings();
+        settings.boardId = QStringLiteral("qemu-m4");
+        if (!wand || !wand->setSettings(settings, &error)) {
+            QTextStream(stderr) << error << "\n";
+            return 1;
+        }
     }
     window.openProject(wandPath, &error);
     window.showStage(MainWindow::Stage::Features);
@@ -193,6 +204,36 @@ int main(int argc, char *argv[])
     if (!training->quantization())
         QTextStream(stderr) << "quantization: " << training->statusLabel()->text() << "\n";
     save(&window, QStringLiteral("training-motion-int8"));
+
+    // Flash & Profile on the virtual Cortex-M4: mid-run and finished; then on the Cortex-M7
+    // and the two profiles compared.
+    window.showStage(MainWindow::Stage::Deployment);
+    DeploymentPage *deployment = window.deploymentPage();
+    deployment->runsSpin()->setValue(40);
+    deployment->warmupSpin()->setValue(3);
+    deployment->accuracyCheck()->setChecked(true);
+    QSignalSpy profiled(deployment, &DeploymentPage::profileFinished);
+    deployment->profileButton()->click();
+    waitFor([&] { return deployment->charts()->runPointCount() >= 20 || !profiled.isEmpty(); }, 120000,
+            "profile runs");
+    save(&window, QStringLiteral("deployment-profiling"));
+    waitFor([&] { return !profiled.isEmpty(); }, 300000, "profile");
+    if (profiled.isEmpty() || !profiled.first().at(0).toBool())
+        QTextStream(stderr) << "profile: " << deployment->banner()->text() << "\n";
+    save(&window, QStringLiteral("deployment-profile"));
+    const QVector<qint64> first = deployment->selectedProfileIds();
+    // The same model on the virtual Cortex-M7, then both side by side.
+    window.acquisitionPage()->disconnectDevice();
+    if (window.acquisitionPage()->selectDevice(QStringLiteral("qemu-m7")))
+        window.acquisitionPage()->connectDevice();
+    deployment->runsSpin()->setValue(20);
+    deployment->profileButton()->click();
+    waitFor([&] { return profiled.size() >= 2; }, 300000, "second profile");
+    const QVector<qint64> second = deployment->selectedProfileIds();
+    if (first.size() == 1 && second.size() == 1)
+        deployment->selectProfiles({first.first(), second.first()});
+    save(&window, QStringLiteral("deployment-compare"));
+    window.acquisitionPage()->disconnectDevice();
 
     // Keyword clips: MFCC frames of the selected clip as a colour map.
     const QString kwsPath = dir.filePath(QStringLiteral("kws.tinyml"));
@@ -224,7 +265,5 @@ int main(int argc, char *argv[])
     features->selectRow(9);
     save(&window, QStringLiteral("features-audio"));
 
-    window.showStage(MainWindow::Stage::Deployment);
-    save(&window, QStringLiteral("stage-deployment"));
     return 0;
 }
