@@ -1,6 +1,7 @@
 // tinyml new / info
 #include "CliCommands.h"
 
+#include "ExampleProject.h"
 #include "store/ProjectStore.h"
 
 #include <QCommandLineParser>
@@ -36,6 +37,31 @@ const TemplateDefaults *findTemplate(const QString &name)
     return nullptr;
 }
 
+int newFromExample(const QCommandLineParser &p, const QString &path)
+{
+    for (const char *option : {"template", "board", "labels"})
+        if (p.isSet(QLatin1String(option)))
+            return usageError(QStringLiteral("new"),
+                              QStringLiteral("--example takes its settings from the example; drop --%1")
+                                  .arg(QLatin1String(option)));
+    examples::ExampleResult r;
+    QString error;
+    if (!examples::createProjectFromExample(p.value(QStringLiteral("example")), path, &r, &error))
+        return fail(error);
+    if (p.isSet(QStringLiteral("json"))) {
+        printJson({{QStringLiteral("path"), r.projectPath},
+                   {QStringLiteral("example"), p.value(QStringLiteral("example"))},
+                   {QStringLiteral("samples"), r.samples},
+                   {QStringLiteral("splits"), QJsonObject{{QStringLiteral("train"), r.train},
+                                                          {QStringLiteral("test"), r.test}}},
+                   {QStringLiteral("labels"), QJsonArray::fromStringList(r.labels)}});
+    } else {
+        QTextStream(stdout) << "Created " << path << " from example " << p.value(QStringLiteral("example"))
+                            << ": " << r.samples << " samples (train " << r.train << ", test " << r.test << ")\n";
+    }
+    return Ok;
+}
+
 int cmdNew(const QStringList &args)
 {
     QCommandLineParser p;
@@ -47,12 +73,16 @@ int cmdNew(const QStringList &args)
                  QStringLiteral("ID"), QStringLiteral("qemu-m4")});
     p.addOption({QStringLiteral("labels"), QStringLiteral("comma-separated class labels"),
                  QStringLiteral("a,b,c")});
+    p.addOption({QStringLiteral("example"),
+                 QStringLiteral("copy a shipped example project with its data (motion)"), QStringLiteral("ID")});
     p.addOption({QStringLiteral("json"), QStringLiteral("print the result as JSON")});
     int code = 0;
     if (!parseOrReport(p, args, QStringLiteral("new"), 1, &code))
         return code;
 
     const QString path = p.positionalArguments().first();
+    if (p.isSet(QStringLiteral("example")))
+        return newFromExample(p, path);
     const TemplateDefaults *tpl = findTemplate(p.value(QStringLiteral("template")));
     if (!tpl)
         return usageError(QStringLiteral("new"),
@@ -154,7 +184,7 @@ int cmdInfo(const QStringList &args)
 QList<Command> projectCommands()
 {
     return {
-        {QStringLiteral("new"), QStringLiteral("new PROJECT.tinyml --template motion|audio|image|tabular [--board ID] [--labels a,b,c]"),
+        {QStringLiteral("new"), QStringLiteral("new PROJECT.tinyml --template motion|audio|image|tabular [--board ID] [--labels a,b,c] | --example motion"),
          QStringLiteral("create a project"), cmdNew},
         {QStringLiteral("info"), QStringLiteral("info PROJECT [--json]"),
          QStringLiteral("show a project's settings and sample counts"), cmdInfo},

@@ -1,7 +1,9 @@
-// tinyml-workbench [PROJECT] [--board ID]
+// tinyml-workbench [PROJECT] [--board ID] [--open-example FILE] [--screenshot FILE]
 // With a project, opens it on Data acquisition; a virtual board (the project's, or --board)
 // is started and connected. Without one, reopens the last project, else the welcome page.
+// --screenshot saves the window once it has been shown and quits (packaging tests, docs).
 #include "AcquisitionPage.h"
+#include "ExampleOpener.h"
 #include "MainWindow.h"
 #include "ProjectSession.h"
 #include "WorkbenchStyle.h"
@@ -9,6 +11,7 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QMessageBox>
+#include <QTimer>
 
 int main(int argc, char *argv[])
 {
@@ -26,12 +29,39 @@ int main(int argc, char *argv[])
                                  QStringLiteral("[PROJECT]"));
     parser.addOption({QStringLiteral("board"), QStringLiteral("board to connect to (default: the project's, when virtual)"),
                       QStringLiteral("ID")});
+    parser.addOption({QStringLiteral("screenshot"),
+                      QStringLiteral("save the window to FILE (PNG) 1.5 s after it is shown, then quit"),
+                      QStringLiteral("FILE")});
+    parser.addOption({QStringLiteral("open-example"),
+                      QStringLiteral("create FILE from the motion example and open it (Open example without the dialog)"),
+                      QStringLiteral("FILE")});
     parser.process(app);
 
     tinyml::ui::MainWindow window;
+    auto *exampleOpener = new tinyml::app::ExampleOpener(&window);
+    const QString screenshot = parser.value(QStringLiteral("screenshot"));
+    if (!screenshot.isEmpty())
+        window.resize(1280, 800);
     window.show();
+    if (!screenshot.isEmpty()) {
+        // Long enough for layouts, icons and a virtual board's first frames.
+        QTimer::singleShot(1500, &window, [&window, screenshot] {
+            if (!window.grab().save(screenshot)) {
+                qCritical("tinyml-workbench: cannot write the screenshot %s", qPrintable(screenshot));
+                QApplication::exit(1);
+                return;
+            }
+            QApplication::exit(0);
+        });
+    }
     const QStringList files = parser.positionalArguments();
-    if (files.isEmpty()) {
+    if (parser.isSet(QStringLiteral("open-example"))) {
+        QString error;
+        if (!exampleOpener->createAndOpen(QStringLiteral("motion"), parser.value(QStringLiteral("open-example")), &error)) {
+            qCritical("tinyml-workbench: %s", qPrintable(error));
+            return 1;
+        }
+    } else if (files.isEmpty()) {
         window.restoreLastProject();
     } else {
         QString error;

@@ -11,6 +11,19 @@ namespace tinyml {
 
 namespace {
 constexpr int kMaxKeptOutput = 16384;
+
+QString qemuInstallHint()
+{
+#if defined(Q_OS_WIN)
+    return QStringLiteral("Install QEMU for Windows (the installer from qemu.org, or in MSYS2: "
+                          "`pacman -S mingw-w64-x86_64-qemu`) and add its folder to PATH.");
+#elif defined(Q_OS_MACOS)
+    return QStringLiteral("Install it with Homebrew: `brew install qemu`.");
+#else
+    return QStringLiteral("Install it with `sudo apt-get install qemu-system-arm` (Debian, Ubuntu) "
+                          "or `sudo dnf install qemu-system-arm` (Fedora).");
+#endif
+}
 }
 
 QStringList AgentLocator::searchDirectories()
@@ -19,12 +32,19 @@ QStringList AgentLocator::searchDirectories()
     const QString env = qEnvironmentVariable("TINYML_AGENT_DIR");
     if (!env.isEmpty())
         dirs << env;
+    const QString installed = QCoreApplication::instance()
+                                  ? QDir::cleanPath(QCoreApplication::applicationDirPath()
+                                                    + QStringLiteral("/../lib/tinyml-workbench/agent"))
+                                  : QString();
+    // An installed program uses only its own agents, never those of the build tree it was
+    // made in: a package that lacks one must fail here, not on a machine without that tree.
+    if (!installed.isEmpty() && QFileInfo(installed).isDir())
+        return dirs << installed;
 #ifdef TINYML_AGENT_BUILD_DIR
     dirs << QStringLiteral(TINYML_AGENT_BUILD_DIR);
 #endif
-    if (QCoreApplication::instance())
-        dirs << QDir::cleanPath(QCoreApplication::applicationDirPath()
-                                + QStringLiteral("/../lib/tinyml-workbench/agent"));
+    if (!installed.isEmpty())
+        dirs << installed;
     return dirs;
 }
 
@@ -94,8 +114,7 @@ QString VirtualBoard::findQemu(const QString &program, QString *error)
     const QString path = QFileInfo(program).isAbsolute() ? program : QStandardPaths::findExecutable(program);
     if (path.isEmpty() || !QFileInfo(path).isExecutable()) {
         if (error)
-            *error = QStringLiteral("%1 not found: install it with `apt-get install qemu-system-arm`")
-                         .arg(program);
+            *error = QStringLiteral("%1 not found; virtual boards run on QEMU. %2").arg(program, qemuInstallHint());
         return {};
     }
     return path;

@@ -20,8 +20,9 @@
 
 namespace tinyml {
 
-/// Finds agent images and the host agent: env TINYML_AGENT_DIR, the build tree
-/// (compiled in), then <app dir>/../lib/tinyml-workbench/agent.
+/// Finds agent images and the host agent: env TINYML_AGENT_DIR, then the installed folder
+/// <app dir>/../lib/tinyml-workbench/agent (only that one when it exists), else the build
+/// tree (compiled in).
 class AgentLocator
 {
 public:
