@@ -1,5 +1,5 @@
 /*
- * tm_nn.h — int8 reference kernels of the firmware agent (portable C99).
+ * tm_nn.h — int8 kernels of the firmware agent (portable C99).
  *
  * The same code runs on the device and is linked by the host, so an int8 model gives the
  * same bytes on both. The arithmetic is TFLite's int8 scheme, so results can be checked
@@ -20,9 +20,23 @@
  * A 1-D convolution (e.g. the motion CNN) is a conv2d with H = 1 and KH = 1.
  * Reshape and flatten do not move data in NHWC; the interpreter treats them as no-ops.
  *
+ * Two implementations sit behind these names, chosen when the library is built
+ * (tm_nn_variants.h): portable reference kernels, and optimized kernels that use the
+ * Cortex-M4/M7 DSP instructions (SMLAD, SXTB16, SSUB8/SEL) and are bit-exact with them. The
+ * Cortex-M images use the optimized set, the host library the reference set by default.
+ *
  * Nothing here allocates. Kernels that may need scratch take a tm_nn_context_t whose
  * buffer the caller owns; ask its _get_buffer_size() partner for the size first. The
- * reference kernels need none (size 0), the optimized ones chosen at build time may.
+ * reference kernels need none (size 0). The optimized ones need, in bytes:
+ *   conv2d          28 * C_OUT + 4 * K + F, K = KH * KW * C_IN (requantization table, two
+ *                   accumulator rows, two int16 im2col columns) and F the int16 copy of the
+ *                   filter, F = 2 * (K rounded down to a multiple of 4) * (C_OUT rounded up
+ *                   to even) when that is at most 16384, else F = 0
+ *   depthwise 3x3   4 * (H_IN + 2) * (W_IN + 2) + 2 * P * (H_IN + 4) * (W_IN + 5), P = 4
+ *                   planes when C_IN >= 4 else 1, rounded up to a multiple of 4, with depth
+ *                   multiplier 1 (other shapes: 0)
+ *   fully connected 20 * C_OUT + 2 * ACCUM_DEPTH rounded up to a multiple of 4
+ *   pooling, add, softmax: 0 (bounded stack blocks)
  *
  * Usage:
  *     int32_t mult[C_OUT], shift[C_OUT];

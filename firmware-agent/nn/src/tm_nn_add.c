@@ -36,7 +36,7 @@ tm_nn_status_t tm_nn_add_prepare(double input1_scale, int32_t input1_zero_point,
     return TM_NN_OK;
 }
 
-tm_nn_status_t tm_nn_add_s8(const tm_nn_add_params_t *params, const int8_t *input1,
+tm_nn_status_t tm_nn_ref_add_s8(const tm_nn_add_params_t *params, const int8_t *input1,
                             const int8_t *input2, int8_t *output, int32_t size)
 {
     TM_NN_PRECONDITION(params != NULL && input1 != NULL && input2 != NULL && output != NULL);

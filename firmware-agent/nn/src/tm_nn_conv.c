@@ -3,9 +3,9 @@
  */
 #include "tm_nn_internal.h"
 
-/* Shared shape and parameter checks of both convolutions. */
-static tm_nn_status_t check_conv(const tm_nn_conv_params_t *p, const tm_nn_per_channel_quant_t *q,
-                                 const tm_nn_dims_t *in, const tm_nn_dims_t *f,
+/* Shared shape and parameter checks of both convolutions, reference and optimized. */
+tm_nn_status_t tm_nn_check_conv(const tm_nn_conv_params_t *p, const tm_nn_per_channel_quant_t *q,
+                                const tm_nn_dims_t *in, const tm_nn_dims_t *f,
                                  const tm_nn_dims_t *out)
 {
     TM_NN_PRECONDITION(p != NULL && q != NULL && q->multiplier != NULL && q->shift != NULL);
@@ -34,7 +34,7 @@ static tm_nn_status_t check_conv(const tm_nn_conv_params_t *p, const tm_nn_per_c
     return TM_NN_OK;
 }
 
-int32_t tm_nn_conv2d_s8_get_buffer_size(const tm_nn_dims_t *input_dims,
+int32_t tm_nn_ref_conv2d_s8_get_buffer_size(const tm_nn_dims_t *input_dims,
                                         const tm_nn_dims_t *filter_dims)
 {
     (void)input_dims;
@@ -42,7 +42,7 @@ int32_t tm_nn_conv2d_s8_get_buffer_size(const tm_nn_dims_t *input_dims,
     return 0;
 }
 
-tm_nn_status_t tm_nn_conv2d_s8(const tm_nn_context_t *ctx, const tm_nn_conv_params_t *params,
+tm_nn_status_t tm_nn_ref_conv2d_s8(const tm_nn_context_t *ctx, const tm_nn_conv_params_t *params,
                                const tm_nn_per_channel_quant_t *quant,
                                const tm_nn_dims_t *input_dims, const int8_t *input,
                                const tm_nn_dims_t *filter_dims, const int8_t *filter,
@@ -50,12 +50,12 @@ tm_nn_status_t tm_nn_conv2d_s8(const tm_nn_context_t *ctx, const tm_nn_conv_para
                                const tm_nn_dims_t *output_dims, int8_t *output)
 {
     TM_NN_PRECONDITION(input != NULL && filter != NULL && output != NULL);
-    const tm_nn_status_t st = check_conv(params, quant, input_dims, filter_dims, output_dims);
+    const tm_nn_status_t st = tm_nn_check_conv(params, quant, input_dims, filter_dims, output_dims);
     if (st != TM_NN_OK) {
         return st;
     }
     TM_NN_PRECONDITION(filter_dims->c == input_dims->c && output_dims->c == filter_dims->n);
-    TM_NN_PRECONDITION_BUFFER(ctx, tm_nn_conv2d_s8_get_buffer_size(input_dims, filter_dims));
+    TM_NN_PRECONDITION_BUFFER(ctx, tm_nn_ref_conv2d_s8_get_buffer_size(input_dims, filter_dims));
 
     const int32_t in_h = input_dims->h, in_w = input_dims->w, in_c = input_dims->c;
     const int32_t k_h = filter_dims->h, k_w = filter_dims->w;
@@ -101,7 +101,7 @@ tm_nn_status_t tm_nn_conv2d_s8(const tm_nn_context_t *ctx, const tm_nn_conv_para
     return TM_NN_OK;
 }
 
-int32_t tm_nn_depthwise_conv2d_s8_get_buffer_size(const tm_nn_dims_t *input_dims,
+int32_t tm_nn_ref_depthwise_conv2d_s8_get_buffer_size(const tm_nn_dims_t *input_dims,
                                                   const tm_nn_dims_t *filter_dims)
 {
     (void)input_dims;
@@ -109,7 +109,7 @@ int32_t tm_nn_depthwise_conv2d_s8_get_buffer_size(const tm_nn_dims_t *input_dims
     return 0;
 }
 
-tm_nn_status_t tm_nn_depthwise_conv2d_s8(const tm_nn_context_t *ctx,
+tm_nn_status_t tm_nn_ref_depthwise_conv2d_s8(const tm_nn_context_t *ctx,
                                          const tm_nn_conv_params_t *params,
                                          const tm_nn_per_channel_quant_t *quant,
                                          const tm_nn_dims_t *input_dims, const int8_t *input,
@@ -118,7 +118,7 @@ tm_nn_status_t tm_nn_depthwise_conv2d_s8(const tm_nn_context_t *ctx,
                                          const tm_nn_dims_t *output_dims, int8_t *output)
 {
     TM_NN_PRECONDITION(input != NULL && filter != NULL && output != NULL);
-    const tm_nn_status_t st = check_conv(params, quant, input_dims, filter_dims, output_dims);
+    const tm_nn_status_t st = tm_nn_check_conv(params, quant, input_dims, filter_dims, output_dims);
     if (st != TM_NN_OK) {
         return st;
     }
@@ -126,7 +126,7 @@ tm_nn_status_t tm_nn_depthwise_conv2d_s8(const tm_nn_context_t *ctx,
     TM_NN_PRECONDITION((int64_t)input_dims->c * params->depth_multiplier == filter_dims->c);
     TM_NN_PRECONDITION(output_dims->c == filter_dims->c);
     TM_NN_PRECONDITION_BUFFER(ctx,
-                              tm_nn_depthwise_conv2d_s8_get_buffer_size(input_dims, filter_dims));
+                              tm_nn_ref_depthwise_conv2d_s8_get_buffer_size(input_dims, filter_dims));
 
     const int32_t in_h = input_dims->h, in_w = input_dims->w, in_c = input_dims->c;
     const int32_t k_h = filter_dims->h, k_w = filter_dims->w;

@@ -3,19 +3,11 @@
  */
 #include "tm_nn_internal.h"
 
-int32_t tm_nn_fully_connected_s8_get_buffer_size(const tm_nn_dims_t *filter_dims)
-{
-    (void)filter_dims;
-    return 0;
-}
-
-tm_nn_status_t tm_nn_fully_connected_s8(const tm_nn_context_t *ctx,
-                                        const tm_nn_fc_params_t *params,
-                                        const tm_nn_per_channel_quant_t *quant,
-                                        const tm_nn_dims_t *input_dims, const int8_t *input,
-                                        const tm_nn_dims_t *filter_dims, const int8_t *filter,
-                                        const int32_t *bias,
-                                        const tm_nn_dims_t *output_dims, int8_t *output)
+tm_nn_status_t tm_nn_check_fc(const tm_nn_fc_params_t *params, const tm_nn_per_channel_quant_t *quant,
+                              const tm_nn_dims_t *input_dims, const int8_t *input,
+                              const tm_nn_dims_t *filter_dims, const int8_t *filter,
+                              const tm_nn_dims_t *output_dims, const int8_t *output,
+                              int32_t *batches_out)
 {
     TM_NN_PRECONDITION(params != NULL && quant != NULL && quant->multiplier != NULL &&
                        quant->shift != NULL);
@@ -39,7 +31,33 @@ tm_nn_status_t tm_nn_fully_connected_s8(const tm_nn_context_t *ctx,
     for (int32_t c = 0; c < out_c; ++c) {
         TM_NN_PRECONDITION(quant->shift[c] >= -31 && quant->shift[c] <= 31);
     }
-    TM_NN_PRECONDITION_BUFFER(ctx, tm_nn_fully_connected_s8_get_buffer_size(filter_dims));
+    *batches_out = batches;
+    return TM_NN_OK;
+}
+
+int32_t tm_nn_ref_fully_connected_s8_get_buffer_size(const tm_nn_dims_t *filter_dims)
+{
+    (void)filter_dims;
+    return 0;
+}
+
+tm_nn_status_t tm_nn_ref_fully_connected_s8(const tm_nn_context_t *ctx,
+                                        const tm_nn_fc_params_t *params,
+                                        const tm_nn_per_channel_quant_t *quant,
+                                        const tm_nn_dims_t *input_dims, const int8_t *input,
+                                        const tm_nn_dims_t *filter_dims, const int8_t *filter,
+                                        const int32_t *bias,
+                                        const tm_nn_dims_t *output_dims, int8_t *output)
+{
+    int32_t batches = 0;
+    const tm_nn_status_t st = tm_nn_check_fc(params, quant, input_dims, input, filter_dims, filter,
+                                             output_dims, output, &batches);
+    if (st != TM_NN_OK) {
+        return st;
+    }
+    const int32_t depth = filter_dims->c;
+    const int32_t out_c = filter_dims->n;
+    TM_NN_PRECONDITION_BUFFER(ctx, tm_nn_ref_fully_connected_s8_get_buffer_size(filter_dims));
 
     const int32_t zp_in = params->input_zero_point;
     for (int32_t b = 0; b < batches; ++b) {

@@ -5,6 +5,7 @@
 #define TM_NN_INTERNAL_H
 
 #include "tm_nn.h"
+#include "tm_nn_variants.h"
 
 /** Return TM_NN_ARG_ERROR from the calling kernel when cond is false. Cheap enough to keep
  *  in release builds: it runs once per kernel call, never per element. */
@@ -79,5 +80,24 @@ static inline int tm_nn_dims_count_ok(const tm_nn_dims_t *d)
     int64_t n = (int64_t)d->n * d->h * d->w * d->c;
     return n <= TM_NN_MAX_ELEMENTS;
 }
+
+/* Parameter and shape checks shared by the reference and the optimized kernels, so both
+ * accept exactly the same calls. */
+tm_nn_status_t tm_nn_check_conv(const tm_nn_conv_params_t *p, const tm_nn_per_channel_quant_t *q,
+                                const tm_nn_dims_t *in, const tm_nn_dims_t *f,
+                                const tm_nn_dims_t *out);
+tm_nn_status_t tm_nn_check_pool(const tm_nn_pool_params_t *p, const tm_nn_dims_t *in,
+                                const int8_t *input, const tm_nn_dims_t *out,
+                                const int8_t *output);
+/** *batches_out receives the number of input rows of filter_dims->c values. */
+tm_nn_status_t tm_nn_check_fc(const tm_nn_fc_params_t *params, const tm_nn_per_channel_quant_t *quant,
+                              const tm_nn_dims_t *input_dims, const int8_t *input,
+                              const tm_nn_dims_t *filter_dims, const int8_t *filter,
+                              const tm_nn_dims_t *output_dims, const int8_t *output,
+                              int32_t *batches_out);
+
+/** The softmax's exp(x) for x <= 0 (tm_nn_softmax.c), shared so that both softmax kernels
+ *  compute the same bits. */
+float tm_nn_softmax_expf(float x);
 
 #endif /* TM_NN_INTERNAL_H */

@@ -5,7 +5,7 @@
 
 /* With these checks every window holds at least one in-bounds tap, so the average never
  * divides by zero and the maximum is always defined. */
-static tm_nn_status_t check_pool(const tm_nn_pool_params_t *p, const tm_nn_dims_t *in,
+tm_nn_status_t tm_nn_check_pool(const tm_nn_pool_params_t *p, const tm_nn_dims_t *in,
                                  const int8_t *input, const tm_nn_dims_t *out,
                                  const int8_t *output)
 {
@@ -33,11 +33,11 @@ static int32_t min_i32(int32_t a, int32_t b)
     return a < b ? a : b;
 }
 
-tm_nn_status_t tm_nn_max_pool_s8(const tm_nn_pool_params_t *params,
+tm_nn_status_t tm_nn_ref_max_pool_s8(const tm_nn_pool_params_t *params,
                                  const tm_nn_dims_t *input_dims, const int8_t *input,
                                  const tm_nn_dims_t *output_dims, int8_t *output)
 {
-    const tm_nn_status_t st = check_pool(params, input_dims, input, output_dims, output);
+    const tm_nn_status_t st = tm_nn_check_pool(params, input_dims, input, output_dims, output);
     if (st != TM_NN_OK) {
         return st;
     }
@@ -67,21 +67,21 @@ tm_nn_status_t tm_nn_max_pool_s8(const tm_nn_pool_params_t *params,
     return TM_NN_OK;
 }
 
-int32_t tm_nn_avg_pool_s8_get_buffer_size(const tm_nn_dims_t *output_dims)
+int32_t tm_nn_ref_avg_pool_s8_get_buffer_size(const tm_nn_dims_t *output_dims)
 {
     (void)output_dims;
     return 0;
 }
 
-tm_nn_status_t tm_nn_avg_pool_s8(const tm_nn_context_t *ctx, const tm_nn_pool_params_t *params,
+tm_nn_status_t tm_nn_ref_avg_pool_s8(const tm_nn_context_t *ctx, const tm_nn_pool_params_t *params,
                                  const tm_nn_dims_t *input_dims, const int8_t *input,
                                  const tm_nn_dims_t *output_dims, int8_t *output)
 {
-    const tm_nn_status_t st = check_pool(params, input_dims, input, output_dims, output);
+    const tm_nn_status_t st = tm_nn_check_pool(params, input_dims, input, output_dims, output);
     if (st != TM_NN_OK) {
         return st;
     }
-    TM_NN_PRECONDITION_BUFFER(ctx, tm_nn_avg_pool_s8_get_buffer_size(output_dims));
+    TM_NN_PRECONDITION_BUFFER(ctx, tm_nn_ref_avg_pool_s8_get_buffer_size(output_dims));
     const int32_t in_h = input_dims->h, in_w = input_dims->w, ch = input_dims->c;
     const int32_t out_h = output_dims->h, out_w = output_dims->w;
     for (int32_t b = 0; b < input_dims->n; ++b) {

@@ -11,7 +11,7 @@
  * polynomial (truncation error < 6e-9 relative); 2^k by building the exponent bits.
  * Below -87 the result would approach the subnormal range: return 0 instead, which keeps
  * flush-to-zero settings of the FPU from mattering. */
-static float softmax_expf(float x)
+float tm_nn_softmax_expf(float x)
 {
     if (x < -87.0f) {
         return 0.0f;
@@ -34,7 +34,7 @@ static float softmax_expf(float x)
     return p * scale;
 }
 
-tm_nn_status_t tm_nn_softmax_s8(const tm_nn_softmax_params_t *params, const int8_t *input,
+tm_nn_status_t tm_nn_ref_softmax_s8(const tm_nn_softmax_params_t *params, const int8_t *input,
                                 int32_t rows, int32_t row_size, int8_t *output)
 {
     TM_NN_PRECONDITION(params != NULL && input != NULL && output != NULL);
@@ -57,11 +57,11 @@ tm_nn_status_t tm_nn_softmax_s8(const tm_nn_softmax_params_t *params, const int8
         }
         float sum = 0.0f;
         for (int32_t i = 0; i < row_size; ++i) {
-            sum += softmax_expf(coeff * (float)((int32_t)in[i] - max_q));
+            sum += tm_nn_softmax_expf(coeff * (float)((int32_t)in[i] - max_q));
         }
         /* The maximum contributes exp(0) = 1, so sum >= 1. */
         for (int32_t i = 0; i < row_size; ++i) {
-            const float p = softmax_expf(coeff * (float)((int32_t)in[i] - max_q)) / sum;
+            const float p = tm_nn_softmax_expf(coeff * (float)((int32_t)in[i] - max_q)) / sum;
             int32_t q = (int32_t)(p * 256.0f + 0.5f) - 128;
             out[i] = (int8_t)(q > 127 ? 127 : q);
         }

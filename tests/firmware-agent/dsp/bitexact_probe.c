@@ -38,10 +38,24 @@ static uint32_t fnv1a(const void *p, size_t n)
 static float sig[16000], out[40000], scratch[20000];
 static uint8_t img[96 * 96 * 3];
 static int8_t q8[4096], w8[4096], o8[4096];
+/* Kernel scratch: the optimized kernels the Cortex-M builds pick need some (im2col columns,
+ * a depthwise plane); each call gets its kernel's _get_buffer_size(), checked to fit. */
+static int32_t nn_scratch[2048];
+
+static tm_nn_context_t nn_ctx(int32_t bytes, int *err)
+{
+    tm_nn_context_t c = {nn_scratch, bytes};
+    if (bytes < 0 || bytes > (int32_t)sizeof nn_scratch) {
+        *err |= 1;
+        c.size = 0;
+    }
+    return c;
+}
 
 static const char *const names[BITEXACT_COUNT] = {
     "math", "raw", "spectral", "mfe", "mfcc", "image", "conv", "softmax",
     "image_s8", "conv_strided", "depthwise", "fully_connected", "max_pool", "avg_pool", "add",
+    "conv_1x1", "conv_kws", "depthwise_3x3", "depthwise_3x3_s2", "fc_odd", "max_pool_odd",
 };
 
 const char *bitexact_probe_name(int i)
@@ -108,7 +122,8 @@ static int probe_appended(uint32_t hashes[BITEXACT_COUNT])
     cvp.activation.max = 127;
     {
         const tm_nn_dims_t in = {1, 11, 13, 5}, f = {12, 3, 3, 5}, o = {1, 6, 7, 12};
-        err |= tm_nn_conv2d_s8(NULL, &cvp, &q, &in, q8, &f, w8, bias, &o, o8);
+        const tm_nn_context_t ctx = nn_ctx(tm_nn_conv2d_s8_get_buffer_size(&in, &f), &err);
+        err |= tm_nn_conv2d_s8(&ctx, &cvp, &q, &in, q8, &f, w8, bias, &o, o8);
         hashes[BITEXACT_CONV_STRIDED] = fnv1a(o8, 6 * 7 * 12);
     }
 
@@ -123,7 +138,9 @@ static int probe_appended(uint32_t hashes[BITEXACT_COUNT])
     cvp.activation.min = -128;
     {
         const tm_nn_dims_t in = {2, 12, 12, 6}, f = {1, 3, 3, 12}, o = {2, 6, 6, 12};
-        err |= tm_nn_depthwise_conv2d_s8(NULL, &cvp, &q, &in, q8, &f, w8, bias, &o, o8);
+        const tm_nn_context_t ctx =
+            nn_ctx(tm_nn_depthwise_conv2d_s8_get_buffer_size(&in, &f), &err);
+        err |= tm_nn_depthwise_conv2d_s8(&ctx, &cvp, &q, &in, q8, &f, w8, bias, &o, o8);
         hashes[BITEXACT_DEPTHWISE] = fnv1a(o8, 2 * 6 * 6 * 12);
     }
 
@@ -138,7 +155,8 @@ static int probe_appended(uint32_t hashes[BITEXACT_COUNT])
         fcp.activation.min = -128;
         fcp.activation.max = 127;
         const tm_nn_dims_t in = {3, 1, 1, 96}, f = {16, 1, 1, 96}, o = {3, 1, 1, 16};
-        err |= tm_nn_fully_connected_s8(NULL, &fcp, &q, &in, q8, &f, w8, bias, &o, o8);
+        const tm_nn_context_t ctx = nn_ctx(tm_nn_fully_connected_s8_get_buffer_size(&f), &err);
+        err |= tm_nn_fully_connected_s8(&ctx, &fcp, &q, &in, q8, &f, w8, bias, &o, o8);
         hashes[BITEXACT_FULLY_CONNECTED] = fnv1a(o8, 3 * 16);
     }
 
@@ -154,7 +172,8 @@ static int probe_appended(uint32_t hashes[BITEXACT_COUNT])
         const tm_nn_dims_t in = {1, 16, 16, 8}, o = {1, 8, 8, 8};
         err |= tm_nn_max_pool_s8(&pp, &in, q8, &o, o8);
         hashes[BITEXACT_MAX_POOL] = fnv1a(o8, 8 * 8 * 8);
-        err |= tm_nn_avg_pool_s8(NULL, &pp, &in, q8, &o, o8);
+        const tm_nn_context_t ctx = nn_ctx(tm_nn_avg_pool_s8_get_buffer_size(&o), &err);
+        err |= tm_nn_avg_pool_s8(&ctx, &pp, &in, q8, &o, o8);
         hashes[BITEXACT_AVG_POOL] = fnv1a(o8, 8 * 8 * 8);
     }
 
@@ -162,6 +181,108 @@ static int probe_appended(uint32_t hashes[BITEXACT_COUNT])
     err |= tm_nn_add_prepare(0.05, -7, 0.08, 12, 0.1, 3, &ap);
     err |= tm_nn_add_s8(&ap, q8, w8, o8, 4096);
     hashes[BITEXACT_ADD] = fnv1a(o8, 4096);
+    return err;
+}
+
+/* The fast paths of the optimized kernels, on their own PRNG stream. */
+static int probe_fast_paths(uint32_t hashes[BITEXACT_COUNT])
+{
+    int err = 0;
+    lcg_state = 24681357u;
+    int32_t mult[32], shift[32], bias[32];
+    fill_s8(q8, 4096);
+    fill_s8(w8, 4096);
+    const tm_nn_per_channel_quant_t q = {mult, shift};
+    tm_nn_conv_params_t cvp;
+    memset(&cvp, 0, sizeof cvp);
+    cvp.stride.h = cvp.stride.w = 1;
+    cvp.dilation.h = cvp.dilation.w = 1;
+    cvp.depth_multiplier = 1;
+
+    /* 1x1: [1, 7, 5, 21] * [13, 1, 1, 21] -> [1, 7, 5, 13], ReLU */
+    err |= per_channel(0.0011, 13, mult, shift);
+    fill_bias(bias, 13);
+    cvp.input_zero_point = -128;
+    cvp.output_zero_point = -100;
+    cvp.activation.min = -100;
+    cvp.activation.max = 127;
+    {
+        const tm_nn_dims_t in = {1, 7, 5, 21}, f = {13, 1, 1, 21}, o = {1, 7, 5, 13};
+        const tm_nn_context_t ctx = nn_ctx(tm_nn_conv2d_s8_get_buffer_size(&in, &f), &err);
+        err |= tm_nn_conv2d_s8(&ctx, &cvp, &q, &in, q8, &f, w8, bias, &o, o8);
+        hashes[BITEXACT_CONV_1X1] = fnv1a(o8, 7 * 5 * 13);
+    }
+
+    /* keyword-spotting first layer: [1, 49, 10, 1] * [8, 10, 4, 1], stride 2, padding (4, 1)
+     * -> [1, 25, 5, 8] */
+    err |= per_channel(0.002, 8, mult, shift);
+    fill_bias(bias, 8);
+    cvp.input_zero_point = 6;
+    cvp.output_zero_point = 2;
+    cvp.stride.h = cvp.stride.w = 2;
+    cvp.padding.h = 4;
+    cvp.padding.w = 1;
+    cvp.activation.min = -128;
+    {
+        const tm_nn_dims_t in = {1, 49, 10, 1}, f = {8, 10, 4, 1}, o = {1, 25, 5, 8};
+        const tm_nn_context_t ctx = nn_ctx(tm_nn_conv2d_s8_get_buffer_size(&in, &f), &err);
+        err |= tm_nn_conv2d_s8(&ctx, &cvp, &q, &in, q8, &f, w8, bias, &o, o8);
+        hashes[BITEXACT_CONV_KWS] = fnv1a(o8, 25 * 5 * 8);
+    }
+
+    /* depthwise 3x3: [1, 9, 7, 18] -> [1, 9, 7, 18] stride 1, and -> [1, 5, 4, 18] stride 2 */
+    err |= per_channel(0.004, 18, mult, shift);
+    fill_bias(bias, 18);
+    cvp.input_zero_point = 11;
+    cvp.output_zero_point = -3;
+    cvp.padding.h = cvp.padding.w = 1;
+    cvp.stride.h = cvp.stride.w = 1;
+    cvp.activation.min = -3;
+    {
+        const tm_nn_dims_t in = {1, 9, 7, 18}, f = {1, 3, 3, 18}, o = {1, 9, 7, 18};
+        const tm_nn_context_t ctx =
+            nn_ctx(tm_nn_depthwise_conv2d_s8_get_buffer_size(&in, &f), &err);
+        err |= tm_nn_depthwise_conv2d_s8(&ctx, &cvp, &q, &in, q8, &f, w8, bias, &o, o8);
+        hashes[BITEXACT_DEPTHWISE_3X3] = fnv1a(o8, 9 * 7 * 18);
+    }
+    cvp.stride.h = cvp.stride.w = 2;
+    cvp.activation.min = -128;
+    {
+        const tm_nn_dims_t in = {1, 9, 7, 18}, f = {1, 3, 3, 18}, o = {1, 5, 4, 18};
+        const tm_nn_context_t ctx =
+            nn_ctx(tm_nn_depthwise_conv2d_s8_get_buffer_size(&in, &f), &err);
+        err |= tm_nn_depthwise_conv2d_s8(&ctx, &cvp, &q, &in, q8, &f, w8, bias, &o, o8);
+        hashes[BITEXACT_DEPTHWISE_3X3_S2] = fnv1a(o8, 5 * 4 * 18);
+    }
+
+    /* fully connected 77 -> 11, two batches */
+    err |= per_channel(0.0009, 11, mult, shift);
+    fill_bias(bias, 11);
+    {
+        tm_nn_fc_params_t fcp;
+        memset(&fcp, 0, sizeof fcp);
+        fcp.input_zero_point = -77;
+        fcp.output_zero_point = 9;
+        fcp.activation.min = -128;
+        fcp.activation.max = 100;
+        const tm_nn_dims_t in = {2, 1, 1, 77}, f = {11, 1, 1, 77}, o = {2, 1, 1, 11};
+        const tm_nn_context_t ctx = nn_ctx(tm_nn_fully_connected_s8_get_buffer_size(&f), &err);
+        err |= tm_nn_fully_connected_s8(&ctx, &fcp, &q, &in, q8, &f, w8, bias, &o, o8);
+        hashes[BITEXACT_FC_ODD] = fnv1a(o8, 2 * 11);
+    }
+
+    /* max pool [1, 9, 9, 11], 2x2 stride 2 -> [1, 4, 4, 11], clamped to [-50, 90] */
+    {
+        tm_nn_pool_params_t pp;
+        memset(&pp, 0, sizeof pp);
+        pp.stride.h = pp.stride.w = 2;
+        pp.filter.h = pp.filter.w = 2;
+        pp.activation.min = -50;
+        pp.activation.max = 90;
+        const tm_nn_dims_t in = {1, 9, 9, 11}, o = {1, 4, 4, 11};
+        err |= tm_nn_max_pool_s8(&pp, &in, q8, &o, o8);
+        hashes[BITEXACT_MAX_POOL_ODD] = fnv1a(o8, 4 * 4 * 11);
+    }
     return err;
 }
 
@@ -232,7 +353,8 @@ int bitexact_probe(uint32_t hashes[BITEXACT_COUNT])
     cvp.activation.min = -128;
     cvp.activation.max = 127;
     const tm_nn_dims_t in = {1, 10, 10, 4}, f = {8, 3, 3, 4}, o = {1, 10, 10, 8};
-    err |= tm_nn_conv2d_s8(NULL, &cvp, &q, &in, q8, &f, w8, NULL, &o, o8);
+    const tm_nn_context_t ctx = nn_ctx(tm_nn_conv2d_s8_get_buffer_size(&in, &f), &err);
+    err |= tm_nn_conv2d_s8(&ctx, &cvp, &q, &in, q8, &f, w8, NULL, &o, o8);
     hashes[BITEXACT_CONV] = fnv1a(o8, 800);
 
     const tm_nn_softmax_params_t smp = {0.1f, 1.0f};
@@ -240,5 +362,6 @@ int bitexact_probe(uint32_t hashes[BITEXACT_COUNT])
     hashes[BITEXACT_SOFTMAX] = fnv1a(o8, 64 * 40);
 
     err |= probe_appended(hashes);
+    err |= probe_fast_paths(hashes);
     return err == 0 ? 0 : -1;
 }

@@ -30,6 +30,13 @@ enum {
     BITEXACT_MAX_POOL,
     BITEXACT_AVG_POOL,
     BITEXACT_ADD,
+    /* Shapes that take the optimized kernels' fast paths (the Cortex-M builds run those). */
+    BITEXACT_CONV_1X1,       /* odd channel counts */
+    BITEXACT_CONV_KWS,       /* one input channel, 10x4 filter, stride 2, SAME padding */
+    BITEXACT_DEPTHWISE_3X3,  /* depth multiplier 1, stride 1, padding 1 */
+    BITEXACT_DEPTHWISE_3X3_S2,
+    BITEXACT_FC_ODD,         /* depth and outputs not multiples of 4 */
+    BITEXACT_MAX_POOL_ODD,   /* 11 channels, clamped */
     BITEXACT_COUNT
 };
 

@@ -4,6 +4,7 @@
  * linker script). Prints one line per probe entry and a status line over Arm semihosting,
  * then ends QEMU with SYS_EXIT:
  *     bitexact <name> 0x<8 hex digits>
+ *     bitexact kernels <optimized | reference>
  *     bitexact status <0 | -1>
  * QEMU exits 0 on ADP_Stopped_ApplicationExit and 1 on any other reason, so a probe error
  * shows in the exit status as well. Needs -semihosting-config enable=on.
@@ -11,6 +12,7 @@
 #include <stdint.h>
 
 #include "bitexact_probe.h"
+#include "tm_nn_variants.h"
 
 enum { SYS_WRITE0 = 0x04, SYS_EXIT = 0x18 };
 enum { ADP_STOPPED_APPLICATION_EXIT = 0x20026, ADP_STOPPED_RUN_TIME_ERROR = 0x20023 };
@@ -55,6 +57,10 @@ int main(void)
         line[pos] = '\0';
         semihost(SYS_WRITE0, line);
     }
+    /* Which kernel set tm_nn.h's names are bound to in this image (the Cortex-M builds pick
+     * the optimized one: the host test insists on it). */
+    semihost(SYS_WRITE0, tm_nn_optimized() ? "bitexact kernels optimized\n"
+                                           : "bitexact kernels reference\n");
     semihost(SYS_WRITE0, status == 0 ? "bitexact status 0\n" : "bitexact status -1\n");
     /* On 32-bit Arm the reason code is the argument itself, not a pointer to a block. */
     semihost(SYS_EXIT, (const void *)(uintptr_t)(status == 0 ? ADP_STOPPED_APPLICATION_EXIT

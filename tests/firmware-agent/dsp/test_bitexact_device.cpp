@@ -76,6 +76,10 @@ TEST_P(DspBitExactDevice, BoardHashesEqualHostHashes)
     const auto device = parseProbeOutput(out);
     ASSERT_EQ(device.count("status"), 1u) << out;
     EXPECT_EQ(device.at("status"), "0") << "a block reported an error on the board";
+    // The boards run the optimized int8 kernels, the host the reference ones: equal hashes
+    // are then the device half of the optimized-vs-reference bit-exactness check.
+    ASSERT_EQ(device.count("kernels"), 1u) << out;
+    EXPECT_EQ(device.at("kernels"), "optimized") << "the Cortex-M image runs the reference kernels";
     for (int i = 0; i < BITEXACT_COUNT; ++i) {
         const std::string name = bitexact_probe_name(i);
         const auto it = device.find(name);

@@ -1,0 +1,221 @@
+/*
+ * tm_nn_opt_fully_connected.c — optimized fully connected layer, bit-exact with
+ * tm_nn_fully_connected.c. Each input row is expanded once into scratch as int16 with the
+ * zero point subtracted (lanes of each group of four stored 0, 2, 1, 3, as the conv columns),
+ * then four filter rows at a time are accumulated against it: per 4 inputs, one LDRD of
+ * scratch, 4 filter reads, 8 SXTB16 and 8 SMLAD for 16 multiply-accumulates (the rows left
+ * over, out_c % 4, go two at a time).
+ */
+#include "tm_nn_simd.h"
+
+int32_t tm_nn_opt_fully_connected_s8_get_buffer_size(const tm_nn_dims_t *filter_dims)
+{
+    if (filter_dims == NULL || filter_dims->n <= 0 || filter_dims->c <= 0) {
+        return 0;
+    }
+    /* The requantization table, then one input row as int16. */
+    const int64_t bytes = (int64_t)sizeof(tm_nn_requant_t) * filter_dims->n +
+                          (((int64_t)filter_dims->c * 2 + 3) & ~(int64_t)3);
+    return bytes > INT32_MAX ? -1 : (int32_t)bytes;
+}
+
+static void expand_row(const int8_t *src, int32_t depth, int32_t zp, int16_t *dst)
+{
+    const uint32_t zp2 = tm_nn_pack16(zp, zp);
+    const int32_t d4 = depth & ~3;
+    int32_t i = 0;
+    for (; i < d4; i += 4) {
+        const uint32_t w = tm_nn_read_u32(src + i);
+        tm_nn_write_u32(dst + i, tm_nn_ssub16(tm_nn_sxtb16(w), zp2));
+        tm_nn_write_u32(dst + i + 2, tm_nn_ssub16(tm_nn_sxtb16_ror8(w), zp2));
+    }
+    for (; i < depth; ++i) {
+        dst[i] = (int16_t)(src[i] - zp);
+    }
+}
+
+typedef struct {
+    int32_t a0, a1;
+} acc2_t;
+
+/* Four values of x against the filter rows w0 and w0 + step. */
+static inline void mac_group(acc2_t *a, const int16_t **x, const int8_t *w0, int32_t step)
+{
+    uint32_t xe, xo;
+    tm_nn_load2(x, &xe, &xo);
+    uint32_t w = tm_nn_read_u32(w0);
+    a->a0 = tm_nn_smlad(tm_nn_sxtb16_ror8(w), xo, tm_nn_smlad(tm_nn_sxtb16(w), xe, a->a0));
+    w = tm_nn_read_u32(w0 + step);
+    a->a1 = tm_nn_smlad(tm_nn_sxtb16_ror8(w), xo, tm_nn_smlad(tm_nn_sxtb16(w), xe, a->a1));
+}
+
+/* acc.a0 += x . row w0, acc.a1 += x . row (w0 + step). Two rows keep every value of the
+ * loop in a register (four rows would not fit beside the pointers). */
+static void mac_1x2(const int16_t *x, int32_t depth, const int8_t *w0, int32_t step, acc2_t *acc)
+{
+    acc2_t a = *acc;
+    int32_t groups = depth >> 2;
+    if (groups & 1) {
+        mac_group(&a, &x, w0, step);
+        w0 += 4;
+    }
+    for (groups >>= 1; groups > 0; --groups) {
+        mac_group(&a, &x, w0, step);
+        mac_group(&a, &x, w0 + 4, step);
+        w0 += 8;
+    }
+    for (int32_t i = 0; i < (depth & 3); ++i) {
+        a.a0 = tm_nn_add_wrap_s32(a.a0, x[i] * w0[i]);
+        a.a1 = tm_nn_add_wrap_s32(a.a1, x[i] * w0[step + i]);
+    }
+    *acc = a;
+}
+
+typedef struct {
+    int32_t a0, a1, a2, a3;
+} acc4_t;
+
+/* Four values of x (advancing x) against the rows p, p + step, q, q + step (advancing p, q). */
+static inline void mac_group4(acc4_t *a, const int16_t **x, const int8_t **p, const int8_t **q,
+                              int32_t step)
+{
+    uint32_t xe, xo;
+    tm_nn_load2(x, &xe, &xo);
+    uint32_t w = tm_nn_read_u32(*p);
+    a->a0 = tm_nn_smlad(tm_nn_sxtb16_ror8(w), xo, tm_nn_smlad(tm_nn_sxtb16(w), xe, a->a0));
+    w = tm_nn_read_u32(*p + step);
+    a->a1 = tm_nn_smlad(tm_nn_sxtb16_ror8(w), xo, tm_nn_smlad(tm_nn_sxtb16(w), xe, a->a1));
+    w = tm_nn_read_u32(*q);
+    a->a2 = tm_nn_smlad(tm_nn_sxtb16_ror8(w), xo, tm_nn_smlad(tm_nn_sxtb16(w), xe, a->a2));
+    w = tm_nn_read_u32(*q + step);
+    a->a3 = tm_nn_smlad(tm_nn_sxtb16_ror8(w), xo, tm_nn_smlad(tm_nn_sxtb16(w), xe, a->a3));
+    *p += 4;
+    *q += 4;
+}
+
+#if TM_NN_HAVE_DSP && defined(__OPTIMIZE__)
+/* One LDR + 2 SXTB16 + 2 SMLAD of a row: w is the row's 4 filter bytes, e / o the input pairs. */
+#define TM_FC_ROW(acc, addr)                                                                       \
+    "ldr %[w], " addr "\n\t"                                                                       \
+    "sxtb16 %[t], %[w], ror #8\n\t"                                                                \
+    "sxtb16 %[w], %[w]\n\t"                                                                        \
+    "smlad %[" acc "], %[w], %[xe], %[" acc "]\n\t"                                                \
+    "smlad %[" acc "], %[t], %[xo], %[" acc "]\n\t"
+#define TM_FC_GROUP                                                                                \
+    "ldrd %[xe], %[xo], [%[x]], #8\n\t" TM_FC_ROW("a1", "[%[p], %[step]]")                         \
+        TM_FC_ROW("a0", "[%[p]], #4") TM_FC_ROW("a3", "[%[q], %[step]]")                           \
+            TM_FC_ROW("a2", "[%[q]], #4")
+#endif
+
+/* Rows w0, w0 + step, w0 + 2 step, w0 + 3 step against x. The input pairs are read once for
+ * the four rows; on the DSP build the loop over four groups at a time is one inline-assembly
+ * statement: per 64 multiply-accumulates 4 LDRD, 16 LDR, 32 SXTB16, 32 SMLAD, CMP and BNE.
+ * It needs 13 registers (4 sums, 2 input pairs, 2 unpacked weights, 2 row pointers, the
+ * row step, the input pointer and its end), so it also builds with a frame pointer (r7). */
+static inline void mac_1x4(const int16_t *x, int32_t depth, const int8_t *w0, int32_t step,
+                           acc4_t *acc)
+{
+    acc4_t a = *acc;
+    const int8_t *p = w0, *q = w0 + 2 * step;
+    int32_t groups = depth >> 2;
+#if TM_NN_HAVE_DSP && defined(__OPTIMIZE__)
+    for (; groups & 3; --groups) {
+        mac_group4(&a, &x, &p, &q, step);
+    }
+    if (groups > 0) {
+        const int16_t *const end = x + 4 * groups;
+        uint32_t xe, xo, w, t;
+        __asm__ volatile(
+            "1:\n\t" TM_FC_GROUP TM_FC_GROUP TM_FC_GROUP TM_FC_GROUP "cmp %[x], %[end]\n\t"
+            "bne 1b"
+            : [a0] "+r"(a.a0), [a1] "+r"(a.a1), [a2] "+r"(a.a2), [a3] "+r"(a.a3), [x] "+r"(x),
+              [p] "+r"(p), [q] "+r"(q), [xe] "=&r"(xe), [xo] "=&r"(xo), [w] "=&r"(w), [t] "=&r"(t)
+            : [step] "r"(step), [end] "r"(end)
+            : "cc", "memory");
+    }
+#else
+    for (; groups > 0; --groups) {
+        mac_group4(&a, &x, &p, &q, step);
+    }
+#endif
+    for (int32_t i = 0; i < (depth & 3); ++i) {
+        a.a0 = tm_nn_add_wrap_s32(a.a0, x[i] * p[i]);
+        a.a1 = tm_nn_add_wrap_s32(a.a1, x[i] * p[step + i]);
+        a.a2 = tm_nn_add_wrap_s32(a.a2, x[i] * q[i]);
+        a.a3 = tm_nn_add_wrap_s32(a.a3, x[i] * q[step + i]);
+    }
+    *acc = a;
+}
+
+typedef struct {
+    const tm_nn_requant_t *rq;
+    int fast;
+    int32_t zp, lo, hi;
+} out_params_t;
+
+/* Outputs o .. o + 3 of one row, requantized. Not inlined: the caller's values stay out of
+ * the registers the assembly loop needs, and the requantization has every register free. */
+__attribute__((noinline)) static void pass_1x4(const int16_t *x, int32_t depth, const int8_t *w0,
+                                               const int32_t *bias, const out_params_t *op,
+                                               int8_t *out)
+{
+    acc4_t a = {0, 0, 0, 0};
+    if (bias != NULL) {
+        a = (acc4_t){bias[0], bias[1], bias[2], bias[3]};
+    }
+    mac_1x4(x, depth, w0, depth, &a);
+    const int32_t accs[4] = {a.a0, a.a1, a.a2, a.a3};
+    tm_nn_requant_row(accs, 0, op->rq, 1, op->fast, 4, op->zp, op->lo, op->hi, out, 1);
+}
+
+tm_nn_status_t tm_nn_opt_fully_connected_s8(const tm_nn_context_t *ctx,
+                                            const tm_nn_fc_params_t *params,
+                                            const tm_nn_per_channel_quant_t *quant,
+                                            const tm_nn_dims_t *input_dims, const int8_t *input,
+                                            const tm_nn_dims_t *filter_dims, const int8_t *filter,
+                                            const int32_t *bias, const tm_nn_dims_t *output_dims,
+                                            int8_t *output)
+{
+    int32_t batches = 0;
+    const tm_nn_status_t st = tm_nn_check_fc(params, quant, input_dims, input, filter_dims, filter,
+                                             output_dims, output, &batches);
+    if (st != TM_NN_OK) {
+        return st;
+    }
+    const int32_t depth = filter_dims->c;
+    const int32_t out_c = filter_dims->n;
+    const int32_t need = tm_nn_opt_fully_connected_s8_get_buffer_size(filter_dims);
+    TM_NN_PRECONDITION(need >= 0);
+    TM_NN_PRECONDITION_BUFFER(ctx, need);
+    TM_NN_PRECONDITION(((uintptr_t)ctx->buf & 3u) == 0);
+    tm_nn_requant_t *const rq = (tm_nn_requant_t *)ctx->buf;
+    const int fast = tm_nn_requant_table(quant, out_c, rq);
+    /* An INT32_MIN multiplier is negative, so it never has the fast form: the scan is only
+     * needed when the table is not all fast. */
+    if (!fast && tm_nn_quant_needs_reference(quant, out_c)) {
+        return tm_nn_ref_fully_connected_s8(NULL, params, quant, input_dims, input, filter_dims,
+                                            filter, bias, output_dims, output);
+    }
+    int16_t *const x = (int16_t *)(rq + out_c);
+    const int32_t zp_out = params->output_zero_point;
+    const int32_t lo = params->activation.min, hi = params->activation.max;
+    for (int32_t b = 0; b < batches; ++b) {
+        expand_row(input + (size_t)b * depth, depth, params->input_zero_point, x);
+        int8_t *out = output + (size_t)b * out_c;
+        int32_t o = 0;
+        out_params_t op = {rq, fast, zp_out, lo, hi};
+        for (; o + 4 <= out_c; o += 4, op.rq += 4) {
+            pass_1x4(x, depth, filter + (size_t)o * depth, bias != NULL ? bias + o : NULL, &op,
+                     out + o);
+        }
+        for (; o < out_c; o += 2) {
+            const int pair = o + 1 < out_c;
+            /* A lone last row is read twice (step 0) and its second result dropped. */
+            acc2_t a = {bias != NULL ? bias[o] : 0, bias != NULL && pair ? bias[o + 1] : 0};
+            mac_1x2(x, depth, filter + (size_t)o * depth, pair ? depth : 0, &a);
+            const int32_t accs[2] = {a.a0, a.a1};
+            tm_nn_requant_row(accs, 0, &rq[o], 1, fast, 1 + pair, zp_out, lo, hi, out + o, 1);
+        }
+    }
+    return TM_NN_OK;
+}
