@@ -119,6 +119,23 @@ TEST(NewProjectWizard, RefusesAnExistingFileAndBadNames)
     EXPECT_TRUE(wizard.currentPage()->isComplete());
 }
 
+TEST(NewProjectWizard, RefusesALocationUnderAFile)
+{
+    // Runs as root too (root may write anywhere, but nobody can create a folder in a file).
+    QTemporaryDir tmp;
+    ASSERT_TRUE(tmp.isValid());
+    QFile blocker(tmp.filePath(QStringLiteral("not-a-folder")));
+    ASSERT_TRUE(blocker.open(QIODevice::WriteOnly));
+    blocker.close();
+    NewProjectWizard wizard;
+    wizard.show();
+    wizard.setField(QStringLiteral("location"), blocker.fileName() + QStringLiteral("/projects"));
+    wizard.setField(QStringLiteral("name"), QStringLiteral("x"));
+    EXPECT_FALSE(wizard.currentPage()->isComplete());
+    wizard.setField(QStringLiteral("location"), tmp.path());
+    EXPECT_TRUE(wizard.currentPage()->isComplete());
+}
+
 TEST(NewProjectWizard, RefusesAFolderItCannotWrite)
 {
     if (::geteuid() == 0)
