@@ -1,5 +1,7 @@
 #include "ExampleProject.h"
 
+#include "data/ResourceDirectory.h"
+
 #include "io/DatasetImporter.h"
 #include "store/ProjectStore.h"
 
@@ -112,24 +114,13 @@ bool readSettings(const QString &exampleDir, ExampleSettings *out, QString *erro
 
 QString examplesDirectory(QString *error)
 {
-    QStringList candidates;
-    const QString env = qEnvironmentVariable("TINYML_EXAMPLES_DIR");
-    if (!env.isEmpty())
-        candidates << env;
-    // Installed first, as for boards and agents (BoardRegistry::defaultBoardsDirectory).
-    if (QCoreApplication::instance())
-        candidates << QDir::cleanPath(QCoreApplication::applicationDirPath()
-                                      + QStringLiteral("/../share/tinyml-workbench/examples"));
 #ifdef TINYML_EXAMPLES_SOURCE_DIR
-    candidates << QStringLiteral(TINYML_EXAMPLES_SOURCE_DIR);
+    const QString source = QStringLiteral(TINYML_EXAMPLES_SOURCE_DIR);
+#else
+    const QString source;
 #endif
-    for (const QString &c : candidates)
-        if (QFileInfo(c).isDir())
-            return QDir(c).absolutePath();
-    if (error)
-        *error = QStringLiteral("no examples folder found (searched: %1); set TINYML_EXAMPLES_DIR")
-                     .arg(candidates.join(QStringLiteral(", ")));
-    return {};
+    return findResourceDirectory("TINYML_EXAMPLES_DIR", QStringLiteral("examples"), source,
+                                 QStringLiteral("examples folder"), error);
 }
 
 bool readExample(const QString &exampleDir, ExampleInfo *info, QString *error)

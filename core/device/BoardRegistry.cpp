@@ -1,5 +1,7 @@
 #include "device/BoardRegistry.h"
 
+#include "data/ResourceDirectory.h"
+
 #include <QCoreApplication>
 #include <QDir>
 #include <QFile>
@@ -326,25 +328,13 @@ bool BoardRegistry::loadDirectory(const QString &dirPath, QString *error)
 
 QString BoardRegistry::defaultBoardsDirectory(QString *error)
 {
-    QStringList candidates;
-    const QString env = qEnvironmentVariable("TINYML_BOARDS_DIR");
-    if (!env.isEmpty())
-        candidates << env;
-    // An installed program reads its own board files before the source tree's (same rule as
-    // AgentLocator::searchDirectories).
-    if (QCoreApplication::instance())
-        candidates << QDir::cleanPath(QCoreApplication::applicationDirPath()
-                                      + QStringLiteral("/../share/tinyml-workbench/boards"));
 #ifdef TINYML_BOARDS_SOURCE_DIR
-    candidates << QStringLiteral(TINYML_BOARDS_SOURCE_DIR);
+    const QString source = QStringLiteral(TINYML_BOARDS_SOURCE_DIR);
+#else
+    const QString source;
 #endif
-    for (const QString &c : candidates)
-        if (QFileInfo(c).isDir())
-            return QDir(c).absolutePath();
-    if (error)
-        *error = QStringLiteral("no board directory found (searched: %1); set TINYML_BOARDS_DIR")
-                     .arg(candidates.join(QStringLiteral(", ")));
-    return {};
+    return findResourceDirectory("TINYML_BOARDS_DIR", QStringLiteral("boards"), source,
+                                 QStringLiteral("board directory"), error);
 }
 
 bool BoardRegistry::loadDefault(QString *error)
