@@ -28,9 +28,19 @@ tm_nn_status_t tm_nn_check_fc(const tm_nn_fc_params_t *params, const tm_nn_per_c
     const int32_t batches = in_count / depth;
     TM_NN_PRECONDITION(output_dims->c == out_c &&
                        output_dims->n * output_dims->h * output_dims->w == batches);
-    for (int32_t c = 0; c < out_c; ++c) {
-        TM_NN_PRECONDITION(quant->shift[c] >= -31 && quant->shift[c] <= 31);
+    /* Every shift in [-31, 31]: s + 31 and 31 - s both >= 0, so their OR over all channels
+     * has the sign bit clear; one pass without a branch per channel (it runs on every call). */
+    uint32_t out_of_range = 0;
+    const int32_t *s = quant->shift;
+    const int32_t *const pairs_end = s + (out_c & ~1);
+    for (; s < pairs_end; s += 2) {
+        const uint32_t a = (uint32_t)s[0], b = (uint32_t)s[1];
+        out_of_range |= ((a + 31u) | (31u - a)) | ((b + 31u) | (31u - b));
     }
+    if (out_c & 1) {
+        out_of_range |= ((uint32_t)*s + 31u) | (31u - (uint32_t)*s);
+    }
+    TM_NN_PRECONDITION((out_of_range & 0x80000000u) == 0);
     *batches_out = batches;
     return TM_NN_OK;
 }

@@ -359,8 +359,10 @@ tm_nn_status_t tm_nn_opt_conv2d_s8(const tm_nn_context_t *ctx, const tm_nn_conv_
 /* ---- depthwise conv2d --------------------------------------------------------------------- */
 
 /* The 3x3 path's plane: rows (out_h - 1) * stride_h + 3 and columns (out_w - 1) * stride_w + 4
- * (one spare zero column lets the third tap of a row be read as a pair with weight 0). The
- * checks of tm_nn_check_conv bound them by in_h + 4 and in_w + 5. */
+ * (one spare column lets the third tap of a row be read as a pair). With stride 1 the pitch
+ * is the next of 8, 16, 32, 64 or 128 values, so that the assembly can reach the three rows
+ * through constant offsets (dw3x3_pitch). The checks of tm_nn_check_conv bound rows and
+ * columns by in_h + 4 and in_w + 5. */
 static int is_dw3x3(const tm_nn_dims_t *in, const tm_nn_dims_t *f)
 {
     return f->h == 3 && f->w == 3 && f->c == in->c;
@@ -372,6 +374,17 @@ static int32_t dw3x3_planes(const tm_nn_dims_t *in)
     return in->c >= 4 ? 4 : 1;
 }
 
+/* The plane pitch for columns cols: a power of two from 8 to 128 when cols fits, else cols. */
+static int32_t dw3x3_pitch(int32_t cols)
+{
+    for (int32_t p = 8; p <= 128; p *= 2) {
+        if (cols <= p) {
+            return p;
+        }
+    }
+    return cols;
+}
+
 int32_t tm_nn_opt_depthwise_conv2d_s8_get_buffer_size(const tm_nn_dims_t *input_dims,
                                                       const tm_nn_dims_t *filter_dims)
 {
@@ -380,91 +393,151 @@ int32_t tm_nn_opt_depthwise_conv2d_s8_get_buffer_size(const tm_nn_dims_t *input_
         return 0;
     }
     /* The int32 accumulators of one channel's output plane (at most (in_h + 2) x (in_w + 2)
-     * with padding < 3), then up to four int16 input planes. */
+     * with padding < 3), then up to four int16 input planes, 4-byte aligned. */
+    const int64_t pitch = dw3x3_pitch(input_dims->w + 5);
     const int64_t bytes = 4 * ((int64_t)input_dims->h + 2) * ((int64_t)input_dims->w + 2) +
                           2 * (int64_t)dw3x3_planes(input_dims) * ((int64_t)input_dims->h + 4) *
-                              ((int64_t)input_dims->w + 5);
+                              ((pitch + 1) & ~(int64_t)1);
     return bytes > INT32_MAX - 3 ? -1 : (int32_t)((bytes + 3) & ~(int64_t)3);
 }
 
-/* One output row of one channel: a[ox] = the 3x3 window at r0 + ox * sw (rows r0,
- * r0 + pw, r0 + 2 pw) against the packed weights, without bias. */
-static inline void dw3x3_row(const int16_t *r0, int32_t pw, int32_t sw, int32_t n,
-                             const uint32_t w[6], int32_t *a)
+/* The weights of one channel packed for the window: per filter row (w0, w1) and (w1, w2). */
+typedef struct {
+    uint32_t w01[3], w12[3];
+} dw3x3_weights_t;
+
+/* Output ox of a row: its window at r0 (rows r0, r0 + pw, r0 + 2 pw), without bias. */
+static inline int32_t dw3x3_window(const int16_t *r0, int32_t pw, const dw3x3_weights_t *w)
 {
-    const uint32_t w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4], w5 = w[5];
-    const int32_t *const end = a + n;
-    while (a < end) {
-        int32_t acc = tm_nn_smuad(tm_nn_read_u32(r0), w0);
-        acc = tm_nn_smlad(tm_nn_read_u32(r0 + 2), w1, acc);
-        acc = tm_nn_smlad(tm_nn_read_u32(r0 + pw), w2, acc);
-        acc = tm_nn_smlad(tm_nn_read_u32(r0 + pw + 2), w3, acc);
-        acc = tm_nn_smlad(tm_nn_read_u32(r0 + 2 * pw), w4, acc);
-        *a++ = tm_nn_smlad(tm_nn_read_u32(r0 + 2 * pw + 2), w5, acc);
-        r0 += sw;
+    int32_t acc = 0;
+    for (int32_t ky = 0; ky < 3; ++ky, r0 += pw) {
+        acc = tm_nn_smlad(tm_nn_read_u32(r0), w->w01[ky], acc);
+        acc = tm_nn_smlabb(tm_nn_pack16(r0[2], 0), w->w12[ky] >> 16, acc);
+    }
+    return acc;
+}
+
+#if TM_NN_HAVE_DSP && defined(__OPTIMIZE__)
+/* Filter row k of two neighbouring outputs: p = (v0, v1), q = (v2, v3) of the row,
+ * a += w0 v0 + w1 v1 + w2 v2, b += w0 v1 + w1 v2 + w2 v3 (4 multiply-accumulates for 6 MACs). */
+#define TM_DW_TAPS(k)                                                                              \
+    "smlad %[a], %[p], %[w01_" #k "], %[a]\n\t"                                                   \
+    "smlad %[b], %[q], %[w12_" #k "], %[b]\n\t"                                                   \
+    "smlabt %[a], %[q], %[w12_" #k "], %[a]\n\t"                                                  \
+    "smlatb %[b], %[p], %[w01_" #k "], %[b]\n\t"
+#define TM_DW_SINGLE(k) "smlad %[a], %[p], %[w01_" #k "], %[a]\n\tsmlabt %[a], %[q], %[w12_" #k "], %[a]\n\t"
+
+/* Stride 1, pitch PB bytes (a constant, so the three rows are immediate offsets of one
+ * pointer): every output pair of a row is 3 LDRD, 12 multiply-accumulates, one STRD and the
+ * loop test, 9 instructions per output; an odd last output of a row takes 3 LDRD, 6
+ * multiply-accumulates and a STR. 13 registers (6 weights, 2 sums, 2 pairs, 3 pointers), so
+ * it builds with a frame pointer too; the row step reads its values from memory. */
+#define TM_DW_PLANE_ASM(PB)                                                                        \
+    __asm__ volatile("1:\n\t"                                                                      \
+                     "ldrd %[p], %[q], [%[r]], #4\n\t"                                             \
+                     "smuad %[a], %[p], %[w01_0]\n\t"                                              \
+                     "smuad %[b], %[q], %[w12_0]\n\t"                                              \
+                     "smlabt %[a], %[q], %[w12_0], %[a]\n\t"                                       \
+                     "smlatb %[b], %[p], %[w01_0], %[b]\n\t"                                       \
+                     "ldrd %[p], %[q], [%[r], #" #PB " - 4]\n\t" TM_DW_TAPS(1)                     \
+                     "ldrd %[p], %[q], [%[r], #2 * " #PB " - 4]\n\t" TM_DW_TAPS(2)                 \
+                     "strd %[a], %[b], [%[o]], #8\n\t"                                             \
+                     "cmp %[o], %[end]\n\t"                                                        \
+                     "bne 1b\n\t"                                                                  \
+                     "ldr %[p], %[odd]\n\t"                                                        \
+                     "cmp %[p], #0\n\t"                                                            \
+                     "beq 2f\n\t"                                                                  \
+                     "ldrd %[p], %[q], [%[r]]\n\t"                                                 \
+                     "smuad %[a], %[p], %[w01_0]\n\t"                                              \
+                     "smlabt %[a], %[q], %[w12_0], %[a]\n\t"                                       \
+                     "ldrd %[p], %[q], [%[r], #" #PB "]\n\t" TM_DW_SINGLE(1)                       \
+                     "ldrd %[p], %[q], [%[r], #2 * " #PB "]\n\t" TM_DW_SINGLE(2)                   \
+                     "str %[a], [%[o]], #4\n\t"                                                    \
+                     "2:\n\t"                                                                      \
+                     "ldr %[p], %[rstep]\n\t"                                                      \
+                     "add %[r], %[r], %[p]\n\t"                                                    \
+                     "ldr %[p], %[estep]\n\t"                                                      \
+                     "add %[end], %[end], %[p]\n\t"                                                \
+                     "ldr %[p], %[pend]\n\t"                                                       \
+                     "cmp %[o], %[p]\n\t"                                                          \
+                     "bne 1b"                                                                      \
+                     : [r] "+r"(r), [o] "+r"(a), [end] "+r"(end), [p] "=&r"(p), [q] "=&r"(q),    \
+                       [a] "=&r"(s0), [b] "=&r"(s1)                                                \
+                     : [w01_0] "r"(w->w01[0]), [w12_0] "r"(w->w12[0]), [w01_1] "r"(w->w01[1]),     \
+                       [w12_1] "r"(w->w12[1]), [w01_2] "r"(w->w01[2]), [w12_2] "r"(w->w12[2]),     \
+                       [odd] "m"(odd), [rstep] "m"(rstep), [estep] "m"(estep), [pend] "m"(pend)   \
+                     : "cc", "memory")
+#endif
+
+/* Stride 1: every row of the output plane, a[oy * out_w + ox] = the window at plane row oy,
+ * column ox, the plane pw values wide. */
+static void dw3x3_plane_s1(const int16_t *plane, int32_t pw, int32_t out_h, int32_t out_w,
+                           const dw3x3_weights_t *w, int32_t *a)
+{
+#if TM_NN_HAVE_DSP && defined(__OPTIMIZE__)
+    if (out_w >= 2 && (pw & (pw - 1)) == 0 && pw >= 8 && pw <= 128 &&
+        ((uintptr_t)plane & 3u) == 0) {
+        const int16_t *r = plane;
+        int32_t *end = a + (out_w & ~1);
+        /* In memory on purpose (the statement has no register left): read once per row. */
+        volatile int32_t odd = out_w & 1;
+        volatile int32_t rstep = 2 * pw - 2 * (out_w & ~1);
+        volatile int32_t estep = 4 * out_w;
+        int32_t *volatile pend = a + (size_t)out_h * out_w;
+        uint32_t p, q;
+        int32_t s0, s1;
+        switch (pw) {
+        case 8: TM_DW_PLANE_ASM(16); break;
+        case 16: TM_DW_PLANE_ASM(32); break;
+        case 32: TM_DW_PLANE_ASM(64); break;
+        case 64: TM_DW_PLANE_ASM(128); break;
+        default: TM_DW_PLANE_ASM(256); break;
+        }
+        return;
+    }
+#endif
+    for (int32_t oy = 0; oy < out_h; ++oy) {
+        const int16_t *r0 = plane + (size_t)oy * pw;
+        for (int32_t ox = 0; ox < out_w; ++ox) {
+            *a++ = dw3x3_window(r0 + ox, pw, w);
+        }
     }
 }
 
-/* Stride 1: every row of the output plane, a[oy * out_w + ox] = the window at plane row oy,
- * column ox. The plane is out_w + 3 columns wide, so after a row the three row pointers are
- * 3 values short of the next row: the row loop is four adds and the test, with the
- * pointers and the accumulator pointer carried in registers from row to row. */
-static void dw3x3_plane_s1(const int16_t *plane, int32_t out_h, int32_t out_w, const uint32_t w[6],
-                           int32_t *a)
-{
-    const int32_t pw = out_w + 3;
 #if TM_NN_HAVE_DSP && defined(__OPTIMIZE__)
-    /* The row in C makes gcc keep the weights on the stack (it wants more registers than the
-     * loop needs): written out, it is 6 LDR, 6 multiply-accumulates, one STR and the loop
-     * test per output, and 9 instructions per row. The third taps of rows 0 and 1 share one
-     * register (w2, w5) through SMULBB / SMLABT, so the statement needs 12 registers and
-     * compiles at -O1 and up with or without a frame pointer (unoptimized builds take the C
-     * loop). Same sums as dw3x3_row (modulo 2^32). */
-    const uint32_t w25 = (w[1] & 0xFFFFu) | (w[3] << 16);
-    const int16_t *r0 = plane, *r1 = plane + pw, *r2 = plane + 2 * pw;
-    int32_t *end = a + out_w;
-    /* In memory on purpose: the row step reads them, so nothing else stays live across the
-     * statement. */
-    volatile int32_t row_bytes = 4 * out_w;
-    int32_t *volatile plane_end = a + (size_t)out_h * out_w;
-    uint32_t t;
-    int32_t acc;
+/* tm_nn_requant_mm_row for one channel's plane (one table entry) with the whole int8 range,
+ * two outputs per iteration, n >= 2 even, acc 4-byte aligned (LDRD): 9 instructions per output. */
+static inline void dw3x3_requant_pairs(const int32_t *acc, int32_t bias, const tm_nn_requant_mm_t *q,
+                                       int32_t n, int8_t *out, int32_t out_stride)
+{
+    const int32_t *const end = acc + n;
+    int32_t x0, x1, t0, t1;
     __asm__ volatile("1:\n\t"
-                     "ldr %[t], [%[r0], #4]\n\t"
-                     "smulbb %[acc], %[t], %[w25]\n\t"
-                     "ldr %[t], [%[r0]], #2\n\t"
-                     "smlad %[acc], %[t], %[w01], %[acc]\n\t"
-                     "ldr %[t], [%[r1], #4]\n\t"
-                     "smlabt %[acc], %[t], %[w25], %[acc]\n\t"
-                     "ldr %[t], [%[r1]], #2\n\t"
-                     "smlad %[acc], %[t], %[w34], %[acc]\n\t"
-                     "ldr %[t], [%[r2], #4]\n\t"
-                     "smlabb %[acc], %[t], %[w8], %[acc]\n\t"
-                     "ldr %[t], [%[r2]], #2\n\t"
-                     "smlad %[acc], %[t], %[w67], %[acc]\n\t"
-                     "str %[acc], [%[a]], #4\n\t"
-                     "cmp %[a], %[end]\n\t"
-                     "bne 1b\n\t"
-                     /* Next row: the pointers are 3 values short of it. */
-                     "add %[r0], %[r0], #6\n\t"
-                     "add %[r1], %[r1], #6\n\t"
-                     "add %[r2], %[r2], #6\n\t"
-                     "ldr %[t], %[rb]\n\t"
-                     "add %[end], %[end], %[t]\n\t"
-                     "ldr %[t], %[pe]\n\t"
-                     "cmp %[a], %[t]\n\t"
+                     "ldrd %[x0], %[x1], [%[p]], #8\n\t"
+                     "add %[x0], %[x0], %[bias]\n\t"
+                     "add %[x1], %[x1], %[bias]\n\t"
+                     "qadd %[t0], %[x0], %[x0]\n\t"
+                     "add %[x0], %[base], %[x0], asr #31\n\t"
+                     "smmlar %[t0], %[t0], %[m], %[x0]\n\t"
+                     "qadd %[t1], %[x1], %[x1]\n\t"
+                     "add %[x1], %[base], %[x1], asr #31\n\t"
+                     "smmlar %[t1], %[t1], %[m], %[x1]\n\t"
+                     "asr %[t0], %[t0], %[r]\n\t"
+                     "asr %[t1], %[t1], %[r]\n\t"
+                     "ssat %[t0], #8, %[t0]\n\t"
+                     "ssat %[t1], #8, %[t1]\n\t"
+                     "strb %[t0], [%[o]]\n\t"
+                     "strb %[t1], [%[o], %[st]]\n\t"
+                     "add %[o], %[o], %[st], lsl #1\n\t"
+                     "cmp %[p], %[end]\n\t"
                      "bne 1b"
-                     : [r0] "+r"(r0), [r1] "+r"(r1), [r2] "+r"(r2), [a] "+r"(a), [end] "+r"(end),
-                       [t] "=&r"(t), [acc] "=&r"(acc)
-                     : [w01] "r"(w[0]), [w25] "r"(w25), [w34] "r"(w[2]), [w67] "r"(w[4]),
-                       [w8] "r"(w[5]), [rb] "m"(row_bytes), [pe] "m"(plane_end)
+                     : [p] "+r"(acc), [o] "+r"(out), [x0] "=&r"(x0), [x1] "=&r"(x1),
+                       [t0] "=&r"(t0), [t1] "=&r"(t1)
+                     : [bias] "r"(bias), [base] "r"(q->base), [m] "r"(q->multiplier),
+                       [r] "r"(q->r), [st] "r"(out_stride), [end] "r"(end)
                      : "cc", "memory");
-#else
-    for (int32_t oy = 0; oy < out_h; ++oy, a += out_w) {
-        dw3x3_row(plane + (size_t)oy * pw, pw, 1, out_w, w, a);
-    }
-#endif
 }
+#endif
 
 /* The low 16 bits of v into *d, as they are (one STRH). */
 static inline void put16(int16_t *d, uint32_t v)
@@ -483,27 +556,79 @@ static void dw3x3_channel(const tm_nn_conv_params_t *p, const tm_nn_per_channel_
 {
     const int32_t sh = p->stride.h, sw = p->stride.w;
     const int8_t *f = filter + c;
-    const uint32_t w[6] = {tm_nn_pack16(f[0], f[ch]),          tm_nn_pack16(f[2 * ch], 0),
-                           tm_nn_pack16(f[3 * ch], f[4 * ch]), tm_nn_pack16(f[5 * ch], 0),
-                           tm_nn_pack16(f[6 * ch], f[7 * ch]), tm_nn_pack16(f[8 * ch], 0)};
+    dw3x3_weights_t w;
     int32_t wsum = 0;
-    for (int32_t t = 0; t < 9; ++t) {
-        wsum += f[t * ch];
+    for (int32_t ky = 0; ky < 3; ++ky, f += 3 * ch) {
+        w.w01[ky] = tm_nn_pack16(f[0], f[ch]);
+        w.w12[ky] = tm_nn_pack16(f[ch], f[2 * ch]);
+        wsum += f[0] + f[ch] + f[2 * ch];
     }
-    const uint32_t b =
-        (uint32_t)(bias != NULL ? bias[c] : 0) - (uint32_t)p->input_zero_point * (uint32_t)wsum;
+    const int32_t b = tm_nn_s32_from_u32((uint32_t)(bias != NULL ? bias[c] : 0) -
+                                         (uint32_t)p->input_zero_point * (uint32_t)wsum);
     /* First every accumulator of the channel's plane, then their requantization: each loop
      * keeps its own values in registers. */
     if (sh == 1 && sw == 1) {
-        dw3x3_plane_s1(plane, out->h, out->w, w, accs);
+        dw3x3_plane_s1(plane, pw, out->h, out->w, &w, accs);
     } else {
+        int32_t *a = accs;
         for (int32_t oy = 0; oy < out->h; ++oy) {
-            dw3x3_row(plane + (size_t)oy * sh * pw, pw, sw, out->w, w, accs + (size_t)oy * out->w);
+            const int16_t *r0 = plane + (size_t)oy * sh * pw;
+            for (int32_t ox = 0; ox < out->w; ++ox) {
+                *a++ = dw3x3_window(r0 + (size_t)ox * sw, pw, &w);
+            }
         }
     }
+    const int32_t n = out->h * out->w;
+    const int32_t lo = p->activation.min, hi = p->activation.max;
+    tm_nn_requant_mm_t mm;
+    if (tm_nn_requant_mm_make(quant->multiplier[c], quant->shift[c], p->output_zero_point, &mm)) {
+        int32_t done = 0;
+#if TM_NN_HAVE_DSP && defined(__OPTIMIZE__)
+        if (lo == -128 && hi == 127 && n >= 2 && ((uintptr_t)accs & 3u) == 0) {
+            done = n & ~1;
+            dw3x3_requant_pairs(accs, b, &mm, done, out_b + c, ch);
+        }
+#endif
+        tm_nn_requant_mm_row(accs + done, b, &mm, 0, n - done, lo, hi, out_b + c + (size_t)done * ch,
+                             ch);
+        return;
+    }
     const tm_nn_requant_t rq = tm_nn_requant_make(quant->multiplier[c], quant->shift[c]);
-    tm_nn_requant_row(accs, tm_nn_s32_from_u32(b), &rq, 0, rq.fast_shift >= 0, out->h * out->w,
-                      p->output_zero_point, p->activation.min, p->activation.max, out_b + c, ch);
+    tm_nn_requant_row(accs, b, &rq, 0, rq.fast_shift >= 0, n, p->output_zero_point, lo, hi,
+                      out_b + c, ch);
+}
+
+/* Pixels [0, n) of rows [0, rows) of the input (row after row src_row bytes apart), four
+ * channels from one 32-bit read each (SXTB16 gives channels (c, c + 2), with ROR 8 (c + 1,
+ * c + 3)), into four planes ps values apart (rows pw values apart, starting at d); two pixels
+ * per step so that each plane gets one 32-bit store (PKHBT / PKHTB). One call per four
+ * channels: the row loop is inside. */
+__attribute__((noinline)) static void dw3x3_copy4(const int8_t *src, int32_t ch, int32_t n,
+                                                  int32_t rows, int32_t src_row, int16_t *d,
+                                                  int32_t pw, int32_t ps)
+{
+    for (int32_t y = 0; y < rows; ++y, src += src_row, d += pw) {
+        const int8_t *s = src;
+        int16_t *p = d, *p2 = d + 2 * (size_t)ps;
+        int16_t *const end = d + (n & ~1);
+        for (; p < end; s += 2 * ch, p += 2, p2 += 2) {
+            const uint32_t v0 = tm_nn_read_u32(s), v1 = tm_nn_read_u32(s + ch);
+            const uint32_t e0 = tm_nn_sxtb16(v0), o0 = tm_nn_sxtb16_ror8(v0);
+            const uint32_t e1 = tm_nn_sxtb16(v1), o1 = tm_nn_sxtb16_ror8(v1);
+            tm_nn_write_u32(p, tm_nn_pkhbt(e0, e1));
+            tm_nn_write_u32(p + ps, tm_nn_pkhbt(o0, o1));
+            tm_nn_write_u32(p2, tm_nn_pkhtb(e1, e0));
+            tm_nn_write_u32(p2 + ps, tm_nn_pkhtb(o1, o0));
+        }
+        if (n & 1) {
+            const uint32_t v = tm_nn_read_u32(s);
+            const uint32_t e = tm_nn_sxtb16(v), o = tm_nn_sxtb16_ror8(v);
+            put16(p, e);
+            put16(p + ps, o);
+            put16(p2, e >> 16);
+            put16(p2 + ps, o >> 16);
+        }
+    }
 }
 
 static void depthwise_3x3(const tm_nn_conv_params_t *p, const tm_nn_per_channel_quant_t *quant,
@@ -514,14 +639,17 @@ static void depthwise_3x3(const tm_nn_conv_params_t *p, const tm_nn_per_channel_
     int32_t *const accs = (int32_t *)scratch;
     int16_t *const planes = (int16_t *)(accs + (size_t)(in->h + 2) * (in->w + 2));
     const int32_t ch = in->c, sh = p->stride.h, sw = p->stride.w;
-    const int32_t ph = (out->h - 1) * sh + 3, pw = (out->w - 1) * sw + 4;
+    const int32_t ph = (out->h - 1) * sh + 3;
+    const int32_t cols = (out->w - 1) * sw + 4;
+    /* Even, so that every plane starts 4-byte aligned. */
+    const int32_t pw = sh == 1 && sw == 1 ? dw3x3_pitch(cols) : (cols + 1) & ~1;
     const int32_t n_planes = dw3x3_planes(in);
     const size_t plane_size = (size_t)ph * pw;
     /* Plane (py, px) holds input (py - padding.h, px - padding.w); the input rows and columns
      * the plane reaches are [0, y_n) and [0, x_n). The rest is padding: the zero point once,
      * and the channels only ever rewrite the inside. */
     const int32_t y_n = in->h < ph - p->padding.h ? in->h : ph - p->padding.h;
-    const int32_t x_n = in->w < pw - p->padding.w ? in->w : pw - p->padding.w;
+    const int32_t x_n = in->w < cols - p->padding.w ? in->w : cols - p->padding.w;
     const int16_t zp = (int16_t)p->input_zero_point;
     for (size_t i = 0; i < plane_size * n_planes; ++i) {
         planes[i] = zp;
@@ -533,22 +661,8 @@ static void depthwise_3x3(const tm_nn_conv_params_t *p, const tm_nn_per_channel_
         int8_t *out_b = output + (size_t)b * out->h * out->w * ch;
         int32_t c = 0;
         for (; c < c4; c += 4) {
-            /* Four channels per 32-bit read: SXTB16 gives channels (c, c + 2), with ROR 8
-             * (c + 1, c + 3). */
-            int16_t *const p0 = planes + first;
-            for (int32_t iy = 0; iy < y_n; ++iy) {
-                const size_t row = (size_t)iy * pw;
-                const int8_t *src = in_b + (size_t)iy * in->w * ch + c;
-                for (int32_t ix = 0; ix < x_n; ++ix, src += ch) {
-                    const uint32_t v = tm_nn_read_u32(src);
-                    const uint32_t e = tm_nn_sxtb16(v), o = tm_nn_sxtb16_ror8(v);
-                    int16_t *const d = p0 + row + ix;
-                    put16(d, e);
-                    put16(d + plane_size, o);
-                    put16(d + 2 * plane_size, e >> 16);
-                    put16(d + 3 * plane_size, o >> 16);
-                }
-            }
+            dw3x3_copy4(in_b + c, ch, x_n, y_n, in->w * ch, planes + first, pw,
+                        (int32_t)plane_size);
             for (int32_t k = 0; k < 4; ++k) {
                 dw3x3_channel(p, quant, filter, bias, out, ch, c + k, planes + k * plane_size, pw,
                               accs, out_b);

@@ -13,17 +13,24 @@ int32_t tm_nn_opt_fully_connected_s8_get_buffer_size(const tm_nn_dims_t *filter_
     if (filter_dims == NULL || filter_dims->n <= 0 || filter_dims->c <= 0) {
         return 0;
     }
-    /* The requantization table, then one input row as int16. */
-    const int64_t bytes = (int64_t)sizeof(tm_nn_requant_t) * filter_dims->n +
-                          (((int64_t)filter_dims->c * 2 + 3) & ~(int64_t)3);
+    /* One input row as int16. */
+    const int64_t bytes = ((int64_t)filter_dims->c * 2 + 3) & ~(int64_t)3;
     return bytes > INT32_MAX ? -1 : (int32_t)bytes;
 }
 
 static void expand_row(const int8_t *src, int32_t depth, int32_t zp, int16_t *dst)
 {
     const uint32_t zp2 = tm_nn_pack16(zp, zp);
-    const int32_t d4 = depth & ~3;
+    const int32_t d8 = depth & ~7, d4 = depth & ~3;
     int32_t i = 0;
+    for (; i < d8; i += 8) {
+        const uint32_t w0 = tm_nn_read_u32(src + i), w1 = tm_nn_read_u32(src + i + 4);
+        uint32_t *const d = (uint32_t *)(void *)(dst + i); /* scratch: 4-byte aligned */
+        d[0] = tm_nn_ssub16(tm_nn_sxtb16(w0), zp2);
+        d[1] = tm_nn_ssub16(tm_nn_sxtb16_ror8(w0), zp2);
+        d[2] = tm_nn_ssub16(tm_nn_sxtb16(w1), zp2);
+        d[3] = tm_nn_ssub16(tm_nn_sxtb16_ror8(w1), zp2);
+    }
     for (; i < d4; i += 4) {
         const uint32_t w = tm_nn_read_u32(src + i);
         tm_nn_write_u32(dst + i, tm_nn_ssub16(tm_nn_sxtb16(w), zp2));
@@ -109,7 +116,8 @@ static inline void mac_group4(acc4_t *a, const int16_t **x, const int8_t **p, co
 
 /* Rows w0, w0 + step, w0 + 2 step, w0 + 3 step against x. The input pairs are read once for
  * the four rows; on the DSP build the loop over four groups at a time is one inline-assembly
- * statement: per 64 multiply-accumulates 4 LDRD, 16 LDR, 32 SXTB16, 32 SMLAD, CMP and BNE.
+ * statement: per 128 multiply-accumulates 8 LDRD, 32 LDR, 64 SXTB16, 64 SMLAD, CMP and BNE
+ * (groups left over, depth / 4 % 8, take the C loop).
  * It needs 13 registers (4 sums, 2 input pairs, 2 unpacked weights, 2 row pointers, the
  * row step, the input pointer and its end), so it also builds with a frame pointer (r7). */
 static inline void mac_1x4(const int16_t *x, int32_t depth, const int8_t *w0, int32_t step,
@@ -119,14 +127,15 @@ static inline void mac_1x4(const int16_t *x, int32_t depth, const int8_t *w0, in
     const int8_t *p = w0, *q = w0 + 2 * step;
     int32_t groups = depth >> 2;
 #if TM_NN_HAVE_DSP && defined(__OPTIMIZE__)
-    for (; groups & 3; --groups) {
+    for (; groups & 7; --groups) {
         mac_group4(&a, &x, &p, &q, step);
     }
     if (groups > 0) {
         const int16_t *const end = x + 4 * groups;
         uint32_t xe, xo, w, t;
         __asm__ volatile(
-            "1:\n\t" TM_FC_GROUP TM_FC_GROUP TM_FC_GROUP TM_FC_GROUP "cmp %[x], %[end]\n\t"
+            "1:\n\t" TM_FC_GROUP TM_FC_GROUP TM_FC_GROUP TM_FC_GROUP TM_FC_GROUP TM_FC_GROUP
+                TM_FC_GROUP TM_FC_GROUP "cmp %[x], %[end]\n\t"
             "bne 1b"
             : [a0] "+r"(a.a0), [a1] "+r"(a.a1), [a2] "+r"(a.a2), [a3] "+r"(a.a3), [x] "+r"(x),
               [p] "+r"(p), [q] "+r"(q), [xe] "=&r"(xe), [xo] "=&r"(xo), [w] "=&r"(w), [t] "=&r"(t)
@@ -148,24 +157,82 @@ static inline void mac_1x4(const int16_t *x, int32_t depth, const int8_t *w0, in
 }
 
 typedef struct {
-    const tm_nn_requant_t *rq;
-    int fast;
+    const int32_t *multiplier, *shift; /* of the pass's first output */
     int32_t zp, lo, hi;
+    uint32_t zp21; /* 2 zp + 1, modulo 2^32 */
+    int full;      /* [lo, hi] is the whole int8 range */
 } out_params_t;
 
-/* Outputs o .. o + 3 of one row, requantized. Not inlined: the caller's values stay out of
- * the registers the assembly loop needs, and the requantization has every register free. */
-__attribute__((noinline)) static void pass_1x4(const int16_t *x, int32_t depth, const int8_t *w0,
-                                               const int32_t *bias, const out_params_t *op,
-                                               int8_t *out)
+/* Any multiplier and shift: the general form, and TFLite's own function for an INT32_MIN
+ * multiplier (only reachable by hand-made parameters). */
+__attribute__((noinline)) static void fc_out_general(int32_t acc, int32_t m, int32_t shift,
+                                                     const out_params_t *op, int8_t *out)
 {
-    acc4_t a = {0, 0, 0, 0};
-    if (bias != NULL) {
-        a = (acc4_t){bias[0], bias[1], bias[2], bias[3]};
+    int32_t v;
+    if (m == INT32_MIN) {
+        v = tm_nn_multiply_by_quantized_multiplier(acc, m, shift);
+    } else {
+        const tm_nn_requant_t rq = tm_nn_requant_make(m, shift);
+        v = tm_nn_requant_general(acc, &rq);
     }
-    mac_1x4(x, depth, w0, depth, &a);
-    const int32_t accs[4] = {a.a0, a.a1, a.a2, a.a3};
-    tm_nn_requant_row(accs, 0, op->rq, 1, op->fast, 4, op->zp, op->lo, op->hi, out, 1);
+    v = tm_nn_add_wrap_s32(v, op->zp);
+    *out = (int8_t)(v < op->lo ? op->lo : (v > op->hi ? op->hi : v));
+}
+
+/* One output in the output form of the requantization (tm_nn_requant_mm_t), decoded here
+ * instead of from a table built per call (with one input row every channel is used once, so
+ * a table would cost as much again): base = 2^(r-1) + zp 2^r = (2 zp + 1) << (r - 1) with
+ * r - 1 = ~shift. full: the activation is the whole int8 range (one SSAT). Other
+ * multipliers and shifts take fc_out_general. */
+static inline void fc_out(int32_t acc, int32_t m, int32_t shift, uint32_t zp21, int full,
+                          const out_params_t *op, int8_t *out)
+{
+    if (m < (1 << 30) || (uint32_t)shift < (uint32_t)-21) { /* shift in [-21, -1] */
+        fc_out_general(acc, m, shift, op, out);
+        return;
+    }
+    const tm_nn_requant_mm_t q = {m, tm_nn_s32_from_u32(zp21 << (uint32_t)~shift), -shift};
+    const int32_t v = tm_nn_requant_mm(acc, &q);
+    if (full) {
+        *out = (int8_t)tm_nn_ssat8(v);
+    } else {
+        *out = (int8_t)(v < op->lo ? op->lo : (v > op->hi ? op->hi : v));
+    }
+}
+
+/* Outputs 0 .. 4 n - 1 of one input row, four filter rows per pass, requantized after each
+ * pass. One call for all passes: the per-pass work is the bias, the loop's set-up and the
+ * requantization. Not inlined, so that the caller's values stay out of the registers the
+ * assembly loop needs; the parameters are read into locals first (the byte stores could
+ * alias them otherwise). */
+__attribute__((noinline)) static void passes_1x4(const int16_t *x, int32_t depth,
+                                                 const int8_t *filter, const int32_t *bias,
+                                                 const out_params_t *op, int32_t n, int8_t *out)
+{
+    const int32_t *m = op->multiplier, *s = op->shift;
+    const uint32_t zp21 = op->zp21;
+    const int full = op->full;
+    const size_t row4 = 4 * (size_t)depth;
+    for (int8_t *const end = out + 4 * (size_t)n; out < end;
+         out += 4, m += 4, s += 4, filter += row4) {
+        acc4_t a = {0, 0, 0, 0};
+        if (bias != NULL) {
+            a = (acc4_t){bias[0], bias[1], bias[2], bias[3]};
+            bias += 4;
+        }
+        mac_1x4(x, depth, filter, depth, &a);
+        if (full) {
+            fc_out(a.a0, m[0], s[0], zp21, 1, op, out);
+            fc_out(a.a1, m[1], s[1], zp21, 1, op, out + 1);
+            fc_out(a.a2, m[2], s[2], zp21, 1, op, out + 2);
+            fc_out(a.a3, m[3], s[3], zp21, 1, op, out + 3);
+        } else {
+            fc_out(a.a0, m[0], s[0], zp21, 0, op, out);
+            fc_out(a.a1, m[1], s[1], zp21, 0, op, out + 1);
+            fc_out(a.a2, m[2], s[2], zp21, 0, op, out + 2);
+            fc_out(a.a3, m[3], s[3], zp21, 0, op, out + 3);
+        }
+    }
 }
 
 tm_nn_status_t tm_nn_opt_fully_connected_s8(const tm_nn_context_t *ctx,
@@ -188,33 +255,32 @@ tm_nn_status_t tm_nn_opt_fully_connected_s8(const tm_nn_context_t *ctx,
     TM_NN_PRECONDITION(need >= 0);
     TM_NN_PRECONDITION_BUFFER(ctx, need);
     TM_NN_PRECONDITION(((uintptr_t)ctx->buf & 3u) == 0);
-    tm_nn_requant_t *const rq = (tm_nn_requant_t *)ctx->buf;
-    const int fast = tm_nn_requant_table(quant, out_c, rq);
-    /* An INT32_MIN multiplier is negative, so it never has the fast form: the scan is only
-     * needed when the table is not all fast. */
-    if (!fast && tm_nn_quant_needs_reference(quant, out_c)) {
-        return tm_nn_ref_fully_connected_s8(NULL, params, quant, input_dims, input, filter_dims,
-                                            filter, bias, output_dims, output);
-    }
-    int16_t *const x = (int16_t *)(rq + out_c);
-    const int32_t zp_out = params->output_zero_point;
-    const int32_t lo = params->activation.min, hi = params->activation.max;
+    int16_t *const x = (int16_t *)ctx->buf;
     for (int32_t b = 0; b < batches; ++b) {
         expand_row(input + (size_t)b * depth, depth, params->input_zero_point, x);
         int8_t *out = output + (size_t)b * out_c;
         int32_t o = 0;
-        out_params_t op = {rq, fast, zp_out, lo, hi};
-        for (; o + 4 <= out_c; o += 4, op.rq += 4) {
-            pass_1x4(x, depth, filter + (size_t)o * depth, bias != NULL ? bias + o : NULL, &op,
-                     out + o);
+        const int32_t zp = params->output_zero_point;
+        const int32_t lo = params->activation.min, hi = params->activation.max;
+        out_params_t op = {quant->multiplier, quant->shift, zp, lo, hi,
+                           2u * (uint32_t)zp + 1u, lo == -128 && hi == 127};
+        if (out_c >= 4) {
+            passes_1x4(x, depth, filter, bias, &op, out_c / 4, out);
+            o = out_c & ~3;
+            op.multiplier += o;
+            op.shift += o;
         }
         for (; o < out_c; o += 2) {
             const int pair = o + 1 < out_c;
             /* A lone last row is read twice (step 0) and its second result dropped. */
             acc2_t a = {bias != NULL ? bias[o] : 0, bias != NULL && pair ? bias[o + 1] : 0};
             mac_1x2(x, depth, filter + (size_t)o * depth, pair ? depth : 0, &a);
-            const int32_t accs[2] = {a.a0, a.a1};
-            tm_nn_requant_row(accs, 0, &rq[o], 1, fast, 1 + pair, zp_out, lo, hi, out + o, 1);
+            fc_out(a.a0, op.multiplier[0], op.shift[0], op.zp21, op.full, &op, out + o);
+            if (pair) {
+                fc_out(a.a1, op.multiplier[1], op.shift[1], op.zp21, op.full, &op, out + o + 1);
+            }
+            op.multiplier += 2;
+            op.shift += 2;
         }
     }
     return TM_NN_OK;

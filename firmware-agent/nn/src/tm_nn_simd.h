@@ -171,6 +171,30 @@ static inline int32_t tm_nn_smlabb(uint32_t a, uint32_t b, int32_t acc)
 #endif
 }
 
+/** PKHBT: lane 0 of a, lane 0 of b as lane 1. */
+static inline uint32_t tm_nn_pkhbt(uint32_t a, uint32_t b)
+{
+#if TM_NN_HAVE_DSP
+    uint32_t r;
+    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+#else
+    return (a & 0xFFFFu) | (b << 16);
+#endif
+}
+
+/** PKHTB: lane 1 of b as lane 0, lane 1 of a. */
+static inline uint32_t tm_nn_pkhtb(uint32_t a, uint32_t b)
+{
+#if TM_NN_HAVE_DSP
+    uint32_t r;
+    __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+#else
+    return (a & 0xFFFF0000u) | (b >> 16);
+#endif
+}
+
 /** Byte-wise signed maximum of four int8 lanes (SSUB8 sets the GE flags, SEL picks). */
 static inline uint32_t tm_nn_max_s8x4(uint32_t a, uint32_t b)
 {
@@ -380,6 +404,102 @@ static inline void tm_nn_requant_row(const int32_t *acc, int32_t bias, const tm_
     } else {
         for (int32_t c = 0; c < n; ++c, table += table_stride, out += out_stride) {
             *out = tm_nn_requant_s8(tm_nn_add_wrap_s32(acc[c], bias), table, zp, lo, hi);
+        }
+    }
+}
+
+/** Output form of one channel's requantization: requantization, + output zero point and the
+ *  clamp in one, for a multiplier m in [2^30, 2^31) and a shift in [-21, -1], which is every
+ *  multiplier tm_nn_quantize_multiplier makes for a real scale in [2^-22, 0.5). Not exact
+ *  before the clamp (so not for the inputs of ADD), exact after any clamp inside int8:
+ *  clamp(zp + requant(x)) == clamp(tm_nn_requant_mm(x)). With r = -shift and
+ *  base = 2^(r-1) + zp 2^r:
+ *      tm_nn_requant_mm(x) = (base - [x < 0] + floor((sat(2x) m + 2^31) / 2^32)) >> r,
+ *  sat(2x) being 2x saturated to int32 (QADD): on the device QADD, ADD (with x ASR #31),
+ *  SMMLAR and ASR, four instructions besides the clamp (SSAT #8 for the whole int8 range).
+ *  Why it is exact, from the fast form's identity (tm_nn_requant_t)
+ *      requant(x) = floor((x m + 2^30 + 2^(30+r) - [x < 0] 2^31) / 2^(31+r)):
+ *  - for |x| < 2^30, sat(2x) = 2x and floor((2x m + 2^31) / 2^32) = floor((x m + 2^30) / 2^31)
+ *    = s; with v = x m + 2^30 - [x < 0] 2^31, floor(v / 2^31) = s - [x < 0], and adding the
+ *    multiple 2^(r-1) 2^31 of 2^31 before the outer division by 2^r (floor of floor) gives
+ *    requant(x) = floor((s - [x < 0] + 2^(r-1)) / 2^r); zp 2^r inside the floor adds zp;
+ *  - for x >= 2^30, sat(2x) = 2^31 - 1 and the result is at least that of x = 2^30 - 1,
+ *    whose requant is at least (2^30 - 1) 2^30 / 2^52 - 1/2 > 255 (m >= 2^30, r <= 21): both
+ *    forms exceed 127 - zp, so both clamp to the top. For x <= -2^30, sat(2x) = -2^31 = 2 (-2^30)
+ *    and both are at most requant(-2^30) <= -256: both clamp to the bottom;
+ *  - no overflow: |zp 2^r| <= 2^28, 2^(r-1) <= 2^20 and |floor(...)| <= 2^30, so the high
+ *    word fits in int32, and SMMLAR's 64-bit sum stays below 2^63. */
+typedef struct {
+    int32_t multiplier;
+    int32_t base; /* 2^(r-1) + zp 2^r */
+    int32_t r;    /* -shift, in [1, 21] */
+} tm_nn_requant_mm_t;
+
+/** 1 and *q filled when (multiplier, shift) has the output form, else 0. */
+static inline int tm_nn_requant_mm_make(int32_t multiplier, int32_t shift, int32_t zp,
+                                        tm_nn_requant_mm_t *q)
+{
+    if (multiplier < (1 << 30) || shift > -1 || shift < -21) {
+        return 0;
+    }
+    const int32_t r = -shift;
+    q->multiplier = multiplier;
+    q->r = r;
+    q->base = tm_nn_s32_from_u32((1u << (r - 1)) + ((uint32_t)zp << r));
+    return 1;
+}
+
+/** zp + requant(x) before the clamp, see tm_nn_requant_mm_t (exact only after it). */
+static inline int32_t tm_nn_requant_mm(int32_t x, const tm_nn_requant_mm_t *q)
+{
+#if TM_NN_HAVE_DSP
+    int32_t t, k;
+    __asm__("qadd %[t], %[x], %[x]\n\t"
+            "add %[k], %[b], %[x], asr #31\n\t"
+            "smmlar %[t], %[t], %[m], %[k]\n\t"
+            "asr %[t], %[t], %[r]"
+            : [t] "=&r"(t), [k] "=&r"(k)
+            : [x] "r"(x), [b] "r"(q->base), [m] "r"(q->multiplier), [r] "r"(q->r)
+            : "cc");
+    return t;
+#else
+    int64_t d = 2 * (int64_t)x;
+    d = d > INT32_MAX ? INT32_MAX : (d < INT32_MIN ? INT32_MIN : d);
+    const int64_t k = (int64_t)q->base - (x < 0 ? 1 : 0);
+    const int64_t sum = k * 4294967296LL + d * q->multiplier + 2147483648LL;
+    return (int32_t)(sum >> 32) >> q->r;
+#endif
+}
+
+/** q's channels 0 .. n-1 in the output form into table; 0 (table partly written) when some
+ *  channel does not have it. */
+static inline int tm_nn_requant_mm_table(const tm_nn_per_channel_quant_t *q, int32_t n, int32_t zp,
+                                         tm_nn_requant_mm_t *table)
+{
+    for (int32_t c = 0; c < n; ++c) {
+        if (!tm_nn_requant_mm_make(q->multiplier[c], q->shift[c], zp, &table[c])) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/** out[c * out_stride] = clamp(tm_nn_requant_mm(acc[c] + bias, table[c * table_stride]), lo, hi)
+ *  for c < n, the bias added modulo 2^32. */
+static inline void tm_nn_requant_mm_row(const int32_t *acc, int32_t bias,
+                                        const tm_nn_requant_mm_t *table, int32_t table_stride,
+                                        int32_t n, int32_t lo, int32_t hi, int8_t *out,
+                                        int32_t out_stride)
+{
+    if (lo == -128 && hi == 127) {
+        for (int32_t c = 0; c < n; ++c, table += table_stride, out += out_stride) {
+            *out = (int8_t)tm_nn_ssat8(tm_nn_requant_mm(tm_nn_add_wrap_s32(acc[c], bias), table));
+        }
+    } else {
+        for (int32_t c = 0; c < n; ++c, table += table_stride, out += out_stride) {
+            int32_t v = tm_nn_requant_mm(tm_nn_add_wrap_s32(acc[c], bias), table);
+            v = v < lo ? lo : v;
+            *out = (int8_t)(v > hi ? hi : v);
         }
     }
 }

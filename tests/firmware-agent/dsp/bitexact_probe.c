@@ -56,6 +56,7 @@ static const char *const names[BITEXACT_COUNT] = {
     "math", "raw", "spectral", "mfe", "mfcc", "image", "conv", "softmax",
     "image_s8", "conv_strided", "depthwise", "fully_connected", "max_pool", "avg_pool", "add",
     "conv_1x1", "conv_kws", "depthwise_3x3", "depthwise_3x3_s2", "fc_odd", "max_pool_odd",
+    "depthwise_3x3_relu", "depthwise_3x3_wide",
 };
 
 const char *bitexact_probe_name(int i)
@@ -282,6 +283,34 @@ static int probe_fast_paths(uint32_t hashes[BITEXACT_COUNT])
         const tm_nn_dims_t in = {1, 9, 9, 11}, o = {1, 4, 4, 11};
         err |= tm_nn_max_pool_s8(&pp, &in, q8, &o, o8);
         hashes[BITEXACT_MAX_POOL_ODD] = fnv1a(o8, 4 * 4 * 11);
+    }
+
+    /* depthwise 3x3 stride 1 with ReLU as a model has it (output zero point -128, the whole
+     * int8 range): [1, 12, 10, 8] and [1, 5, 27, 5], padding 1 */
+    err |= per_channel(0.003, 8, mult, shift);
+    fill_bias(bias, 8);
+    cvp.input_zero_point = -5;
+    cvp.output_zero_point = -128;
+    cvp.padding.h = cvp.padding.w = 1;
+    cvp.stride.h = cvp.stride.w = 1;
+    cvp.dilation.h = cvp.dilation.w = 1;
+    cvp.depth_multiplier = 1;
+    cvp.activation.min = -128;
+    cvp.activation.max = 127;
+    {
+        const tm_nn_dims_t in = {1, 12, 10, 8}, f = {1, 3, 3, 8}, o = {1, 12, 10, 8};
+        const tm_nn_context_t ctx =
+            nn_ctx(tm_nn_depthwise_conv2d_s8_get_buffer_size(&in, &f), &err);
+        err |= tm_nn_depthwise_conv2d_s8(&ctx, &cvp, &q, &in, q8, &f, w8, bias, &o, o8);
+        hashes[BITEXACT_DEPTHWISE_3X3_RELU] = fnv1a(o8, 12 * 10 * 8);
+    }
+    err |= per_channel(0.006, 5, mult, shift);
+    {
+        const tm_nn_dims_t in = {1, 5, 27, 5}, f = {1, 3, 3, 5}, o = {1, 5, 27, 5};
+        const tm_nn_context_t ctx =
+            nn_ctx(tm_nn_depthwise_conv2d_s8_get_buffer_size(&in, &f), &err);
+        err |= tm_nn_depthwise_conv2d_s8(&ctx, &cvp, &q, &in, q8, &f, w8, bias, &o, o8);
+        hashes[BITEXACT_DEPTHWISE_3X3_WIDE] = fnv1a(o8, 5 * 27 * 5);
     }
     return err;
 }

@@ -37,6 +37,8 @@ enum {
     BITEXACT_DEPTHWISE_3X3_S2,
     BITEXACT_FC_ODD,         /* depth and outputs not multiples of 4 */
     BITEXACT_MAX_POOL_ODD,   /* 11 channels, clamped */
+    BITEXACT_DEPTHWISE_3X3_RELU, /* stride 1, whole int8 range (the two-output and requantization loops), even width */
+    BITEXACT_DEPTHWISE_3X3_WIDE, /* stride 1, 5 channels (4 + 1 planes), 27 columns (pitch 32) */
     BITEXACT_COUNT
 };
 

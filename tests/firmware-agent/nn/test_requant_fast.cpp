@@ -133,4 +133,89 @@ TEST(RequantFast, RowMatchesPerOutputRequantization)
     }
 }
 
+// The output form (requantization, zero point and clamp in one; tm_nn_requant_mm_t) against
+// TFLite's requantization + zero point + clamp, for every shift it accepts, multipliers over
+// its whole range, every kind of zero point and several activation ranges. Before the clamp
+// the two may differ (for |x| >= 2^30), after it they may not.
+TEST(RequantFast, OutputFormEqualsTfliteAfterTheClamp)
+{
+    const int32_t zps[] = {-128, -127, -1, 0, 1, 37, 126, 127};
+    const int32_t ranges[][2] = {{-128, 127}, {-128, -100}, {0, 127}, {-5, 6}, {127, 127}};
+    long cases = 0;
+    for (int32_t shift = -21; shift <= -1; ++shift) {
+        const std::vector<int32_t> xs = accumulators(shift);
+        for (const int32_t m : multipliers()) {
+            for (const int32_t zp : zps) {
+                tm_nn_requant_mm_t q;
+                if (!tm_nn_requant_mm_make(m, shift, zp, &q)) {
+                    ASSERT_LT(m, 1 << 30) << "shift " << shift;
+                    continue;
+                }
+                for (const auto &range : ranges) {
+                    for (const int32_t x : xs) {
+                        const int64_t ref =
+                            (int32_t)(uint32_t)((int64_t)tm_nn_multiply_by_quantized_multiplier(
+                                                    x, m, shift) +
+                                                zp);
+                        const int32_t want = ref < range[0] ? range[0]
+                                                            : (ref > range[1] ? range[1] : (int32_t)ref);
+                        int32_t got = tm_nn_requant_mm(x, &q);
+                        got = got < range[0] ? range[0] : (got > range[1] ? range[1] : got);
+                        ASSERT_EQ(got, want) << "x " << x << " multiplier " << m << " shift "
+                                             << shift << " zp " << zp << " range " << range[0]
+                                             << ".." << range[1];
+                        ++cases;
+                    }
+                }
+            }
+        }
+    }
+    // Every shift in [-21, -1] with every multiplier in [2^30, 2^31) of the list ran.
+    EXPECT_GT(cases, 21L * 20 * 8 * 5 * 500);
+}
+
+TEST(RequantFast, OutputFormOnlyWhereItsProofHolds)
+{
+    tm_nn_requant_mm_t q;
+    EXPECT_EQ(tm_nn_requant_mm_make(1 << 30, -1, 0, &q), 1);
+    EXPECT_EQ(tm_nn_requant_mm_make(INT32_MAX, -21, -128, &q), 1);
+    EXPECT_EQ(tm_nn_requant_mm_make(1 << 30, -22, 0, &q), 0);
+    EXPECT_EQ(tm_nn_requant_mm_make(1 << 30, 0, 0, &q), 0);
+    EXPECT_EQ(tm_nn_requant_mm_make((1 << 30) - 1, -5, 0, &q), 0);
+    EXPECT_EQ(tm_nn_requant_mm_make(0, -5, 0, &q), 0);
+    EXPECT_EQ(tm_nn_requant_mm_make(INT32_MIN, -5, 0, &q), 0);
+    // Every scale in [2^-22, 0.5) the quantizer turns into a multiplier has the output form.
+    for (double real = 1.0 / (1 << 22); real < 0.5; real *= 1.37) {
+        int32_t m = 0, s = 0;
+        ASSERT_EQ(tm_nn_quantize_multiplier(real, &m, &s), TM_NN_OK);
+        EXPECT_EQ(tm_nn_requant_mm_make(m, s, 3, &q), 1) << real;
+    }
+}
+
+TEST(RequantFast, OutputFormRowMatchesPerOutputRequantization)
+{
+    const int32_t mult[3] = {1 << 30, 1860000000, INT32_MAX};
+    const int32_t shift[3] = {-1, -9, -21};
+    const tm_nn_per_channel_quant_t quant = {mult, shift};
+    const int32_t acc[3] = {INT32_MAX, INT32_MIN, 77};
+    for (const int32_t bias : {0, 1000, INT32_MAX, INT32_MIN}) {
+        for (const int32_t zp : {-128, 0, 127}) {
+            tm_nn_requant_mm_t table[3];
+            ASSERT_EQ(tm_nn_requant_mm_table(&quant, 3, zp, table), 1);
+            for (const int32_t lo : {-128, -100}) {
+                int8_t out[3];
+                tm_nn_requant_mm_row(acc, bias, table, 1, 3, lo, 127, out, 1);
+                for (int c = 0; c < 3; ++c) {
+                    const uint32_t a = (uint32_t)acc[c] + (uint32_t)bias;
+                    int64_t v = (int64_t)tm_nn_multiply_by_quantized_multiplier((int32_t)a, mult[c],
+                                                                                shift[c]);
+                    v = (int32_t)(uint32_t)(v + zp);
+                    v = v < lo ? lo : (v > 127 ? 127 : v);
+                    EXPECT_EQ(out[c], v) << c << " bias " << bias << " zp " << zp;
+                }
+            }
+        }
+    }
+}
+
 } // namespace
