@@ -27,6 +27,7 @@
 #include "mps2.h"
 #include "tm_nn.h"
 #include "tm_nn_variants.h"
+#include "model_rows.h"
 /* The optimized kernels' requantization (inline assembly on this core), for the check. */
 #include "../nn/src/tm_nn_simd.h"
 
@@ -520,6 +521,7 @@ int main(void)
         print_row(models[m].name, total, (ref + (uint64_t)reps / 2u) / (uint64_t)reps,
                   (opt + (uint64_t)reps / 2u) / (uint64_t)reps, same);
     }
+    status |= tm_bench_model_rows(print_row, &all_same); /* trainer packages, model_rows.c */
     put(status == 0 && all_same ? "kernel-bench status 0" : "kernel-bench status -1");
     flush();
     semihost(SYS_EXIT,
