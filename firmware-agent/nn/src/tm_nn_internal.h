@@ -75,10 +75,14 @@ static inline int32_t tm_nn_add_wrap_s32(int32_t a, int32_t b)
  *  overflow: 2^30 elements is far beyond any microcontroller tensor. */
 #define TM_NN_MAX_ELEMENTS (1L << 30)
 
+/* For dims that tm_nn_dims_valid accepted (all positive): the product, checked step by step
+ * so that no multiplication overflows (a 64-bit product of four int32 could). */
 static inline int tm_nn_dims_count_ok(const tm_nn_dims_t *d)
 {
-    int64_t n = (int64_t)d->n * d->h * d->w * d->c;
-    return n <= TM_NN_MAX_ELEMENTS;
+    uint32_t n;
+    return !__builtin_mul_overflow((uint32_t)d->n, (uint32_t)d->h, &n) &&
+           !__builtin_mul_overflow(n, (uint32_t)d->w, &n) &&
+           !__builtin_mul_overflow(n, (uint32_t)d->c, &n) && n <= (uint32_t)TM_NN_MAX_ELEMENTS;
 }
 
 /* Parameter and shape checks shared by the reference and the optimized kernels, so both

@@ -6,6 +6,8 @@
  * scratch, 4 filter reads, 8 SXTB16 and 8 SMLAD for 16 multiply-accumulates (the rows left
  * over, out_c % 4, go two at a time).
  */
+#include <stddef.h>
+
 #include "tm_nn_simd.h"
 
 int32_t tm_nn_opt_fully_connected_s8_get_buffer_size(const tm_nn_dims_t *filter_dims)
@@ -21,15 +23,21 @@ int32_t tm_nn_opt_fully_connected_s8_get_buffer_size(const tm_nn_dims_t *filter_
 static void expand_row(const int8_t *src, int32_t depth, int32_t zp, int16_t *dst)
 {
     const uint32_t zp2 = tm_nn_pack16(zp, zp);
-    const int32_t d8 = depth & ~7, d4 = depth & ~3;
+    const int32_t d16 = depth & ~15, d4 = depth & ~3;
     int32_t i = 0;
-    for (; i < d8; i += 8) {
+    /* dst is scratch, 4-byte aligned: the stores pair up (STRD). */
+    for (; i < d16; i += 16) {
         const uint32_t w0 = tm_nn_read_u32(src + i), w1 = tm_nn_read_u32(src + i + 4);
-        uint32_t *const d = (uint32_t *)(void *)(dst + i); /* scratch: 4-byte aligned */
+        const uint32_t w2 = tm_nn_read_u32(src + i + 8), w3 = tm_nn_read_u32(src + i + 12);
+        uint32_t *const d = (uint32_t *)(void *)(dst + i);
         d[0] = tm_nn_ssub16(tm_nn_sxtb16(w0), zp2);
         d[1] = tm_nn_ssub16(tm_nn_sxtb16_ror8(w0), zp2);
         d[2] = tm_nn_ssub16(tm_nn_sxtb16(w1), zp2);
         d[3] = tm_nn_ssub16(tm_nn_sxtb16_ror8(w1), zp2);
+        d[4] = tm_nn_ssub16(tm_nn_sxtb16(w2), zp2);
+        d[5] = tm_nn_ssub16(tm_nn_sxtb16_ror8(w2), zp2);
+        d[6] = tm_nn_ssub16(tm_nn_sxtb16(w3), zp2);
+        d[7] = tm_nn_ssub16(tm_nn_sxtb16_ror8(w3), zp2);
     }
     for (; i < d4; i += 4) {
         const uint32_t w = tm_nn_read_u32(src + i);
@@ -200,40 +208,144 @@ static inline void fc_out(int32_t acc, int32_t m, int32_t shift, uint32_t zp21, 
     }
 }
 
-/* Outputs 0 .. 4 n - 1 of one input row, four filter rows per pass, requantized after each
- * pass. One call for all passes: the per-pass work is the bias, the loop's set-up and the
- * requantization. Not inlined, so that the caller's values stay out of the registers the
- * assembly loop needs; the parameters are read into locals first (the byte stores could
- * alias them otherwise). */
-__attribute__((noinline)) static void passes_1x4(const int16_t *x, int32_t depth,
-                                                 const int8_t *filter, const int32_t *bias,
-                                                 const out_params_t *op, int32_t n, int8_t *out)
+/* Outputs o .. o + 3 of one row, requantized. Not inlined: the caller's values stay out of
+ * the registers the assembly loop needs, and the requantization has every register free.
+ * The parameters are read into locals first: the byte stores could alias them otherwise. */
+__attribute__((noinline)) static void pass_1x4(const int16_t *x, int32_t depth, const int8_t *w0,
+                                               const int32_t *bias, const out_params_t *op,
+                                               int8_t *out)
 {
-    const int32_t *m = op->multiplier, *s = op->shift;
+    acc4_t a = {0, 0, 0, 0};
+    if (bias != NULL) {
+        a = (acc4_t){bias[0], bias[1], bias[2], bias[3]};
+    }
+    mac_1x4(x, depth, w0, depth, &a);
+    const int32_t *const m = op->multiplier, *const s = op->shift;
     const uint32_t zp21 = op->zp21;
-    const int full = op->full;
-    const size_t row4 = 4 * (size_t)depth;
-    for (int8_t *const end = out + 4 * (size_t)n; out < end;
-         out += 4, m += 4, s += 4, filter += row4) {
-        acc4_t a = {0, 0, 0, 0};
-        if (bias != NULL) {
-            a = (acc4_t){bias[0], bias[1], bias[2], bias[3]};
-            bias += 4;
-        }
-        mac_1x4(x, depth, filter, depth, &a);
-        if (full) {
-            fc_out(a.a0, m[0], s[0], zp21, 1, op, out);
-            fc_out(a.a1, m[1], s[1], zp21, 1, op, out + 1);
-            fc_out(a.a2, m[2], s[2], zp21, 1, op, out + 2);
-            fc_out(a.a3, m[3], s[3], zp21, 1, op, out + 3);
-        } else {
-            fc_out(a.a0, m[0], s[0], zp21, 0, op, out);
-            fc_out(a.a1, m[1], s[1], zp21, 0, op, out + 1);
-            fc_out(a.a2, m[2], s[2], zp21, 0, op, out + 2);
-            fc_out(a.a3, m[3], s[3], zp21, 0, op, out + 3);
-        }
+    if (op->full) {
+        fc_out(a.a0, m[0], s[0], zp21, 1, op, out);
+        fc_out(a.a1, m[1], s[1], zp21, 1, op, out + 1);
+        fc_out(a.a2, m[2], s[2], zp21, 1, op, out + 2);
+        fc_out(a.a3, m[3], s[3], zp21, 1, op, out + 3);
+    } else {
+        fc_out(a.a0, m[0], s[0], zp21, 0, op, out);
+        fc_out(a.a1, m[1], s[1], zp21, 0, op, out + 1);
+        fc_out(a.a2, m[2], s[2], zp21, 0, op, out + 2);
+        fc_out(a.a3, m[3], s[3], zp21, 0, op, out + 3);
     }
 }
+
+#if TM_NN_HAVE_DSP && defined(__OPTIMIZE__)
+/* The arguments of fc_passes_m4, read and updated through one pointer (the offsets are
+ * written in its assembly; the static assertions keep them true). */
+typedef struct {
+    const int16_t *x;             /*  0: the expanded input row */
+    int32_t x_bytes;              /*  4: 2 depth */
+    const int8_t *filter;         /*  8 */
+    int32_t depth;                /* 12 */
+    const int32_t *bias;          /* 16: the pass's four biases (zeros when there are none) */
+    int32_t bias_step;            /* 20: 16, or 0 without biases */
+    const int32_t *multiplier;    /* 24: the pass's first channel */
+    const int32_t *shift;         /* 28 */
+    int8_t *out;                  /* 32 */
+    int32_t unused;               /* 36 */
+    uint32_t zp21;                /* 40: 2 zp + 1 */
+    int32_t passes;               /* 44 */
+    int32_t fallback;             /* 48: set when some output was skipped */
+} fc_passes_t;
+_Static_assert(offsetof(fc_passes_t, x_bytes) == 4 && offsetof(fc_passes_t, depth) == 12 &&
+                   offsetof(fc_passes_t, bias_step) == 20 && offsetof(fc_passes_t, shift) == 28 &&
+                   offsetof(fc_passes_t, zp21) == 40 && offsetof(fc_passes_t, passes) == 44 &&
+                   offsetof(fc_passes_t, fallback) == 48 && sizeof(void *) == 4,
+               "fc_passes_m4 reads these offsets");
+
+/* One filter row of a group, literal registers: r9 the row's 4 bytes, r10 the odd half,
+ * r7 / r8 the input pairs. */
+#define TM_FC_ROW_R(acc, addr)                                                                     \
+    "ldr r9, " addr "\n\t"                                                                         \
+    "sxtb16 r10, r9, ror #8\n\t"                                                                   \
+    "sxtb16 r9, r9\n\t"                                                                            \
+    "smlad " acc ", r9, r7, " acc "\n\t"                                                           \
+    "smlad " acc ", r10, r8, " acc "\n\t"
+#define TM_FC_GROUP_R                                                                              \
+    "ldrd r7, r8, [r4], #8\n\t" TM_FC_ROW_R("r1", "[r5, r11]") TM_FC_ROW_R("r0", "[r5], #4")       \
+        TM_FC_ROW_R("r3", "[r6, r11]") TM_FC_ROW_R("r2", "[r6], #4")
+/* One output in the output form, accumulator acc: the multiplier (r9) and shift (r10) from
+ * their arrays (r7, r8), r - 1 = ~shift (r10), the base (2 zp + 1) << (r - 1) (r11), QADD,
+ * SMMLAR, the shift by r as ASR by r - 1 and SSAT's own ASR #1 (floor of floor), and the
+ * byte at r12: 13 instructions. A channel without that form branches to its stub 8<n>
+ * (after the return), which skips the byte and sets the fallback flag; the caller then
+ * computes those outputs again in C. */
+#define TM_FC_OUT_R(acc, n)                                                                        \
+    "ldr r9, [r7], #4\n\t"                                                                         \
+    "ldr r10, [r8], #4\n\t"                                                                        \
+    "cmp r9, #0x40000000\n\t"                                                                      \
+    "blt 8" #n "f\n\t"                                                                             \
+    "cmn r10, #21\n\t"                                                                             \
+    "bcc 8" #n "f\n\t"                                                                             \
+    "mvn r10, r10\n\t"                                                                             \
+    "lsl r11, r4, r10\n\t"                                                                         \
+    "add r11, r11, " acc ", asr #31\n\t"                                                           \
+    "qadd " acc ", " acc ", " acc "\n\t"                                                           \
+    "smmlar " acc ", " acc ", r9, r11\n\t"                                                         \
+    "asr " acc ", " acc ", r10\n\t"                                                                \
+    "ssat " acc ", #8, " acc ", asr #1\n\t"                                                                \
+    "strb " acc ", [r12]\n\t"                                                                      \
+    "9" #n ":\n\t"                                                                                 \
+    "add r12, r12, #1\n\t"
+#define TM_FC_STUB_R(n) "8" #n ":\n\tmov r11, #1\n\tstr r11, [lr, #48]\n\tb 9" #n "b\n\t"
+
+/* Every four-row pass of one input row, for depth a multiple of 32 (whole iterations of the
+ * eight-group loop) and the whole int8 range, as one assembly function with every register
+ * its own (r0-r3 the sums, r4 the input, r5 / r6 rows 0 and 2, r7 / r8 the input pairs,
+ * r9 / r10 the weights, r11 the row step, r12 the input's end, lr the arguments): per pass
+ * the biases, the MAC loop (per 128 multiply-accumulates 8 LDRD, 32 LDR, 64 SXTB16,
+ * 64 SMLAD, CMP and BNE), the rows moved on and the four outputs requantized, about 80
+ * instructions besides the loop. */
+__attribute__((naked, noipa)) static void fc_passes_m4(fc_passes_t *args)
+{
+    (void)args;
+    __asm__ volatile(
+        "push {r4-r11, lr}\n\t"
+        "mov lr, r0\n\t"
+        "ldr r5, [lr, #8]\n\t"
+        "ldr r11, [lr, #12]\n\t"
+        "add r6, r5, r11, lsl #1\n\t"
+        "0:\n\t"
+        "ldr r9, [lr, #16]\n\t"
+        "ldrd r0, r1, [r9]\n\t"
+        "ldrd r2, r3, [r9, #8]\n\t"
+        "ldr r10, [lr, #20]\n\t"
+        "add r9, r9, r10\n\t"
+        "str r9, [lr, #16]\n\t"
+        "ldr r4, [lr, #0]\n\t"
+        "ldr r12, [lr, #4]\n\t"
+        "add r12, r4, r12\n\t"
+        "1:\n\t" TM_FC_GROUP_R TM_FC_GROUP_R TM_FC_GROUP_R TM_FC_GROUP_R TM_FC_GROUP_R
+            TM_FC_GROUP_R TM_FC_GROUP_R TM_FC_GROUP_R
+        "cmp r4, r12\n\t"
+        "bne 1b\n\t"
+        /* r5 and r6 are one row further on; the next pass starts four rows on. */
+        "add r5, r5, r11, lsl #1\n\t"
+        "add r5, r5, r11\n\t"
+        "add r6, r6, r11, lsl #1\n\t"
+        "add r6, r6, r11\n\t"
+        "ldr r7, [lr, #24]\n\t"
+        "ldr r8, [lr, #28]\n\t"
+        "ldr r12, [lr, #32]\n\t"
+        "ldr r4, [lr, #40]\n\t" TM_FC_OUT_R("r0", 0) TM_FC_OUT_R("r1", 1) TM_FC_OUT_R("r2", 2)
+            TM_FC_OUT_R("r3", 3)
+        "str r7, [lr, #24]\n\t"
+        "str r8, [lr, #28]\n\t"
+        "str r12, [lr, #32]\n\t"
+        "ldr r11, [lr, #12]\n\t"
+        "ldr r9, [lr, #44]\n\t"
+        "subs r9, r9, #1\n\t"
+        "str r9, [lr, #44]\n\t"
+        "bne 0b\n\t"
+        "pop {r4-r11, pc}\n\t" TM_FC_STUB_R(0) TM_FC_STUB_R(1) TM_FC_STUB_R(2) TM_FC_STUB_R(3));
+}
+#endif
 
 tm_nn_status_t tm_nn_opt_fully_connected_s8(const tm_nn_context_t *ctx,
                                             const tm_nn_fc_params_t *params,
@@ -264,12 +376,42 @@ tm_nn_status_t tm_nn_opt_fully_connected_s8(const tm_nn_context_t *ctx,
         const int32_t lo = params->activation.min, hi = params->activation.max;
         out_params_t op = {quant->multiplier, quant->shift, zp, lo, hi,
                            2u * (uint32_t)zp + 1u, lo == -128 && hi == 127};
-        if (out_c >= 4) {
-            passes_1x4(x, depth, filter, bias, &op, out_c / 4, out);
-            o = out_c & ~3;
-            op.multiplier += o;
-            op.shift += o;
+#if TM_NN_HAVE_DSP && defined(__OPTIMIZE__)
+        if (out_c >= 4 && (depth & 31) == 0 && op.full && ((uintptr_t)bias & 3u) == 0) {
+            const int32_t n4 = out_c & ~3;
+            static const int32_t no_bias[4] = {0, 0, 0, 0};
+            fc_passes_t args = {x,        2 * depth,   filter,       depth,
+                                bias != NULL ? bias : no_bias,  bias != NULL ? 16 : 0,
+                                op.multiplier, op.shift, out, 0, op.zp21, n4 / 4, 0};
+            fc_passes_m4(&args);
+            if (*(volatile int32_t *)&args.fallback) {
+                /* The outputs whose channel lacks the output form (only hand-made
+                 * parameters): their bytes were skipped, so their sums again, in C. */
+                for (int32_t c = 0; c < n4; ++c) {
+                    const int32_t m = op.multiplier[c], sh = op.shift[c];
+                    if (m >= (1 << 30) && (uint32_t)sh >= (uint32_t)-21) {
+                        continue;
+                    }
+                    /* From the input bytes: x holds each group of four in the order
+                     * (0, 2, 1, 3). */
+                    uint32_t acc = bias != NULL ? (uint32_t)bias[c] : 0u;
+                    const int8_t *const w = filter + (size_t)c * depth;
+                    const int8_t *const in = input + (size_t)b * depth;
+                    for (int32_t i = 0; i < depth; ++i) {
+                        acc += (uint32_t)((in[i] - params->input_zero_point) * w[i]);
+                    }
+                    fc_out_general(tm_nn_s32_from_u32(acc), m, sh, &op, out + c);
+                }
+            }
+            o = n4;
         }
+#endif
+        for (; o + 4 <= out_c; o += 4, op.multiplier += 4, op.shift += 4) {
+            pass_1x4(x, depth, filter + (size_t)o * depth, bias != NULL ? bias + o : NULL, &op,
+                     out + o);
+        }
+        op.multiplier = quant->multiplier + o;
+        op.shift = quant->shift + o;
         for (; o < out_c; o += 2) {
             const int pair = o + 1 < out_c;
             /* A lone last row is read twice (step 0) and its second result dropped. */

@@ -56,7 +56,7 @@ static const char *const names[BITEXACT_COUNT] = {
     "math", "raw", "spectral", "mfe", "mfcc", "image", "conv", "softmax",
     "image_s8", "conv_strided", "depthwise", "fully_connected", "max_pool", "avg_pool", "add",
     "conv_1x1", "conv_kws", "depthwise_3x3", "depthwise_3x3_s2", "fc_odd", "max_pool_odd",
-    "depthwise_3x3_relu", "depthwise_3x3_wide",
+    "depthwise_3x3_relu", "depthwise_3x3_wide", "fc_passes", "fc_passes_nobias",
 };
 
 const char *bitexact_probe_name(int i)
@@ -311,6 +311,28 @@ static int probe_fast_paths(uint32_t hashes[BITEXACT_COUNT])
             nn_ctx(tm_nn_depthwise_conv2d_s8_get_buffer_size(&in, &f), &err);
         err |= tm_nn_depthwise_conv2d_s8(&ctx, &cvp, &q, &in, q8, &f, w8, bias, &o, o8);
         hashes[BITEXACT_DEPTHWISE_3X3_WIDE] = fnv1a(o8, 5 * 27 * 5);
+    }
+
+    /* fully connected 128 -> 22, two batches, the whole int8 range: five four-row passes
+     * (depth a multiple of 32) and two rows after them; channel 3 has a scale above 0.5
+     * (shift 0) and channel 9 one below 2^-22, so both need the general form */
+    err |= per_channel(0.0007, 22, mult, shift);
+    err |= tm_nn_quantize_multiplier(0.8, &mult[3], &shift[3]);
+    err |= tm_nn_quantize_multiplier(3e-8, &mult[9], &shift[9]);
+    fill_bias(bias, 22);
+    {
+        tm_nn_fc_params_t fcp;
+        memset(&fcp, 0, sizeof fcp);
+        fcp.input_zero_point = 13;
+        fcp.output_zero_point = -7;
+        fcp.activation.min = -128;
+        fcp.activation.max = 127;
+        const tm_nn_dims_t in = {2, 1, 1, 128}, f = {22, 1, 1, 128}, o = {2, 1, 1, 22};
+        const tm_nn_context_t ctx = nn_ctx(tm_nn_fully_connected_s8_get_buffer_size(&f), &err);
+        err |= tm_nn_fully_connected_s8(&ctx, &fcp, &q, &in, q8, &f, w8, bias, &o, o8);
+        hashes[BITEXACT_FC_PASSES] = fnv1a(o8, 2 * 22);
+        err |= tm_nn_fully_connected_s8(&ctx, &fcp, &q, &in, q8, &f, w8, NULL, &o, o8);
+        hashes[BITEXACT_FC_PASSES_NOBIAS] = fnv1a(o8, 2 * 22);
     }
     return err;
 }

@@ -39,6 +39,8 @@ enum {
     BITEXACT_MAX_POOL_ODD,   /* 11 channels, clamped */
     BITEXACT_DEPTHWISE_3X3_RELU, /* stride 1, whole int8 range (the two-output and requantization loops), even width */
     BITEXACT_DEPTHWISE_3X3_WIDE, /* stride 1, 5 channels (4 + 1 planes), 27 columns (pitch 32) */
+    BITEXACT_FC_PASSES,      /* depth 128: the four-row passes in one assembly function, two channels in the general form */
+    BITEXACT_FC_PASSES_NOBIAS, /* the same without biases */
     BITEXACT_COUNT
 };
 
