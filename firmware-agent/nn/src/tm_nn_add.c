@@ -36,8 +36,8 @@ tm_nn_status_t tm_nn_add_prepare(double input1_scale, int32_t input1_zero_point,
     return TM_NN_OK;
 }
 
-tm_nn_status_t tm_nn_ref_add_s8(const tm_nn_add_params_t *params, const int8_t *input1,
-                            const int8_t *input2, int8_t *output, int32_t size)
+tm_nn_status_t tm_nn_check_add(const tm_nn_add_params_t *params, const int8_t *input1,
+                               const int8_t *input2, const int8_t *output, int32_t size)
 {
     TM_NN_PRECONDITION(params != NULL && input1 != NULL && input2 != NULL && output != NULL);
     TM_NN_PRECONDITION(size > 0);
@@ -50,7 +50,16 @@ tm_nn_status_t tm_nn_ref_add_s8(const tm_nn_add_params_t *params, const int8_t *
     TM_NN_PRECONDITION(params->input2_shift <= 0 && params->input2_shift >= -31);
     TM_NN_PRECONDITION(params->output_shift <= 0 && params->output_shift >= -31);
     TM_NN_PRECONDITION(tm_nn_activation_valid(&params->activation));
+    return TM_NN_OK;
+}
 
+tm_nn_status_t tm_nn_ref_add_s8(const tm_nn_add_params_t *params, const int8_t *input1,
+                                const int8_t *input2, int8_t *output, int32_t size)
+{
+    const tm_nn_status_t st = tm_nn_check_add(params, input1, input2, output, size);
+    if (st != TM_NN_OK) {
+        return st;
+    }
     const int32_t scale_up = (int32_t)1 << params->left_shift;
     for (int32_t i = 0; i < size; ++i) {
         const int32_t a = ((int32_t)input1[i] - params->input1_zero_point) * scale_up;
@@ -59,9 +68,8 @@ tm_nn_status_t tm_nn_ref_add_s8(const tm_nn_add_params_t *params, const int8_t *
                                                                   params->input1_shift);
         const int32_t sb = tm_nn_multiply_by_quantized_multiplier(b, params->input2_multiplier,
                                                                   params->input2_shift);
-        const int32_t raw = tm_nn_multiply_by_quantized_multiplier(sa + sb,
-                                                                   params->output_multiplier,
-                                                                   params->output_shift) +
+        const int32_t raw = tm_nn_multiply_by_quantized_multiplier(
+                                sa + sb, params->output_multiplier, params->output_shift) +
                             params->output_zero_point;
         output[i] = tm_nn_clamp_s8(raw, &params->activation);
     }

@@ -9,19 +9,19 @@
 
 /** Return TM_NN_ARG_ERROR from the calling kernel when cond is false. Cheap enough to keep
  *  in release builds: it runs once per kernel call, never per element. */
-#define TM_NN_PRECONDITION(cond)                                                            \
-    do {                                                                                    \
-        if (!(cond)) {                                                                      \
-            return TM_NN_ARG_ERROR;                                                         \
-        }                                                                                   \
+#define TM_NN_PRECONDITION(cond)                                                                   \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            return TM_NN_ARG_ERROR;                                                                \
+        }                                                                                          \
     } while (0)
 
 /** Like TM_NN_PRECONDITION but reports a missing or short scratch buffer. */
-#define TM_NN_PRECONDITION_BUFFER(ctx, needed)                                              \
-    do {                                                                                    \
-        if ((needed) > 0 && ((ctx) == NULL || (ctx)->buf == NULL || (ctx)->size < (needed))) { \
-            return TM_NN_BUFFER_ERROR;                                                      \
-        }                                                                                   \
+#define TM_NN_PRECONDITION_BUFFER(ctx, needed)                                                     \
+    do {                                                                                           \
+        if ((needed) > 0 && ((ctx) == NULL || (ctx)->buf == NULL || (ctx)->size < (needed))) {     \
+            return TM_NN_BUFFER_ERROR;                                                             \
+        }                                                                                          \
     } while (0)
 
 static inline int tm_nn_dims_valid(const tm_nn_dims_t *d)
@@ -90,11 +90,45 @@ static inline int tm_nn_dims_count_ok(const tm_nn_dims_t *d)
 tm_nn_status_t tm_nn_check_conv(const tm_nn_conv_params_t *p, const tm_nn_per_channel_quant_t *q,
                                 const tm_nn_dims_t *in, const tm_nn_dims_t *f,
                                 const tm_nn_dims_t *out);
+static inline int32_t tm_nn_max_i32(int32_t a, int32_t b)
+{
+    return a > b ? a : b;
+}
+
+static inline int32_t tm_nn_min_i32(int32_t a, int32_t b)
+{
+    return a < b ? a : b;
+}
+
+/** The taps of a pooling window inside the input along one axis: input positions
+ *  start + [k0, k1) for output position o (tm_nn_check_pool makes the range non-empty). */
+typedef struct {
+    int32_t start, k0, k1;
+} tm_nn_pool_span_t;
+
+static inline tm_nn_pool_span_t tm_nn_pool_span(int32_t stride, int32_t padding, int32_t filter,
+                                                int32_t in, int32_t o)
+{
+    tm_nn_pool_span_t s;
+    s.start = o * stride - padding;
+    s.k0 = tm_nn_max_i32(0, -s.start);
+    s.k1 = tm_nn_min_i32(filter, in - s.start);
+    return s;
+}
+
+/* TFLite's average: round half away from zero with truncating division. */
+static inline int32_t tm_nn_pool_average(int32_t sum, int32_t count)
+{
+    return sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
+}
+
 tm_nn_status_t tm_nn_check_pool(const tm_nn_pool_params_t *p, const tm_nn_dims_t *in,
-                                const int8_t *input, const tm_nn_dims_t *out,
-                                const int8_t *output);
+                                const int8_t *input, const tm_nn_dims_t *out, const int8_t *output);
 /** *batches_out receives the number of input rows of filter_dims->c values. */
-tm_nn_status_t tm_nn_check_fc(const tm_nn_fc_params_t *params, const tm_nn_per_channel_quant_t *quant,
+tm_nn_status_t tm_nn_check_add(const tm_nn_add_params_t *params, const int8_t *input1,
+                               const int8_t *input2, const int8_t *output, int32_t size);
+tm_nn_status_t tm_nn_check_fc(const tm_nn_fc_params_t *params,
+                              const tm_nn_per_channel_quant_t *quant,
                               const tm_nn_dims_t *input_dims, const int8_t *input,
                               const tm_nn_dims_t *filter_dims, const int8_t *filter,
                               const tm_nn_dims_t *output_dims, const int8_t *output,

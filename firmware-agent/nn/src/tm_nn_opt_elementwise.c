@@ -10,16 +10,6 @@
 
 /* ---- pooling -------------------------------------------------------------------------------- */
 
-static int32_t max_i32(int32_t a, int32_t b)
-{
-    return a > b ? a : b;
-}
-
-static int32_t min_i32(int32_t a, int32_t b)
-{
-    return a < b ? a : b;
-}
-
 tm_nn_status_t tm_nn_opt_max_pool_s8(const tm_nn_pool_params_t *params,
                                      const tm_nn_dims_t *input_dims, const int8_t *input,
                                      const tm_nn_dims_t *output_dims, int8_t *output)
@@ -35,15 +25,16 @@ tm_nn_status_t tm_nn_opt_max_pool_s8(const tm_nn_pool_params_t *params,
     for (int32_t b = 0; b < input_dims->n; ++b) {
         const int8_t *in_b = input + (size_t)b * in_h * in_w * ch;
         for (int32_t oy = 0; oy < output_dims->h; ++oy) {
-            const int32_t y0 = oy * params->stride.h - params->padding.h;
-            const int32_t ky0 = max_i32(0, -y0), ky1 = min_i32(params->filter.h, in_h - y0);
+            const tm_nn_pool_span_t ys =
+                tm_nn_pool_span(params->stride.h, params->padding.h, params->filter.h, in_h, oy);
             for (int32_t ox = 0; ox < output_dims->w; ++ox, o += ch) {
-                const int32_t x0 = ox * params->stride.w - params->padding.w;
-                const int32_t kx0 = max_i32(0, -x0), kx1 = min_i32(params->filter.w, in_w - x0);
+                const tm_nn_pool_span_t xs = tm_nn_pool_span(params->stride.w, params->padding.w,
+                                                             params->filter.w, in_w, ox);
                 int first = 1;
-                for (int32_t ky = ky0; ky < ky1; ++ky) {
-                    for (int32_t kx = kx0; kx < kx1; ++kx) {
-                        const int8_t *px = in_b + ((size_t)(y0 + ky) * in_w + (x0 + kx)) * ch;
+                for (int32_t ky = ys.k0; ky < ys.k1; ++ky) {
+                    for (int32_t kx = xs.k0; kx < xs.k1; ++kx) {
+                        const int8_t *px =
+                            in_b + ((size_t)(ys.start + ky) * in_w + (xs.start + kx)) * ch;
                         if (first) {
                             memcpy(o, px, (size_t)ch);
                             first = 0;
@@ -55,7 +46,7 @@ tm_nn_status_t tm_nn_opt_max_pool_s8(const tm_nn_pool_params_t *params,
                                                                   tm_nn_read_u32(px + c)));
                         }
                         for (; c < ch; ++c) {
-                            o[c] = (int8_t)max_i32(o[c], px[c]);
+                            o[c] = (int8_t)tm_nn_max_i32(o[c], px[c]);
                         }
                     }
                 }
@@ -94,20 +85,21 @@ tm_nn_status_t tm_nn_opt_avg_pool_s8(const tm_nn_context_t *ctx, const tm_nn_poo
     for (int32_t b = 0; b < input_dims->n; ++b) {
         const int8_t *in_b = input + (size_t)b * in_h * in_w * ch;
         for (int32_t oy = 0; oy < output_dims->h; ++oy) {
-            const int32_t y0 = oy * params->stride.h - params->padding.h;
-            const int32_t ky0 = max_i32(0, -y0), ky1 = min_i32(params->filter.h, in_h - y0);
+            const tm_nn_pool_span_t ys =
+                tm_nn_pool_span(params->stride.h, params->padding.h, params->filter.h, in_h, oy);
             for (int32_t ox = 0; ox < output_dims->w; ++ox, o += ch) {
-                const int32_t x0 = ox * params->stride.w - params->padding.w;
-                const int32_t kx0 = max_i32(0, -x0), kx1 = min_i32(params->filter.w, in_w - x0);
-                const int32_t count = (ky1 - ky0) * (kx1 - kx0);
+                const tm_nn_pool_span_t xs = tm_nn_pool_span(params->stride.w, params->padding.w,
+                                                             params->filter.w, in_w, ox);
+                const int32_t count = (ys.k1 - ys.k0) * (xs.k1 - xs.k0);
                 for (int32_t c0 = 0; c0 < ch; c0 += AVG_BLOCK) {
-                    const int32_t n = min_i32(AVG_BLOCK, ch - c0);
+                    const int32_t n = tm_nn_min_i32(AVG_BLOCK, ch - c0);
                     for (int32_t c = 0; c < n; ++c) {
                         sums[c] = 0;
                     }
-                    for (int32_t ky = ky0; ky < ky1; ++ky) {
-                        const int8_t *px = in_b + ((size_t)(y0 + ky) * in_w + (x0 + kx0)) * ch + c0;
-                        for (int32_t kx = kx0; kx < kx1; ++kx, px += ch) {
+                    for (int32_t ky = ys.k0; ky < ys.k1; ++ky) {
+                        const int8_t *px =
+                            in_b + ((size_t)(ys.start + ky) * in_w + (xs.start + xs.k0)) * ch + c0;
+                        for (int32_t kx = xs.k0; kx < xs.k1; ++kx, px += ch) {
                             for (int32_t c = 0; c < n; ++c) {
                                 sums[c] += px[c];
                             }
@@ -115,8 +107,7 @@ tm_nn_status_t tm_nn_opt_avg_pool_s8(const tm_nn_context_t *ctx, const tm_nn_poo
                     }
                     for (int32_t c = 0; c < n; ++c) {
                         const int32_t sum = sums[c];
-                        const int32_t avg =
-                            sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
+                        const int32_t avg = tm_nn_pool_average(sum, count);
                         o[c0 + c] = tm_nn_clamp_s8(avg, &params->activation);
                     }
                 }
@@ -131,16 +122,10 @@ tm_nn_status_t tm_nn_opt_avg_pool_s8(const tm_nn_context_t *ctx, const tm_nn_poo
 tm_nn_status_t tm_nn_opt_add_s8(const tm_nn_add_params_t *params, const int8_t *input1,
                                 const int8_t *input2, int8_t *output, int32_t size)
 {
-    TM_NN_PRECONDITION(params != NULL && input1 != NULL && input2 != NULL && output != NULL);
-    TM_NN_PRECONDITION(size > 0);
-    TM_NN_PRECONDITION(tm_nn_zero_point_valid(params->input1_zero_point) &&
-                       tm_nn_zero_point_valid(params->input2_zero_point) &&
-                       tm_nn_zero_point_valid(params->output_zero_point));
-    TM_NN_PRECONDITION(params->left_shift >= 0 && params->left_shift <= 22);
-    TM_NN_PRECONDITION(params->input1_shift <= 0 && params->input1_shift >= -31);
-    TM_NN_PRECONDITION(params->input2_shift <= 0 && params->input2_shift >= -31);
-    TM_NN_PRECONDITION(params->output_shift <= 0 && params->output_shift >= -31);
-    TM_NN_PRECONDITION(tm_nn_activation_valid(&params->activation));
+    const tm_nn_status_t st = tm_nn_check_add(params, input1, input2, output, size);
+    if (st != TM_NN_OK) {
+        return st;
+    }
     if (params->input1_multiplier == INT32_MIN || params->input2_multiplier == INT32_MIN ||
         params->output_multiplier == INT32_MIN) {
         return tm_nn_ref_add_s8(params, input1, input2, output, size);
@@ -185,7 +170,7 @@ tm_nn_status_t tm_nn_opt_softmax_s8(const tm_nn_softmax_params_t *params, const 
         int8_t *out = output + (size_t)r * row_size;
         int32_t max_q = -128;
         for (int32_t i = 0; i < row_size; ++i) {
-            max_q = max_i32(max_q, in[i]);
+            max_q = tm_nn_max_i32(max_q, in[i]);
         }
         /* The same additions in the same order as the reference: the same sum. */
         float sum = 0.0f;

@@ -6,8 +6,7 @@
 /* With these checks every window holds at least one in-bounds tap, so the average never
  * divides by zero and the maximum is always defined. */
 tm_nn_status_t tm_nn_check_pool(const tm_nn_pool_params_t *p, const tm_nn_dims_t *in,
-                                 const int8_t *input, const tm_nn_dims_t *out,
-                                 const int8_t *output)
+                                const int8_t *input, const tm_nn_dims_t *out, const int8_t *output)
 {
     TM_NN_PRECONDITION(p != NULL && input != NULL && output != NULL);
     TM_NN_PRECONDITION(tm_nn_dims_valid(in) && tm_nn_dims_valid(out));
@@ -23,19 +22,9 @@ tm_nn_status_t tm_nn_check_pool(const tm_nn_pool_params_t *p, const tm_nn_dims_t
     return TM_NN_OK;
 }
 
-static int32_t max_i32(int32_t a, int32_t b)
-{
-    return a > b ? a : b;
-}
-
-static int32_t min_i32(int32_t a, int32_t b)
-{
-    return a < b ? a : b;
-}
-
 tm_nn_status_t tm_nn_ref_max_pool_s8(const tm_nn_pool_params_t *params,
-                                 const tm_nn_dims_t *input_dims, const int8_t *input,
-                                 const tm_nn_dims_t *output_dims, int8_t *output)
+                                     const tm_nn_dims_t *input_dims, const int8_t *input,
+                                     const tm_nn_dims_t *output_dims, int8_t *output)
 {
     const tm_nn_status_t st = tm_nn_check_pool(params, input_dims, input, output_dims, output);
     if (st != TM_NN_OK) {
@@ -46,16 +35,18 @@ tm_nn_status_t tm_nn_ref_max_pool_s8(const tm_nn_pool_params_t *params,
     for (int32_t b = 0; b < input_dims->n; ++b) {
         const int8_t *in_b = input + (size_t)b * in_h * in_w * ch;
         for (int32_t oy = 0; oy < out_h; ++oy) {
-            const int32_t y0 = oy * params->stride.h - params->padding.h;
-            const int32_t ky0 = max_i32(0, -y0), ky1 = min_i32(params->filter.h, in_h - y0);
+            const tm_nn_pool_span_t ys =
+                tm_nn_pool_span(params->stride.h, params->padding.h, params->filter.h, in_h, oy);
             for (int32_t ox = 0; ox < out_w; ++ox) {
-                const int32_t x0 = ox * params->stride.w - params->padding.w;
-                const int32_t kx0 = max_i32(0, -x0), kx1 = min_i32(params->filter.w, in_w - x0);
+                const tm_nn_pool_span_t xs = tm_nn_pool_span(params->stride.w, params->padding.w,
+                                                             params->filter.w, in_w, ox);
                 for (int32_t c = 0; c < ch; ++c) {
                     int32_t m = -128;
-                    for (int32_t ky = ky0; ky < ky1; ++ky) {
-                        for (int32_t kx = kx0; kx < kx1; ++kx) {
-                            m = max_i32(m, in_b[((size_t)(y0 + ky) * in_w + (x0 + kx)) * ch + c]);
+                    for (int32_t ky = ys.k0; ky < ys.k1; ++ky) {
+                        for (int32_t kx = xs.k0; kx < xs.k1; ++kx) {
+                            m = tm_nn_max_i32(
+                                m,
+                                in_b[((size_t)(ys.start + ky) * in_w + (xs.start + kx)) * ch + c]);
                         }
                     }
                     output[(((size_t)b * out_h + oy) * out_w + ox) * ch + c] =
@@ -74,8 +65,8 @@ int32_t tm_nn_ref_avg_pool_s8_get_buffer_size(const tm_nn_dims_t *output_dims)
 }
 
 tm_nn_status_t tm_nn_ref_avg_pool_s8(const tm_nn_context_t *ctx, const tm_nn_pool_params_t *params,
-                                 const tm_nn_dims_t *input_dims, const int8_t *input,
-                                 const tm_nn_dims_t *output_dims, int8_t *output)
+                                     const tm_nn_dims_t *input_dims, const int8_t *input,
+                                     const tm_nn_dims_t *output_dims, int8_t *output)
 {
     const tm_nn_status_t st = tm_nn_check_pool(params, input_dims, input, output_dims, output);
     if (st != TM_NN_OK) {
@@ -87,24 +78,22 @@ tm_nn_status_t tm_nn_ref_avg_pool_s8(const tm_nn_context_t *ctx, const tm_nn_poo
     for (int32_t b = 0; b < input_dims->n; ++b) {
         const int8_t *in_b = input + (size_t)b * in_h * in_w * ch;
         for (int32_t oy = 0; oy < out_h; ++oy) {
-            const int32_t y0 = oy * params->stride.h - params->padding.h;
-            const int32_t ky0 = max_i32(0, -y0), ky1 = min_i32(params->filter.h, in_h - y0);
+            const tm_nn_pool_span_t ys =
+                tm_nn_pool_span(params->stride.h, params->padding.h, params->filter.h, in_h, oy);
             for (int32_t ox = 0; ox < out_w; ++ox) {
-                const int32_t x0 = ox * params->stride.w - params->padding.w;
-                const int32_t kx0 = max_i32(0, -x0), kx1 = min_i32(params->filter.w, in_w - x0);
-                const int32_t count = (ky1 - ky0) * (kx1 - kx0);
+                const tm_nn_pool_span_t xs = tm_nn_pool_span(params->stride.w, params->padding.w,
+                                                             params->filter.w, in_w, ox);
+                const int32_t count = (ys.k1 - ys.k0) * (xs.k1 - xs.k0);
                 for (int32_t c = 0; c < ch; ++c) {
                     int32_t sum = 0;
-                    for (int32_t ky = ky0; ky < ky1; ++ky) {
-                        for (int32_t kx = kx0; kx < kx1; ++kx) {
-                            sum += in_b[((size_t)(y0 + ky) * in_w + (x0 + kx)) * ch + c];
+                    for (int32_t ky = ys.k0; ky < ys.k1; ++ky) {
+                        for (int32_t kx = xs.k0; kx < xs.k1; ++kx) {
+                            sum +=
+                                in_b[((size_t)(ys.start + ky) * in_w + (xs.start + kx)) * ch + c];
                         }
                     }
-                    /* TFLite: round half away from zero with truncating division. */
-                    const int32_t avg = sum > 0 ? (sum + count / 2) / count
-                                                : (sum - count / 2) / count;
                     output[(((size_t)b * out_h + oy) * out_w + ox) * ch + c] =
-                        tm_nn_clamp_s8(avg, &params->activation);
+                        tm_nn_clamp_s8(tm_nn_pool_average(sum, count), &params->activation);
                 }
             }
         }
