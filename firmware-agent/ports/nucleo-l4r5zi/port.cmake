@@ -7,6 +7,7 @@ add_executable(agent-nucleo-l4r5zi
   ${AGENT_DIR}/src/tm_frame.c
   ${TINYML_AGENT_CORE_SOURCES}
   ${_tm_nucleo_dir}/startup.c
+  ${CORTEXM_START}
   ${_tm_nucleo_dir}/port.c)
 target_include_directories(agent-nucleo-l4r5zi PRIVATE ${AGENT_DIR}/include ${_tm_nucleo_dir})
 tinyml_device_flags(agent-nucleo-l4r5zi ${_tm_nucleo_cpu})

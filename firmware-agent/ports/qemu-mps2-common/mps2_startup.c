@@ -5,9 +5,7 @@
 #include "mps2.h"
 
 extern uint32_t __stack_top;
-extern uint32_t __data_load, __data_start, __data_end, __bss_start, __bss_end;
 
-int main(void);
 void Reset_Handler(void);
 void HardFault_Handler(void);
 void Default_Handler(void);
@@ -38,31 +36,7 @@ __attribute__((section(".vectors"), used)) static const vector_t vectors[16 + 32
     [16 + MPS2_IRQ_TIMER1] = TIMER1_Handler,
 };
 
-/* Naked: nothing may touch the FPU before CPACR grants access (-mfloat-abi=hard lets the
- * compiler use s-registers anywhere, even in a memcpy). */
-__attribute__((naked, noreturn)) void Reset_Handler(void)
-{
-    __asm__ volatile(
-        "ldr r0, =0xE000ED88\n" /* CPACR: full access to CP10 and CP11 */
-        "ldr r1, [r0]\n"
-        "orr r1, r1, #(0xF << 20)\n"
-        "str r1, [r0]\n"
-        "dsb\n"
-        "isb\n"
-        "b tm_mps2_c_start\n");
-}
-
-__attribute__((noreturn, used)) void tm_mps2_c_start(void)
-{
-    uint32_t *src = &__data_load;
-    for (uint32_t *dst = &__data_start; dst < &__data_end;)
-        *dst++ = *src++;
-    for (uint32_t *dst = &__bss_start; dst < &__bss_end;)
-        *dst++ = 0;
-    main();
-    for (;;)
-        __asm__ volatile("wfi");
-}
+/* Reset_Handler: ports/cortex-m/cortexm_start.c. */
 
 /* A semihosting BKPT without a debugger (QEMU run without -semihosting-config) escalates
  * to HardFault: make the call return -1 and remember not to try again. Anything else is
