@@ -391,7 +391,9 @@ int main(void)
         QStringLiteral("arm-none-eabi-gcc"),
         cflags +
             QStringList{QStringLiteral("-I") + mps2, harness.fileName(),
-                        mps2 + QStringLiteral("/mps2_startup.c")} +
+                        mps2 + QStringLiteral("/mps2_startup.c"),
+                        QStringLiteral(TINYML_SOURCE_DIR
+                                       "/firmware-agent/ports/cortex-m/cortexm_start.c")} +
             objects +
             QStringList{QStringLiteral("--specs=nano.specs"), QStringLiteral("--specs=nosys.specs"),
                         QStringLiteral("-nostartfiles"), QStringLiteral("-u"),
