@@ -8,6 +8,13 @@
  * call), per 4 values of K that is 4 column reads, 4 filter reads and 8 SMLAD for 16
  * multiply-accumulates; larger filters are read as int8 (2 reads and 4 SXTB16 instead of 4
  * reads). A 1x1 filter skips the tap loop (its column is one input pixel).
+ * Small-channel layers (C_IN not a multiple of 4: first layers) take the padded path
+ * instead when its copies fit (conv_plan): the input is copied once per call as int16 with
+ * the zero point subtracted and the padding 0, each filter row padded with zero weights to
+ * whole groups of 4, so a column is a word copy of KH runs, with no bounds checks and no
+ * per-value work. When every channel's requantization has the output form
+ * (tm_nn_requant_mm_t) and the clamp is the whole int8 range, the requantization runs right
+ * after each channel pair's groups (mac_requant_pixels), with no accumulator rows.
  *
  * depthwise 3x3 (depth multiplier 1, no dilation): four channels at a time are copied from
  * one 32-bit read per input pixel (SXTB16) into four int16 planes in scratch, with the raw
@@ -21,6 +28,8 @@
  *
  * All sums are modulo 2^32 like the reference's, so their order does not change the bytes.
  */
+#include <stddef.h>
+
 #include "tm_nn_simd.h"
 
 /* ---- conv2d ------------------------------------------------------------------------------ */
@@ -177,19 +186,67 @@ static int64_t filter_copy_bytes(int64_t n, int64_t k)
     return bytes <= TM_NN_CONV_FILTER_COPY_MAX ? bytes : 0;
 }
 
+/* Largest padded int16 input copy (bytes, bound below) the padded path may use. */
+#define TM_NN_CONV_PADDED_INPUT_MAX 4096
+
+/* What a conv2d call with these dims may use of its scratch. The padded path (input channels
+ * not a multiple of 4, so a pixel's channels do not fill whole groups, and not 1x1): the
+ * input is copied once per call as int16, zero point subtracted and padding zero, so each
+ * filter row of a column is a plain copy of whole groups. Each filter row is padded to
+ * row4 values with zero weights for that (the column then takes row4 - row_len values past
+ * the row, which meet those zeros), so a column holds KH * row4 values and the filter copy
+ * as many per channel. get_buffer_size has no padding or stride, so the copy is bounded by
+ * what tm_nn_check_conv allows: padding < KH (KW) and every window starts inside the input,
+ * hence at most IN_H + 2 (KH - 1) rows and IN_W + 2 (KW - 1) columns, plus 4 values of
+ * slack for the last row's rounding up. */
+typedef struct {
+    int32_t row_len;    /* KW * C_IN, one filter row */
+    int32_t row4;       /* row_len rounded up to a multiple of 4 */
+    int32_t padded;     /* the padded path fits (dilation 1 decides at the call) */
+    int64_t col_values; /* values per column: K, or KH * row4 for the padded path */
+    int64_t fcopy_bytes;
+    int64_t pad_bytes; /* bound of the padded input copy, 4-byte multiple */
+} conv_plan_t;
+
+static conv_plan_t conv_plan(const tm_nn_dims_t *in, const tm_nn_dims_t *f)
+{
+    conv_plan_t pl;
+    const int64_t k = (int64_t)f->h * f->w * f->c;
+    pl.row_len = f->w * f->c;
+    pl.row4 = (pl.row_len + 3) & ~3;
+    pl.padded = 0;
+    pl.col_values = k;
+    pl.fcopy_bytes = filter_copy_bytes(f->n, k);
+    pl.pad_bytes = 0;
+    if (in != NULL && in->h > 0 && in->w > 0 && in->c == f->c && (f->c & 3) != 0 &&
+        (f->h > 1 || f->w > 1)) {
+        const int64_t kp = (int64_t)f->h * pl.row4;
+        const int64_t fcopy = 2 * kp * (((int64_t)f->n + 1) & ~(int64_t)1);
+        const int64_t values =
+            ((int64_t)in->h + 2 * (f->h - 1)) * ((int64_t)in->w + 2 * (f->w - 1)) * f->c + 4;
+        const int64_t pad = (2 * values + 3) & ~(int64_t)3;
+        if (fcopy <= TM_NN_CONV_FILTER_COPY_MAX && pad <= TM_NN_CONV_PADDED_INPUT_MAX) {
+            pl.padded = 1;
+            pl.col_values = kp;
+            pl.fcopy_bytes = fcopy;
+            pl.pad_bytes = pad;
+        }
+    }
+    return pl;
+}
+
 int32_t tm_nn_opt_conv2d_s8_get_buffer_size(const tm_nn_dims_t *input_dims,
                                             const tm_nn_dims_t *filter_dims)
 {
-    (void)input_dims;
     if (filter_dims == NULL || filter_dims->n <= 0 || filter_dims->h <= 0 || filter_dims->w <= 0 ||
         filter_dims->c <= 0) {
         return 0;
     }
-    /* The requantization table, two int32 accumulator rows of C_OUT, two int16 columns of
-     * K values, then the int16 filter copy. */
-    const int64_t k = (int64_t)filter_dims->h * filter_dims->w * filter_dims->c;
-    const int64_t bytes = ((int64_t)sizeof(tm_nn_requant_t) + 8) * filter_dims->n + 4 * k +
-                          filter_copy_bytes(filter_dims->n, k);
+    /* The requantization table, two int32 accumulator rows of C_OUT, two int16 columns, the
+     * int16 filter copy, then the padded input (conv_plan). */
+    const conv_plan_t pl = conv_plan(input_dims, filter_dims);
+    const int64_t bytes = ((int64_t)sizeof(tm_nn_requant_t) + 8) * filter_dims->n +
+                          4 * pl.col_values + pl.fcopy_bytes + pl.pad_bytes;
     return bytes > INT32_MAX - 3 ? -1 : (int32_t)bytes;
 }
 
@@ -272,6 +329,253 @@ __attribute__((noinline)) static void mac_pixels_copy(const column_t *cl, const 
     }
 }
 
+/* The padded path's filter copy, laid out like expand_filter's but with the values of a
+ * group in plain order, (v0, v1) and (v2, v3), to pair with the padded path's columns, and
+ * each filter row padded to row4 values with zero weights. */
+static void expand_filter_rows(const int8_t *filter, int32_t n, int32_t k_h, int32_t row_len,
+                               int32_t row4, int16_t *dst)
+{
+    const int32_t k = k_h * row_len;
+    for (int32_t oc = 0; oc < n; oc += 2) {
+        const int8_t *r0 = filter + (size_t)oc * k;
+        const int8_t *r1 = oc + 1 < n ? r0 + k : r0;
+        for (int32_t ky = 0; ky < k_h; ++ky, r0 += row_len, r1 += row_len) {
+            int32_t i = 0;
+            for (; i + 4 <= row_len; i += 4, dst += 8) {
+                const uint32_t w0 = tm_nn_read_u32(r0 + i), w1 = tm_nn_read_u32(r1 + i);
+                const uint32_t e0 = tm_nn_sxtb16(w0), o0 = tm_nn_sxtb16_ror8(w0);
+                const uint32_t e1 = tm_nn_sxtb16(w1), o1 = tm_nn_sxtb16_ror8(w1);
+                tm_nn_write_u32(dst, tm_nn_pkhbt(e0, o0));
+                tm_nn_write_u32(dst + 2, tm_nn_pkhtb(o0, e0));
+                tm_nn_write_u32(dst + 4, tm_nn_pkhbt(e1, o1));
+                tm_nn_write_u32(dst + 6, tm_nn_pkhtb(o1, e1));
+            }
+            if (i < row4) {
+                for (int32_t t = 0; t < 4; ++t) {
+                    dst[t] = (int16_t)(i + t < row_len ? r0[i + t] : 0);
+                    dst[4 + t] = (int16_t)(i + t < row_len ? r1[i + t] : 0);
+                }
+                dst += 8;
+            }
+        }
+    }
+}
+
+/* n input bytes minus the zero point into n int16 values, in order. */
+static void widen_row(const int8_t *src, int32_t n, int32_t zp, int16_t *dst)
+{
+    const uint32_t zp2 = tm_nn_pack16(zp, zp);
+    int32_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        const uint32_t w = tm_nn_read_u32(src + i);
+        const uint32_t e = tm_nn_sxtb16(w), o = tm_nn_sxtb16_ror8(w);
+        tm_nn_write_u32(dst + i, tm_nn_ssub16(tm_nn_pkhbt(e, o), zp2));
+        tm_nn_write_u32(dst + i + 2, tm_nn_ssub16(tm_nn_pkhtb(o, e), zp2));
+    }
+    for (; i < n; ++i) {
+        dst[i] = (int16_t)(src[i] - zp);
+    }
+}
+
+/* The input rows and columns the windows reach, as int16 with the zero point subtracted
+ * and the padding 0: hp rows of wp pixels, padded row py = input row py - padding.h. Four
+ * zero values follow (the last window row's rounding up to whole groups reads them). */
+static void pad_input(const geometry_t *g, const int8_t *in_b, int32_t hp, int32_t wp, int16_t *dst)
+{
+    const int32_t c = g->in_c, pitch = wp * c;
+    const int32_t left = g->p->padding.w * c;
+    const int32_t xn = g->in_w < wp - g->p->padding.w ? g->in_w : wp - g->p->padding.w;
+    const int32_t n = xn * c;
+    for (int32_t py = 0; py < hp; ++py, dst += pitch) {
+        const int32_t iy = py - g->p->padding.h;
+        if (iy < 0 || iy >= g->in_h) {
+            memset(dst, 0, (size_t)pitch * sizeof *dst);
+            continue;
+        }
+        memset(dst, 0, (size_t)left * sizeof *dst);
+        widen_row(in_b + (size_t)iy * g->in_w * c, n, g->p->input_zero_point, dst + left);
+        memset(dst + left + n, 0, (size_t)(pitch - left - n) * sizeof *dst);
+    }
+    memset(dst, 0, 4 * sizeof *dst);
+}
+
+/* Both columns from the padded input, the windows' first values at s0 and s1: per filter
+ * row, groups whole groups copied word by word (unaligned reads are fine on M4/M7; no LDRD,
+ * which needs alignment). */
+__attribute__((noinline)) static void im2col_padded(const int16_t *s0, const int16_t *s1,
+                                                    int32_t pitch, int32_t rows, int32_t groups,
+                                                    int16_t *col)
+{
+    for (int32_t r = 0; r < rows; ++r, s0 += pitch, s1 += pitch) {
+        const int16_t *a = s0, *b = s1;
+        for (int32_t i = 0; i < groups; ++i, a += 4, b += 4, col += 8) {
+            tm_nn_write_u32(col, tm_nn_read_u32(a));
+            tm_nn_write_u32(col + 2, tm_nn_read_u32(a + 2));
+            tm_nn_write_u32(col + 4, tm_nn_read_u32(b));
+            tm_nn_write_u32(col + 6, tm_nn_read_u32(b + 2));
+        }
+    }
+}
+
+/* One output channel for mac_requant_pixels: its bias (0 without) and its requantization in
+ * the output form, read together. */
+typedef struct {
+    int32_t bias;
+    tm_nn_requant_mm_t q;
+} out_channel_t;
+
+/* clamp(tm_nn_requant_mm(a)) of one output into *o, the whole int8 range. */
+static inline void requant_mm_store(int32_t a, const tm_nn_requant_mm_t *q, int8_t *o)
+{
+    *o = (int8_t)tm_nn_ssat8(tm_nn_requant_mm(a, q));
+}
+
+/* Both columns against the filter copy of one channel pair at *wc (advanced past it),
+ * the accumulators started at b0 (row 0) and b1 (row 1). odd_group is a constant in each
+ * caller, so the loop is a plain do-while (at least two groups when their count is even,
+ * since K >= 4 here). */
+static inline __attribute__((always_inline)) acc2x2_t
+mac_pair_copy(const int16_t *col, const int16_t *groups_end, const int odd_group,
+              const int16_t **wc, int32_t b0, int32_t b1)
+{
+    acc2x2_t a = {b0, b0, b1, b1};
+    const int16_t *c = col;
+    if (odd_group) {
+        mac_group_copy(&a, &c, wc);
+        while (c < groups_end) {
+            mac_group_copy(&a, &c, wc);
+            mac_group_copy(&a, &c, wc);
+        }
+    } else {
+        do {
+            mac_group_copy(&a, &c, wc);
+            mac_group_copy(&a, &c, wc);
+        } while (c < groups_end);
+    }
+    return a;
+}
+
+static inline __attribute__((always_inline)) void
+mac_requant_channels(const int16_t *col, const int16_t *groups_end, const int odd_group,
+                     const int16_t *wc, const out_channel_t *ch, int32_t out_c, int8_t *o,
+                     int32_t delta)
+{
+    const out_channel_t *const pairs_end = ch + (out_c & ~1);
+    for (; ch < pairs_end; ch += 2, o += 2) {
+        const acc2x2_t a = mac_pair_copy(col, groups_end, odd_group, &wc, ch[0].bias, ch[1].bias);
+        const tm_nn_requant_mm_t q0 = ch[0].q, q1 = ch[1].q;
+        requant_mm_store(a.a00, &q0, o);
+        requant_mm_store(a.a01, &q0, o + delta);
+        requant_mm_store(a.a10, &q1, o + 1);
+        requant_mm_store(a.a11, &q1, o + delta + 1);
+    }
+    if (out_c & 1) { /* the copy pairs the lone last channel with itself */
+        const acc2x2_t a = mac_pair_copy(col, groups_end, odd_group, &wc, ch->bias, ch->bias);
+        const tm_nn_requant_mm_t q0 = ch->q;
+        requant_mm_store(a.a00, &q0, o);
+        requant_mm_store(a.a01, &q0, o + delta);
+    }
+}
+
+/* mac_pixels_copy with the requantization folded in (output form, whole int8 range): each
+ * channel pair's four accumulators are requantized right after their groups, so there are
+ * no accumulator rows, and each channel's constants are read once for both pixels (into
+ * locals: gcc would read them again after every byte store, which may alias them). Pixel 0's
+ * outputs go to o, pixel 1's to o + delta (delta 0 for a lone last pixel). K >= 4, no tail. */
+__attribute__((noinline)) static void mac_requant_pixels(const column_t *cl, const int16_t *col,
+                                                         const int16_t *fcopy,
+                                                         const out_channel_t *ch, int32_t out_c,
+                                                         int8_t *o, int32_t delta)
+{
+    if (cl->odd_group) {
+        mac_requant_channels(col, cl->groups_end, 1, fcopy, ch, out_c, o, delta);
+    } else {
+        mac_requant_channels(col, cl->groups_end, 0, fcopy, ch, out_c, o, delta);
+    }
+}
+
+/* The padded path's loop over pixel pairs (conv_plan): the input copied once per batch
+ * item, then per pair two column copies, every channel from the filter copy, and the
+ * requantization. */
+static void conv_padded(const geometry_t *g, const conv_plan_t *pl, const int8_t *input,
+                        const int8_t *filter, const int32_t *bias, const tm_nn_dims_t *in_dims,
+                        const tm_nn_dims_t *out_dims, const tm_nn_requant_t *rq, int fast,
+                        const out_channel_t *ch, int32_t *acc_rows, int16_t *col,
+                        int16_t *fcopy, int16_t *pad, int8_t *output)
+{
+    const tm_nn_conv_params_t *p = g->p;
+    const int32_t out_w = out_dims->w, out_c = out_dims->c;
+    const int32_t hp = (out_dims->h - 1) * p->stride.h + g->k_h;
+    const int32_t wp = (out_w - 1) * p->stride.w + g->k_w;
+    const int32_t pitch = wp * g->in_c;
+    const int32_t step_y = p->stride.h * pitch, step_x = p->stride.w * g->in_c;
+    const int32_t groups = pl->row4 >> 2;
+    column_t cl;
+    cl.k = g->k_h * pl->row4;
+    cl.k4 = cl.k;
+    cl.zp = 0;
+    cl.zp2 = 0;
+    cl.odd_group = (cl.k >> 2) & 1;
+    cl.groups_end = col + 2 * cl.k;
+    cl.tail = 0;
+    expand_filter_rows(filter, out_c, g->k_h, pl->row_len, pl->row4, fcopy);
+    const int32_t zp_out = p->output_zero_point;
+    const int32_t lo = p->activation.min, hi = p->activation.max;
+    const int32_t pixels = out_dims->h * out_w;
+    for (int32_t b = 0; b < in_dims->n; ++b) {
+        pad_input(g, input + (size_t)b * g->in_h * g->in_w * g->in_c, hp, wp, pad);
+        int8_t *out_b = output + (size_t)b * pixels * out_c;
+        int32_t oy = 0, ox = 0;
+        for (int32_t px = 0; px < pixels; px += 2) {
+            const int16_t *s0 = pad + (size_t)oy * step_y + (size_t)ox * step_x;
+            const int two = px + 1 < pixels;
+            if (two && ++ox == out_w) {
+                ox = 0;
+                ++oy;
+            }
+            /* A lone last pixel fills both columns and is stored once. */
+            const int16_t *s1 = pad + (size_t)oy * step_y + (size_t)ox * step_x;
+            if (++ox == out_w) {
+                ox = 0;
+                ++oy;
+            }
+            im2col_padded(s0, s1, pitch, g->k_h, groups, col);
+            int8_t *o0 = out_b + (size_t)px * out_c;
+            if (ch != NULL) {
+                mac_requant_pixels(&cl, col, fcopy, ch, out_c, o0, two ? out_c : 0);
+                continue;
+            }
+            mac_pixels_copy(&cl, col, fcopy, filter, bias, out_c, acc_rows, acc_rows + out_c);
+            tm_nn_requant_row(acc_rows, 0, rq, 1, fast, out_c, zp_out, lo, hi, o0, 1);
+            if (two) {
+                tm_nn_requant_row(acc_rows + out_c, 0, rq, 1, fast, out_c, zp_out, lo, hi,
+                                  o0 + out_c, 1);
+            }
+        }
+    }
+}
+
+/* Every channel's bias and requantization in the output form in buf (the table's place:
+ * 16 bytes per channel instead of 20) when all have that form and the clamp is the whole
+ * int8 range, else NULL (the caller then builds the table there). */
+static const out_channel_t *output_form_table(const tm_nn_conv_params_t *p,
+                                              const tm_nn_per_channel_quant_t *quant,
+                                              const int32_t *bias, int32_t n, void *buf)
+{
+    out_channel_t *const ch = (out_channel_t *)buf;
+    if (p->activation.min != -128 || p->activation.max != 127) {
+        return NULL;
+    }
+    for (int32_t c = 0; c < n; ++c) {
+        if (!tm_nn_requant_mm_make(quant->multiplier[c], quant->shift[c], p->output_zero_point,
+                                   &ch[c].q)) {
+            return NULL;
+        }
+        ch[c].bias = bias != NULL ? bias[c] : 0;
+    }
+    return ch;
+}
+
 tm_nn_status_t tm_nn_opt_conv2d_s8(const tm_nn_context_t *ctx, const tm_nn_conv_params_t *params,
                                    const tm_nn_per_channel_quant_t *quant,
                                    const tm_nn_dims_t *input_dims, const int8_t *input,
@@ -296,22 +600,43 @@ tm_nn_status_t tm_nn_opt_conv2d_s8(const tm_nn_context_t *ctx, const tm_nn_conv_
 
     const geometry_t g = {params,        input_dims->h,  input_dims->w,
                           input_dims->c, filter_dims->h, filter_dims->w};
+    const conv_plan_t pl = conv_plan(input_dims, filter_dims);
+    tm_nn_requant_t *const rq = (tm_nn_requant_t *)ctx->buf;
+    int32_t *const acc_rows = (int32_t *)(rq + output_dims->c);
+    int16_t *const col = (int16_t *)(acc_rows + 2 * output_dims->c);
+    int16_t *const fcopy_area = col + 2 * pl.col_values;
+    if (pl.padded && params->dilation.h == 1 && params->dilation.w == 1) {
+        /* tm_nn_check_conv keeps the reached area inside conv_plan's bound; checked anyway. */
+        const int64_t hp = (int64_t)(output_dims->h - 1) * params->stride.h + filter_dims->h;
+        const int64_t wp = (int64_t)(output_dims->w - 1) * params->stride.w + filter_dims->w;
+        TM_NN_PRECONDITION(2 * (hp * wp * input_dims->c + 4) <= pl.pad_bytes);
+        const out_channel_t *ch = output_form_table(params, quant, bias, output_dims->c, ctx->buf);
+        const int fast = ch == NULL ? tm_nn_requant_table(quant, output_dims->c, rq) : 0;
+        conv_padded(&g, &pl, input, filter, bias, input_dims, output_dims, rq, fast, ch, acc_rows,
+                    col, fcopy_area, (int16_t *)(void *)((int8_t *)fcopy_area + pl.fcopy_bytes),
+                    output);
+        return TM_NN_OK;
+    }
+
     column_t cl;
     cl.k = filter_dims->h * filter_dims->w * filter_dims->c;
     cl.k4 = cl.k & ~3;
     cl.zp = params->input_zero_point;
     cl.zp2 = tm_nn_pack16(cl.zp, cl.zp);
-    tm_nn_requant_t *const rq = (tm_nn_requant_t *)ctx->buf;
-    const int fast = tm_nn_requant_table(quant, output_dims->c, rq);
-    int32_t *const acc_rows = (int32_t *)(rq + output_dims->c);
-    int16_t *const col = (int16_t *)(acc_rows + 2 * output_dims->c);
     cl.odd_group = (cl.k4 >> 2) & 1;
     cl.groups_end = col + 2 * cl.k4;
     cl.tail = cl.k - cl.k4;
-    int16_t *const fcopy = filter_copy_bytes(output_dims->c, cl.k) > 0 ? col + 2 * cl.k : NULL;
+    int16_t *const fcopy = filter_copy_bytes(output_dims->c, cl.k) > 0 ? fcopy_area : NULL;
     if (fcopy != NULL) {
         expand_filter(filter, output_dims->c, cl.k, cl.k4, fcopy);
     }
+    /* With the filter copy and no K % 4 tail, the requantization goes into the MAC loop
+     * (mac_requant_pixels) when the output form applies. */
+    const out_channel_t *ch =
+        fcopy != NULL && cl.tail == 0
+            ? output_form_table(params, quant, bias, output_dims->c, ctx->buf)
+            : NULL;
+    const int fast = ch == NULL ? tm_nn_requant_table(quant, output_dims->c, rq) : 0;
     const int32_t zp_out = params->output_zero_point;
     const int32_t lo = params->activation.min, hi = params->activation.max;
 
@@ -327,6 +652,10 @@ tm_nn_status_t tm_nn_opt_conv2d_s8(const tm_nn_context_t *ctx, const tm_nn_conv_
             im2col(&g, &cl, in_b, (px + two) / out_w, (px + two) % out_w, 1, col);
             int8_t *o0 = out_b + (size_t)px * out_c;
             int8_t *o1 = o0 + out_c;
+            if (ch != NULL) {
+                mac_requant_pixels(&cl, col, fcopy, ch, out_c, o0, two ? out_c : 0);
+                continue;
+            }
             if (fcopy != NULL) {
                 mac_pixels_copy(&cl, col, fcopy, filter, bias, out_c, acc_rows, acc_rows + out_c);
             } else {
@@ -418,55 +747,85 @@ static inline int32_t dw3x3_window(const int16_t *r0, int32_t pw, const dw3x3_we
 }
 
 #if TM_NN_HAVE_DSP && defined(__OPTIMIZE__)
-/* Filter row k of two neighbouring outputs: p = (v0, v1), q = (v2, v3) of the row,
- * a += w0 v0 + w1 v1 + w2 v2, b += w0 v1 + w1 v2 + w2 v3 (4 multiply-accumulates for 6 MACs). */
-#define TM_DW_TAPS(k)                                                                              \
-    "smlad %[a], %[p], %[w01_" #k "], %[a]\n\t"                                                   \
-    "smlad %[b], %[q], %[w12_" #k "], %[b]\n\t"                                                   \
-    "smlabt %[a], %[q], %[w12_" #k "], %[a]\n\t"                                                  \
-    "smlatb %[b], %[p], %[w01_" #k "], %[b]\n\t"
-#define TM_DW_SINGLE(k) "smlad %[a], %[p], %[w01_" #k "], %[a]\n\tsmlabt %[a], %[q], %[w12_" #k "], %[a]\n\t"
+/* The arguments of the stride-1 plane functions, read through lr (offsets in the assembly,
+ * checked below). */
+typedef struct {
+    const int16_t *plane; /*  0 */
+    int32_t *out;         /*  4: the accumulators */
+    int32_t pair_bytes;   /*  8: 8 x (out_w / 2) */
+    uint32_t w[6];        /* 12: w01 and w12 of filter rows 0, 1, 2 */
+    int32_t odd;          /* 36: out_w is odd */
+    int32_t rstep;        /* 40: bytes from the end of a row's pairs to the next row */
+    int32_t estep;        /* 44: 4 out_w */
+    int32_t *out_end;     /* 48 */
+} dw3x3_plane_args_t;
+_Static_assert(offsetof(dw3x3_plane_args_t, w) == 12 && offsetof(dw3x3_plane_args_t, odd) == 36 &&
+                   offsetof(dw3x3_plane_args_t, out_end) == 48 && sizeof(void *) == 4,
+               "the plane functions read these offsets");
 
-/* Stride 1, pitch PB bytes (a constant, so the three rows are immediate offsets of one
- * pointer): every output pair of a row is 3 LDRD, 12 multiply-accumulates, one STRD and the
+/* Filter row k of two neighbouring outputs: r2 = (v0, v1), r3 = (v2, v3) of the row,
+ * r0 += w0 v0 + w1 v1 + w2 v2, r1 += w0 v1 + w1 v2 + w2 v3 (4 multiply-accumulates for 6
+ * MACs); wa / wb hold the row's (w0, w1) and (w1, w2). */
+#define TM_DW_TAPS(wa, wb)                                                                         \
+    "smlad r0, r2, " wa ", r0\n\t"                                                                 \
+    "smlad r1, r3, " wb ", r1\n\t"                                                                 \
+    "smlabt r0, r3, " wb ", r0\n\t"                                                                \
+    "smlatb r1, r2, " wa ", r1\n\t"
+#define TM_DW_SINGLE(wa, wb) "smlad r0, r2, " wa ", r0\n\tsmlabt r0, r3, " wb ", r0\n\t"
+
+/* Stride 1 over a plane PB bytes wide (a constant, so the three rows are immediate offsets
+ * of one pointer), as an assembly function with every register its own (r0 / r1 the sums,
+ * r2 / r3 the pairs, r4 the plane, r5 the accumulators, r6 the row's end, r7-r12 the weights,
+ * lr the arguments), so that it builds under any optimisation level and frame-pointer
+ * choice: every output pair of a row is 3 LDRD, 12 multiply-accumulates, one STRD and the
  * loop test, 9 instructions per output; an odd last output of a row takes 3 LDRD, 6
- * multiply-accumulates and a STR. 13 registers (6 weights, 2 sums, 2 pairs, 3 pointers), so
- * it builds with a frame pointer too; the row step reads its values from memory. */
-#define TM_DW_PLANE_ASM(PB)                                                                        \
-    __asm__ volatile("1:\n\t"                                                                      \
-                     "ldrd %[p], %[q], [%[r]], #4\n\t"                                             \
-                     "smuad %[a], %[p], %[w01_0]\n\t"                                              \
-                     "smuad %[b], %[q], %[w12_0]\n\t"                                              \
-                     "smlabt %[a], %[q], %[w12_0], %[a]\n\t"                                       \
-                     "smlatb %[b], %[p], %[w01_0], %[b]\n\t"                                       \
-                     "ldrd %[p], %[q], [%[r], #" #PB " - 4]\n\t" TM_DW_TAPS(1)                     \
-                     "ldrd %[p], %[q], [%[r], #2 * " #PB " - 4]\n\t" TM_DW_TAPS(2)                 \
-                     "strd %[a], %[b], [%[o]], #8\n\t"                                             \
-                     "cmp %[o], %[end]\n\t"                                                        \
-                     "bne 1b\n\t"                                                                  \
-                     "ldr %[p], %[odd]\n\t"                                                        \
-                     "cmp %[p], #0\n\t"                                                            \
-                     "beq 2f\n\t"                                                                  \
-                     "ldrd %[p], %[q], [%[r]]\n\t"                                                 \
-                     "smuad %[a], %[p], %[w01_0]\n\t"                                              \
-                     "smlabt %[a], %[q], %[w12_0], %[a]\n\t"                                       \
-                     "ldrd %[p], %[q], [%[r], #" #PB "]\n\t" TM_DW_SINGLE(1)                       \
-                     "ldrd %[p], %[q], [%[r], #2 * " #PB "]\n\t" TM_DW_SINGLE(2)                   \
-                     "str %[a], [%[o]], #4\n\t"                                                    \
-                     "2:\n\t"                                                                      \
-                     "ldr %[p], %[rstep]\n\t"                                                      \
-                     "add %[r], %[r], %[p]\n\t"                                                    \
-                     "ldr %[p], %[estep]\n\t"                                                      \
-                     "add %[end], %[end], %[p]\n\t"                                                \
-                     "ldr %[p], %[pend]\n\t"                                                       \
-                     "cmp %[o], %[p]\n\t"                                                          \
-                     "bne 1b"                                                                      \
-                     : [r] "+r"(r), [o] "+r"(a), [end] "+r"(end), [p] "=&r"(p), [q] "=&r"(q),    \
-                       [a] "=&r"(s0), [b] "=&r"(s1)                                                \
-                     : [w01_0] "r"(w->w01[0]), [w12_0] "r"(w->w12[0]), [w01_1] "r"(w->w01[1]),     \
-                       [w12_1] "r"(w->w12[1]), [w01_2] "r"(w->w01[2]), [w12_2] "r"(w->w12[2]),     \
-                       [odd] "m"(odd), [rstep] "m"(rstep), [estep] "m"(estep), [pend] "m"(pend)   \
-                     : "cc", "memory")
+ * multiply-accumulates and a STR; the row step reads its values through lr. */
+#define TM_DW_PLANE_FN(PB)                                                                         \
+    __attribute__((naked, noipa)) static void dw3x3_plane_m4_##PB(const dw3x3_plane_args_t *args) \
+    {                                                                                              \
+        (void)args;                                                                                \
+        __asm__ volatile("push {r4-r11, lr}\n\t"                                                  \
+                         "mov lr, r0\n\t"                                                          \
+                         "ldrd r4, r5, [lr]\n\t"                                                   \
+                         "ldr r6, [lr, #8]\n\t"                                                    \
+                         "add r6, r5, r6\n\t"                                                      \
+                         "ldrd r7, r8, [lr, #12]\n\t"                                              \
+                         "ldrd r9, r10, [lr, #20]\n\t"                                             \
+                         "ldrd r11, r12, [lr, #28]\n\t"                                            \
+                         "1:\n\t"                                                                  \
+                         "ldrd r2, r3, [r4], #4\n\t"                                               \
+                         "smuad r0, r2, r7\n\t"                                                    \
+                         "smuad r1, r3, r8\n\t"                                                    \
+                         "smlabt r0, r3, r8, r0\n\t"                                               \
+                         "smlatb r1, r2, r7, r1\n\t"                                               \
+                         "ldrd r2, r3, [r4, #" #PB " - 4]\n\t" TM_DW_TAPS("r9", "r10")             \
+                         "ldrd r2, r3, [r4, #2 * " #PB " - 4]\n\t" TM_DW_TAPS("r11", "r12")        \
+                         "strd r0, r1, [r5], #8\n\t"                                               \
+                         "cmp r5, r6\n\t"                                                          \
+                         "bne 1b\n\t"                                                              \
+                         "ldr r2, [lr, #36]\n\t"                                                   \
+                         "cbz r2, 2f\n\t"                                                          \
+                         "ldrd r2, r3, [r4]\n\t"                                                   \
+                         "smuad r0, r2, r7\n\t"                                                    \
+                         "smlabt r0, r3, r8, r0\n\t"                                               \
+                         "ldrd r2, r3, [r4, #" #PB "]\n\t" TM_DW_SINGLE("r9", "r10")               \
+                         "ldrd r2, r3, [r4, #2 * " #PB "]\n\t" TM_DW_SINGLE("r11", "r12")          \
+                         "str r0, [r5], #4\n\t"                                                    \
+                         "2:\n\t"                                                                  \
+                         "ldr r2, [lr, #40]\n\t"                                                   \
+                         "add r4, r4, r2\n\t"                                                      \
+                         "ldr r2, [lr, #44]\n\t"                                                   \
+                         "add r6, r6, r2\n\t"                                                      \
+                         "ldr r2, [lr, #48]\n\t"                                                   \
+                         "cmp r5, r2\n\t"                                                          \
+                         "bne 1b\n\t"                                                              \
+                         "pop {r4-r11, pc}");                                                     \
+    }
+TM_DW_PLANE_FN(16)
+TM_DW_PLANE_FN(32)
+TM_DW_PLANE_FN(64)
+TM_DW_PLANE_FN(128)
+TM_DW_PLANE_FN(256)
 #endif
 
 /* Stride 1: every row of the output plane, a[oy * out_w + ox] = the window at plane row oy,
@@ -476,22 +835,22 @@ static void dw3x3_plane_s1(const int16_t *plane, int32_t pw, int32_t out_h, int3
 {
 #if TM_NN_HAVE_DSP && defined(__OPTIMIZE__)
     if (out_w >= 2 && (pw & (pw - 1)) == 0 && pw >= 8 && pw <= 128 &&
-        ((uintptr_t)plane & 3u) == 0) {
-        const int16_t *r = plane;
-        int32_t *end = a + (out_w & ~1);
-        /* In memory on purpose (the statement has no register left): read once per row. */
-        volatile int32_t odd = out_w & 1;
-        volatile int32_t rstep = 2 * pw - 2 * (out_w & ~1);
-        volatile int32_t estep = 4 * out_w;
-        int32_t *volatile pend = a + (size_t)out_h * out_w;
-        uint32_t p, q;
-        int32_t s0, s1;
+        ((uintptr_t)plane & 3u) == 0 && ((uintptr_t)a & 3u) == 0) {
+        const dw3x3_plane_args_t args = {plane,
+                                         a,
+                                         8 * (out_w / 2),
+                                         {w->w01[0], w->w12[0], w->w01[1], w->w12[1], w->w01[2],
+                                          w->w12[2]},
+                                         out_w & 1,
+                                         2 * pw - 2 * (out_w & ~1),
+                                         4 * out_w,
+                                         a + (size_t)out_h * out_w};
         switch (pw) {
-        case 8: TM_DW_PLANE_ASM(16); break;
-        case 16: TM_DW_PLANE_ASM(32); break;
-        case 32: TM_DW_PLANE_ASM(64); break;
-        case 64: TM_DW_PLANE_ASM(128); break;
-        default: TM_DW_PLANE_ASM(256); break;
+        case 8: dw3x3_plane_m4_16(&args); break;
+        case 16: dw3x3_plane_m4_32(&args); break;
+        case 32: dw3x3_plane_m4_64(&args); break;
+        case 64: dw3x3_plane_m4_128(&args); break;
+        default: dw3x3_plane_m4_256(&args); break;
         }
         return;
     }

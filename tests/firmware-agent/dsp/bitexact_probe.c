@@ -57,6 +57,7 @@ static const char *const names[BITEXACT_COUNT] = {
     "image_s8", "conv_strided", "depthwise", "fully_connected", "max_pool", "avg_pool", "add",
     "conv_1x1", "conv_kws", "depthwise_3x3", "depthwise_3x3_s2", "fc_odd", "max_pool_odd",
     "depthwise_3x3_relu", "depthwise_3x3_wide", "fc_passes", "fc_passes_nobias",
+    "conv_motion", "conv_first_clamped", "conv_c2_nobias",
 };
 
 const char *bitexact_probe_name(int i)
@@ -337,6 +338,75 @@ static int probe_fast_paths(uint32_t hashes[BITEXACT_COUNT])
     return err;
 }
 
+/* conv2d shapes of first layers (1 to 3 input channels), on their own PRNG stream. */
+static int probe_first_layers(uint32_t hashes[BITEXACT_COUNT])
+{
+    int err = 0;
+    lcg_state = 55555u;
+    int32_t mult[16], shift[16], bias[16];
+    fill_s8(q8, 4096);
+    fill_s8(w8, 4096);
+    const tm_nn_per_channel_quant_t q = {mult, shift};
+    tm_nn_conv_params_t cvp;
+    memset(&cvp, 0, sizeof cvp);
+    cvp.dilation.h = cvp.dilation.w = 1;
+    cvp.depth_multiplier = 1;
+
+    /* motion first layer: [1, 1, 125, 3] * [16, 1, 5, 3], padding (0, 2) -> [1, 1, 125, 16],
+     * ReLU as the trainer fuses it (output zero point -128, whole int8 range) */
+    err |= per_channel(0.003, 16, mult, shift);
+    fill_bias(bias, 16);
+    cvp.input_zero_point = -5;
+    cvp.output_zero_point = -128;
+    cvp.stride.h = cvp.stride.w = 1;
+    cvp.padding.h = 0;
+    cvp.padding.w = 2;
+    cvp.activation.min = -128;
+    cvp.activation.max = 127;
+    {
+        const tm_nn_dims_t in = {1, 1, 125, 3}, f = {16, 1, 5, 3}, o = {1, 1, 125, 16};
+        const tm_nn_context_t ctx = nn_ctx(tm_nn_conv2d_s8_get_buffer_size(&in, &f), &err);
+        err |= tm_nn_conv2d_s8(&ctx, &cvp, &q, &in, q8, &f, w8, bias, &o, o8);
+        hashes[BITEXACT_CONV_MOTION] = fnv1a(o8, 125 * 16);
+    }
+
+    /* [2, 9, 7, 3] * [7, 3, 3, 3], stride 2, padding (1, 1) -> [2, 5, 4, 7], clamped to
+     * [-20, 90] (the requantization table instead of the output form) */
+    err |= per_channel(0.0015, 7, mult, shift);
+    fill_bias(bias, 7);
+    cvp.input_zero_point = 21;
+    cvp.output_zero_point = -20;
+    cvp.stride.h = cvp.stride.w = 2;
+    cvp.padding.h = cvp.padding.w = 1;
+    cvp.activation.min = -20;
+    cvp.activation.max = 90;
+    {
+        const tm_nn_dims_t in = {2, 9, 7, 3}, f = {7, 3, 3, 3}, o = {2, 5, 4, 7};
+        const tm_nn_context_t ctx = nn_ctx(tm_nn_conv2d_s8_get_buffer_size(&in, &f), &err);
+        err |= tm_nn_conv2d_s8(&ctx, &cvp, &q, &in, q8, &f, w8, bias, &o, o8);
+        hashes[BITEXACT_CONV_FIRST_CLAMPED] = fnv1a(o8, 2 * 5 * 4 * 7);
+    }
+
+    /* [1, 4, 6, 2] * [5, 2, 3, 2], stride (1, 2), padding (0, 1) -> [1, 3, 3, 5], no bias:
+     * an odd pixel count (the last pixel alone) and an odd channel count */
+    err |= per_channel(0.004, 5, mult, shift);
+    cvp.input_zero_point = -128;
+    cvp.output_zero_point = 3;
+    cvp.stride.h = 1;
+    cvp.stride.w = 2;
+    cvp.padding.h = 0;
+    cvp.padding.w = 1;
+    cvp.activation.min = -128;
+    cvp.activation.max = 127;
+    {
+        const tm_nn_dims_t in = {1, 4, 6, 2}, f = {5, 2, 3, 2}, o = {1, 3, 3, 5};
+        const tm_nn_context_t ctx = nn_ctx(tm_nn_conv2d_s8_get_buffer_size(&in, &f), &err);
+        err |= tm_nn_conv2d_s8(&ctx, &cvp, &q, &in, q8, &f, w8, NULL, &o, o8);
+        hashes[BITEXACT_CONV_C2_NOBIAS] = fnv1a(o8, 3 * 3 * 5);
+    }
+    return err;
+}
+
 int bitexact_probe(uint32_t hashes[BITEXACT_COUNT])
 {
     int err = 0;
@@ -414,5 +484,6 @@ int bitexact_probe(uint32_t hashes[BITEXACT_COUNT])
 
     err |= probe_appended(hashes);
     err |= probe_fast_paths(hashes);
+    err |= probe_first_layers(hashes);
     return err == 0 ? 0 : -1;
 }

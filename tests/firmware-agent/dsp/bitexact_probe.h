@@ -41,6 +41,10 @@ enum {
     BITEXACT_DEPTHWISE_3X3_WIDE, /* stride 1, 5 channels (4 + 1 planes), 27 columns (pitch 32) */
     BITEXACT_FC_PASSES,      /* depth 128: the four-row passes in one assembly function, two channels in the general form */
     BITEXACT_FC_PASSES_NOBIAS, /* the same without biases */
+    /* conv2d's padded-input path (input channels not a multiple of 4). */
+    BITEXACT_CONV_MOTION,        /* 1x125x3, 1x5 filter, 16 outputs, SAME padding, ReLU */
+    BITEXACT_CONV_FIRST_CLAMPED, /* batch 2, 3 channels, 3x3 stride 2, SAME, 7 outputs, clamped */
+    BITEXACT_CONV_C2_NOBIAS,     /* 2 channels, 2x3 stride (1, 2), 9 pixels, 5 outputs, no bias */
     BITEXACT_COUNT
 };
 

@@ -172,6 +172,55 @@ TEST(OptimizedKernels, ConvMatchesReferenceOnRandomShapes)
     EXPECT_GT(fast1x1, 100);
 }
 
+// Multipliers in [2^30, 2^31), shifts in [-21, -1] and the whole int8 range on every
+// channel: the requantization then runs inside the MAC loop (its output form) wherever the
+// filter copy is made and K is a multiple of 4 (1x1 and 3x3 layers with 4k channels).
+TEST(OptimizedKernels, ConvWithTheOutputFormMatchesReference)
+{
+    Rng rng(7011);
+    int run = 0, four = 0;
+    while (run < 800) {
+        ConvCase cc;
+        if (!random_geometry(rng, cc, false))
+            continue;
+        if (randint(rng, 0, 1) == 0) { // over-represent whole groups of 4 channels
+            cc.in.c = cc.f.c = 4 * randint(rng, 1, 5);
+        }
+        cc.p.activation = {-128, 127};
+        std::vector<int32_t> mult(size_t(cc.out.c)), shift(size_t(cc.out.c));
+        for (int c = 0; c < cc.out.c; ++c) {
+            mult[size_t(c)] = randint(rng, 1 << 30, INT32_MAX);
+            shift[size_t(c)] =
+                randint(rng, 0, 9) == 0 ? randint(rng, -21, -1) : randint(rng, -12, -4);
+        }
+        const auto x = random_s8(rng, size_t(count(cc.in)));
+        const auto w = random_s8(rng, size_t(count(cc.f)));
+        const auto bias = random_bias(rng, cc.out.c);
+        const bool with_bias = randint(rng, 0, 4) != 0;
+        const tm_nn_per_channel_quant_t q{mult.data(), shift.data()};
+        std::vector<int8_t> ref(size_t(count(cc.out)), 0x55), opt(ref.size(), 0x2a);
+        ASSERT_EQ(tm_nn_ref_conv2d_s8(nullptr, &cc.p, &q, &cc.in, x.data(), &cc.f, w.data(),
+                                      with_bias ? bias.data() : nullptr, &cc.out, ref.data()),
+                  TM_NN_OK);
+        const int32_t bytes = tm_nn_opt_conv2d_s8_get_buffer_size(&cc.in, &cc.f);
+        std::vector<int32_t> scratch((size_t(bytes) + 3) / 4);
+        for (auto &s : scratch)
+            s = int32_t(rng());
+        const tm_nn_context_t ctx{scratch.data(), bytes};
+        ASSERT_EQ(tm_nn_opt_conv2d_s8(&ctx, &cc.p, &q, &cc.in, x.data(), &cc.f, w.data(),
+                                      with_bias ? bias.data() : nullptr, &cc.out, opt.data()),
+                  TM_NN_OK);
+        ASSERT_EQ(opt, ref) << "run " << run << " in " << cc.in.n << "x" << cc.in.h << "x"
+                            << cc.in.w << "x" << cc.in.c << " filter " << cc.f.n << "x" << cc.f.h
+                            << "x" << cc.f.w << " stride " << cc.p.stride.h << "," << cc.p.stride.w
+                            << " pad " << cc.p.padding.h << "," << cc.p.padding.w << " dil "
+                            << cc.p.dilation.h << "," << cc.p.dilation.w;
+        four += cc.in.c % 4 == 0;
+        ++run;
+    }
+    EXPECT_GT(four, 300);
+}
+
 // Past 16 KiB the int16 filter copy is not made (the scratch stays small) and the MAC loop
 // reads the int8 filter: that path against the reference, with odd K and C_OUT.
 TEST(OptimizedKernels, ConvWithoutFilterCopyMatchesReference)
@@ -210,6 +259,160 @@ TEST(OptimizedKernels, ConvWithoutFilterCopyMatchesReference)
                   TM_NN_OK);
         EXPECT_EQ(opt, ref) << c_out;
     }
+}
+
+// Scratch of a conv2d call that takes the padded-input path (input channels not a multiple
+// of 4, not 1x1, copies small enough): requantization entries and accumulator rows, two
+// columns of KH * row4 values (row4 = KW * C_IN rounded up to 4), the filter copy of as many
+// values per channel (C_OUT rounded up to even), and the padded input bounded by
+// (IN_H + 2 (KH - 1)) x (IN_W + 2 (KW - 1)) x C_IN + 4 int16 values. -1: not that path.
+int64_t padded_path_bytes(const tm_nn_dims_t &in, const tm_nn_dims_t &f)
+{
+    if (in.c % 4 == 0 || (f.h == 1 && f.w == 1))
+        return -1;
+    const int64_t kp = int64_t(f.h) * ((f.w * f.c + 3) & ~3);
+    const int64_t fcopy = 2 * kp * ((f.n + 1) & ~1);
+    const int64_t pad =
+        (2 * ((int64_t(in.h) + 2 * (f.h - 1)) * (int64_t(in.w) + 2 * (f.w - 1)) * in.c + 4) + 3) &
+        ~int64_t(3);
+    if (fcopy > 16384 || pad > 4096)
+        return -1;
+    return (20 + 8) * int64_t(f.n) + 4 * kp + fcopy + pad;
+}
+
+// TFLite's SAME padding: output ceil(in / stride), the extra row or column at the end.
+void same_padding(int in, int k, int stride, int &out, int &before)
+{
+    out = (in + stride - 1) / stride;
+    const int total = std::max((out - 1) * stride + k - in, 0);
+    before = total / 2;
+}
+
+// The padded-input path (first layers: 1 to 3 input channels, SAME padding): the input is
+// copied once per call as int16 and every filter row is padded to whole groups of 4 with
+// zero weights. Shapes like the KWS (49x10x1, 10x4 stride 2) and motion (1x125x3, 1x5) first
+// layers, then random ones with 1, 2, 3, 5, 6 and 7 channels, strides 1 and 2, SAME or other
+// padding, K not a multiple of 4, odd C_OUT and pixel counts, batch 2, requantization in and
+// out of the output form, narrow clamps, no bias, dilation 2 (which takes the other path), and
+// scratch filled with garbage first.
+TEST(OptimizedKernels, ConvPaddedInputPathMatchesReference)
+{
+    Rng rng(7010);
+    struct Fixed {
+        int ih, iw, c, kh, kw, cout, sh, sw;
+    };
+    const Fixed fixed[] = {{49, 10, 1, 10, 4, 64, 2, 2}, {1, 125, 3, 1, 5, 16, 1, 1},
+                           {1, 125, 3, 1, 5, 15, 1, 1},  {9, 7, 3, 3, 3, 8, 2, 2},
+                           {6, 6, 1, 3, 3, 5, 1, 1},     {1, 40, 2, 1, 7, 6, 1, 2}};
+    int run = 0, padded = 0, output_form = 0, ones = 0, threes = 0, same = 0;
+    const int fixed_n = int(sizeof fixed / sizeof fixed[0]);
+    while (run < 1200) {
+        ConvCase cc;
+        auto &p = cc.p;
+        p.depth_multiplier = 1;
+        p.dilation = {1, 1};
+        int ih, iw, c, kh, kw, cout;
+        if (run < 2 * fixed_n) { // each fixed shape with SAME padding, then valid padding
+            const Fixed &s = fixed[run % fixed_n];
+            ih = s.ih, iw = s.iw, c = s.c, kh = s.kh, kw = s.kw, cout = s.cout;
+            p.stride = {s.sh, s.sw};
+        } else {
+            static const int channels[] = {1, 2, 3, 5, 6, 7};
+            c = channels[randint(rng, 0, 5)];
+            kh = randint(rng, 1, 6);
+            kw = randint(rng, 1, 6);
+            ih = randint(rng, 1, 14);
+            iw = randint(rng, 1, 14);
+            cout = randint(rng, 1, 20);
+            p.stride = {randint(rng, 1, 2), randint(rng, 1, 2)};
+            if (randint(rng, 0, 9) == 0)
+                p.dilation = {randint(rng, 1, 2), randint(rng, 1, 2)};
+        }
+        int oh, ow;
+        const bool use_same = run < fixed_n || (run >= 2 * fixed_n && randint(rng, 0, 2) != 0);
+        if (use_same && p.dilation.h == 1 && p.dilation.w == 1) {
+            same_padding(ih, kh, p.stride.h, oh, p.padding.h);
+            same_padding(iw, kw, p.stride.w, ow, p.padding.w);
+            if (p.padding.h >= kh || p.padding.w >= kw)
+                continue;
+        } else {
+            p.padding.h = randint(rng, 0, (kh - 1) * p.dilation.h);
+            p.padding.w = randint(rng, 0, (kw - 1) * p.dilation.w);
+            if (run < 2 * fixed_n)
+                p.padding = {0, 0};
+            oh = out_size(ih, kh, p.stride.h, p.padding.h, p.dilation.h);
+            ow = out_size(iw, kw, p.stride.w, p.padding.w, p.dilation.w);
+        }
+        if (oh < 1 || ow < 1)
+            continue;
+        const int n = run >= 2 * fixed_n && randint(rng, 0, 3) == 0 ? 2 : 1;
+        p.input_zero_point =
+            randint(rng, 0, 3) == 0 ? (randint(rng, 0, 1) ? 127 : -128) : randint(rng, -128, 127);
+        p.output_zero_point = randint(rng, -128, 127);
+        // The output form needs a multiplier in [2^30, 2^31), a shift in [-21, -1] and the
+        // whole int8 range; half the runs have it.
+        const bool realistic = run < 2 * fixed_n || randint(rng, 0, 1) == 0;
+        p.activation = realistic ? tm_nn_activation_t{-128, 127} : random_act(rng);
+        cc.in = {n, ih, iw, c};
+        cc.f = {cout, kh, kw, c};
+        cc.out = {n, oh, ow, cout};
+
+        std::vector<int32_t> mult, shift;
+        if (realistic) {
+            mult.resize(size_t(cout));
+            shift.resize(size_t(cout));
+            for (int k = 0; k < cout; ++k) {
+                mult[size_t(k)] = randint(rng, 1 << 30, INT32_MAX);
+                shift[size_t(k)] = randint(rng, -12, -5);
+            }
+        } else {
+            random_quant(rng, cout, mult, shift);
+        }
+        const auto x = random_s8(rng, size_t(count(cc.in)));
+        const auto w = random_s8(rng, size_t(count(cc.f)));
+        const auto bias = random_bias(rng, cout);
+        const bool with_bias = randint(rng, 0, 4) != 0;
+        const tm_nn_per_channel_quant_t q{mult.data(), shift.data()};
+        std::vector<int8_t> ref(size_t(count(cc.out)), 0x55), opt(ref.size(), 0x2a);
+        ASSERT_EQ(tm_nn_ref_conv2d_s8(nullptr, &p, &q, &cc.in, x.data(), &cc.f, w.data(),
+                                      with_bias ? bias.data() : nullptr, &cc.out, ref.data()),
+                  TM_NN_OK);
+        const int32_t bytes = tm_nn_opt_conv2d_s8_get_buffer_size(&cc.in, &cc.f);
+        const int64_t expect = padded_path_bytes(cc.in, cc.f);
+        if (expect >= 0)
+            ASSERT_EQ(bytes, expect) << "run " << run;
+        std::vector<int32_t> scratch((size_t(bytes) + 3) / 4);
+        for (auto &s : scratch)
+            s = int32_t(rng());
+        tm_nn_context_t ctx{scratch.data(), bytes};
+        if (expect >= 0 && run < 2 * fixed_n) { // a short scratch is refused, not overrun
+            ctx.size = bytes - 4;
+            ASSERT_EQ(tm_nn_opt_conv2d_s8(&ctx, &p, &q, &cc.in, x.data(), &cc.f, w.data(),
+                                          bias.data(), &cc.out, opt.data()),
+                      TM_NN_BUFFER_ERROR);
+            ctx.size = bytes;
+        }
+        ASSERT_EQ(tm_nn_opt_conv2d_s8(&ctx, &p, &q, &cc.in, x.data(), &cc.f, w.data(),
+                                      with_bias ? bias.data() : nullptr, &cc.out, opt.data()),
+                  TM_NN_OK);
+        ASSERT_EQ(opt, ref) << "run " << run << " in " << n << "x" << ih << "x" << iw << "x" << c
+                            << " filter " << cout << "x" << kh << "x" << kw << " stride "
+                            << p.stride.h << "," << p.stride.w << " pad " << p.padding.h << ","
+                            << p.padding.w << " dil " << p.dilation.h << "," << p.dilation.w;
+        const bool on_path = expect >= 0 && p.dilation.h == 1 && p.dilation.w == 1;
+        padded += on_path;
+        output_form += on_path && realistic;
+        ones += on_path && c == 1;
+        threes += on_path && c == 3;
+        same += on_path && use_same;
+        ++run;
+    }
+    // Each kind of case really ran on the padded path.
+    EXPECT_GT(padded, 600);
+    EXPECT_GT(output_form, 250);
+    EXPECT_GT(ones, 100);
+    EXPECT_GT(threes, 100);
+    EXPECT_GT(same, 300);
 }
 
 TEST(OptimizedKernels, DepthwiseMatchesReferenceOnRandomShapes)
