@@ -141,6 +141,12 @@ int8_t *tm_model_output(const tm_model_t *m, uint8_t *arena, uint32_t *bytes);
 /** Scale and zero point of the output tensor (for dequantising results). */
 void tm_model_output_quant(const tm_model_t *m, float *scale, int32_t *zero_point);
 
+/** Nonzero when tm_model_load() accepts and tm_model_invoke() runs op code `code` (a package
+ *  op code, model::OpType). This is the one list of the interpreter's ops: INFO MODEL_FORMAT
+ *  reports it, and the host refuses to flash a package using any other code. All supported
+ *  codes are below 256 (INFO carries them as u8). */
+int tm_model_op_supported(uint32_t code);
+
 /** Short constant name of a status ("crc", "tensor.dims", ...). */
 const char *tm_model_status_name(tm_model_status_t s);
 

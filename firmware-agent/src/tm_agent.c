@@ -117,12 +117,6 @@ static void report_drop(tm_agent_t *a, tm_frame_status_t st)
 
 /* ---- INFO -------------------------------------------------------------------------- */
 
-/* Op codes (model::OpType, MODEL_PACKAGE.md) that tm_model.c's run_op executes; 11
- * (BatchNorm) is float-only and never reaches a package. The host refuses to flash a
- * package with any other op. Keep in step with run_op() there; append when the
- * interpreter learns an op. */
-static const uint8_t k_interpreter_ops[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 13};
-
 typedef struct {
     uint8_t *p;
     size_t cap;
@@ -273,8 +267,9 @@ size_t tm_agent_build_info(const tm_agent_t *a, uint8_t *out, size_t cap)
     w_close(&w);
     w_open(&w, TM_INFO_MODEL_FORMAT);
     w_u16(&w, TM_AGENT_MODEL_FORMAT_VERSION);
-    for (size_t i = 0; i < sizeof k_interpreter_ops; ++i)
-        w_u8(&w, k_interpreter_ops[i]);
+    for (uint32_t code = 0; code < 256u; ++code)
+        if (tm_model_op_supported(code))
+            w_u8(&w, (uint8_t)code);
     w_close(&w);
     return w.overflow ? 0 : w.len;
 }

@@ -30,8 +30,13 @@ enum {
     OP_CONCAT = 12, OP_CLIP = 13
 };
 
-/* int32 parameters per op code; -1 never in a package, -2 Concat (1 + 4 * inputs). */
+/* int32 parameters per op code; -2 Concat (1 + 4 * inputs); -1 not run by this interpreter
+ * (BatchNorm is float-only and never reaches a package). This table is what
+ * tm_model_op_supported() answers from: an op gets an entry here together with its cases in
+ * prepare_op() and run_op() (tests/firmware-agent checks all three agree). */
 static const int8_t k_param_count[PK_OP_COUNT] = {13, 13, 9, 9, 9, 9, 12, 2, 2, 0, 2, -1, -2, 2};
+
+int tm_model_op_supported(uint32_t code) { return code < PK_OP_COUNT && k_param_count[code] != -1; }
 
 #define CHECK(cond, status)                                                                  \
     do {                                                                                     \
@@ -250,7 +255,7 @@ static tm_model_status_t check_ops(tm_model_t *m)
         CHECK(at + PK_OP_HEADER <= end, TM_MODEL_ERR_OP_RECORD_SIZE);
         const uint32_t code = tm_get_u16(b + at);
         const uint32_t record_size = tm_get_u16(b + at + 2);
-        CHECK(code < PK_OP_COUNT && k_param_count[code] != -1, TM_MODEL_ERR_OP_CODE);
+        CHECK(tm_model_op_supported(code), TM_MODEL_ERR_OP_CODE);
         CHECK(b[at + 4] <= 2, TM_MODEL_ERR_OP_ACTIVATION);
         const uint32_t inputs = b[at + 5], outputs = b[at + 6];
         uint32_t min_in = 1, max_in = 1;

@@ -392,4 +392,178 @@ TEST(AgentInterpreter, InvalidPackageOrSmallArenaCannotRun)
     EXPECT_FALSE(capabilities(h) & TM_CAP_INFERENCE);
 }
 
+// ---- the interpreter's op list ---------------------------------------------------------
+// INFO MODEL_FORMAT tells the host which op codes it may flash. These tests hold that list
+// against what tm_model_load/tm_model_invoke actually do with packages using each code.
+
+/// A small graph that uses `op` (int8, written by deploy's writer), or an empty graph when
+/// this test has none for it.
+Graph graphUsing(int code)
+{
+    Graph g;
+    const int x = act(g, "x", {1, 4, 4, 3});
+    int y = -1;
+    switch (OpType(code)) {
+    case OpType::Conv2D: {
+        const int w = weights(g, "w", {2, 3, 3, 3}, 2), b = bias(g, "b", 2);
+        y = act(g, "y", {1, 4, 4, 2}, 0.07f, 1);
+        g.addNode(conv3x3("op", {x, w, b}, y));
+        break;
+    }
+    case OpType::DepthwiseConv2D: {
+        const int w = weights(g, "w", {1, 3, 3, 3}, 3), b = bias(g, "b", 3);
+        y = act(g, "y", {1, 4, 4, 3}, 0.07f, 1);
+        Node n = conv3x3("op", {x, w, b}, y);
+        n.op = OpType::DepthwiseConv2D;
+        g.addNode(n);
+        break;
+    }
+    case OpType::FullyConnected: {
+        const int w = weights(g, "w", {5, 48}, 5), b = bias(g, "b", 5);
+        y = act(g, "y", {1, 5}, 0.2f, 0);
+        g.addNode(node(OpType::FullyConnected, "op", {x, w, b}, y));
+        break;
+    }
+    case OpType::MaxPool2D:
+    case OpType::AvgPool2D: {
+        y = act(g, "y", {1, 2, 2, 3});
+        Node n = node(OpType(code), "op", {x}, y);
+        n.kernelH = n.kernelW = n.strideH = n.strideW = 2;
+        g.addNode(n);
+        break;
+    }
+    case OpType::GlobalAvgPool:
+        y = act(g, "y", {1, 1, 1, 3});
+        g.addNode(node(OpType::GlobalAvgPool, "op", {x}, y));
+        break;
+    case OpType::Add: {
+        const int r = act(g, "r", {1, 4, 4, 3});
+        y = act(g, "y", {1, 4, 4, 3}, 0.08f, -10);
+        g.addNode(node(OpType::Relu, "relu", {x}, r));
+        g.addNode(node(OpType::Add, "op", {x, r}, y));
+        break;
+    }
+    case OpType::Relu:
+    case OpType::Relu6:
+        y = act(g, "y", {1, 4, 4, 3});
+        g.addNode(node(OpType(code), "op", {x}, y));
+        break;
+    case OpType::Reshape:
+        y = act(g, "y", {1, 48});
+        g.addNode(node(OpType::Reshape, "op", {x}, y));
+        break;
+    case OpType::Softmax:
+        y = act(g, "y", {1, 4, 4, 3}, 1.0f / 256.0f, -128);
+        g.addNode(node(OpType::Softmax, "op", {x}, y));
+        break;
+    case OpType::Concat: {
+        const int r = act(g, "r", {1, 4, 4, 3});
+        y = act(g, "y", {1, 4, 4, 6}, 0.06f, -2); // both inputs requantized
+        g.addNode(node(OpType::Relu, "relu", {x}, r));
+        g.addNode(node(OpType::Concat, "op", {x, r}, y));
+        break;
+    }
+    case OpType::Clip: {
+        y = act(g, "y", {1, 4, 4, 3});
+        Node n = node(OpType::Clip, "op", {x}, y);
+        n.clipMin = -1.0f;
+        n.clipMax = 2.0f;
+        g.addNode(n);
+        break;
+    }
+    case OpType::BatchNorm: // float only: the writer refuses it
+    default:
+        return {};
+    }
+    g.inputs = {x};
+    g.outputs = {y};
+    g.quantized = true;
+    return g;
+}
+
+/// The op codes in a package's op table, read from the bytes (MODEL_PACKAGE.md layout).
+std::set<int> opCodesIn(const QByteArray &pkg)
+{
+    const auto *b = reinterpret_cast<const uint8_t *>(pkg.constData());
+    std::set<int> codes;
+    uint32_t at = tm_get_u32(b + 32);
+    for (uint32_t i = 0, n = tm_get_u16(b + 30); i < n; ++i) {
+        codes.insert(tm_get_u16(b + at));
+        at += tm_get_u16(b + at + 2);
+    }
+    return codes;
+}
+
+/// The op codes the agent's INFO MODEL_FORMAT record lists.
+std::set<int> listedByAgent()
+{
+    AgentHarness h;
+    const Frame info = h.request(TM_OP_GET_INFO);
+    const auto tlv = parseInfo(info.payload);
+    const auto it = tlv.find(TM_INFO_MODEL_FORMAT);
+    EXPECT_NE(it, tlv.end());
+    if (it == tlv.end() || it->second.size() < 2)
+        return {};
+    EXPECT_EQ(tm_get_u16(it->second.data()), TM_AGENT_MODEL_FORMAT_VERSION);
+    std::set<int> codes(it->second.begin() + 2, it->second.end());
+    EXPECT_EQ(codes.size(), it->second.size() - 2) << "an op code is listed twice";
+    return codes;
+}
+
+TEST(InterpreterOps, AgentListsExactlyWhatTmModelSupports)
+{
+    const std::set<int> listed = listedByAgent();
+    EXPECT_FALSE(listed.empty());
+    for (uint32_t code = 0; code <= 0xFFFF; ++code)
+        EXPECT_EQ(listed.count(int(code)) == 1, tm_model_op_supported(code) != 0)
+            << "op code " << code;
+}
+
+TEST(InterpreterOps, EveryListedOpLoadsAndRunsLikeTheHost)
+{
+    for (int code : listedByAgent()) {
+        SCOPED_TRACE("op code " + std::to_string(code));
+        const Graph g = graphUsing(code);
+        ASSERT_FALSE(g.nodes.isEmpty())
+            << "the agent lists op code " << code
+            << " but this test has no package using it: add one to graphUsing()";
+        const QByteArray pkg = packageOf(g);
+        ASSERT_FALSE(pkg.isEmpty());
+        ASSERT_EQ(opCodesIn(pkg).count(code), 1u) << "the writer did not keep the op";
+        expectSameAsHost(g, 8);
+    }
+}
+
+TEST(InterpreterOps, EveryUnlistedOpIsRefusedAtLoad)
+{
+    const std::set<int> listed = listedByAgent();
+    // Packages the writer can make but the agent does not list must not load.
+    for (int code = 0; code < 64; ++code) {
+        if (listed.count(code))
+            continue;
+        const Graph g = graphUsing(code);
+        if (g.nodes.isEmpty())
+            continue;
+        deploy::ModelPackageWriter w;
+        QString err;
+        const auto pkg = w.write(g, &err);
+        if (pkg)
+            EXPECT_EQ(load(*pkg), TM_MODEL_ERR_OP_CODE)
+                << "op code " << code << " loads but is not listed";
+    }
+    // Every other u16 code, patched into a valid one-op package: refused by the op code check,
+    // not by a later one, so no code is half supported.
+    QByteArray pkg = packageOf(graphUsing(int(OpType::Relu)));
+    ASSERT_FALSE(pkg.isEmpty());
+    ASSERT_EQ(load(pkg), TM_MODEL_OK);
+    const uint32_t opAt = tm_get_u32(reinterpret_cast<const uint8_t *>(pkg.constData()) + 32);
+    for (uint32_t code = 0; code <= 0xFFFF; ++code) {
+        if (listed.count(int(code)))
+            continue;
+        tm_put_u16(reinterpret_cast<uint8_t *>(pkg.data()) + opAt, uint16_t(code));
+        fixCrc(pkg);
+        ASSERT_EQ(load(pkg), TM_MODEL_ERR_OP_CODE) << "op code " << code;
+    }
+}
+
 } // namespace
