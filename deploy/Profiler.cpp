@@ -11,6 +11,7 @@
 #include "model/Graph.h"
 #include "model/Int8Executor.h"
 #include "store/ProjectStore.h"
+#include "store/ProjectTask.h"
 #include "tm_frame.h"
 #include "tm_protocol.h"
 
@@ -23,6 +24,7 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <optional>
 
 namespace tinyml::deploy {
 
@@ -189,6 +191,10 @@ struct Profiler::Impl {
     QVector<QMetaObject::Connection> connections;
 
     // accuracy
+    ProjectTask *featureTask = nullptr;  ///< computes the test split's features; child of q
+    bool needFeatures = false;
+    features::FeatureParams featureParams;
+    QVector<float> normMean, normStd;    ///< the model's input normalisation (empty: none)
     QVector<QByteArray> inputs;   ///< quantized test inputs
     QVector<int> labels;          ///< index into the model's outputs, -1: label unknown to the model
     int inBytes = 0, outBytes = 0;
@@ -207,6 +213,9 @@ struct Profiler::Impl {
         for (const auto &c : connections)
             QObject::disconnect(c);
         connections.clear();
+        // Blocks only until the worker sees the flag (between two samples).
+        if (featureTask)
+            featureTask->cancelAndWait();
         running = false;
         pendingSeq = -1;
         onReply = {};
@@ -236,6 +245,8 @@ struct Profiler::Impl {
     }
 
     // --- steps --------------------------------------------------------------------------
+    void featuresStep();
+    QString takeTestInputs(const features::FeatureSet &test);
     void flashStep();
     void upload(qint64 offset);
     void verifyUpload();
@@ -247,6 +258,64 @@ struct Profiler::Impl {
     void accuracyStep();
     void finish();
 };
+
+// The test split's features come from the feature cache, or are computed on a worker
+// thread with its own ProjectStore (an uncached project takes seconds): the thread that
+// drives the link, the GUI thread in the workbench, keeps running meanwhile.
+void Profiler::Impl::featuresStep()
+{
+    Q_EMIT q->stageChanged(tr("Computing the test split's features"));
+    auto test = std::make_shared<std::optional<features::FeatureSet>>();
+    ProjectTask *task = featureTask;
+    const features::FeatureParams params = featureParams;
+    connections << QObject::connect(task, &ProjectTask::finished, q,
+                                    [this, test](bool ok, bool, const QString &error) {
+                                        if (!running)
+                                            return;
+                                        if (cancelRequested)
+                                            return cancelNow();
+                                        if (!ok)
+                                            return fail(error);
+                                        const QString why = takeTestInputs(**test);
+                                        if (!why.isEmpty())
+                                            return fail(why);
+                                        flashStep();
+                                    });
+    const bool started = task->start(store->path(), [task, params, test](ProjectStore &worker, QString *error) {
+        auto set = features::computeFeatures(
+            worker, params, [task](int, int) { return !task->isCancelled(); }, error);
+        if (!set)
+            return false;
+        *test = set->subset(Split::Test);
+        return true;
+    });
+    if (!started)
+        fail(tr("the test split's features are still being computed by an earlier profile"));
+}
+
+/// Normalises the test rows with the model's own statistics and quantizes them as the host
+/// int8 reference does. Returns why they cannot be used, or an empty string.
+QString Profiler::Impl::takeTestInputs(const features::FeatureSet &test)
+{
+    const model::Graph &g = exec.graph();
+    const int n = int(test.featureSize());
+    if (n != inBytes)
+        return tr("the test split's features have %1 values, model %2 takes %3: the features changed "
+                  "since it was trained").arg(n).arg(result.modelId).arg(inBytes);
+    const bool normalise = normMean.size() == n && normStd.size() == n;
+    const int limit = opt.maxAccuracySamples > 0 ? qMin(opt.maxAccuracySamples, test.size()) : test.size();
+    for (int i = 0; i < limit; ++i) {
+        QVector<float> x = test.rowVector(i);
+        if (normalise)
+            for (int k = 0; k < n; ++k)
+                x[k] = (x[k] - normMean[k]) / normStd[k];
+        const QVector<qint8> qx = exec.quantizeInput(x);
+        inputs.append(QByteArray(reinterpret_cast<const char *>(qx.constData()), qx.size()));
+        const QString name = test.labelNames.value(test.labels.value(i));
+        labels.append(g.labels.isEmpty() ? test.labels.value(i) : int(g.labels.indexOf(name)));
+    }
+    return {};
+}
 
 void Profiler::Impl::flashStep()
 {
@@ -503,8 +572,10 @@ bool Profiler::start(ProjectStore *store, qint64 modelId, AgentLink *link, const
     if (!graph)
         return refuse(tr("model %1: %2").arg(modelId).arg(e));
     Impl &s = *d;
+    ProjectTask *featureTask = s.featureTask;
     s = Impl{};
     s.q = this;
+    s.featureTask = featureTask ? featureTask : new ProjectTask(this);
     s.store = store;
     s.link = link;
     s.board = board;
@@ -569,41 +640,21 @@ bool Profiler::start(ProjectStore *store, qint64 modelId, AgentLink *link, const
     // A project without samples (an imported model) is profiled without the accuracy pass.
     if (options.accuracy && store->counts().total() > 0) {
         // The test split's features with the parameters the model was trained on, normalised
-        // with the model's own statistics, quantized as the host int8 reference does.
-        features::FeatureParams params = features::featureParams(store->settings());
+        // with the model's own statistics (featuresStep computes them off this thread).
+        s.featureParams = features::featureParams(store->settings());
         const QJsonObject fp = g.meta.value(QStringLiteral("features")).toObject();
         if (!fp.isEmpty()) {
             auto p = features::FeatureParams::fromJson(fp, &e);
             if (!p)
                 return refuse(tr("model %1: feature parameters: %2").arg(modelId).arg(e));
-            params = *p;
+            s.featureParams = *p;
         }
-        auto set = features::computeFeatures(*store, params, {}, &e);
-        if (!set)
-            return refuse(e);
-        const features::FeatureSet test = set->subset(Split::Test);
         const QJsonObject norm = g.meta.value(QStringLiteral("input_normalization")).toObject();
-        QVector<float> mean, stdv;
         for (const QJsonValue &v : norm.value(QStringLiteral("mean")).toArray())
-            mean.append(float(v.toDouble()));
+            s.normMean.append(float(v.toDouble()));
         for (const QJsonValue &v : norm.value(QStringLiteral("std")).toArray())
-            stdv.append(float(v.toDouble()));
-        const int n = int(test.featureSize());
-        if (n != s.inBytes)
-            return refuse(tr("the test split's features have %1 values, model %2 takes %3: the features changed "
-                             "since it was trained").arg(n).arg(modelId).arg(s.inBytes));
-        const bool normalise = mean.size() == n && stdv.size() == n;
-        const int limit = options.maxAccuracySamples > 0 ? qMin(options.maxAccuracySamples, test.size()) : test.size();
-        for (int i = 0; i < limit; ++i) {
-            QVector<float> x = test.rowVector(i);
-            if (normalise)
-                for (int k = 0; k < n; ++k)
-                    x[k] = (x[k] - mean[k]) / stdv[k];
-            const QVector<qint8> qx = s.exec.quantizeInput(x);
-            s.inputs.append(QByteArray(reinterpret_cast<const char *>(qx.constData()), qx.size()));
-            const QString name = test.labelNames.value(test.labels.value(i));
-            s.labels.append(g.labels.isEmpty() ? test.labels.value(i) : int(g.labels.indexOf(name)));
-        }
+            s.normStd.append(float(v.toDouble()));
+        s.needFeatures = true;
     }
 
     const AgentLink *l = link;
@@ -624,9 +675,15 @@ bool Profiler::start(ProjectStore *store, qint64 modelId, AgentLink *link, const
     });
     s.connections << connect(l, &QObject::destroyed, this, [this] { d->fail(tr("the board's link went away")); });
     s.running = true;
-    // The first request goes out from the event loop: start() itself never waits.
+    // The work starts from the event loop: start() itself never waits.
     QTimer::singleShot(0, this, [this] {
-        if (d->running)
+        if (!d->running)
+            return;
+        if (d->cancelRequested)
+            return d->cancelNow();
+        if (d->needFeatures)
+            d->featuresStep();
+        else
             d->flashStep();
     });
     return true;
@@ -637,6 +694,10 @@ void Profiler::cancel()
     if (!d->running)
         return;
     d->cancelRequested = true;
+    if (d->featureTask && d->featureTask->isRunning()) {
+        d->featureTask->cancel();   // its finished() ends the profile as cancelled
+        return;
+    }
     if (d->pendingSeq < 0 && !d->onReply)
         QTimer::singleShot(0, this, [this] {
             if (d->running && d->pendingSeq < 0)

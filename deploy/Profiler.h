@@ -6,15 +6,18 @@
 //
 // Threading: lives on the thread of the AgentLink it is given (the GUI thread in the
 // workbench, the main thread in the CLI); every step is driven by that thread's event loop.
-// Signals report progress as it happens so pages can draw live charts.
+// The one step that computes rather than waits, the test split's features, runs on a worker
+// thread (ProjectTask: its own ProjectStore on the project's file), so that thread never
+// blocks. Signals report progress as it happens so pages can draw live charts.
 //
 // The JSON form of ProfileResult (toJson) is what `tinyml profile --json` prints and what
 // the project store keeps; its keys are listed in toJson's definition. A finished profile
 // is stored in the project (ProjectStore::addProfile, profileId) before finished() is
-// emitted. Steps: MODEL_INFO (upload skipped when the board runs this package unless
-// forceFlash), MODEL_BEGIN/CHUNK/COMMIT + MODEL_INFO check, warm-up and measured INVOKEs,
-// LAYER_PROFILE, then SET_INPUT / INVOKE / GET_OUTPUT per test sample. Latency and per-layer
-// figures are counter units (INFO COUNTER resolution applied); ms at INFO CLOCK_HZ.
+// emitted. Steps: the test split's features (when measuring accuracy), MODEL_INFO (upload
+// skipped when the board runs this package unless forceFlash), MODEL_BEGIN/CHUNK/COMMIT +
+// MODEL_INFO check, warm-up and measured INVOKEs, LAYER_PROFILE, then SET_INPUT / INVOKE /
+// GET_OUTPUT per test sample. Latency and per-layer figures are counter units (INFO COUNTER
+// resolution applied); ms at INFO CLOCK_HZ.
 
 #include <QJsonObject>
 #include <QObject>
@@ -106,7 +109,9 @@ public:
     /// Starts profiling model modelId of store on the board behind link (already open and
     /// handshaken). Returns false with *error when it cannot start (model missing or not
     /// int8, package does not fit the board, op not supported by the agent). Progress and
-    /// the outcome arrive as signals; exactly one of finished / failed / cancelled follows.
+    /// the outcome arrive as signals; exactly one of finished / failed / cancelled follows
+    /// (failed also when the test split's features cannot be computed or no longer fit the
+    /// model). Neither start() nor any step blocks the calling thread.
     bool start(ProjectStore *store, qint64 modelId, AgentLink *link, const BoardDefinition &board,
                const ProfileOptions &options, QString *error);
     /// Stops after the request in flight; the board keeps whatever model it had committed.

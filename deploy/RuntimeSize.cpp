@@ -3,8 +3,11 @@
 #include "device/BoardRegistry.h"
 #include "device/VirtualBoard.h"
 
+#include <QDateTime>
 #include <QFile>
 #include <QFileInfo>
+#include <QHash>
+#include <QMutex>
 
 #include <cstring>
 
@@ -169,6 +172,56 @@ std::optional<RuntimeSize> runtimeSizeFromElf(const QByteArray &elf, QString *er
     return out;
 }
 
+namespace {
+
+/// One image's measurement, valid while the file keeps its modification time and size.
+struct CachedMeasurement {
+    QDateTime modified;
+    qint64 fileSize = -1;
+    std::optional<RuntimeSize> size;
+    QString error;
+};
+
+/// Reads and measures the image at `path`, or returns the measurement made when the file
+/// last had this modification time and size: every profile asks, the image rarely changes,
+/// and reading a debug ELF costs megabytes.
+std::optional<RuntimeSize> measureImage(const QString &path, QString *error)
+{
+    static QMutex mutex;
+    static QHash<QString, CachedMeasurement> cache;
+    const QFileInfo info(path);
+    const QDateTime modified = info.lastModified();
+    const qint64 fileSize = info.size();
+    {
+        QMutexLocker lock(&mutex);
+        const auto it = cache.constFind(path);
+        if (it != cache.constEnd() && it->modified == modified && it->fileSize == fileSize) {
+            *error = it->error;
+            return it->size;
+        }
+    }
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly)) {
+        // Not cached: the file may become readable.
+        *error = QStringLiteral("cannot read %1: %2").arg(path, f.errorString());
+        return std::nullopt;
+    }
+    CachedMeasurement m;
+    m.modified = modified;
+    m.fileSize = fileSize;
+    m.size = runtimeSizeFromElf(f.readAll(), &m.error);
+    if (m.size)
+        m.error.clear();
+    else
+        m.error = QStringLiteral("%1: %2").arg(path, m.error);
+    QMutexLocker lock(&mutex);
+    cache.insert(path, m);
+    *error = m.error;
+    return m.size;
+}
+
+} // namespace
+
 RuntimeSize runtimeSizeFor(const BoardDefinition &board)
 {
     RuntimeSize none;
@@ -183,14 +236,9 @@ RuntimeSize runtimeSizeFor(const BoardDefinition &board)
                           : QStringLiteral("not measured: %1 (flash = package only)").arg(error);
         return none;
     }
-    QFile f(path);
-    if (!f.open(QIODevice::ReadOnly)) {
-        none.source = QStringLiteral("not measured: cannot read %1: %2 (flash = package only)").arg(path, f.errorString());
-        return none;
-    }
-    auto size = runtimeSizeFromElf(f.readAll(), &error);
+    auto size = measureImage(path, &error);
     if (!size) {
-        none.source = QStringLiteral("not measured: %1: %2 (flash = package only)").arg(path, error);
+        none.source = QStringLiteral("not measured: %1 (flash = package only)").arg(error);
         return none;
     }
     size->source = QStringLiteral("%1 symbols of the interpreter and kernels (tm_model*, tm_nn*) in %2")

@@ -9,7 +9,7 @@
 // ("tm_model_", "tm_nn_"). ELF32 and ELF64, little-endian; every offset, size and index
 // is checked against the bytes before it is read (fuzz target: tests/fuzz/device).
 //
-// Threading: plain functions.
+// Threading: plain functions; runtimeSizeFor may be called from any thread.
 
 #include <QByteArray>
 #include <QString>
@@ -32,7 +32,9 @@ struct RuntimeSize {
 std::optional<RuntimeSize> runtimeSizeFromElf(const QByteArray &elf, QString *error);
 
 /// The board's agent image (virtual boards: AgentLocator; the host agent: its executable),
-/// measured. Real boards without a local image: bytes 0 and a source saying so.
+/// measured. Real boards without a local image: bytes 0 and a source saying so. The image is
+/// read once per path, modification time and size (thread-safe cache); a rebuilt image is
+/// read again.
 RuntimeSize runtimeSizeFor(const BoardDefinition &board);
 
 } // namespace tinyml::deploy

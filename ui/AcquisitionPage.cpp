@@ -3,6 +3,7 @@
 #include "CountText.h"
 #include "BoardCatalog.h"
 #include "LivePlot.h"
+#include "PageHeader.h"
 #include "ProjectSession.h"
 
 #include "device/AgentLink.h"
@@ -57,15 +58,13 @@ AcquisitionPage::AcquisitionPage(QWidget *parent)
     qRegisterMetaType<tinyml::StreamFormat>();
 
     auto *outer = new QHBoxLayout(this);
-    outer->setContentsMargins(20, 16, 20, 16);
+    setPageMargins(outer);
     outer->setSpacing(16);
 
     // --- left column: device and its info ------------------------------------------------
     auto *left = new QVBoxLayout;
     left->setSpacing(10);
-    auto *title = new QLabel(tr("Data acquisition"), this);
-    title->setObjectName(QStringLiteral("pageTitle"));
-    left->addWidget(title);
+    left->addLayout(makePageHeader(this, tr("Data acquisition")));
 
     auto *deviceBox = new QGroupBox(tr("Device"), this);
     auto *deviceLayout = new QGridLayout(deviceBox);
@@ -613,6 +612,12 @@ void AcquisitionPage::startPreview()
         return;
     }
     m_previewing = true;
+}
+
+void AcquisitionPage::resumePreview()
+{
+    if (m_state == State::Connected)
+        startPreview();
 }
 
 void AcquisitionPage::stopPreview()

@@ -80,6 +80,10 @@ public Q_SLOTS:
     void stopRecording();
     /// Ctrl+L: the next label of the project.
     void nextLabel();
+    /// Starts the live preview again after another page borrowed the link and stopped it
+    /// (the Deployment page, to profile). Nothing happens unless the page is connected and
+    /// idle (no countdown or recording) and the link is quiet.
+    void resumePreview();
 
 Q_SIGNALS:
     void boardStatusChanged(const QString &text, bool connected);

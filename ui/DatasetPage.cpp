@@ -5,6 +5,7 @@
 #include "DatasetCountsChart.h"
 #include "DeleteSamplesCommand.h"
 #include "MoveSamplesCommand.h"
+#include "PageHeader.h"
 #include "ProjectSession.h"
 #include "RelabelSamplesCommand.h"
 #include "SampleFilterModel.h"
@@ -40,17 +41,10 @@ DatasetPage::DatasetPage(QWidget *parent)
       m_relabelButton(new QToolButton(this)), m_labelMenu(new QMenu(this))
 {
     auto *layout = new QVBoxLayout(this);
-    layout->setContentsMargins(20, 16, 20, 16);
+    setPageMargins(layout);
     layout->setSpacing(10);
 
-    auto *header = new QHBoxLayout;
-    auto *title = new QLabel(tr("Dataset"), this);
-    title->setObjectName(QStringLiteral("pageTitle"));
-    header->addWidget(title);
-    header->addSpacing(12);
-    m_summary->setObjectName(QStringLiteral("pageSubtitle"));
-    header->addWidget(m_summary, 1, Qt::AlignBottom);
-    layout->addLayout(header);
+    layout->addLayout(makePageHeader(this, tr("Dataset"), m_summary));
 
     // --- actions ----------------------------------------------------------------------
     m_toolBar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);

@@ -3,6 +3,7 @@
 #include "BoardCatalog.h"
 #include "CountText.h"
 #include "DeleteProfileCommand.h"
+#include "PageHeader.h"
 #include "ProfileCharts.h"
 #include "ProfileReport.h"
 #include "ProjectSession.h"
@@ -105,17 +106,11 @@ DeploymentPage::DeploymentPage(QWidget *parent)
       m_delete(new QPushButton(tr("Delete"), this)), m_profileShortcut(new QShortcut(kProfileKeys, this))
 {
     auto *layout = new QVBoxLayout(this);
-    layout->setContentsMargins(20, 16, 20, 12);
+    setPageMargins(layout, 12);
     layout->setSpacing(8);
-    auto *header = new QHBoxLayout;
-    auto *title = new QLabel(tr("Deployment & profiling"), this);
-    title->setObjectName(QStringLiteral("pageTitle"));
-    header->addWidget(title);
-    header->addSpacing(12);
-    m_summary->setObjectName(QStringLiteral("pageSubtitle"));
     // Long model and board names must not widen the window: the label clips, its tooltip does not.
     m_summary->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
-    header->addWidget(m_summary, 1, Qt::AlignBottom);
+    QHBoxLayout *header = makePageHeader(this, tr("Deployment & profiling"), m_summary);
     layout->addLayout(header);
 
     m_banner->setObjectName(QStringLiteral("warningBanner"));
@@ -569,6 +564,7 @@ bool DeploymentPage::startProfile()
     // The acquisition page keeps a live preview streaming; profiling needs the link quiet.
     if (m_link->isStreaming()) {
         m_waitingForStream = true;
+        m_stoppedPreview = true;
         setStatus(tr("Stopping the live preview…"));
         updateControls();
         auto proceed = std::make_shared<bool>(false);
@@ -595,6 +591,7 @@ void DeploymentPage::beginProfile()
     if (!link || !board) {
         showBanner(tr("The board went away before profiling started. Reconnect and try again."));
         updateControls();
+        releasePreview();
         return;
     }
     deploy::ProfileOptions options;
@@ -636,6 +633,7 @@ void DeploymentPage::beginProfile()
         else
             m_charts->clear(tr("Press Flash & Profile"));
         updateControls();
+        releasePreview();
         return;
     }
     m_result.reset();
@@ -655,6 +653,7 @@ void DeploymentPage::cancel()
         m_waitingForStream = false;
         setStatus(tr("Cancelled."));
         updateControls();
+        releasePreview();
         return;
     }
     if (!isRunning())
@@ -805,6 +804,15 @@ void DeploymentPage::endRun()
     m_stage.clear();
     updateControls();
     Q_EMIT runningChanged(false);
+    releasePreview();
+}
+
+void DeploymentPage::releasePreview()
+{
+    if (!m_stoppedPreview)
+        return;
+    m_stoppedPreview = false;
+    Q_EMIT previewReleased();
 }
 
 // --- results ------------------------------------------------------------------------------------

@@ -103,6 +103,9 @@ Q_SIGNALS:
     void runningChanged(bool running);
     /// A profile ended: ok = finished and stored.
     void profileFinished(bool ok);
+    /// The acquisition page's live preview, which this page stopped to profile, may stream
+    /// again: the profile ended (finished, failed or cancelled) or never started.
+    void previewReleased();
 
 protected:
     void showEvent(QShowEvent *event) override;
@@ -129,6 +132,7 @@ private:
     void reportFailure(const QString &error);
     void onCancelled();
     void endRun();
+    void releasePreview();
     void onProfileSelectionChanged();
     void fillTable(const deploy::ProfileResult &result, bool live);
     void showComparison(const deploy::ProfileResult &a, qint64 idA, const deploy::ProfileResult &b, qint64 idB);
@@ -146,6 +150,7 @@ private:
     std::optional<qint64> m_shownProfileId;
     bool m_waitingForBoard = false;   ///< Flash & Profile asked the window to connect
     bool m_waitingForStream = false;  ///< the acquisition preview is being stopped first
+    bool m_stoppedPreview = false;    ///< this page stopped the preview; previewReleased() is owed
     bool m_linkLost = false;
     int m_plannedRuns = 0;
     QString m_stage;

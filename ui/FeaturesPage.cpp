@@ -4,12 +4,13 @@
 #include "FeatureParamsForm.h"
 #include "FeatureProjection.h"
 #include "FeatureScatterPlot.h"
+#include "PageHeader.h"
 #include "ProjectSession.h"
-#include "ProjectTask.h"
 #include "SampleFeaturesPlot.h"
 
 #include "features/FeatureExtractor.h"
 #include "store/ProjectStore.h"
+#include "store/ProjectTask.h"
 
 #include <QComboBox>
 #include <QGridLayout>
@@ -77,16 +78,9 @@ FeaturesPage::FeaturesPage(QWidget *parent)
       m_sampleFeatures(new SampleFeaturesPlot(this))
 {
     auto *layout = new QVBoxLayout(this);
-    layout->setContentsMargins(20, 16, 20, 16);
+    setPageMargins(layout);
     layout->setSpacing(10);
-    auto *header = new QHBoxLayout;
-    auto *title = new QLabel(tr("Features"), this);
-    title->setObjectName(QStringLiteral("pageTitle"));
-    header->addWidget(title);
-    header->addSpacing(12);
-    m_summary->setObjectName(QStringLiteral("pageSubtitle"));
-    header->addWidget(m_summary, 1, Qt::AlignBottom);
-    layout->addLayout(header);
+    layout->addLayout(makePageHeader(this, tr("Features"), m_summary));
 
     // --- left: block and generation -----------------------------------------------------
     auto *blockBox = new QGroupBox(tr("Processing block"), this);

@@ -14,12 +14,15 @@ class QLabel;
 class QProgressBar;
 class QPushButton;
 
+namespace tinyml {
+class ProjectTask;
+}
+
 namespace tinyml::ui {
 
 class FeatureParamsForm;
 class FeatureScatterPlot;
 class ProjectSession;
-class ProjectTask;
 class SampleFeaturesPlot;
 
 class FeaturesPage : public QWidget

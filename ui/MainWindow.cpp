@@ -150,6 +150,9 @@ MainWindow::MainWindow(QWidget *parent)
         // Recording would stream on the link the profiler is using.
         m_record->setEnabled(m_session && !running);
     });
+    // Queued: the preview's first request goes out once the Profiler has let go of the link.
+    connect(m_deployment, &DeploymentPage::previewReleased, m_acquisition, &AcquisitionPage::resumePreview,
+            Qt::QueuedConnection);
     connect(m_welcome, &WelcomePage::newProjectRequested, this, &MainWindow::newProject);
     connect(m_welcome, &WelcomePage::openProjectRequested, this, &MainWindow::openProjectDialog);
     connect(m_welcome, &WelcomePage::recentProjectRequested, this, [this](const QString &path) {

@@ -2,13 +2,14 @@
 
 #include "ConfusionMatrixPlot.h"
 #include "CountText.h"
+#include "PageHeader.h"
 #include "ProjectSession.h"
-#include "ProjectTask.h"
 #include "SqnrBarsPlot.h"
 #include "TrainingCurvesPlot.h"
 
 #include "TrainingPipeline.h"
 #include "store/ProjectStore.h"
+#include "store/ProjectTask.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -98,16 +99,9 @@ TrainingPage::TrainingPage(QWidget *parent)
       m_sqnr(new SqnrBarsPlot(this))
 {
     auto *layout = new QVBoxLayout(this);
-    layout->setContentsMargins(20, 16, 20, 16);
+    setPageMargins(layout);
     layout->setSpacing(10);
-    auto *header = new QHBoxLayout;
-    auto *title = new QLabel(tr("Training"), this);
-    title->setObjectName(QStringLiteral("pageTitle"));
-    header->addWidget(title);
-    header->addSpacing(12);
-    m_summary->setObjectName(QStringLiteral("pageSubtitle"));
-    header->addWidget(m_summary, 1, Qt::AlignBottom);
-    layout->addLayout(header);
+    layout->addLayout(makePageHeader(this, tr("Training"), m_summary));
 
     // --- left: model, hyper-parameters, run --------------------------------------------------
     const training::TrainOptions defaults;

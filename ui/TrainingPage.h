@@ -21,11 +21,14 @@ class QSpinBox;
 class QTableWidget;
 class QTabWidget;
 
+namespace tinyml {
+class ProjectTask;
+}
+
 namespace tinyml::ui {
 
 class ConfusionMatrixPlot;
 class ProjectSession;
-class ProjectTask;
 class SqnrBarsPlot;
 class TrainingCurvesPlot;
 

@@ -19,13 +19,20 @@
 #include "tm_protocol.h"
 
 #include <QCoreApplication>
+#include <QDateTime>
+#include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
 #include <QTemporaryDir>
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <csignal>
+#include <functional>
 #include <numeric>
 #include <optional>
 
@@ -36,6 +43,33 @@ using namespace tinyml::deploy::testing;
 namespace {
 
 std::string str(const QString &s) { return s.toStdString(); }
+
+/// Runs the event loop until done() or `ms` have passed; returns done().
+bool processEventsUntil(const std::function<bool()> &done, int ms)
+{
+    QElapsedTimer t;
+    t.start();
+    while (!done() && t.elapsed() < ms)
+        QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
+    return done();
+}
+
+/// How a Profiler's run ended, as its signals said.
+struct ProfileOutcome {
+    bool cancelled = false;
+    bool finished = false;
+    QString failure;
+    QObject context;   ///< the connections end with this object
+
+    explicit ProfileOutcome(Profiler &p)
+    {
+        QObject::connect(&p, &Profiler::cancelled, &context, [this] { cancelled = true; });
+        QObject::connect(&p, &Profiler::finished, &context,
+                         [this](const ProfileResult &) { finished = true; });
+        QObject::connect(&p, &Profiler::failed, &context, [this](const QString &why) { failure = why; });
+    }
+    bool ended() const { return cancelled || finished || !failure.isEmpty(); }
+};
 
 class QtEnvironment : public ::testing::Environment
 {
@@ -400,15 +434,11 @@ TEST(DeviceProfile, CancelStopsAfterTheRequestInFlight)
 
     Profiler profiler;
     int measured = 0;
-    bool cancelled = false, finished = false;
-    QString failure;
+    ProfileOutcome outcome(profiler);
     QObject::connect(&profiler, &Profiler::runMeasured, [&](int, quint64, double) {
         if (++measured == 3)
             profiler.cancel();
     });
-    QObject::connect(&profiler, &Profiler::cancelled, [&] { cancelled = true; });
-    QObject::connect(&profiler, &Profiler::finished, [&](const ProfileResult &) { finished = true; });
-    QObject::connect(&profiler, &Profiler::failed, [&](const QString &why) { failure = why; });
     ProfileOptions opt;
     opt.runs = 200;
     opt.warmup = 0;
@@ -416,18 +446,98 @@ TEST(DeviceProfile, CancelStopsAfterTheRequestInFlight)
     ASSERT_TRUE(profiler.start(store.get(), m.id, vb->link(), vb->board(), opt, &error)) << str(error);
     EXPECT_TRUE(profiler.isRunning());
     EXPECT_EQ(measured, 0) << "start() must not wait for the board";
-    QElapsedTimer t;
-    t.start();
-    while (!cancelled && !finished && failure.isEmpty() && t.elapsed() < 60000)
-        QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
-    EXPECT_TRUE(cancelled) << str(failure);
-    EXPECT_FALSE(finished);
+    processEventsUntil([&] { return outcome.ended(); }, 60000);
+    EXPECT_TRUE(outcome.cancelled) << str(outcome.failure);
+    EXPECT_FALSE(outcome.finished);
     EXPECT_FALSE(profiler.isRunning());
     EXPECT_EQ(measured, 3);
     EXPECT_TRUE(store->profiles().isEmpty());
     auto slot = vb->link()->modelInfo(&error);
     ASSERT_TRUE(slot) << str(error);
     EXPECT_TRUE(slot->valid);
+}
+
+// The test split's features are computed on a worker thread: while another connection holds
+// the project's write lock (the worker cannot store its feature rows), start() has returned and
+// the caller's event loop runs. Cancelling there ends the profile as cancelled; a model whose
+// input does not match the features fails through failed(), not by blocking start().
+TEST(DeviceProfile, TestSplitFeaturesAreComputedOffTheCallersThread)
+{
+    QTemporaryDir dir, state;
+    QString error;
+    ProjectSettings settings;
+    settings.templateName = QStringLiteral("motion");
+    settings.labels = {QStringLiteral("idle"), QStringLiteral("shake")};
+    settings.sensor = QStringLiteral("accel");
+    settings.sampleRateHz = 100;
+    settings.sampleLengthS = 2;
+    const QString path = dir.filePath("p.tinyml");
+    auto store = ProjectStore::create(path, settings, &error);
+    ASSERT_TRUE(store) << str(error);
+    QVector<Sample> samples;
+    for (int i = 0; i < 6; ++i) {
+        Sample smp;
+        smp.label = settings.labels[i % 2];
+        smp.sensor = settings.sensor;
+        smp.sampleRateHz = 100;
+        smp.channels = {QStringLiteral("x"), QStringLiteral("y"), QStringLiteral("z")};
+        smp.split = i < 4 ? Split::Train : Split::Test;
+        QVector<float> v;
+        for (int f = 0; f < 200; ++f)
+            v << float(std::sin(0.05 * f * (i + 1))) << float(i) << 9.81f;
+        smp.data = Tensor::fromFloats(v, {200, 3});
+        samples << smp;
+    }
+    ASSERT_TRUE(store->addSamples(samples, &error)) << str(error);
+    StoredModel m;
+    m.kind = tinyml::ModelKind::Int8;
+    m.graph = chain().serialize();   // 64 inputs: not what the motion features give
+    ASSERT_TRUE(store->addModel(m, &error)) << str(error);
+    auto vb = startBoard(QStringLiteral("host"), state.path());
+    ASSERT_TRUE(vb);
+
+    Profiler profiler;
+    QStringList stages;
+    auto outcome = std::make_unique<ProfileOutcome>(profiler);
+    QObject::connect(&profiler, &Profiler::stageChanged, [&](const QString &st) { stages << st; });
+    ProfileOptions opt;
+    opt.runs = 2;
+    opt.warmup = 0;
+    opt.accuracy = true;
+
+    {
+        QSqlDatabase locker = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("locker"));
+        locker.setDatabaseName(path);
+        ASSERT_TRUE(locker.open());
+        ASSERT_TRUE(locker.exec(QStringLiteral("BEGIN IMMEDIATE")).lastError().type() == QSqlError::NoError);
+
+        ASSERT_TRUE(profiler.start(store.get(), m.id, vb->link(), vb->board(), opt, &error)) << str(error);
+        // The caller's loop runs while the worker waits for the lock.
+        EXPECT_TRUE(processEventsUntil([&] { return !stages.isEmpty(); }, 2000));
+        processEventsUntil([] { return false; }, 300);
+        EXPECT_EQ(stages, QStringList{QStringLiteral("Computing the test split's features")});
+        EXPECT_TRUE(profiler.isRunning());
+        EXPECT_FALSE(outcome->ended()) << str(outcome->failure);
+        profiler.cancel();
+        EXPECT_TRUE(profiler.isRunning()) << "cancelled only once the worker has stopped";
+        locker.exec(QStringLiteral("ROLLBACK"));
+        locker.close();
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("locker"));
+    EXPECT_TRUE(processEventsUntil([&] { return outcome->ended(); }, 30000));
+    EXPECT_TRUE(outcome->cancelled) << str(outcome->failure);
+    EXPECT_FALSE(outcome->finished);
+    EXPECT_EQ(stages.size(), 1) << "nothing was sent to the board";
+
+    // Unlocked, the features are computed and found not to fit the model: failed(), not a refusal.
+    stages.clear();
+    outcome = std::make_unique<ProfileOutcome>(profiler);
+    ASSERT_TRUE(profiler.start(store.get(), m.id, vb->link(), vb->board(), opt, &error)) << str(error);
+    EXPECT_TRUE(processEventsUntil([&] { return outcome->ended(); }, 30000));
+    EXPECT_TRUE(outcome->failure.contains(QStringLiteral("model %1 takes 64").arg(m.id)))
+        << str(outcome->failure);
+    EXPECT_FALSE(profiler.isRunning());
+    EXPECT_TRUE(store->profiles().isEmpty());
 }
 
 // The runtime size comes from the agent image's symbol table.
@@ -464,4 +574,57 @@ TEST(RuntimeSize, MeasuresInterpreterAndKernelsInTheQemuImage)
         EXPECT_EQ(r->symbols, 3) << file;
         EXPECT_EQ(r->bytes, bytes) << file;
     }
+}
+
+// runtimeSizeFor reads a board's image once per path, modification time and size: a changed
+// file with the old time and size still gives the first measurement; a new time reads it again.
+TEST(RuntimeSize, ReadsTheImageAgainOnlyWhenItChanges)
+{
+    QTemporaryDir dir;
+    ASSERT_TRUE(dir.isValid());
+    const QByteArray oldAgentDir = qgetenv("TINYML_AGENT_DIR");
+    qputenv("TINYML_AGENT_DIR", dir.path().toLocal8Bit());
+    struct Restore {
+        QByteArray value;
+        ~Restore()
+        {
+            if (value.isEmpty())
+                qunsetenv("TINYML_AGENT_DIR");
+            else
+                qputenv("TINYML_AGENT_DIR", value);
+        }
+    } restore{oldAgentDir};
+
+    BoardDefinition board;
+    board.id = QStringLiteral("cache-test");
+    board.agentImage = QStringLiteral("cache-test/tinyml-agent.elf");
+    ASSERT_TRUE(QDir(dir.path()).mkpath(QStringLiteral("cache-test")));
+    const QString image = dir.filePath(board.agentImage);
+    ASSERT_TRUE(QFile::copy(QStringLiteral(TINYML_ELF_SEEDS_DIR "/tm_nn_seed.o"), image));
+
+    const RuntimeSize first = runtimeSizeFor(board);
+    EXPECT_EQ(first.bytes, 26) << str(first.source);
+    EXPECT_EQ(first.symbols, 3);
+
+    // Same size, ELF magic broken, modification time put back: the cached figure stands.
+    QFile f(image);
+    ASSERT_TRUE(f.open(QIODevice::ReadWrite));
+    const QDateTime modified = f.fileTime(QFileDevice::FileModificationTime);
+    ASSERT_TRUE(f.seek(1));
+    ASSERT_EQ(f.write("X", 1), 1);
+    f.flush();
+    ASSERT_TRUE(f.setFileTime(modified, QFileDevice::FileModificationTime));
+    f.close();
+    const RuntimeSize cached = runtimeSizeFor(board);
+    EXPECT_EQ(cached.bytes, 26) << str(cached.source);
+    EXPECT_EQ(cached.source, first.source);
+
+    // A new modification time: read again, and the broken magic is reported with the path.
+    ASSERT_TRUE(f.open(QIODevice::ReadWrite));
+    ASSERT_TRUE(f.setFileTime(modified.addSecs(10), QFileDevice::FileModificationTime));
+    f.close();
+    const RuntimeSize reread = runtimeSizeFor(board);
+    EXPECT_EQ(reread.bytes, 0);
+    EXPECT_TRUE(reread.source.contains(QStringLiteral("magic"))) << str(reread.source);
+    EXPECT_TRUE(reread.source.contains(image)) << str(reread.source);
 }

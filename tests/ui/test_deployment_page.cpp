@@ -120,6 +120,13 @@ QString projectWithModel(const QTemporaryDir &dir, const QString &board, qint64 
     return path;
 }
 
+/// The acquisition page's live preview is streaming on the window's board link.
+bool previewStreams(const MainWindow &window)
+{
+    const DeviceLink *link = window.acquisitionPage()->link();
+    return link && link->isStreaming();
+}
+
 qint64 storeProfile(const QString &path, const deploy::ProfileResult &r)
 {
     QString error;
@@ -349,7 +356,7 @@ TEST(DeploymentPage, ShowsTheProfilersRefusalAndStoresNothing)
     window.acquisitionPage()->setRealtime(false);
     window.showStage(MainWindow::Stage::Deployment);
     DeploymentPage *page = window.deploymentPage();
-    // The live preview stops first; the Profiler then refuses the model.
+    // Connecting starts the live preview; it stops first, then the Profiler refuses the model.
     page->startProfile();
     EXPECT_TRUE(window.acquisitionPage()->isConnected());
     EXPECT_TRUE(QTest::qWaitFor([&] { return page->banner()->isVisibleTo(page); }, 5000));
@@ -358,6 +365,8 @@ TEST(DeploymentPage, ShowsTheProfilersRefusalAndStoresNothing)
     EXPECT_TRUE(page->boardLabel()->text().contains(QStringLiteral("connected")));
     EXPECT_TRUE(page->profileButton()->isEnabled());
     EXPECT_TRUE(ProjectStore::open(path, &error)->profiles().isEmpty());
+    // The preview it stopped streams again.
+    EXPECT_TRUE(QTest::qWaitFor([&] { return previewStreams(window); }, 5000));
     window.acquisitionPage()->disconnectDevice();
 }
 
@@ -455,6 +464,8 @@ protected:
                          [this] { m_progressTexts << m_page->progressBar()->format(); });
         ASSERT_TRUE(profile(6, 2, true)) << m_page->banner()->text().toStdString();
         EXPECT_TRUE(m_window->acquisitionPage()->isConnected());
+        // The live preview the profile stopped streams again.
+        EXPECT_TRUE(QTest::qWaitFor([&] { return previewStreams(*m_window); }, 5000));
         EXPECT_FALSE(m_page->banner()->isVisibleTo(m_page)) << m_page->banner()->text().toStdString();
         EXPECT_TRUE(m_progressTexts.contains(QStringLiteral("Run 6/6"))) << m_progressTexts.join(QLatin1Char('|')).toStdString();
         EXPECT_TRUE(m_progressTexts.contains(QStringLiteral("Accuracy %1/%1").arg(kTestSamples)))
@@ -516,8 +527,9 @@ protected:
         EXPECT_EQ(m_page->profilesTable()->rowCount(), 1);
         EXPECT_EQ(m_page->selectedProfileIds(), QVector<qint64>{stored[0].id});
 
-        // A second profile (no upload needed) and the two side by side.
+        // A second profile (no upload needed; it stops the preview again) and the two side by side.
         ASSERT_TRUE(profile(3, 0, false)) << m_page->banner()->text().toStdString();
+        EXPECT_TRUE(QTest::qWaitFor([&] { return previewStreams(*m_window); }, 5000));
         EXPECT_EQ(m_page->charts()->runPointCount(), 3);
         const QVector<StoredProfile> both = fromFile()->profiles();
         ASSERT_EQ(both.size(), 2);

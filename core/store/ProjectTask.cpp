@@ -1,10 +1,10 @@
-#include "ProjectTask.h"
+#include "store/ProjectTask.h"
 
 #include "store/ProjectStore.h"
 
 #include <QThread>
 
-namespace tinyml::ui {
+namespace tinyml {
 
 ProjectTask::ProjectTask(QObject *parent) : QObject(parent) {}
 
@@ -26,7 +26,7 @@ bool ProjectTask::start(const QString &projectPath, Job job)
         bool ok = false;
         if (auto store = ProjectStore::open(projectPath, &error))
             ok = job(*store, &error);
-        // Read by onThreadFinished() on the GUI thread after the thread has ended.
+        // Read by onThreadFinished() on the owner's thread after the thread has ended.
         m_ok = ok;
         m_error = error;
     });
@@ -68,4 +68,4 @@ void ProjectTask::onThreadFinished()
     Q_EMIT finished(m_ok, cancelled, m_error);
 }
 
-} // namespace tinyml::ui
+} // namespace tinyml

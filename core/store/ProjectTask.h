@@ -1,12 +1,14 @@
 #pragma once
 // Runs one long job (features, training, quantization) on a worker thread with its own
-// ProjectStore opened on the project's file, so the GUI thread's store is never touched
-// from the worker (ProjectStore is per-thread; SQLite WAL lets both work on the file).
+// ProjectStore opened on the project's file, so the owner's store is never touched from the
+// worker (ProjectStore is per-thread; SQLite WAL lets both work on the file). The workbench's
+// pages and deploy::Profiler use it to keep such work off the GUI thread.
 //
-// Threading contract: start(), cancel(), isRunning() and the signals belong to the GUI
-// thread. The job runs on the worker; from there it may call only isCancelled(),
-// cancelFlag() and post(). Whatever the job writes into state it captured is safe to read
-// in the slot connected to finished(): the worker has ended by then.
+// Threading contract: start(), cancel(), isRunning() and the signals belong to the thread
+// the task lives on (the owner's; it needs a running event loop there to deliver finished()).
+// The job runs on the worker; from there it may call only isCancelled(), cancelFlag() and
+// post(). Whatever the job writes into state it captured is safe to read in the slot
+// connected to finished(): the worker has ended by then.
 
 #include <QObject>
 #include <QString>
@@ -17,10 +19,8 @@
 class QThread;
 
 namespace tinyml {
-class ProjectStore;
-}
 
-namespace tinyml::ui {
+class ProjectStore;
 
 class ProjectTask : public QObject
 {
@@ -44,12 +44,13 @@ public:
     // --- worker side ------------------------------------------------------------------
     bool isCancelled() const { return m_cancel.load(); }
     std::atomic<bool> *cancelFlag() { return &m_cancel; }
-    /// Runs fn on the GUI thread (queued); dropped when this object is gone or the job was
+    /// Runs fn on the owner's thread (queued); dropped when this object is gone or the job was
     /// abandoned with cancelAndWait() in the meantime.
     void post(std::function<void()> fn);
 
 Q_SIGNALS:
-    /// Emitted (on the GUI thread) by jobs that post their progress: post([=] { Q_EMIT progressed(...); }).
+    /// Emitted (on the owner's thread) by jobs that post their progress:
+    /// post([=] { Q_EMIT progressed(...); }).
     void progressed(int done, int total);
     /// cancelled: the job stopped because cancel() was called.
     void finished(bool ok, bool cancelled, const QString &error);
@@ -64,4 +65,4 @@ private:
     QString m_error;
 };
 
-} // namespace tinyml::ui
+} // namespace tinyml
