@@ -1,19 +1,11 @@
 #include "io/CsvTableReader.h"
 
-#include "io/CsvRecordReader.h"
-#include "io/FloatText.h"
-
-#include <QSet>
+#include "io/CsvImportReader.h"
 
 namespace tinyml::io {
 
 namespace {
 const QString kFormat = QStringLiteral("csv-table");
-
-QString columnField(int index, const QString &name)
-{
-    return QStringLiteral("column %1 '%2'").arg(index + 1).arg(name);
-}
 
 std::optional<Split> splitFromCell(const QString &text)
 {
@@ -29,37 +21,16 @@ std::optional<Split> splitFromCell(const QString &text)
 FileImportResult parseTableCsv(const QByteArray &bytes, const QString &fileName,
                                const ImportOptions &options)
 {
-    CsvRecordReader reader(bytes);
-    auto status = reader.next();
-    if (status == CsvRecordReader::Status::Error)
-        return importFailure(fileName, kFormat, reader.line(), {}, reader.errorMessage());
-    if (status == CsvRecordReader::Status::End)
-        return importFailure(fileName, kFormat, 0, {}, QStringLiteral("empty file: a header row is required"));
-
-    const int headerLine = reader.line();
+    CsvImportReader csv(bytes, fileName, kFormat);
     QStringList names;
-    bool allNumeric = true;
-    for (std::string_view f : reader.fields()) {
-        allNumeric = allNumeric && parseFloat64(f).has_value();
-        names << fieldText(f);
-    }
-    if (allNumeric)
-        return importFailure(fileName, kFormat, headerLine, QStringLiteral("header"),
-                             QStringLiteral("missing header row: the first row holds numbers"));
+    if (!csv.readHeader(&names) || !csv.setColumnNames(names))
+        return csv.failure();
 
     const QString labelColumnName = options.labelColumn.isEmpty() ? QStringLiteral("label") : options.labelColumn;
     int labelColumn = -1, splitColumn = -1;
     QVector<int> featureColumns;
     QStringList featureNames;
-    QSet<QString> seen;
     for (int i = 0; i < names.size(); ++i) {
-        if (names[i].isEmpty())
-            return importFailure(fileName, kFormat, headerLine, columnField(i, names[i]),
-                                 QStringLiteral("empty column name"));
-        if (seen.contains(names[i]))
-            return importFailure(fileName, kFormat, headerLine, columnField(i, names[i]),
-                                 QStringLiteral("duplicate column name"));
-        seen.insert(names[i]);
         if (labelColumn < 0 && names[i].compare(labelColumnName, Qt::CaseInsensitive) == 0) {
             labelColumn = i;
         } else if (splitColumn < 0 && names[i].compare(QLatin1String("split"), Qt::CaseInsensitive) == 0) {
@@ -70,44 +41,34 @@ FileImportResult parseTableCsv(const QByteArray &bytes, const QString &fileName,
         }
     }
     if (labelColumn < 0 && options.label.isEmpty())
-        return importFailure(fileName, kFormat, headerLine, QStringLiteral("header"),
-                             QStringLiteral("no label column '%1' and no label given").arg(labelColumnName));
+        return csv.headerFailure(
+            QStringLiteral("no label column '%1' and no label given").arg(labelColumnName));
     if (featureColumns.isEmpty())
-        return importFailure(fileName, kFormat, headerLine, QStringLiteral("header"),
-                             QStringLiteral("no feature columns"));
+        return csv.headerFailure(QStringLiteral("no feature columns"));
 
     const QDateTime now = QDateTime::currentDateTimeUtc();
     const qint64 featureCount = featureColumns.size();
-    const size_t columns = size_t(names.size());
     QVector<Sample> samples;
     QVector<float> row(static_cast<qsizetype>(featureCount));
-    while ((status = reader.next()) == CsvRecordReader::Status::Record) {
-        const auto &fields = reader.fields();
-        if (fields.size() != columns)
-            return importFailure(fileName, kFormat, reader.line(), {},
-                                 QStringLiteral("ragged row: %1 fields, the header has %2")
-                                     .arg(fields.size()).arg(columns));
+    while (csv.nextRow()) {
         for (qint64 k = 0; k < featureCount; ++k) {
-            const int c = featureColumns[int(k)];
-            const auto v = parseFloat32(fields[size_t(c)]);
+            const auto v = csv.float32(featureColumns[int(k)]);
             if (!v)
-                return importFailure(fileName, kFormat, reader.line(), columnField(c, names[c]),
-                                     QStringLiteral("'%1' is not a float32 number").arg(fieldText(fields[size_t(c)])));
+                return csv.failure();
             row[int(k)] = *v;
         }
         Sample s;
-        s.label = labelColumn >= 0 ? fieldText(fields[size_t(labelColumn)]) : options.label;
+        s.label = labelColumn >= 0 ? csv.text(labelColumn) : options.label;
         if (s.label.isEmpty())
-            return importFailure(fileName, kFormat, reader.line(), columnField(labelColumn, names[labelColumn]),
-                                 QStringLiteral("empty label"));
+            return csv.rowFailure(labelColumn, QStringLiteral("empty label"));
         s.split = options.split.value_or(Split::Train);
         if (splitColumn >= 0) {
-            const QString cell = fieldText(fields[size_t(splitColumn)]);
+            const QString cell = csv.text(splitColumn);
             if (!cell.isEmpty()) {
                 const auto split = splitFromCell(cell);
                 if (!split)
-                    return importFailure(fileName, kFormat, reader.line(), columnField(splitColumn, names[splitColumn]),
-                                         QStringLiteral("'%1' is not train or test").arg(cell));
+                    return csv.rowFailure(splitColumn,
+                                          QStringLiteral("'%1' is not train or test").arg(cell));
                 s.split = *split;
             }
         }
@@ -117,10 +78,10 @@ FileImportResult parseTableCsv(const QByteArray &bytes, const QString &fileName,
         s.data = Tensor::fromFloats(row, {featureCount});
         samples.append(std::move(s));
     }
-    if (status == CsvRecordReader::Status::Error)
-        return importFailure(fileName, kFormat, reader.line(), {}, reader.errorMessage());
+    if (csv.failed())
+        return csv.failure();
     if (samples.isEmpty())
-        return importFailure(fileName, kFormat, 0, {}, QStringLiteral("no data rows after the header"));
+        return csv.fileFailure({}, QStringLiteral("no data rows after the header"));
 
     FileImportResult r;
     r.file = fileName;

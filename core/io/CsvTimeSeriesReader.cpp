@@ -1,10 +1,9 @@
 #include "io/CsvTimeSeriesReader.h"
 
-#include "io/CsvRecordReader.h"
+#include "io/CsvImportReader.h"
 #include "io/FloatText.h"
 
 #include <QRegularExpression>
-#include <QSet>
 
 #include <algorithm>
 #include <cmath>
@@ -13,11 +12,6 @@ namespace tinyml::io {
 
 namespace {
 const QString kFormat = QStringLiteral("csv-timeseries");
-
-QString columnField(int index, const QString &name)
-{
-    return QStringLiteral("column %1 '%2'").arg(index + 1).arg(name);
-}
 } // namespace
 
 QPair<QString, QString> splitChannelHeader(const QString &header)
@@ -51,75 +45,50 @@ double rateFromIntervalMs(double intervalMs)
 FileImportResult parseTimeSeriesCsv(const QByteArray &bytes, const QString &fileName,
                                     const ImportOptions &options)
 {
-    CsvRecordReader reader(bytes);
-    auto status = reader.next();
-    if (status == CsvRecordReader::Status::Error)
-        return importFailure(fileName, kFormat, reader.line(), {}, reader.errorMessage());
-    if (status == CsvRecordReader::Status::End)
-        return importFailure(fileName, kFormat, 0, {}, QStringLiteral("empty file: a header row is required"));
-
-    const int headerLine = reader.line();
+    CsvImportReader csv(bytes, fileName, kFormat);
+    QStringList headers;
+    if (!csv.readHeader(&headers))
+        return csv.failure();
     QStringList names, units;
-    bool allNumeric = true;
-    for (std::string_view f : reader.fields()) {
-        allNumeric = allNumeric && parseFloat64(f).has_value();
-        const auto nu = splitChannelHeader(fieldText(f));
+    for (const QString &h : headers) {
+        const auto nu = splitChannelHeader(h);
         names << nu.first;
         units << nu.second;
     }
-    if (allNumeric)
-        return importFailure(fileName, kFormat, headerLine, QStringLiteral("header"),
-                             QStringLiteral("missing header row: the first row holds numbers"));
-    QSet<QString> seen;
-    for (int i = 0; i < names.size(); ++i) {
-        if (names[i].isEmpty())
-            return importFailure(fileName, kFormat, headerLine, columnField(i, names[i]),
-                                 QStringLiteral("empty column name"));
-        if (seen.contains(names[i]))
-            return importFailure(fileName, kFormat, headerLine, columnField(i, names[i]),
-                                 QStringLiteral("duplicate column name"));
-        seen.insert(names[i]);
-    }
+    if (!csv.setColumnNames(names))
+        return csv.failure();
     const bool hasTime = isTimestampColumnName(names.first());
     const int firstChannel = hasTime ? 1 : 0;
     const int columns = names.size();
     const int channels = columns - firstChannel;
     if (channels < 1)
-        return importFailure(fileName, kFormat, headerLine, QStringLiteral("header"),
-                             QStringLiteral("no channel columns besides the timestamp"));
+        return csv.headerFailure(QStringLiteral("no channel columns besides the timestamp"));
 
     QVector<float> values;
     QVector<double> times;
-    while ((status = reader.next()) == CsvRecordReader::Status::Record) {
-        const auto &fields = reader.fields();
-        if (int(fields.size()) != columns)
-            return importFailure(fileName, kFormat, reader.line(), {},
-                                 QStringLiteral("ragged row: %1 fields, the header has %2")
-                                     .arg(fields.size()).arg(columns));
+    while (csv.nextRow()) {
         if (hasTime) {
-            const auto t = parseFloat64(fields[0]);
+            const auto t = parseFloat64(csv.fields()[0]);
             if (!t || !std::isfinite(*t))
-                return importFailure(fileName, kFormat, reader.line(), columnField(0, names[0]),
-                                     QStringLiteral("'%1' is not a number").arg(fieldText(fields[0])));
+                return csv.rowFailure(0, QStringLiteral("'%1' is not a number").arg(csv.text(0)));
             if (!times.isEmpty() && !(*t > times.last()))
-                return importFailure(fileName, kFormat, reader.line(), columnField(0, names[0]),
-                                     QStringLiteral("timestamps must increase: %1 after %2")
-                                         .arg(*t).arg(times.last()));
+                return csv.rowFailure(0, QStringLiteral("timestamps must increase: %1 after %2")
+                                             .arg(*t)
+                                             .arg(times.last()));
             times.append(*t);
         }
         for (int c = firstChannel; c < columns; ++c) {
-            const auto v = parseFloat32(fields[size_t(c)]);
+            const auto v = csv.float32(c);
             if (!v)
-                return importFailure(fileName, kFormat, reader.line(), columnField(c, names[c]),
-                                     QStringLiteral("'%1' is not a float32 number").arg(fieldText(fields[size_t(c)])));
+                return csv.failure();
             values.append(*v);
         }
     }
-    if (status == CsvRecordReader::Status::Error)
-        return importFailure(fileName, kFormat, reader.line(), {}, reader.errorMessage());
+    if (csv.failed())
+        return csv.failure();
     const qint64 frames = values.size() / channels;
     if (frames == 0)
-        return importFailure(fileName, kFormat, 0, {}, QStringLiteral("no data rows after the header"));
+        return csv.fileFailure({}, QStringLiteral("no data rows after the header"));
 
     double rate = options.sampleRateHz;
     if (times.size() >= 2) {
@@ -133,8 +102,9 @@ FileImportResult parseTimeSeriesCsv(const QByteArray &bytes, const QString &file
 
     const QString label = options.label.isEmpty() ? labelFromFileName(fileName) : options.label;
     if (label.isEmpty())
-        return importFailure(fileName, kFormat, 0, QStringLiteral("label"),
-                             QStringLiteral("no label: name the file <label>.<anything>.csv or give a label"));
+        return csv.fileFailure(
+            QStringLiteral("label"),
+            QStringLiteral("no label: name the file <label>.<anything>.csv or give a label"));
 
     Sample s;
     stampSample(s, fileName, label, options);

@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <iterator>
 #include <map>
+#include <type_traits>
 
 namespace tinyml {
 namespace {
@@ -201,6 +202,34 @@ QString text(const QString &s)
     return s.isNull() ? QStringLiteral("") : s;
 }
 
+// Likewise a null QByteArray binds as NULL; the blob columns want an empty blob.
+QByteArray blob(const QByteArray &b)
+{
+    return b.isNull() ? QByteArray("") : b;
+}
+
+QString jsonObjectText(const QJsonObject &o)
+{
+    return QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Compact));
+}
+
+QJsonObject parseObject(const QString &json)
+{
+    return QJsonDocument::fromJson(json.toUtf8()).object();
+}
+
+QString utcText(const QDateTime &t)
+{
+    return (t.isValid() ? t : QDateTime::currentDateTimeUtc()).toUTC().toString(Qt::ISODateWithMs);
+}
+
+QDateTime parseUtc(const QString &s)
+{
+    QDateTime t = QDateTime::fromString(s, Qt::ISODateWithMs);
+    t.setTimeSpec(Qt::UTC);
+    return t;
+}
+
 bool validDType(int v)
 {
     return v >= int(DType::Float32) && v <= int(DType::Int32);
@@ -289,6 +318,108 @@ struct ProjectStore::Impl {
         return exec(q, error);
     }
 
+    // --- one statement, values bound in order ------------------------------------------
+    // Forward-only: every reader here walks its rows once.
+    QSqlQuery prepared(const QString &sql, const QVariantList &values = {}) const
+    {
+        QSqlQuery q(db);
+        q.setForwardOnly(true);
+        q.prepare(sql);
+        bind(q, values);
+        return q;
+    }
+
+    static void bind(QSqlQuery &q, const QVariantList &values)
+    {
+        for (int i = 0; i < values.size(); ++i)
+            q.bindValue(i, values[i]);
+    }
+
+    bool run(const QString &sql, const QVariantList &values, QString *error) const
+    {
+        QSqlQuery q = prepared(sql, values);
+        return exec(q, error);
+    }
+
+    std::optional<qint64> insert(const QString &sql, const QVariantList &values,
+                                 QString *error) const
+    {
+        QSqlQuery q = prepared(sql, values);
+        if (!exec(q, error))
+            return std::nullopt;
+        return q.lastInsertId().toLongLong();
+    }
+
+    /// For statements that address one row: `missing` is the error when none matched
+    /// (an unknown id, or a row in the wrong state).
+    bool changeOne(QSqlQuery &q, const QString &missing, QString *error) const
+    {
+        if (!exec(q, error))
+            return false;
+        return q.numRowsAffected() == 1 || fail(error, missing);
+    }
+
+    bool changeOne(const QString &sql, const QVariantList &values, const QString &missing,
+                   QString *error) const
+    {
+        QSqlQuery q = prepared(sql, values);
+        return changeOne(q, missing, error);
+    }
+
+    template <typename OnRow>
+    bool forEachRow(const QString &sql, const QVariantList &values, QString *error,
+                    OnRow &&onRow) const
+    {
+        QSqlQuery q = prepared(sql, values);
+        if (!exec(q, error))
+            return false;
+        while (q.next())
+            onRow(q);
+        return true;
+    }
+
+    /// Every row through fromRow; empty when the query fails (the list getters have no error out).
+    template <typename FromRow>
+    auto selectAll(const QString &sql, const QVariantList &values, FromRow &&fromRow) const
+    {
+        QVector<std::decay_t<std::invoke_result_t<FromRow &, const QSqlQuery &>>> out;
+        forEachRow(sql, values, nullptr, [&](const QSqlQuery &q) { out.append(fromRow(q)); });
+        return out;
+    }
+
+    /// The first row through fromRow; `missing` is the error when there is none.
+    template <typename FromRow>
+    auto selectOne(const QString &sql, const QVariantList &values, const QString &missing,
+                   QString *error, FromRow &&fromRow) const
+        -> std::optional<std::decay_t<std::invoke_result_t<FromRow &, const QSqlQuery &>>>
+    {
+        QSqlQuery q = prepared(sql, values);
+        if (!exec(q, error))
+            return std::nullopt;
+        if (!q.next()) {
+            fail(error, missing);
+            return std::nullopt;
+        }
+        return fromRow(q);
+    }
+
+    /// Inserts a training run, model or profile whose created time defaults to now; sets
+    /// row.id and row.created only when the insert worked. values(createdUtc) gives the
+    /// values for sql, the creation time among them.
+    template <typename Row, typename Values>
+    std::optional<qint64> insertCreated(Row &row, const QString &sql, Values &&values,
+                                        QString *error) const
+    {
+        const QDateTime created =
+            row.created.isValid() ? row.created.toUTC() : QDateTime::currentDateTimeUtc();
+        const auto id = insert(sql, values(utcText(created)), error);
+        if (id) {
+            row.id = *id;
+            row.created = created;
+        }
+        return id;
+    }
+
     std::optional<QVariant> scalar(const QString &sql, QString *error) const
     {
         QSqlQuery q(db);
@@ -312,12 +443,19 @@ struct ProjectStore::Impl {
         return false;
     }
     void rollback() const { statement(QStringLiteral("ROLLBACK")).exec(); }
-    bool rollbackAndFail(QString *error, const QString &message) const
+    /// body() returns false after setting *error; everything it wrote is then rolled back.
+    template <typename Body> bool writeTransaction(QString *error, Body &&body) const
     {
-        rollback();
-        return fail(error, message);
+        if (!beginWrite(error))
+            return false;
+        if (!body()) {
+            rollback();
+            return false;
+        }
+        return commit(error);
     }
 
+    bool openConnection(const QString &file);
     bool configureConnection(QString *error);
     bool migrate(QString *error);
 
@@ -335,6 +473,18 @@ struct ProjectStore::Impl {
                     QString *error);
     std::optional<StreamState> streamState(qint64 id, QString *error);
 };
+
+// A named connection per store: QSqlDatabase connections are per thread (see the header).
+bool ProjectStore::Impl::openConnection(const QString &file)
+{
+    static QAtomicInteger<quint64> counter;
+    path = file;
+    connection = QStringLiteral("tinyml-store-%1").arg(counter.fetchAndAddRelaxed(1));
+    db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), connection);
+    db.setDatabaseName(file);
+    db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=5000"));
+    return db.open();
+}
 
 bool ProjectStore::Impl::configureConnection(QString *error)
 {
@@ -355,19 +505,17 @@ bool ProjectStore::Impl::migrate(QString *error)
     while (schemaVersion < ProjectStore::kSchemaVersion) {
         const MigrationStep &step = kMigrations[schemaVersion];
         const int next = schemaVersion + 1;
-        if (!beginWrite(error))
-            return false;
-        for (size_t i = 0; i < step.count; ++i) {
-            QSqlQuery q(db);
-            if (!q.exec(QString::fromUtf8(step.statements[i])))
-                return rollbackAndFail(error, QStringLiteral("migration to schema v%1 failed: %2")
-                                                  .arg(next).arg(sqlMessage(q.lastError())));
-        }
-        if (!exec(QStringLiteral("PRAGMA user_version=%1").arg(next), error)) {
-            rollback();
-            return false;
-        }
-        if (!commit(error))
+        const bool migrated = writeTransaction(error, [&] {
+            for (size_t i = 0; i < step.count; ++i) {
+                QSqlQuery q(db);
+                if (!q.exec(QString::fromUtf8(step.statements[i])))
+                    return fail(error, QStringLiteral("migration to schema v%1 failed: %2")
+                                           .arg(next)
+                                           .arg(sqlMessage(q.lastError())));
+            }
+            return exec(QStringLiteral("PRAGMA user_version=%1").arg(next), error);
+        });
+        if (!migrated)
             return false;
         schemaVersion = next;
     }
@@ -387,26 +535,19 @@ bool ProjectStore::Impl::writeSettings(const ProjectSettings &s, QString *error)
         {QStringLiteral("extra"),
          QString::fromUtf8(QJsonDocument(s.extra).toJson(QJsonDocument::Compact))},
     };
-    QSqlQuery q(db);
-    q.prepare(QStringLiteral("INSERT OR REPLACE INTO settings(key, value) VALUES (?, ?)"));
+    QSqlQuery q =
+        prepared(QStringLiteral("INSERT OR REPLACE INTO settings(key, value) VALUES (?, ?)"));
     for (const auto &[key, value] : rows) {
-        q.bindValue(0, key);
-        q.bindValue(1, value);
+        bind(q, {key, value});
         if (!exec(q, error))
             return false;
     }
-    if (!s.sensor.isEmpty()) {
-        if (!noteSensor(s.sensor, s.sampleRateHz, {}, {}, error))
-            return false;
-        // The settings are the user's explicit choice: they win over a rate taken from a sample.
-        QSqlQuery u(db);
-        u.prepare(QStringLiteral("UPDATE sensors SET sample_rate_hz = ? WHERE name = ?"));
-        u.bindValue(0, s.sampleRateHz);
-        u.bindValue(1, s.sensor);
-        if (!exec(u, error))
-            return false;
-    }
-    return true;
+    if (s.sensor.isEmpty())
+        return true;
+    // The settings are the user's explicit choice: they win over a rate taken from a sample.
+    return noteSensor(s.sensor, s.sampleRateHz, {}, {}, error) &&
+           run(QStringLiteral("UPDATE sensors SET sample_rate_hz = ? WHERE name = ?"),
+               {s.sampleRateHz, s.sensor}, error);
 }
 
 bool ProjectStore::Impl::noteSensor(const QString &name, double rateHz, const QStringList &channels,
@@ -414,23 +555,17 @@ bool ProjectStore::Impl::noteSensor(const QString &name, double rateHz, const QS
 {
     if (name.isEmpty())
         return true;
-    QSqlQuery q(db);
-    q.prepare(QStringLiteral("INSERT OR IGNORE INTO sensors(name, sample_rate_hz) VALUES (?, ?)"));
-    q.bindValue(0, name);
-    q.bindValue(1, rateHz);
-    if (!exec(q, error))
+    if (!run(QStringLiteral("INSERT OR IGNORE INTO sensors(name, sample_rate_hz) VALUES (?, ?)"),
+             {name, rateHz}, error))
         return false;
     if (channels.isEmpty())
         return true;
-    QSqlQuery c(db);
-    c.prepare(QStringLiteral(
-        "INSERT OR IGNORE INTO channels(sensor_id, idx, name, unit) "
-        "SELECT id, ?, ?, ? FROM sensors WHERE name = ?"));
+    QSqlQuery c =
+        prepared(QStringLiteral("INSERT OR IGNORE INTO channels(sensor_id, idx, name, unit) "
+                                "SELECT id, ?, ?, ? FROM sensors WHERE name = ?"));
     for (int i = 0; i < channels.size(); ++i) {
-        c.bindValue(0, i);
-        c.bindValue(1, text(channels[i]));
-        c.bindValue(2, i < units.size() ? text(units[i]) : QStringLiteral(""));
-        c.bindValue(3, name);
+        bind(c,
+             {i, text(channels[i]), i < units.size() ? text(units[i]) : QStringLiteral(""), name});
         if (!exec(c, error))
             return false;
     }
@@ -467,8 +602,7 @@ std::optional<qint64> ProjectStore::Impl::insertSample(const Sample &s, qint64 e
     bind(streaming ? 0 : int(s.complete));
     bind(int(streaming));
     bind(streaming ? QStringLiteral("") : checksum);
-    // A null QByteArray would bind as NULL; the column wants an empty blob.
-    bind(streaming || s.data.bytes.isNull() ? QByteArray("") : s.data.bytes);
+    bind(streaming ? QByteArray("") : blob(s.data.bytes));
     if (!exec(q, error))
         return std::nullopt;
     const qint64 id = q.lastInsertId().toLongLong();
@@ -506,14 +640,11 @@ Sample ProjectStore::Impl::sampleFromRow(const QSqlQuery &q, bool withData) cons
 // the committed chunks so the caller sees every frame stored so far.
 bool ProjectStore::Impl::foldChunks(Sample &s, QString *error) const
 {
-    QSqlQuery q(db);
-    q.setForwardOnly(true);
-    q.prepare(QStringLiteral("SELECT data FROM sample_chunks WHERE sample_id = ? ORDER BY seq"));
-    q.addBindValue(s.id);
-    if (!exec(q, error))
+    if (!forEachRow(
+            QStringLiteral("SELECT data FROM sample_chunks WHERE sample_id = ? ORDER BY seq"),
+            {s.id}, error,
+            [&](const QSqlQuery &q) { s.data.bytes.append(q.value(0).toByteArray()); }))
         return false;
-    while (q.next())
-        s.data.bytes.append(q.value(0).toByteArray());
     const qint64 rowBytes = product(s.data.shape.mid(1)) * dtypeSize(s.data.dtype);
     if (!s.data.shape.isEmpty() && rowBytes > 0)
         s.data.shape[0] = s.data.bytes.size() / rowBytes;
@@ -523,21 +654,15 @@ bool ProjectStore::Impl::foldChunks(Sample &s, QString *error) const
 
 std::optional<Sample> ProjectStore::Impl::readSample(qint64 id, bool withData, QString *error) const
 {
-    QSqlQuery q(db);
-    q.setForwardOnly(true);
-    q.prepare(QStringLiteral("SELECT %1%2 FROM samples WHERE id = ?")
-                  .arg(kSampleColumns, withData ? QStringLiteral(", data") : QString()));
-    q.addBindValue(id);
-    if (!exec(q, error))
-        return std::nullopt;
-    if (!q.next()) {
-        fail(error, QStringLiteral("no sample with id %1").arg(id));
-        return std::nullopt;
-    }
-    Sample s = sampleFromRow(q, withData);
-    const bool streaming = q.value(14).toBool();
-    q.finish();
-    if (withData && streaming && !foldChunks(s, error))
+    bool streaming = false;
+    auto s = selectOne(QStringLiteral("SELECT %1%2 FROM samples WHERE id = ?")
+                           .arg(kSampleColumns, withData ? QStringLiteral(", data") : QString()),
+                       {id}, QStringLiteral("no sample with id %1").arg(id), error,
+                       [&](const QSqlQuery &q) {
+                           streaming = q.value(14).toBool();
+                           return sampleFromRow(q, withData);
+                       });
+    if (s && withData && streaming && !foldChunks(*s, error))
         return std::nullopt;
     return s;
 }
@@ -545,19 +670,15 @@ std::optional<Sample> ProjectStore::Impl::readSample(qint64 id, bool withData, Q
 bool ProjectStore::Impl::updateEach(const QVector<qint64> &ids, const QString &sql,
                                     const QVariant &value, QString *error)
 {
-    if (!beginWrite(error))
-        return false;
-    QSqlQuery q(db);
-    q.prepare(sql);
-    for (qint64 id : ids) {
-        q.bindValue(0, value);
-        q.bindValue(1, id);
-        if (!q.exec())
-            return rollbackAndFail(error, sqlMessage(q.lastError()));
-        if (q.numRowsAffected() != 1)
-            return rollbackAndFail(error, QStringLiteral("no sample with id %1").arg(id));
-    }
-    return commit(error);
+    return writeTransaction(error, [&] {
+        QSqlQuery q = prepared(sql);
+        for (qint64 id : ids) {
+            bind(q, {value, id});
+            if (!changeOne(q, QStringLiteral("no sample with id %1").arg(id), error))
+                return false;
+        }
+        return true;
+    });
 }
 
 // Cached per sample so that appendFrames() costs two statements, not four.
@@ -566,39 +687,36 @@ std::optional<StreamState> ProjectStore::Impl::streamState(qint64 id, QString *e
     auto it = streams.constFind(id);
     if (it != streams.constEnd())
         return *it;
-    QSqlQuery q(db);
-    q.prepare(QStringLiteral(
-        "SELECT dtype, shape, streaming,"
-        " (SELECT COALESCE(MAX(seq) + 1, 0) FROM sample_chunks WHERE sample_id = samples.id)"
-        " FROM samples WHERE id = ?"));
-    q.addBindValue(id);
-    if (!exec(q, error))
+    struct Row {
+        StreamState state;
+        bool streaming = false;
+    };
+    const auto row = selectOne(
+        QStringLiteral(
+            "SELECT dtype, shape, streaming,"
+            " (SELECT COALESCE(MAX(seq) + 1, 0) FROM sample_chunks WHERE sample_id = samples.id)"
+            " FROM samples WHERE id = ?"),
+        {id}, QStringLiteral("no sample with id %1").arg(id), error, [](const QSqlQuery &q) {
+            Row r;
+            r.state.dtype = DType(q.value(0).toInt());
+            r.state.rowShape = parseShape(q.value(1).toString()).mid(1);
+            r.state.nextSeq = q.value(3).toLongLong();
+            r.streaming = q.value(2).toBool();
+            return r;
+        });
+    if (!row)
         return std::nullopt;
-    if (!q.next()) {
-        fail(error, QStringLiteral("no sample with id %1").arg(id));
-        return std::nullopt;
-    }
-    if (!q.value(2).toBool()) {
+    if (!row->streaming) {
         fail(error, QStringLiteral("sample %1 is not being captured (finished or never begun)").arg(id));
         return std::nullopt;
     }
-    StreamState st;
-    st.dtype = DType(q.value(0).toInt());
-    st.rowShape = parseShape(q.value(1).toString()).mid(1);
-    st.nextSeq = q.value(3).toLongLong();
-    streams.insert(id, st);
-    return st;
+    streams.insert(id, row->state);
+    return row->state;
 }
 
 // --- ProjectStore -----------------------------------------------------------------------
 
 namespace {
-
-QString nextConnectionName()
-{
-    static QAtomicInteger<quint64> counter;
-    return QStringLiteral("tinyml-store-%1").arg(counter.fetchAndAddRelaxed(1));
-}
 
 QString validateSample(const Sample &s)
 {
@@ -615,6 +733,46 @@ QString validateSample(const Sample &s)
             .arg(jsonShape(s.data.shape), dtypeName(s.data.dtype))
             .arg(s.data.elementCount() * dtypeSize(s.data.dtype));
     return {};
+}
+
+// The inverse of Impl::writeSettings(); keys it does not know are skipped.
+void readSetting(ProjectSettings &s, const QString &key, const QVariant &v)
+{
+    if (key == QLatin1String("name"))
+        s.name = v.toString();
+    else if (key == QLatin1String("template"))
+        s.templateName = v.toString();
+    else if (key == QLatin1String("board"))
+        s.boardId = v.toString();
+    else if (key == QLatin1String("labels"))
+        s.labels = parseList(v.toString());
+    else if (key == QLatin1String("sensor"))
+        s.sensor = v.toString();
+    else if (key == QLatin1String("sample_rate_hz"))
+        s.sampleRateHz = v.toDouble();
+    else if (key == QLatin1String("sample_length_s"))
+        s.sampleLengthS = v.toDouble();
+    else if (key == QLatin1String("extra"))
+        s.extra = QJsonDocument::fromJson(v.toString().toUtf8()).object();
+}
+
+SampleInfo infoOf(const Sample &s)
+{
+    SampleInfo i;
+    i.id = s.id;
+    i.label = s.label;
+    i.split = s.split;
+    i.source = s.source;
+    i.device = s.device;
+    i.sensor = s.sensor;
+    i.created = s.created;
+    i.sampleRateHz = s.sampleRateHz;
+    i.frames = s.frames();
+    i.channels = s.channels;
+    i.dtype = s.data.dtype;
+    i.complete = s.complete;
+    i.checksum = s.checksum;
+    return i;
 }
 
 } // namespace
@@ -637,11 +795,6 @@ std::unique_ptr<ProjectStore> ProjectStore::create(const QString &path, const Pr
 
     std::unique_ptr<ProjectStore> store(new ProjectStore);
     Impl &d = *store->d;
-    d.path = path;
-    d.connection = nextConnectionName();
-    d.db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), d.connection);
-    d.db.setDatabaseName(path);
-    d.db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=5000"));
     auto cleanUp = [&](const QString &message) {
         fail(error, QStringLiteral("%1: %2").arg(what, message));
         store.reset();  // closes the connection before the files go
@@ -649,7 +802,7 @@ std::unique_ptr<ProjectStore> ProjectStore::create(const QString &path, const Pr
             QFile::remove(path + QLatin1String(suffix));
         return nullptr;
     };
-    if (!d.db.open())
+    if (!d.openConnection(path))
         return cleanUp(sqlMessage(d.db.lastError()));
 
     QString why;
@@ -660,13 +813,7 @@ std::unique_ptr<ProjectStore> ProjectStore::create(const QString &path, const Pr
     if (!d.exec(QStringLiteral("PRAGMA application_id=%1").arg(kApplicationId), &why)
         || !d.migrate(&why))
         return cleanUp(why);
-    if (!d.beginWrite(&why))
-        return cleanUp(why);
-    if (!d.writeSettings(settings, &why)) {
-        d.rollback();
-        return cleanUp(why);
-    }
-    if (!d.commit(&why))
+    if (!d.writeTransaction(&why, [&] { return d.writeSettings(settings, &why); }))
         return cleanUp(why);
     return store;
 }
@@ -692,12 +839,7 @@ std::unique_ptr<ProjectStore> ProjectStore::open(const QString &path, QString *e
 
     std::unique_ptr<ProjectStore> store(new ProjectStore);
     Impl &d = *store->d;
-    d.path = path;
-    d.connection = nextConnectionName();
-    d.db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), d.connection);
-    d.db.setDatabaseName(path);
-    d.db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=5000"));
-    if (!d.db.open())
+    if (!d.openConnection(path))
         return refuse(sqlMessage(d.db.lastError()));
 
     // Nothing below writes until the file is known to be ours, intact and not too new.
@@ -759,41 +901,14 @@ int ProjectStore::schemaVersion() const { return d->schemaVersion; }
 ProjectSettings ProjectStore::settings() const
 {
     ProjectSettings s;
-    QSqlQuery q(d->db);
-    if (!q.exec(QStringLiteral("SELECT key, value FROM settings")))
-        return s;
-    while (q.next()) {
-        const QString key = q.value(0).toString();
-        const QVariant v = q.value(1);
-        if (key == QLatin1String("name"))
-            s.name = v.toString();
-        else if (key == QLatin1String("template"))
-            s.templateName = v.toString();
-        else if (key == QLatin1String("board"))
-            s.boardId = v.toString();
-        else if (key == QLatin1String("labels"))
-            s.labels = parseList(v.toString());
-        else if (key == QLatin1String("sensor"))
-            s.sensor = v.toString();
-        else if (key == QLatin1String("sample_rate_hz"))
-            s.sampleRateHz = v.toDouble();
-        else if (key == QLatin1String("sample_length_s"))
-            s.sampleLengthS = v.toDouble();
-        else if (key == QLatin1String("extra"))
-            s.extra = QJsonDocument::fromJson(v.toString().toUtf8()).object();
-    }
+    d->forEachRow(QStringLiteral("SELECT key, value FROM settings"), {}, nullptr,
+                  [&](const QSqlQuery &q) { readSetting(s, q.value(0).toString(), q.value(1)); });
     return s;
 }
 
 bool ProjectStore::setSettings(const ProjectSettings &settings, QString *error)
 {
-    if (!d->beginWrite(error))
-        return false;
-    if (!d->writeSettings(settings, error)) {
-        d->rollback();
-        return false;
-    }
-    return d->commit(error);
+    return d->writeTransaction(error, [&] { return d->writeSettings(settings, error); });
 }
 
 bool ProjectStore::addSamples(QVector<Sample> &samples, QString *error)
@@ -804,24 +919,23 @@ bool ProjectStore::addSamples(QVector<Sample> &samples, QString *error)
             return d->fail(error, QStringLiteral("sample %1 of %2: %3").arg(i + 1).arg(samples.size()).arg(problem));
     }
     const QDateTime now = QDateTime::currentDateTimeUtc();
-    if (!d->beginWrite(error))
-        return false;
     QVector<qint64> ids;
     QStringList checksums;
-    ids.reserve(samples.size());
-    for (const Sample &s : samples) {
-        Sample stamped = s;
-        if (!stamped.created.isValid())
-            stamped.created = now;
-        checksums.append(sha256Hex(s.data.bytes));
-        const auto id = d->insertSample(stamped, 0, false, checksums.last(), error);
-        if (!id) {
-            d->rollback();
-            return false;
+    const bool stored = d->writeTransaction(error, [&] {
+        ids.reserve(samples.size());
+        for (const Sample &s : samples) {
+            Sample stamped = s;
+            if (!stamped.created.isValid())
+                stamped.created = now;
+            checksums.append(sha256Hex(s.data.bytes));
+            const auto id = d->insertSample(stamped, 0, false, checksums.last(), error);
+            if (!id)
+                return false;
+            ids.append(*id);
         }
-        ids.append(*id);
-    }
-    if (!d->commit(error))
+        return true;
+    });
+    if (!stored)
         return false;
     // Only after the commit: a failed call leaves the caller's samples untouched.
     for (int i = 0; i < samples.size(); ++i) {
@@ -855,30 +969,8 @@ std::optional<Sample> ProjectStore::sample(qint64 id, QString *error) const
 
 QVector<SampleInfo> ProjectStore::sampleInfos() const
 {
-    QVector<SampleInfo> out;
-    QSqlQuery q(d->db);
-    q.setForwardOnly(true);
-    if (!q.exec(QStringLiteral("SELECT %1 FROM samples ORDER BY id").arg(kSampleColumns)))
-        return out;
-    while (q.next()) {
-        const Sample s = d->sampleFromRow(q, false);
-        SampleInfo i;
-        i.id = s.id;
-        i.label = s.label;
-        i.split = s.split;
-        i.source = s.source;
-        i.device = s.device;
-        i.sensor = s.sensor;
-        i.created = s.created;
-        i.sampleRateHz = s.sampleRateHz;
-        i.frames = s.frames();
-        i.channels = s.channels;
-        i.dtype = s.data.dtype;
-        i.complete = s.complete;
-        i.checksum = s.checksum;
-        out.append(i);
-    }
-    return out;
+    return d->selectAll(QStringLiteral("SELECT %1 FROM samples ORDER BY id").arg(kSampleColumns),
+                        {}, [&](const QSqlQuery &q) { return infoOf(d->sampleFromRow(q, false)); });
 }
 
 QVector<Sample> ProjectStore::samples(std::optional<Split> split) const
@@ -887,22 +979,17 @@ QVector<Sample> ProjectStore::samples(std::optional<Split> split) const
     if (!d->beginRead(nullptr))
         return out;
     QVector<int> streaming;
-    {
-        QSqlQuery q(d->db);
-        q.setForwardOnly(true);
-        q.prepare(QStringLiteral("SELECT %1, data FROM samples %2 ORDER BY id")
-                      .arg(kSampleColumns, split ? QStringLiteral("WHERE split = ?") : QString()));
-        if (split)
-            q.addBindValue(splitName(*split));
-        if (!q.exec()) {
-            d->rollback();
-            return out;
-        }
-        while (q.next()) {
+    const bool read = d->forEachRow(
+        QStringLiteral("SELECT %1, data FROM samples %2 ORDER BY id")
+            .arg(kSampleColumns, split ? QStringLiteral("WHERE split = ?") : QString()),
+        split ? QVariantList{splitName(*split)} : QVariantList{}, nullptr, [&](const QSqlQuery &q) {
             if (q.value(14).toBool())
                 streaming.append(out.size());
             out.append(d->sampleFromRow(q, true));
-        }
+        });
+    if (!read) {
+        d->rollback();
+        return out;
     }
     for (int index : streaming)
         d->foldChunks(out[index], nullptr);
@@ -916,22 +1003,23 @@ DatasetCounts ProjectStore::counts() const
     QMap<QString, DatasetCounts::Row> rows;  // QMap: sorted by label for free
     for (const QString &label : settings().labels)
         rows[label].label = label;
-    QSqlQuery q(d->db);
-    if (!q.exec(QStringLiteral("SELECT label, split, COUNT(*) FROM samples GROUP BY label, split")))
+    const bool read = d->forEachRow(
+        QStringLiteral("SELECT label, split, COUNT(*) FROM samples GROUP BY label, split"), {},
+        nullptr, [&](const QSqlQuery &q) {
+            const QString label = q.value(0).toString();
+            const int n = q.value(2).toInt();
+            DatasetCounts::Row &row = rows[label];
+            row.label = label;
+            if (splitFromName(q.value(1).toString()) == Split::Test) {
+                row.test += n;
+                c.test += n;
+            } else {
+                row.train += n;
+                c.train += n;
+            }
+        });
+    if (!read)
         return c;
-    while (q.next()) {
-        const QString label = q.value(0).toString();
-        const int n = q.value(2).toInt();
-        DatasetCounts::Row &row = rows[label];
-        row.label = label;
-        if (splitFromName(q.value(1).toString()) == Split::Test) {
-            row.test += n;
-            c.test += n;
-        } else {
-            row.train += n;
-            c.train += n;
-        }
-    }
     c.perLabel = QVector<DatasetCounts::Row>(rows.begin(), rows.end());
     return c;
 }
@@ -939,24 +1027,22 @@ DatasetCounts ProjectStore::counts() const
 QVector<SensorInfo> ProjectStore::sensors() const
 {
     QVector<SensorInfo> out;
-    QSqlQuery q(d->db);
-    if (!q.exec(QStringLiteral(
-            "SELECT s.name, s.sample_rate_hz, c.name, c.unit FROM sensors s"
-            " LEFT JOIN channels c ON c.sensor_id = s.id ORDER BY s.name, c.idx")))
-        return out;
-    while (q.next()) {
-        const QString name = q.value(0).toString();
-        if (out.isEmpty() || out.last().name != name) {
-            SensorInfo s;
-            s.name = name;
-            s.sampleRateHz = q.value(1).toDouble();
-            out.append(s);
-        }
-        if (!q.value(2).isNull()) {
-            out.last().channels.append(q.value(2).toString());
-            out.last().units.append(q.value(3).toString());
-        }
-    }
+    d->forEachRow(
+        QStringLiteral("SELECT s.name, s.sample_rate_hz, c.name, c.unit FROM sensors s"
+                       " LEFT JOIN channels c ON c.sensor_id = s.id ORDER BY s.name, c.idx"),
+        {}, nullptr, [&](const QSqlQuery &q) {
+            const QString name = q.value(0).toString();
+            if (out.isEmpty() || out.last().name != name) {
+                SensorInfo s;
+                s.name = name;
+                s.sampleRateHz = q.value(1).toDouble();
+                out.append(s);
+            }
+            if (!q.value(2).isNull()) {
+                out.last().channels.append(q.value(2).toString());
+                out.last().units.append(q.value(3).toString());
+            }
+        });
     return out;
 }
 
@@ -973,30 +1059,26 @@ bool ProjectStore::setSplit(const QVector<qint64> &ids, Split split, QString *er
 
 bool ProjectStore::applyStratifiedSplit(double testFraction, QString *error)
 {
-    if (!d->beginWrite(error))
-        return false;
-    QVector<qint64> ids;
-    QVector<QString> labels, checksums;
-    {
-        QSqlQuery q(d->db);
-        if (!q.exec(QStringLiteral("SELECT id, label, checksum FROM samples WHERE streaming = 0")))
-            return d->rollbackAndFail(error, sqlMessage(q.lastError()));
-        while (q.next()) {
-            ids.append(q.value(0).toLongLong());
-            labels.append(q.value(1).toString());
-            checksums.append(q.value(2).toString());
+    return d->writeTransaction(error, [&] {
+        QVector<qint64> ids;
+        QVector<QString> labels, checksums;
+        if (!d->forEachRow(
+                QStringLiteral("SELECT id, label, checksum FROM samples WHERE streaming = 0"), {},
+                error, [&](const QSqlQuery &q) {
+                    ids.append(q.value(0).toLongLong());
+                    labels.append(q.value(1).toString());
+                    checksums.append(q.value(2).toString());
+                }))
+            return false;
+        const QVector<Split> splits = assignStratifiedSplits(labels, checksums, testFraction);
+        QSqlQuery u = d->prepared(QStringLiteral("UPDATE samples SET split = ? WHERE id = ?"));
+        for (int i = 0; i < ids.size(); ++i) {
+            Impl::bind(u, {splitName(splits[i]), ids[i]});
+            if (!d->exec(u, error))
+                return false;
         }
-    }
-    const QVector<Split> splits = assignStratifiedSplits(labels, checksums, testFraction);
-    QSqlQuery u(d->db);
-    u.prepare(QStringLiteral("UPDATE samples SET split = ? WHERE id = ?"));
-    for (int i = 0; i < ids.size(); ++i) {
-        u.bindValue(0, splitName(splits[i]));
-        u.bindValue(1, ids[i]);
-        if (!u.exec())
-            return d->rollbackAndFail(error, sqlMessage(u.lastError()));
-    }
-    return d->commit(error);
+        return true;
+    });
 }
 
 bool ProjectStore::replaceData(qint64 id, const Tensor &data, QString *error)
@@ -1006,46 +1088,33 @@ bool ProjectStore::replaceData(qint64 id, const Tensor &data, QString *error)
     const QString problem = validateSample(probe);
     if (!problem.isEmpty())
         return d->fail(error, problem);
-    if (!d->beginWrite(error))
-        return false;
-    QSqlQuery q(d->db);
-    q.prepare(QStringLiteral(
-        "UPDATE samples SET dtype = ?, shape = ?, frames = ?, checksum = ?, data = ?"
-        " WHERE id = ? AND streaming = 0"));
-    q.addBindValue(int(data.dtype));
-    q.addBindValue(jsonShape(data.shape));
-    q.addBindValue(data.shape.first());
-    q.addBindValue(sha256Hex(data.bytes));
-    q.addBindValue(data.bytes.isNull() ? QByteArray("") : data.bytes);
-    q.addBindValue(id);
-    if (!q.exec())
-        return d->rollbackAndFail(error, sqlMessage(q.lastError()));
-    if (q.numRowsAffected() != 1)
-        return d->rollbackAndFail(error, QStringLiteral("no finished sample with id %1").arg(id));
-    return d->commit(error);
+    return d->writeTransaction(error, [&] {
+        return d->changeOne(
+            QStringLiteral("UPDATE samples SET dtype = ?, shape = ?, frames = ?, checksum = ?,"
+                           " data = ? WHERE id = ? AND streaming = 0"),
+            {int(data.dtype), jsonShape(data.shape), data.shape.first(), sha256Hex(data.bytes),
+             blob(data.bytes), id},
+            QStringLiteral("no finished sample with id %1").arg(id), error);
+    });
 }
 
 std::optional<QVector<Sample>> ProjectStore::removeSamples(const QVector<qint64> &ids, QString *error)
 {
-    if (!d->beginWrite(error))
-        return std::nullopt;
     QVector<Sample> removed;
-    QSqlQuery del(d->db);
-    del.prepare(QStringLiteral("DELETE FROM samples WHERE id = ?"));
-    for (qint64 id : ids) {
-        auto s = d->readSample(id, true, error);
-        if (!s) {
-            d->rollback();
-            return std::nullopt;
+    const bool deleted = d->writeTransaction(error, [&] {
+        QSqlQuery del = d->prepared(QStringLiteral("DELETE FROM samples WHERE id = ?"));
+        for (qint64 id : ids) {
+            auto s = d->readSample(id, true, error);
+            if (!s)
+                return false;
+            Impl::bind(del, {id});
+            if (!d->exec(del, error))
+                return false;
+            removed.append(*s);
         }
-        del.bindValue(0, id);
-        if (!del.exec()) {
-            d->rollbackAndFail(error, sqlMessage(del.lastError()));
-            return std::nullopt;
-        }
-        removed.append(*s);
-    }
-    if (!d->commit(error))
+        return true;
+    });
+    if (!deleted)
         return std::nullopt;
     for (qint64 id : ids)
         d->streams.remove(id);
@@ -1061,15 +1130,12 @@ bool ProjectStore::restoreSamples(const QVector<Sample> &samples, QString *error
         if (!problem.isEmpty())
             return d->fail(error, QStringLiteral("sample %1: %2").arg(s.id).arg(problem));
     }
-    if (!d->beginWrite(error))
-        return false;
-    for (const Sample &s : samples) {
-        if (!d->insertSample(s, s.id, false, sha256Hex(s.data.bytes), error)) {
-            d->rollback();
-            return false;
-        }
-    }
-    return d->commit(error);
+    return d->writeTransaction(error, [&] {
+        for (const Sample &s : samples)
+            if (!d->insertSample(s, s.id, false, sha256Hex(s.data.bytes), error))
+                return false;
+        return true;
+    });
 }
 
 std::optional<qint64> ProjectStore::beginSample(const Sample &meta, QString *error)
@@ -1087,14 +1153,11 @@ std::optional<qint64> ProjectStore::beginSample(const Sample &meta, QString *err
         d->fail(error, QStringLiteral("unknown dtype %1").arg(int(row.data.dtype)));
         return std::nullopt;
     }
-    if (!d->beginWrite(error))
-        return std::nullopt;
-    const auto id = d->insertSample(row, 0, true, QString(), error);
-    if (!id) {
-        d->rollback();
-        return std::nullopt;
-    }
-    if (!d->commit(error))
+    std::optional<qint64> id;
+    if (!d->writeTransaction(error, [&] {
+            id = d->insertSample(row, 0, true, QString(), error);
+            return id.has_value();
+        }))
         return std::nullopt;
     StreamState st;
     st.dtype = row.data.dtype;
@@ -1120,28 +1183,24 @@ bool ProjectStore::appendFrames(qint64 id, const Tensor &chunk, QString *error)
     if (frames == 0)
         return true;
 
-    if (!d->beginWrite(error))
-        return false;
-    QSqlQuery &ins = d->statement(QStringLiteral(
-        "INSERT INTO sample_chunks(sample_id, seq, frames, data) VALUES (?, ?, ?, ?)"));
-    ins.bindValue(0, id);
-    ins.bindValue(1, st->nextSeq);
-    ins.bindValue(2, frames);
-    ins.bindValue(3, chunk.bytes);
-    if (!ins.exec())
-        return d->rollbackAndFail(error, sqlMessage(ins.lastError()));
-    QSqlQuery &bump = d->statement(QStringLiteral(
-        "UPDATE samples SET frames = frames + ? WHERE id = ? AND streaming = 1"));
-    bump.bindValue(0, frames);
-    bump.bindValue(1, id);
-    if (!bump.exec())
-        return d->rollbackAndFail(error, sqlMessage(bump.lastError()));
-    if (bump.numRowsAffected() != 1) {
+    const bool appended = d->writeTransaction(error, [&] {
+        QSqlQuery &ins = d->statement(QStringLiteral(
+            "INSERT INTO sample_chunks(sample_id, seq, frames, data) VALUES (?, ?, ?, ?)"));
+        Impl::bind(ins, {id, st->nextSeq, frames, chunk.bytes});
+        if (!d->exec(ins, error))
+            return false;
+        QSqlQuery &bump = d->statement(QStringLiteral(
+            "UPDATE samples SET frames = frames + ? WHERE id = ? AND streaming = 1"));
+        Impl::bind(bump, {frames, id});
+        if (!d->exec(bump, error))
+            return false;
+        if (bump.numRowsAffected() == 1)
+            return true;
         // Another connection finished or removed it under us.
         d->streams.remove(id);
-        return d->rollbackAndFail(error, QStringLiteral("sample %1 is no longer being captured").arg(id));
-    }
-    if (!d->commit(error))
+        return d->fail(error, QStringLiteral("sample %1 is no longer being captured").arg(id));
+    });
+    if (!appended)
         return false;
     d->streams[id].nextSeq = st->nextSeq + 1;
     return true;
@@ -1149,33 +1208,20 @@ bool ProjectStore::appendFrames(qint64 id, const Tensor &chunk, QString *error)
 
 bool ProjectStore::finishSample(qint64 id, bool complete, QString *error)
 {
-    if (!d->beginWrite(error))
-        return false;
-    auto s = d->readSample(id, true, error);
-    if (!s) {
-        d->rollback();
-        return false;
-    }
-    QSqlQuery q(d->db);
-    q.prepare(QStringLiteral(
-        "UPDATE samples SET frames = ?, shape = ?, checksum = ?, complete = ?, streaming = 0, data = ?"
-        " WHERE id = ? AND streaming = 1"));
-    q.addBindValue(s->frames());
-    q.addBindValue(jsonShape(s->data.shape));
-    q.addBindValue(sha256Hex(s->data.bytes));
-    q.addBindValue(int(complete));
-    q.addBindValue(s->data.bytes.isNull() ? QByteArray("") : s->data.bytes);
-    q.addBindValue(id);
-    if (!q.exec())
-        return d->rollbackAndFail(error, sqlMessage(q.lastError()));
-    if (q.numRowsAffected() != 1)
-        return d->rollbackAndFail(error, QStringLiteral("sample %1 is not being captured").arg(id));
-    QSqlQuery del(d->db);
-    del.prepare(QStringLiteral("DELETE FROM sample_chunks WHERE sample_id = ?"));
-    del.addBindValue(id);
-    if (!del.exec())
-        return d->rollbackAndFail(error, sqlMessage(del.lastError()));
-    if (!d->commit(error))
+    const bool finished = d->writeTransaction(error, [&] {
+        const auto s = d->readSample(id, true, error);
+        if (!s)
+            return false;
+        const QString sql = QStringLiteral("UPDATE samples SET frames = ?, shape = ?, checksum = "
+                                           "?, complete = ?, streaming = 0, data = ?"
+                                           " WHERE id = ? AND streaming = 1");
+        return d->changeOne(sql,
+                            {s->frames(), jsonShape(s->data.shape), sha256Hex(s->data.bytes),
+                             int(complete), blob(s->data.bytes), id},
+                            QStringLiteral("sample %1 is not being captured").arg(id), error) &&
+               d->run(QStringLiteral("DELETE FROM sample_chunks WHERE sample_id = ?"), {id}, error);
+    });
+    if (!finished)
         return false;
     d->streams.remove(id);
     return true;
@@ -1218,59 +1264,29 @@ std::optional<ModelKind> modelKindFromName(const QString &name)
     return std::nullopt;
 }
 
-namespace {
-
-QString jsonObjectText(const QJsonObject &o)
-{
-    return QString::fromUtf8(QJsonDocument(o).toJson(QJsonDocument::Compact));
-}
-
-QJsonObject parseObject(const QString &json)
-{
-    return QJsonDocument::fromJson(json.toUtf8()).object();
-}
-
-QString utcText(const QDateTime &t)
-{
-    return (t.isValid() ? t : QDateTime::currentDateTimeUtc()).toUTC().toString(Qt::ISODateWithMs);
-}
-
-QDateTime parseUtc(const QString &s)
-{
-    QDateTime t = QDateTime::fromString(s, Qt::ISODateWithMs);
-    t.setTimeSpec(Qt::UTC);
-    return t;
-}
-
-} // namespace
-
 // --- feature cache -------------------------------------------------------------------------
 
 QHash<qint64, CachedFeature> ProjectStore::cachedFeatures(const QString &paramsHash) const
 {
     QHash<qint64, CachedFeature> out;
-    QSqlQuery q(d->db);
-    q.setForwardOnly(true);
-    q.prepare(QStringLiteral("SELECT sample_id, sample_checksum, dtype, shape, data FROM features"
-                             " WHERE params_hash = ?"));
-    q.addBindValue(text(paramsHash));
-    if (!q.exec())
-        return out;
-    while (q.next()) {
-        CachedFeature f;
-        f.sampleId = q.value(0).toLongLong();
-        f.paramsHash = paramsHash;
-        f.sampleChecksum = q.value(1).toString();
-        const int dtype = q.value(2).toInt();
-        if (!validDType(dtype))
-            continue;
-        f.data.dtype = DType(dtype);
-        f.data.shape = parseShape(q.value(3).toString());
-        f.data.bytes = q.value(4).toByteArray();
-        if (!f.data.isConsistent() || f.data.shape.isEmpty())
-            continue;  // a damaged row is a cache miss, not an error
-        out.insert(f.sampleId, f);
-    }
+    d->forEachRow(
+        QStringLiteral("SELECT sample_id, sample_checksum, dtype, shape, data FROM features"
+                       " WHERE params_hash = ?"),
+        {text(paramsHash)}, nullptr, [&](const QSqlQuery &q) {
+            CachedFeature f;
+            f.sampleId = q.value(0).toLongLong();
+            f.paramsHash = paramsHash;
+            f.sampleChecksum = q.value(1).toString();
+            const int dtype = q.value(2).toInt();
+            if (!validDType(dtype))
+                return;
+            f.data.dtype = DType(dtype);
+            f.data.shape = parseShape(q.value(3).toString());
+            f.data.bytes = q.value(4).toByteArray();
+            if (!f.data.isConsistent() || f.data.shape.isEmpty())
+                return; // a damaged row is a cache miss, not an error
+            out.insert(f.sampleId, f);
+        });
     return out;
 }
 
@@ -1280,33 +1296,28 @@ bool ProjectStore::storeFeatures(const QVector<CachedFeature> &rows, QString *er
         if (!validDType(int(f.data.dtype)) || !f.data.isConsistent() || f.data.shape.isEmpty())
             return d->fail(error, QStringLiteral("features of sample %1 do not match their shape %2")
                                       .arg(f.sampleId).arg(jsonShape(f.data.shape)));
-    if (!d->beginWrite(error))
-        return false;
-    QSqlQuery &q = d->statement(QStringLiteral(
-        "INSERT OR REPLACE INTO features(sample_id, params_hash, sample_checksum, created_utc, dtype, shape, data)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)"));
-    const QString now = utcText(QDateTime());
-    for (const CachedFeature &f : rows) {
-        q.bindValue(0, f.sampleId);
-        q.bindValue(1, text(f.paramsHash));
-        q.bindValue(2, text(f.sampleChecksum));
-        q.bindValue(3, now);
-        q.bindValue(4, int(f.data.dtype));
-        q.bindValue(5, jsonShape(f.data.shape));
-        q.bindValue(6, f.data.bytes.isNull() ? QByteArray("") : f.data.bytes);
-        if (!q.exec())
-            return d->rollbackAndFail(error, QStringLiteral("caching features of sample %1: %2")
-                                                 .arg(f.sampleId).arg(sqlMessage(q.lastError())));
-    }
-    return d->commit(error);
+    return d->writeTransaction(error, [&] {
+        QSqlQuery &q =
+            d->statement(QStringLiteral("INSERT OR REPLACE INTO features(sample_id, params_hash, "
+                                        "sample_checksum, created_utc, dtype, shape, data)"
+                                        " VALUES (?, ?, ?, ?, ?, ?, ?)"));
+        const QString now = utcText(QDateTime());
+        for (const CachedFeature &f : rows) {
+            Impl::bind(q, {f.sampleId, text(f.paramsHash), text(f.sampleChecksum), now,
+                           int(f.data.dtype), jsonShape(f.data.shape), blob(f.data.bytes)});
+            if (!q.exec())
+                return d->fail(error, QStringLiteral("caching features of sample %1: %2")
+                                          .arg(f.sampleId)
+                                          .arg(sqlMessage(q.lastError())));
+        }
+        return true;
+    });
 }
 
 bool ProjectStore::removeFeaturesExcept(const QString &paramsHash, QString *error)
 {
-    QSqlQuery q(d->db);
-    q.prepare(QStringLiteral("DELETE FROM features WHERE params_hash <> ?"));
-    q.addBindValue(text(paramsHash));
-    return d->exec(q, error);
+    return d->run(QStringLiteral("DELETE FROM features WHERE params_hash <> ?"), {text(paramsHash)},
+                  error);
 }
 
 int ProjectStore::cachedFeatureCount() const
@@ -1348,152 +1359,101 @@ StoredModel modelFromRow(const QSqlQuery &q, bool withGraph)
     return m;
 }
 
+StoredModel modelWithGraph(const QSqlQuery &q)
+{
+    return modelFromRow(q, true);
+}
+
 } // namespace
 
 std::optional<qint64> ProjectStore::addTrainingRun(TrainingRun &run, QString *error)
 {
-    const QDateTime created = run.created.isValid() ? run.created.toUTC() : QDateTime::currentDateTimeUtc();
-    QSqlQuery q(d->db);
-    q.prepare(QStringLiteral("INSERT INTO training_runs(created_utc, config, metrics, status) VALUES (?, ?, ?, ?)"));
-    q.addBindValue(utcText(created));
-    q.addBindValue(jsonObjectText(run.config));
-    q.addBindValue(jsonObjectText(run.metrics));
-    q.addBindValue(trainingStatusName(run.status));
-    if (!d->exec(q, error))
-        return std::nullopt;
-    run.id = q.lastInsertId().toLongLong();
-    run.created = created;
-    return run.id;
+    return d->insertCreated(
+        run,
+        QStringLiteral(
+            "INSERT INTO training_runs(created_utc, config, metrics, status) VALUES (?, ?, ?, ?)"),
+        [&](const QString &created) -> QVariantList {
+            return {created, jsonObjectText(run.config), jsonObjectText(run.metrics),
+                    trainingStatusName(run.status)};
+        },
+        error);
 }
 
 bool ProjectStore::updateTrainingRun(qint64 id, const QJsonObject &metrics, TrainingStatus status,
                                      QString *error)
 {
-    QSqlQuery q(d->db);
-    q.prepare(QStringLiteral("UPDATE training_runs SET metrics = ?, status = ? WHERE id = ?"));
-    q.addBindValue(jsonObjectText(metrics));
-    q.addBindValue(trainingStatusName(status));
-    q.addBindValue(id);
-    if (!d->exec(q, error))
-        return false;
-    if (q.numRowsAffected() != 1)
-        return d->fail(error, QStringLiteral("no training run with id %1").arg(id));
-    return true;
+    return d->changeOne(
+        QStringLiteral("UPDATE training_runs SET metrics = ?, status = ? WHERE id = ?"),
+        {jsonObjectText(metrics), trainingStatusName(status), id},
+        QStringLiteral("no training run with id %1").arg(id), error);
 }
 
 std::optional<TrainingRun> ProjectStore::trainingRun(qint64 id, QString *error) const
 {
-    QSqlQuery q(d->db);
-    q.prepare(QStringLiteral("SELECT %1 FROM training_runs WHERE id = ?").arg(kRunColumns));
-    q.addBindValue(id);
-    if (!d->exec(q, error))
-        return std::nullopt;
-    if (!q.next()) {
-        d->fail(error, QStringLiteral("no training run with id %1").arg(id));
-        return std::nullopt;
-    }
-    return runFromRow(q);
+    return d->selectOne(
+        QStringLiteral("SELECT %1 FROM training_runs WHERE id = ?").arg(kRunColumns), {id},
+        QStringLiteral("no training run with id %1").arg(id), error, runFromRow);
 }
 
 QVector<TrainingRun> ProjectStore::trainingRuns() const
 {
-    QVector<TrainingRun> out;
-    QSqlQuery q(d->db);
-    q.setForwardOnly(true);
-    if (!q.exec(QStringLiteral("SELECT %1 FROM training_runs ORDER BY id").arg(kRunColumns)))
-        return out;
-    while (q.next())
-        out.append(runFromRow(q));
-    return out;
+    return d->selectAll(QStringLiteral("SELECT %1 FROM training_runs ORDER BY id").arg(kRunColumns),
+                        {}, runFromRow);
 }
 
 // --- models ------------------------------------------------------------------------------------
 
 std::optional<qint64> ProjectStore::addModel(StoredModel &model, QString *error)
 {
-    const QDateTime created = model.created.isValid() ? model.created.toUTC() : QDateTime::currentDateTimeUtc();
-    QSqlQuery q(d->db);
-    q.prepare(QStringLiteral("INSERT INTO models(training_run_id, kind, name, metrics, graph, created_utc)"
-                             " VALUES (?, ?, ?, ?, ?, ?)"));
-    q.addBindValue(model.trainingRunId > 0 ? QVariant(model.trainingRunId) : QVariant());
-    q.addBindValue(modelKindName(model.kind));
-    q.addBindValue(text(model.name));
-    q.addBindValue(jsonObjectText(model.metrics));
-    q.addBindValue(model.graph.isNull() ? QByteArray("") : model.graph);
-    q.addBindValue(utcText(created));
-    if (!d->exec(q, error))
-        return std::nullopt;
-    model.id = q.lastInsertId().toLongLong();
-    model.created = created;
-    return model.id;
+    return d->insertCreated(
+        model,
+        QStringLiteral(
+            "INSERT INTO models(training_run_id, kind, name, metrics, graph, created_utc)"
+            " VALUES (?, ?, ?, ?, ?, ?)"),
+        [&](const QString &created) -> QVariantList {
+            return {model.trainingRunId > 0 ? QVariant(model.trainingRunId) : QVariant(),
+                    modelKindName(model.kind),
+                    text(model.name),
+                    jsonObjectText(model.metrics),
+                    blob(model.graph),
+                    created};
+        },
+        error);
 }
 
 bool ProjectStore::updateModelMetrics(qint64 id, const QJsonObject &metrics, QString *error)
 {
-    QSqlQuery q(d->db);
-    q.prepare(QStringLiteral("UPDATE models SET metrics = ? WHERE id = ?"));
-    q.addBindValue(jsonObjectText(metrics));
-    q.addBindValue(id);
-    if (!d->exec(q, error))
-        return false;
-    if (q.numRowsAffected() != 1)
-        return d->fail(error, QStringLiteral("no model with id %1").arg(id));
-    return true;
+    return d->changeOne(QStringLiteral("UPDATE models SET metrics = ? WHERE id = ?"),
+                        {jsonObjectText(metrics), id},
+                        QStringLiteral("no model with id %1").arg(id), error);
 }
 
 std::optional<StoredModel> ProjectStore::model(qint64 id, QString *error) const
 {
-    QSqlQuery q(d->db);
-    q.setForwardOnly(true);
-    q.prepare(QStringLiteral("SELECT %1, graph FROM models WHERE id = ?").arg(kModelColumns));
-    q.addBindValue(id);
-    if (!d->exec(q, error))
-        return std::nullopt;
-    if (!q.next()) {
-        d->fail(error, QStringLiteral("no model with id %1").arg(id));
-        return std::nullopt;
-    }
-    return modelFromRow(q, true);
+    return d->selectOne(
+        QStringLiteral("SELECT %1, graph FROM models WHERE id = ?").arg(kModelColumns), {id},
+        QStringLiteral("no model with id %1").arg(id), error, modelWithGraph);
 }
 
 std::optional<StoredModel> ProjectStore::latestModel(ModelKind kind, QString *error) const
 {
-    QSqlQuery q(d->db);
-    q.setForwardOnly(true);
-    q.prepare(QStringLiteral("SELECT %1, graph FROM models WHERE kind = ? ORDER BY id DESC LIMIT 1")
-                  .arg(kModelColumns));
-    q.addBindValue(modelKindName(kind));
-    if (!d->exec(q, error))
-        return std::nullopt;
-    if (!q.next()) {
-        d->fail(error, QStringLiteral("no %1 model yet").arg(modelKindName(kind)));
-        return std::nullopt;
-    }
-    return modelFromRow(q, true);
+    return d->selectOne(
+        QStringLiteral("SELECT %1, graph FROM models WHERE kind = ? ORDER BY id DESC LIMIT 1")
+            .arg(kModelColumns),
+        {modelKindName(kind)}, QStringLiteral("no %1 model yet").arg(modelKindName(kind)), error,
+        modelWithGraph);
 }
 
 QVector<StoredModel> ProjectStore::models() const
 {
-    QVector<StoredModel> out;
-    QSqlQuery q(d->db);
-    q.setForwardOnly(true);
-    if (!q.exec(QStringLiteral("SELECT %1 FROM models ORDER BY id").arg(kModelColumns)))
-        return out;
-    while (q.next())
-        out.append(modelFromRow(q, false));
-    return out;
+    return d->selectAll(QStringLiteral("SELECT %1 FROM models ORDER BY id").arg(kModelColumns), {},
+                        [](const QSqlQuery &q) { return modelFromRow(q, false); });
 }
 
 bool ProjectStore::removeModel(qint64 id, QString *error)
 {
-    QSqlQuery q(d->db);
-    q.prepare(QStringLiteral("DELETE FROM models WHERE id = ?"));
-    q.addBindValue(id);
-    if (!d->exec(q, error))
-        return false;
-    if (q.numRowsAffected() != 1)
-        return d->fail(error, QStringLiteral("no model with id %1").arg(id));
-    return true;
+    return d->changeOne(QStringLiteral("DELETE FROM models WHERE id = ?"), {id},
+                        QStringLiteral("no model with id %1").arg(id), error);
 }
 
 // --- profiles ----------------------------------------------------------------------------------
@@ -1517,63 +1477,38 @@ StoredProfile profileFromRow(const QSqlQuery &q)
 
 std::optional<qint64> ProjectStore::addProfile(StoredProfile &profile, QString *error)
 {
-    const QDateTime created = profile.created.isValid() ? profile.created.toUTC() : QDateTime::currentDateTimeUtc();
-    QSqlQuery q(d->db);
-    q.prepare(QStringLiteral("INSERT INTO profiles(model_id, board_id, created_utc, json) VALUES (?, ?, ?, ?)"));
-    q.addBindValue(profile.modelId > 0 ? QVariant(profile.modelId) : QVariant());
-    q.addBindValue(text(profile.boardId));
-    q.addBindValue(utcText(created));
-    q.addBindValue(jsonObjectText(profile.json));
-    if (!d->exec(q, error))
-        return std::nullopt;
-    profile.id = q.lastInsertId().toLongLong();
-    profile.created = created;
-    return profile.id;
+    return d->insertCreated(
+        profile,
+        QStringLiteral(
+            "INSERT INTO profiles(model_id, board_id, created_utc, json) VALUES (?, ?, ?, ?)"),
+        [&](const QString &created) -> QVariantList {
+            return {profile.modelId > 0 ? QVariant(profile.modelId) : QVariant(),
+                    text(profile.boardId), created, jsonObjectText(profile.json)};
+        },
+        error);
 }
 
 std::optional<StoredProfile> ProjectStore::profile(qint64 id, QString *error) const
 {
-    QSqlQuery q(d->db);
-    q.setForwardOnly(true);
-    q.prepare(QStringLiteral("SELECT %1 FROM profiles WHERE id = ?").arg(kProfileColumns));
-    q.addBindValue(id);
-    if (!d->exec(q, error))
-        return std::nullopt;
-    if (!q.next()) {
-        d->fail(error, QStringLiteral("no profile with id %1").arg(id));
-        return std::nullopt;
-    }
-    return profileFromRow(q);
+    return d->selectOne(QStringLiteral("SELECT %1 FROM profiles WHERE id = ?").arg(kProfileColumns),
+                        {id}, QStringLiteral("no profile with id %1").arg(id), error,
+                        profileFromRow);
 }
 
 QVector<StoredProfile> ProjectStore::profiles(std::optional<qint64> modelId) const
 {
-    QVector<StoredProfile> out;
-    QSqlQuery q(d->db);
-    q.setForwardOnly(true);
-    if (modelId) {
-        q.prepare(QStringLiteral("SELECT %1 FROM profiles WHERE model_id = ? ORDER BY id").arg(kProfileColumns));
-        q.addBindValue(*modelId);
-    } else {
-        q.prepare(QStringLiteral("SELECT %1 FROM profiles ORDER BY id").arg(kProfileColumns));
-    }
-    if (!q.exec())
-        return out;
-    while (q.next())
-        out.append(profileFromRow(q));
-    return out;
+    if (modelId)
+        return d->selectAll(QStringLiteral("SELECT %1 FROM profiles WHERE model_id = ? ORDER BY id")
+                                .arg(kProfileColumns),
+                            {*modelId}, profileFromRow);
+    return d->selectAll(QStringLiteral("SELECT %1 FROM profiles ORDER BY id").arg(kProfileColumns),
+                        {}, profileFromRow);
 }
 
 bool ProjectStore::removeProfile(qint64 id, QString *error)
 {
-    QSqlQuery q(d->db);
-    q.prepare(QStringLiteral("DELETE FROM profiles WHERE id = ?"));
-    q.addBindValue(id);
-    if (!d->exec(q, error))
-        return false;
-    if (q.numRowsAffected() != 1)
-        return d->fail(error, QStringLiteral("no profile with id %1").arg(id));
-    return true;
+    return d->changeOne(QStringLiteral("DELETE FROM profiles WHERE id = ?"), {id},
+                        QStringLiteral("no profile with id %1").arg(id), error);
 }
 
 } // namespace tinyml
