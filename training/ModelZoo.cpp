@@ -67,12 +67,35 @@ LayerSpec dropout(float p)
     return l;
 }
 
-ModelSpec mlp(const QVector<int> &in, int classes, int width)
+/// Convolution (same padding) -> batch norm -> ReLU: the block every zoo CNN is made of.
+QVector<LayerSpec> convBnRelu(int out, int kh, int kw, int sh = 1, int sw = 1)
+{
+    return {conv(out, kh, kw, sh, sw), simple(K::BatchNorm), simple(K::Relu)};
+}
+
+QVector<LayerSpec> depthwiseBnRelu(int kh, int kw)
+{
+    return {depthwise(kh, kw), simple(K::BatchNorm), simple(K::Relu)};
+}
+
+/// How every zoo CNN ends: one value per channel, light dropout, the logits.
+QVector<LayerSpec> classifierHead(int classes)
+{
+    return {simple(K::GlobalAvgPool), dropout(0.1f), dense(classes)};
+}
+
+ModelSpec emptySpec(Architecture kind, const QVector<int> &in, int classes)
 {
     ModelSpec s;
-    s.kind = Architecture::Mlp;
+    s.kind = kind;
     s.inputShape = in;
     s.numClasses = classes;
+    return s;
+}
+
+ModelSpec mlp(const QVector<int> &in, int classes, int width)
+{
+    ModelSpec s = emptySpec(Architecture::Mlp, in, classes);
     if (in.size() == 3)
         s.layers << simple(K::Flatten);
     s.layers << dense(width) << simple(K::Relu) << dropout(0.1f) << dense(std::max(8, width / 2))
@@ -82,34 +105,21 @@ ModelSpec mlp(const QVector<int> &in, int classes, int width)
 
 ModelSpec cnn1d(const QVector<int> &in, int classes, int width)
 {
-    ModelSpec s;
-    s.kind = Architecture::Cnn1d;
-    s.inputShape = in;
-    s.numClasses = classes;
-    const int t = in[1];
+    ModelSpec s = emptySpec(Architecture::Cnn1d, in, classes);
     // Strided first layer for long windows keeps activations within the arena.
-    const int firstStride = t >= 256 ? 2 : 1;
-    s.layers << conv(width, 1, 5, 1, firstStride) << simple(K::BatchNorm) << simple(K::Relu)
-             << pool(K::MaxPool, 1, 2)
-             << conv(2 * width, 1, 5) << simple(K::BatchNorm) << simple(K::Relu)
-             << pool(K::MaxPool, 1, 2)
-             << conv(2 * width, 1, 3) << simple(K::BatchNorm) << simple(K::Relu)
-             << simple(K::GlobalAvgPool) << dropout(0.1f) << dense(classes);
+    const int firstStride = in[1] >= 256 ? 2 : 1;
+    s.layers << convBnRelu(width, 1, 5, 1, firstStride) << pool(K::MaxPool, 1, 2)
+             << convBnRelu(2 * width, 1, 5) << pool(K::MaxPool, 1, 2)
+             << convBnRelu(2 * width, 1, 3) << classifierHead(classes);
     return s;
 }
 
 ModelSpec cnn2d(const QVector<int> &in, int classes, int width)
 {
-    ModelSpec s;
-    s.kind = Architecture::Cnn2d;
-    s.inputShape = in;
-    s.numClasses = classes;
-    s.layers << conv(width, 3, 3) << simple(K::BatchNorm) << simple(K::Relu)
-             << pool(K::MaxPool, 2, 2)
-             << conv(2 * width, 3, 3) << simple(K::BatchNorm) << simple(K::Relu)
-             << pool(K::MaxPool, 2, 2)
-             << conv(2 * width, 3, 3) << simple(K::BatchNorm) << simple(K::Relu)
-             << simple(K::GlobalAvgPool) << dropout(0.1f) << dense(classes);
+    ModelSpec s = emptySpec(Architecture::Cnn2d, in, classes);
+    s.layers << convBnRelu(width, 3, 3) << pool(K::MaxPool, 2, 2)
+             << convBnRelu(2 * width, 3, 3) << pool(K::MaxPool, 2, 2)
+             << convBnRelu(2 * width, 3, 3) << classifierHead(classes);
     return s;
 }
 
@@ -117,17 +127,13 @@ ModelSpec cnn2d(const QVector<int> &in, int classes, int width)
 /// pointwise 1x1 blocks, global average pooling and the classifier.
 ModelSpec dscnn(const QVector<int> &in, int classes, int width, int blocks)
 {
-    ModelSpec s;
-    s.kind = Architecture::DsCnn;
-    s.inputShape = in;
-    s.numClasses = classes;
+    ModelSpec s = emptySpec(Architecture::DsCnn, in, classes);
     const int kh = std::min(10, in[0]), kw = std::min(4, in[1]);
     const int sh = in[0] >= 20 ? 2 : 1, sw = in[1] >= 8 ? 2 : 1;
-    s.layers << conv(width, kh, kw, sh, sw) << simple(K::BatchNorm) << simple(K::Relu);
+    s.layers << convBnRelu(width, kh, kw, sh, sw);
     for (int b = 0; b < blocks; ++b)
-        s.layers << depthwise(3, 3) << simple(K::BatchNorm) << simple(K::Relu) << conv(width, 1, 1)
-                 << simple(K::BatchNorm) << simple(K::Relu);
-    s.layers << simple(K::GlobalAvgPool) << dropout(0.1f) << dense(classes);
+        s.layers << depthwiseBnRelu(3, 3) << convBnRelu(width, 1, 1);
+    s.layers << classifierHead(classes);
     return s;
 }
 
@@ -137,6 +143,38 @@ qint64 volume(const QVector<int> &shape)
     for (int d : shape)
         n *= d;
     return n;
+}
+
+
+/// Weights of a conv / depthwise / dense layer, 0 for the others (batch norm folds away).
+qint64 weightCount(const LayerSpec &l, const QVector<int> &in)
+{
+    switch (l.kind) {
+    case K::Conv2D: return qint64(l.outChannels) * l.kernelH * l.kernelW * in.last();
+    case K::DepthwiseConv2D: return qint64(in.last()) * l.kernelH * l.kernelW;
+    case K::Dense: return qint64(l.outChannels) * volume(in);
+    default: return 0;
+    }
+}
+
+qint64 biasCount(const LayerSpec &l, const QVector<int> &in)
+{
+    switch (l.kind) {
+    case K::Conv2D:
+    case K::Dense: return l.outChannels;
+    case K::DepthwiseConv2D: return in.last();
+    default: return 0;
+    }
+}
+
+/// f(layer, input shape, output shape) for every layer; not called at all when the spec
+/// is inconsistent, so the size metrics of a broken spec are 0.
+template <typename F>
+void forEachLayer(const ModelSpec &spec, F f)
+{
+    const auto sh = spec.shapes();
+    for (int i = 0; i < spec.layers.size() && i < sh.size(); ++i)
+        f(spec.layers[i], i ? sh[i - 1] : spec.inputShape, sh[i]);
 }
 
 } // namespace
@@ -234,64 +272,38 @@ QVector<QVector<int>> ModelSpec::shapes(QString *error) const
 
 qint64 ModelSpec::parameterCount() const
 {
-    const auto sh = shapes();
     qint64 n = 0;
-    for (int i = 0; i < layers.size() && i < sh.size(); ++i) {
-        const QVector<int> in = i ? sh[i - 1] : inputShape;
-        const LayerSpec &l = layers[i];
-        const int cin = in.last();
-        switch (l.kind) {
-        case K::Conv2D: n += qint64(l.outChannels) * l.kernelH * l.kernelW * cin + l.outChannels; break;
-        case K::DepthwiseConv2D: n += qint64(cin) * l.kernelH * l.kernelW + cin; break;
-        case K::Dense: n += qint64(l.outChannels) * volume(in) + l.outChannels; break;
-        case K::BatchNorm: n += 2 * cin; break;
-        default: break;
-        }
-    }
+    forEachLayer(*this, [&](const LayerSpec &l, const QVector<int> &in, const QVector<int> &) {
+        n += weightCount(l, in) + biasCount(l, in) + (l.kind == K::BatchNorm ? 2 * in.last() : 0);
+    });
     return n;
 }
 
 qint64 ModelSpec::int8WeightBytes() const
 {
-    const auto sh = shapes();
     qint64 n = 0;
-    for (int i = 0; i < layers.size() && i < sh.size(); ++i) {
-        const QVector<int> in = i ? sh[i - 1] : inputShape;
-        const LayerSpec &l = layers[i];
-        const int cin = in.last();
-        switch (l.kind) {
-        case K::Conv2D: n += qint64(l.outChannels) * l.kernelH * l.kernelW * cin + 4 * l.outChannels; break;
-        case K::DepthwiseConv2D: n += qint64(cin) * l.kernelH * l.kernelW + 4 * cin; break;
-        case K::Dense: n += qint64(l.outChannels) * volume(in) + 4 * l.outChannels; break;
-        default: break;
-        }
-    }
+    forEachLayer(*this, [&](const LayerSpec &l, const QVector<int> &in, const QVector<int> &) {
+        n += weightCount(l, in) + 4 * biasCount(l, in);
+    });
     return n;
 }
 
 qint64 ModelSpec::int8ActivationBytes() const
 {
-    const auto sh = shapes();
     qint64 peak = 0;
-    for (int i = 0; i < sh.size(); ++i)
-        peak = std::max(peak, volume(i ? sh[i - 1] : inputShape) + volume(sh[i]));
+    forEachLayer(*this, [&](const LayerSpec &, const QVector<int> &in, const QVector<int> &out) {
+        peak = std::max(peak, volume(in) + volume(out));
+    });
     return peak;
 }
 
 qint64 ModelSpec::macs() const
 {
-    const auto sh = shapes();
     qint64 n = 0;
-    for (int i = 0; i < layers.size() && i < sh.size(); ++i) {
-        const QVector<int> in = i ? sh[i - 1] : inputShape;
-        const LayerSpec &l = layers[i];
-        switch (l.kind) {
-        case K::Conv2D: n += volume(sh[i]) * l.kernelH * l.kernelW * in.last(); break;
-        case K::DepthwiseConv2D: n += volume(sh[i]) * l.kernelH * l.kernelW; break;
-        case K::Dense: n += volume(sh[i]) * volume(in); break;
-        default: break;
-        }
-    }
+    forEachLayer(*this, [&](const LayerSpec &l, const QVector<int> &in, const QVector<int> &out) {
+        // Each weight is used once per output position (H x W of a convolution, once in dense).
+        n += weightCount(l, in) * (out.size() == 3 ? qint64(out[0]) * out[1] : 1);
+    });
     return n;
 }
 

@@ -3,24 +3,14 @@
 #include "PlotStyle.h"
 #include "QCustomPlotInclude.h"
 
-#include <QVBoxLayout>
-
 namespace tinyml::ui {
 
-FeatureScatterPlot::FeatureScatterPlot(QWidget *parent) : QWidget(parent), m_plot(new QCustomPlot(this))
+FeatureScatterPlot::FeatureScatterPlot(QWidget *parent) : PlotWidget(parent)
 {
-    auto *layout = new QVBoxLayout(this);
-    layout->setContentsMargins(0, 0, 0, 0);
-    layout->addWidget(m_plot);
-    applyPlotStyle(m_plot);
     m_plot->legend->setVisible(true);
     placeLegendAbove(m_plot);
     m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom | QCP::iSelectPlottables);
-    m_message = new QCPItemText(m_plot);
-    m_message->position->setType(QCPItemPosition::ptAxisRectRatio);
-    m_message->position->setCoords(0.5, 0.5);
-    m_message->setColor(QColor(0x6b, 0x72, 0x80));
-    m_message->setClipToAxisRect(false);
+    m_message = addMessageItem();
     connect(m_plot, &QCustomPlot::plottableClick, this, [this](QCPAbstractPlottable *p, int index, QMouseEvent *) {
         const int g = m_graphs.indexOf(qobject_cast<QCPCurve *>(p));
         if (g >= 0 && index >= 0 && index < m_rowsPerGraph[g].size())
@@ -115,18 +105,6 @@ int FeatureScatterPlot::pointCount() const
     for (const QCPCurve *g : m_graphs)
         n += g->dataCount();
     return n;
-}
-
-void FeatureScatterPlot::replot()
-{
-    if (isVisible())
-        m_plot->replot(QCustomPlot::rpQueuedReplot);
-}
-
-void FeatureScatterPlot::showEvent(QShowEvent *event)
-{
-    QWidget::showEvent(event);
-    m_plot->replot(QCustomPlot::rpQueuedReplot);
 }
 
 } // namespace tinyml::ui

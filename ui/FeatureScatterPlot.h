@@ -3,17 +3,17 @@
 // label with a legend, axis titles with the explained variance. Clicking a dot selects
 // that sample (its row in the feature set).
 
+#include "PlotWidget.h"
+
 #include <QStringList>
 #include <QVector>
-#include <QWidget>
 
-class QCustomPlot;
 class QCPCurve;
 class QCPItemText;
 
 namespace tinyml::ui {
 
-class FeatureScatterPlot : public QWidget
+class FeatureScatterPlot : public PlotWidget
 {
     Q_OBJECT
 public:
@@ -27,18 +27,11 @@ public:
     void highlightRow(int row);
 
     int pointCount() const;
-    QCustomPlot *plot() const { return m_plot; }
 
 Q_SIGNALS:
     void rowClicked(int row);
 
-protected:
-    void showEvent(QShowEvent *event) override;
-
 private:
-    void replot();
-
-    QCustomPlot *m_plot;
     QCPCurve *m_highlight = nullptr;
     QCPItemText *m_message = nullptr;
     QVector<QCPCurve *> m_graphs;          ///< one per label; curves keep insertion order

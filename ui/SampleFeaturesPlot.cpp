@@ -3,20 +3,14 @@
 #include "PlotStyle.h"
 #include "QCustomPlotInclude.h"
 
-#include <QVBoxLayout>
-
 #include <algorithm>
 
 namespace tinyml::ui {
 
 using features::BlockKind;
 
-SampleFeaturesPlot::SampleFeaturesPlot(QWidget *parent) : QWidget(parent), m_plot(new QCustomPlot(this))
+SampleFeaturesPlot::SampleFeaturesPlot(QWidget *parent) : PlotWidget(parent)
 {
-    auto *layout = new QVBoxLayout(this);
-    layout->setContentsMargins(0, 0, 0, 0);
-    layout->addWidget(m_plot);
-    applyPlotStyle(m_plot);
     m_map = new QCPColorMap(m_plot->xAxis, m_plot->yAxis);
     m_map->setGradient(QCPColorGradient(QCPColorGradient::gpThermal));
     m_map->setInterpolate(false);
@@ -33,11 +27,7 @@ SampleFeaturesPlot::SampleFeaturesPlot(QWidget *parent) : QWidget(parent), m_plo
     m_bars->setPen(Qt::NoPen);
     m_bars->setBrush(channelColor(0));
     m_bars->setWidth(0.8);
-    m_message = new QCPItemText(m_plot);
-    m_message->position->setType(QCPItemPosition::ptAxisRectRatio);
-    m_message->position->setCoords(0.5, 0.5);
-    m_message->setColor(QColor(0x6b, 0x72, 0x80));
-    m_message->setClipToAxisRect(false);
+    m_message = addMessageItem();
     setMinimumHeight(160);
     clear(tr("Click a dot to see that sample's features."));
 }
@@ -138,18 +128,6 @@ void SampleFeaturesPlot::setFeatures(const QVector<qint64> &shape, const float *
         m_plot->yAxis->setLabel(tr("value"));
     }
     replot();
-}
-
-void SampleFeaturesPlot::replot()
-{
-    if (isVisible())
-        m_plot->replot(QCustomPlot::rpQueuedReplot);
-}
-
-void SampleFeaturesPlot::showEvent(QShowEvent *event)
-{
-    QWidget::showEvent(event);
-    m_plot->replot(QCustomPlot::rpQueuedReplot);
 }
 
 } // namespace tinyml::ui

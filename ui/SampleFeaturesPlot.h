@@ -2,12 +2,11 @@
 // One sample's features as a picture: frames x coefficients (MFE / MFCC) or an image as a
 // colour map, anything flat as bars over the feature index.
 
+#include "PlotWidget.h"
 #include "features/FeatureParams.h"
 
 #include <QVector>
-#include <QWidget>
 
-class QCustomPlot;
 class QCPBars;
 class QCPColorMap;
 class QCPColorScale;
@@ -15,7 +14,7 @@ class QCPItemText;
 
 namespace tinyml::ui {
 
-class SampleFeaturesPlot : public QWidget
+class SampleFeaturesPlot : public PlotWidget
 {
     Q_OBJECT
 public:
@@ -27,15 +26,8 @@ public:
     void clear(const QString &message);
 
     bool showsColorMap() const;
-    QCustomPlot *plot() const { return m_plot; }
-
-protected:
-    void showEvent(QShowEvent *event) override;
 
 private:
-    void replot();
-
-    QCustomPlot *m_plot;
     QCPColorMap *m_map;
     QCPColorScale *m_scale;
     QCPBars *m_bars;

@@ -1,20 +1,13 @@
 #include "SqnrBarsPlot.h"
 
-#include "PlotStyle.h"
 #include "QCustomPlotInclude.h"
-
-#include <QVBoxLayout>
 
 #include <cmath>
 
 namespace tinyml::ui {
 
-SqnrBarsPlot::SqnrBarsPlot(QWidget *parent) : QWidget(parent), m_plot(new QCustomPlot(this))
+SqnrBarsPlot::SqnrBarsPlot(QWidget *parent) : PlotWidget(parent)
 {
-    auto *layout = new QVBoxLayout(this);
-    layout->setContentsMargins(0, 0, 0, 0);
-    layout->addWidget(m_plot);
-    applyPlotStyle(m_plot);
     // Layers down the left (first layer on top), dB along the bottom.
     m_bars = new QCPBars(m_plot->yAxis, m_plot->xAxis);
     m_bars->setPen(Qt::NoPen);
@@ -25,11 +18,7 @@ SqnrBarsPlot::SqnrBarsPlot(QWidget *parent) : QWidget(parent), m_plot(new QCusto
     m_plot->yAxis->setTickLength(0, 0);
     m_plot->yAxis->setSubTicks(false);
     m_plot->xAxis->setLabel(tr("SQNR (dB), int8 vs float"));
-    m_message = new QCPItemText(m_plot);
-    m_message->position->setType(QCPItemPosition::ptAxisRectRatio);
-    m_message->position->setCoords(0.5, 0.5);
-    m_message->setColor(QColor(0x6b, 0x72, 0x80));
-    m_message->setClipToAxisRect(false);
+    m_message = addMessageItem();
     setMinimumHeight(160);
     clear(tr("Quantize the model to see the error per layer."));
 }
@@ -95,18 +84,6 @@ void SqnrBarsPlot::setLayers(const QVector<training::LayerSqnr> &layers)
 int SqnrBarsPlot::barCount() const
 {
     return m_bars->dataCount();
-}
-
-void SqnrBarsPlot::replot()
-{
-    if (isVisible())
-        m_plot->replot(QCustomPlot::rpQueuedReplot);
-}
-
-void SqnrBarsPlot::showEvent(QShowEvent *event)
-{
-    QWidget::showEvent(event);
-    m_plot->replot(QCustomPlot::rpQueuedReplot);
 }
 
 } // namespace tinyml::ui

@@ -3,16 +3,14 @@
 // dB of every layer output of the int8 model against the float model (higher is better).
 
 #include "GraphEvaluation.h"
+#include "PlotWidget.h"
 
-#include <QWidget>
-
-class QCustomPlot;
 class QCPBars;
 class QCPItemText;
 
 namespace tinyml::ui {
 
-class SqnrBarsPlot : public QWidget
+class SqnrBarsPlot : public PlotWidget
 {
     Q_OBJECT
 public:
@@ -21,15 +19,8 @@ public:
     void setLayers(const QVector<training::LayerSqnr> &layers);
     void clear(const QString &message);
     int barCount() const;
-    QCustomPlot *plot() const { return m_plot; }
-
-protected:
-    void showEvent(QShowEvent *event) override;
 
 private:
-    void replot();
-
-    QCustomPlot *m_plot;
     QCPBars *m_bars;
     QCPItemText *m_message;
     QVector<QCPItemText *> m_valueTexts;

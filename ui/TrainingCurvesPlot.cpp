@@ -4,8 +4,6 @@
 #include "QCustomPlotInclude.h"
 #include "TrainingReport.h"
 
-#include <QVBoxLayout>
-
 namespace tinyml::ui {
 
 namespace {
@@ -35,12 +33,8 @@ QCPItemStraightLine *marker(QCustomPlot *plot, QCPAxisRect *rect)
 
 } // namespace
 
-TrainingCurvesPlot::TrainingCurvesPlot(QWidget *parent) : QWidget(parent), m_plot(new QCustomPlot(this))
+TrainingCurvesPlot::TrainingCurvesPlot(QWidget *parent) : PlotWidget(parent)
 {
-    auto *layout = new QVBoxLayout(this);
-    layout->setContentsMargins(0, 0, 0, 0);
-    layout->addWidget(m_plot);
-    applyPlotStyle(m_plot);
     m_plot->legend->setVisible(true);
     placeLegendAbove(m_plot);
     // Loss (the default rect) and accuracy side by side under the one legend row.
@@ -144,18 +138,6 @@ void TrainingCurvesPlot::rescale()
         hi = qMax(lossRange.upper, foundVal ? valRange.upper : 0.0);
     m_lossRect->axis(QCPAxis::atLeft)->setRange(0, hi * 1.08);
     m_accRect->axis(QCPAxis::atLeft)->setRange(0, 102);
-}
-
-void TrainingCurvesPlot::replot()
-{
-    if (isVisible())
-        m_plot->replot(QCustomPlot::rpQueuedReplot);
-}
-
-void TrainingCurvesPlot::showEvent(QShowEvent *event)
-{
-    QWidget::showEvent(event);
-    m_plot->replot(QCustomPlot::rpQueuedReplot);
 }
 
 } // namespace tinyml::ui

@@ -2,9 +2,8 @@
 // Loss and accuracy per epoch, training and validation, side by side with one legend;
 // points are added live while a run trains.
 
-#include <QWidget>
+#include "PlotWidget.h"
 
-class QCustomPlot;
 class QCPAxisRect;
 class QCPGraph;
 class QCPItemStraightLine;
@@ -13,7 +12,7 @@ namespace tinyml::ui {
 
 struct TrainingHistory;
 
-class TrainingCurvesPlot : public QWidget
+class TrainingCurvesPlot : public PlotWidget
 {
     Q_OBJECT
 public:
@@ -28,16 +27,10 @@ public:
 
     int epochCount() const;        ///< points on the training loss curve
     int validationCount() const;   ///< points on the validation accuracy curve
-    QCustomPlot *plot() const { return m_plot; }
-
-protected:
-    void showEvent(QShowEvent *event) override;
 
 private:
     void rescale();
-    void replot();
 
-    QCustomPlot *m_plot;
     QCPAxisRect *m_lossRect;
     QCPAxisRect *m_accRect;
     QCPGraph *m_loss, *m_valLoss, *m_acc, *m_valAcc;
