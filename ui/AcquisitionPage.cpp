@@ -52,7 +52,7 @@ AcquisitionPage::AcquisitionPage(QWidget *parent)
       m_record(new QPushButton(this)), m_countdown(new QLabel(this)), m_progress(new QProgressBar(this)),
       m_recordHint(new QLabel(this)), m_linkStats(new QLabel(this)),
       m_banner(new QLabel(this)), m_plot(new LivePlot(this)), m_recent(new QListWidget(this)),
-      m_countdownTimer(new QTimer(this))
+      m_countdownTimer(new QTimer(this)), m_startProgress(new QProgressBar(this))
 {
     qRegisterMetaType<tinyml::StreamChunk>();
     qRegisterMetaType<tinyml::StreamFormat>();
@@ -86,6 +86,11 @@ AcquisitionPage::AcquisitionPage(QWidget *parent)
     m_connectionState->setObjectName(QStringLiteral("hint"));
     m_connectionState->setWordWrap(true);
     deviceLayout->addWidget(m_connectionState, 3, 0, 1, 3);
+    m_startProgress->setRange(0, 0); // busy: a boot reports no progress of its own
+    m_startProgress->setTextVisible(false);
+    m_startProgress->setMaximumHeight(6);
+    m_startProgress->setVisible(false);
+    deviceLayout->addWidget(m_startProgress, 4, 0, 1, 3);
     deviceLayout->setColumnStretch(1, 1);
     left->addWidget(deviceBox);
 
@@ -198,6 +203,8 @@ AcquisitionPage::AcquisitionPage(QWidget *parent)
     connect(m_connect, &QPushButton::clicked, this, [this] {
         if (isConnected())
             disconnectDevice();
+        else if (isStartingBoard())
+            cancelConnect();
         else
             connectDevice();
     });
@@ -339,64 +346,98 @@ bool AcquisitionPage::isConnected() const
     return m_link && m_link->isOpen() && m_state != State::Disconnected && m_state != State::Connecting;
 }
 
+bool AcquisitionPage::isStartingBoard() const
+{
+    return m_state == State::Connecting && m_virtual && m_virtual->isStarting();
+}
+
+bool AcquisitionPage::failConnect(const QString &message, QString *errorOut)
+{
+    teardownLink();
+    setState(State::Disconnected);
+    showBanner(message, true);
+    if (errorOut)
+        *errorOut = message;
+    Q_EMIT connectFinished(false, message);
+    return false;
+}
+
 bool AcquisitionPage::connectDevice(QString *errorOut)
 {
+    // A second click (or the wizard and the Deployment page both asking) while a board
+    // boots must not start another one.
+    if (isStartingBoard())
+        return true;
     if (m_link)
         disconnectDevice();
     hideBanner();
     const QVariantMap choice = m_device->currentData().toMap();
     const QString id = choice.value(QLatin1String(kIdKey)).toString();
     QString error;
-    auto fail = [&](const QString &message) {
-        teardownLink();
-        setState(State::Disconnected);
-        showBanner(message, true);
-        if (errorOut)
-            *errorOut = message;
-        return false;
-    };
     if (id.isEmpty())
-        return fail(tr("Choose a device first."));
+        return failConnect(tr("Choose a device first."), errorOut);
 
     setState(State::Connecting);
     if (choice.value(QLatin1String(kVirtualKey)).toBool()) {
         const BoardDefinition *def = BoardCatalog::board(id);
         if (!def)
-            return fail(tr("Unknown board %1.").arg(id));
-        m_connectionState->setText(tr("Starting %1…").arg(def->name));
+            return failConnect(tr("Unknown board %1.").arg(id), errorOut);
         VirtualBoard::Options options;
         options.realtime = m_realtime;
         m_virtual = std::make_unique<VirtualBoard>(*def, options);
-        QApplication::setOverrideCursor(Qt::BusyCursor);
-        const bool ok = m_virtual->start(&error);
-        QApplication::restoreOverrideCursor();
-        if (!ok)
-            return fail(tr("Could not start %1: %2").arg(def->name, error));
-        m_link = m_virtual->link();
-        m_agent = m_virtual->link();
-        connect(m_virtual.get(), &VirtualBoard::processDied, this, &AcquisitionPage::onConnectionLost);
-    } else {
-        const auto protocol = LinkProtocol(choice.value(QLatin1String(kProtocolKey)).toInt());
-        if (protocol == LinkProtocol::Mlperf)
-            return fail(tr("%1 speaks the MLPerf Tiny protocol: it is profiled on the Deployment page, "
-                           "it does not stream sensor data.").arg(id));
-        if (protocol == LinkProtocol::Lines) {
-            m_ownedLink = std::make_unique<LineLink>();
-        } else {
-            auto agent = std::make_unique<AgentLink>();
-            m_agent = agent.get();
-            m_ownedLink = std::move(agent);
-        }
-        m_ownedLink->setPortName(id);
-        m_ownedLink->setBaudRate(m_baud->currentData().toInt());
-        m_link = m_ownedLink.get();
-        m_connectionState->setText(tr("Opening %1…").arg(id));
-        if (!m_link->open(&error))
-            return fail(tr("Could not open %1: %2").arg(id, error));
-        if (m_agent && !m_agent->handshake(8, 300, &error))
-            return fail(tr("%1 did not answer the agent handshake (%2). If the board prints lines of "
-                           "numbers instead, pick it again after Refresh, or check the baud rate.").arg(id, error));
+        const QString name = def->name;
+        connect(m_virtual.get(), &VirtualBoard::started, this, [this] {
+            m_link = m_virtual->link();
+            m_agent = m_virtual->link();
+            connect(m_virtual.get(), &VirtualBoard::processDied, this, &AcquisitionPage::onConnectionLost);
+            attachLink();
+        });
+        connect(m_virtual.get(), &VirtualBoard::failed, this, [this, name](const QString &message) {
+            failConnect(tr("Could not start %1: %2").arg(name, message), nullptr);
+        });
+        m_virtual->startAsync();
+        m_connectionState->setText(tr("Starting %1…").arg(name));
+        m_plot->setMessage(tr("Starting the virtual board…"));
+        setState(State::Connecting); // again: the status bar now says a board is starting
+        return true;
     }
+    const auto protocol = LinkProtocol(choice.value(QLatin1String(kProtocolKey)).toInt());
+    if (protocol == LinkProtocol::Mlperf)
+        return failConnect(tr("%1 speaks the MLPerf Tiny protocol: it is profiled on the Deployment page, "
+                              "it does not stream sensor data.").arg(id), errorOut);
+    if (protocol == LinkProtocol::Lines) {
+        m_ownedLink = std::make_unique<LineLink>();
+    } else {
+        auto agent = std::make_unique<AgentLink>();
+        m_agent = agent.get();
+        m_ownedLink = std::move(agent);
+    }
+    m_ownedLink->setPortName(id);
+    m_ownedLink->setBaudRate(m_baud->currentData().toInt());
+    m_link = m_ownedLink.get();
+    m_connectionState->setText(tr("Opening %1…").arg(id));
+    if (!m_link->open(&error))
+        return failConnect(tr("Could not open %1: %2").arg(id, error), errorOut);
+    if (m_agent && !m_agent->handshake(8, 300, &error))
+        return failConnect(tr("%1 did not answer the agent handshake (%2). If the board prints lines of "
+                              "numbers instead, pick it again after Refresh, or check the baud rate.").arg(id, error),
+                           errorOut);
+    attachLink();
+    return true;
+}
+
+void AcquisitionPage::cancelConnect()
+{
+    if (!isStartingBoard())
+        return;
+    const QString message = tr("Start of the virtual board cancelled.");
+    disconnectDevice(); // stops the board; its "cancelled" failure no longer reaches this page
+    m_connectionState->setText(message);
+    Q_EMIT connectFinished(false, message);
+}
+
+void AcquisitionPage::attachLink()
+{
     connect(m_link, &DeviceLink::streamStarted, this, &AcquisitionPage::onStreamStarted);
     connect(m_link, &DeviceLink::streamChunk, this, &AcquisitionPage::onChunk);
     connect(m_link, &DeviceLink::connectionLost, this, &AcquisitionPage::onConnectionLost);
@@ -408,7 +449,7 @@ bool AcquisitionPage::connectDevice(QString *errorOut)
         }
     });
     onConnected();
-    return true;
+    Q_EMIT connectFinished(true, QString());
 }
 
 void AcquisitionPage::onConnected()
@@ -823,7 +864,7 @@ QString AcquisitionPage::boardStatusText() const
         name = m_link->portName();
     switch (m_state) {
     case State::Disconnected: return tr("No board connected");
-    case State::Connecting: return tr("Connecting…");
+    case State::Connecting: return m_virtual ? tr("Starting the virtual board…") : tr("Connecting…");
     case State::Connected: return tr("%1 · connected").arg(name);
     case State::Countdown: return tr("%1 · about to record").arg(name);
     case State::Recording: return tr("%1 · recording").arg(name);
@@ -846,9 +887,13 @@ void AcquisitionPage::updateControls()
     m_device->setEnabled(!connected && !busy);
     m_refresh->setEnabled(!connected && !busy);
     m_baud->setEnabled(!connected && !busy && !m_device->currentData().toMap().value(QLatin1String(kVirtualKey)).toBool());
-    m_connect->setEnabled(!busy && m_device->count() > 0);
-    m_connect->setText(connected ? tr("Disconnect") : tr("Connect"));
-    m_connect->setIcon(QIcon(connected ? QStringLiteral(":/icons/disconnect.svg") : QStringLiteral(":/icons/connect.svg")));
+    const bool starting = isStartingBoard();
+    m_connect->setEnabled((!busy || starting) && m_device->count() > 0);
+    m_connect->setText(connected ? tr("Disconnect") : starting ? tr("Cancel") : tr("Connect"));
+    m_startProgress->setVisible(starting);
+    m_connect->setIcon(QIcon(connected  ? QStringLiteral(":/icons/disconnect.svg")
+                             : starting ? QStringLiteral(":/icons/stop.svg")
+                                        : QStringLiteral(":/icons/connect.svg")));
     m_label->setEnabled(!recording && m_session);
     m_sensor->setEnabled(connected && !recording && m_sensor->count() > 1);
     m_rate->setEnabled(connected && !recording && m_agent);

@@ -52,9 +52,15 @@ public:
     void refreshDevices();
     /// Picks a virtual board by id, or a serial port by its name. False when not listed.
     bool selectDevice(const QString &boardIdOrPort);
-    /// Connects to the picked device (starting a virtual board). Blocks with a local
-    /// event loop while a virtual board boots and answers HELLO.
+    /// Connects to the picked device. A serial port opens (and handshakes) before this
+    /// returns. A virtual board only begins to start: the page shows "Starting…" with
+    /// Cancel, the window stays live, and connectFinished() follows. True when connected
+    /// or starting; a call while a board is starting does nothing more.
     bool connectDevice(QString *error = nullptr);
+    /// Cancels a virtual board that is still starting (the Cancel button).
+    void cancelConnect();
+    /// A virtual board is booting (connectDevice() returned, connectFinished() not yet).
+    bool isStartingBoard() const;
     void disconnectDevice();
     bool isConnected() const;
     State state() const { return m_state; }
@@ -88,6 +94,9 @@ public Q_SLOTS:
 Q_SIGNALS:
     void boardStatusChanged(const QString &text, bool connected);
     void recordingFinished(const QVector<qint64> &sampleIds, bool complete);
+    /// The outcome of every connectDevice(): ok, or the message the banner shows
+    /// (also for Cancel).
+    void connectFinished(bool ok, const QString &message);
 
 private:
     void setState(State state);
@@ -110,6 +119,8 @@ private:
     void updateLinkStatistics();
     int projectSensorIndex() const;
     void teardownLink();
+    bool failConnect(const QString &message, QString *errorOut);
+    void attachLink();
 
     ProjectSession *m_session = nullptr;
     State m_state = State::Disconnected;
@@ -148,6 +159,7 @@ private:
     LivePlot *m_plot;
     QListWidget *m_recent;
     QTimer *m_countdownTimer;
+    QProgressBar *m_startProgress;             ///< busy bar while a virtual board starts
 };
 
 } // namespace tinyml::ui

@@ -27,6 +27,7 @@
 #include <QKeySequence>
 #include <QLabel>
 #include <QLocale>
+#include <QMetaMethod>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSettings>
@@ -455,7 +456,7 @@ void DeploymentPage::updateControls()
         w->setEnabled(open && !running);
     m_profile->setEnabled(open && !running && hasModel);
     m_profileShortcut->setEnabled(m_profile->isEnabled());
-    m_cancel->setEnabled(isRunning());
+    m_cancel->setEnabled(isRunning() || m_waitingForBoard);
     m_connect->setVisible(open && !agentLink());
     m_connect->setEnabled(!running);
     m_copy->setEnabled(m_result.has_value() && !running);
@@ -526,17 +527,28 @@ bool DeploymentPage::startProfile()
     if (!m_link) {
         const BoardDefinition *projectBoard = BoardCatalog::board(m_session->boardId());
         if (projectBoard && projectBoard->isVirtual) {
-            // One button: a virtual board starts by itself (the window connects it through
-            // the Data acquisition page and calls setDevice before connectRequested returns).
+            // One button: a virtual board starts by itself. The window starts it through the
+            // Data acquisition page; the boot runs in the event loop and boardStartFinished()
+            // continues from here (at once when the board was there already).
             m_waitingForBoard = true;
-            setStatus(tr("Starting %1…").arg(projectBoard->name));
+            m_boardStartMessage.clear();
+            setStatus(tr("Starting the virtual board %1…").arg(projectBoard->name));
             updateControls();
-            Q_EMIT connectRequested();
-            m_waitingForBoard = false;
+            m_requestingBoard = true;
+            if (isSignalConnected(QMetaMethod::fromSignal(&DeploymentPage::connectRequested)))
+                Q_EMIT connectRequested();
+            else
+                m_waitingForBoard = false; // nobody can start it
+            m_requestingBoard = false;
+            if (m_waitingForBoard)
+                return true; // booting; Cancel ends the wait
             updateControls();
             if (!agentLink()) {
-                showBanner(tr("No board is connected and %1 did not start. The Data acquisition page says why.")
-                               .arg(projectBoard->name));
+                showBanner(m_boardStartMessage.isEmpty()
+                               ? tr("No board is connected and %1 did not start. The Data acquisition page says why.")
+                                     .arg(projectBoard->name)
+                               : tr("No board is connected and %1 did not start: %2")
+                                     .arg(projectBoard->name, m_boardStartMessage));
                 setStatus(QString());
                 return false;
             }
@@ -647,8 +659,34 @@ void DeploymentPage::beginProfile()
     Q_EMIT runningChanged(true);
 }
 
+void DeploymentPage::boardStartFinished(bool ok, const QString &message)
+{
+    if (!m_waitingForBoard)
+        return;
+    m_waitingForBoard = false;
+    m_boardStartMessage = message;
+    if (m_requestingBoard)
+        return; // known before connectRequested returned: startProfile() goes on itself
+    updateControls();
+    if (ok && agentLink()) {
+        // Queued: the acquisition page finishes connecting (and starts its preview) first.
+        QTimer::singleShot(0, this, [this] { startProfile(); });
+        return;
+    }
+    setStatus(QString());
+    const BoardDefinition *projectBoard = m_session ? BoardCatalog::board(m_session->boardId()) : nullptr;
+    showBanner(tr("No board is connected and %1 did not start: %2")
+                   .arg(projectBoard ? projectBoard->name : tr("the virtual board"), message));
+}
+
 void DeploymentPage::cancel()
 {
+    if (m_waitingForBoard) {
+        // The board's start is cancelled on the Data acquisition page; boardStartFinished()
+        // then reports it.
+        Q_EMIT cancelConnectRequested();
+        return;
+    }
     if (m_waitingForStream) {
         m_waitingForStream = false;
         setStatus(tr("Cancelled."));

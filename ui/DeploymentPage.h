@@ -55,6 +55,9 @@ public:
     /// it started, or starts once the acquisition page's live preview has stopped.
     bool startProfile();
     void cancel();
+    /// The start connectRequested() asked for has ended (ok, or the message why not).
+    /// A Flash & Profile that waited for it goes on, or shows why it cannot.
+    void boardStartFinished(bool ok, const QString &message);
     bool isRunning() const;
 
     /// Shows one profile: the results table and every chart.
@@ -98,8 +101,11 @@ public:
 
 Q_SIGNALS:
     /// No board is connected and the project's board is virtual: the window starts it
-    /// (through the Data acquisition page) and calls setDevice.
+    /// (through the Data acquisition page), calls setDevice and, once the start has ended,
+    /// boardStartFinished().
     void connectRequested();
+    /// Cancel while the virtual board is still starting.
+    void cancelConnectRequested();
     void runningChanged(bool running);
     /// A profile ended: ok = finished and stored.
     void profileFinished(bool ok);
@@ -148,7 +154,9 @@ private:
     deploy::ProfileResult m_live;     ///< what the running profile has reported so far
     QVector<double> m_liveMs;
     std::optional<qint64> m_shownProfileId;
-    bool m_waitingForBoard = false;   ///< Flash & Profile asked the window to connect
+    bool m_waitingForBoard = false;
+    bool m_requestingBoard = false;   ///< inside connectRequested()
+    QString m_boardStartMessage;      ///< why the requested start failed   ///< Flash & Profile asked the window to connect
     bool m_waitingForStream = false;  ///< the acquisition preview is being stopped first
     bool m_stoppedPreview = false;    ///< this page stopped the preview; previewReleased() is owed
     bool m_linkLost = false;

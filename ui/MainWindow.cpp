@@ -142,10 +142,20 @@ MainWindow::MainWindow(QWidget *parent)
         m_deployment->setDevice(m_acquisition->link(), m_acquisition->virtualBoard());
     });
     connect(m_deployment, &DeploymentPage::connectRequested, this, [this] {
-        if (m_session && !m_acquisition->isConnected() && m_acquisition->selectDevice(m_session->boardId()))
+        // A start already under way (the Connect button) is awaited, not repeated.
+        if (m_session && !m_acquisition->isConnected() && !m_acquisition->isStartingBoard()
+            && m_acquisition->selectDevice(m_session->boardId()))
             m_acquisition->connectDevice();
         m_deployment->setDevice(m_acquisition->link(), m_acquisition->virtualBoard());
+        // A virtual board boots in the event loop; connectFinished below ends the wait.
+        if (!m_acquisition->isStartingBoard())
+            m_deployment->boardStartFinished(m_acquisition->isConnected(), QString());
     });
+    connect(m_acquisition, &AcquisitionPage::connectFinished, this, [this](bool ok, const QString &message) {
+        m_deployment->setDevice(m_acquisition->link(), m_acquisition->virtualBoard());
+        m_deployment->boardStartFinished(ok, message);
+    });
+    connect(m_deployment, &DeploymentPage::cancelConnectRequested, m_acquisition, &AcquisitionPage::cancelConnect);
     connect(m_deployment, &DeploymentPage::runningChanged, this, [this](bool running) {
         // Recording would stream on the link the profiler is using.
         m_record->setEnabled(m_session && !running);

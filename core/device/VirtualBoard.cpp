@@ -1,8 +1,10 @@
 #include "device/VirtualBoard.h"
 
+#include "tm_protocol.h"
+
 #include <QCoreApplication>
-#include <QDeadlineTimer>
 #include <QDir>
+#include <QEventLoop>
 #include <QFileInfo>
 #include <QRegularExpression>
 #include <QStandardPaths>
@@ -99,7 +101,8 @@ VirtualBoard::VirtualBoard(const BoardDefinition &board, const Options &options,
 
 VirtualBoard::~VirtualBoard()
 {
-    stop();
+    // No failed() from a destructor: its receivers may be half destroyed themselves.
+    shutdown(false);
 }
 
 QString VirtualBoard::defaultStateDirectory(const QString &boardId)
@@ -122,7 +125,7 @@ QString VirtualBoard::findQemu(const QString &program, QString *error)
 
 bool VirtualBoard::isRunning() const
 {
-    return m_process && m_process->state() != QProcess::NotRunning;
+    return m_phase == Phase::Running && m_process && m_process->state() != QProcess::NotRunning;
 }
 
 qint64 VirtualBoard::processId() const
@@ -184,45 +187,19 @@ bool VirtualBoard::launch(QString *error)
     m_process->setArguments(args);
     m_process->setWorkingDirectory(m_stateDir);
     m_process->setProcessChannelMode(QProcess::MergedChannels);
-    m_process->start();
-    if (!m_process->waitForStarted(5000)) {
-        if (error)
-            *error = QStringLiteral("cannot start %1: %2").arg(program, m_process->errorString());
-        delete m_process;
-        m_process = nullptr;
-        return false;
-    }
-
-    // QEMU: "char device redirected to /dev/pts/N (label serial0)";
-    // host agent: "tinyml-agent-host: pty /dev/pts/N".
-    static const QRegularExpression qemuPty(QStringLiteral("redirected to (/dev/\\S+)"));
-    static const QRegularExpression hostPty(QStringLiteral("tinyml-agent-host: pty (\\S+)"));
-    QDeadlineTimer deadline(m_options.launchTimeoutMs);
-    while (m_ptyPath.isEmpty()) {
-        if (m_process->state() == QProcess::NotRunning || deadline.hasExpired())
-            break;
-        m_process->waitForReadyRead(int(qBound<qint64>(qint64(1), deadline.remainingTime(), qint64(200))));
-        m_output += m_process->readAll();
-        const QString text = QString::fromLocal8Bit(m_output);
-        auto m = qemuPty.match(text);
-        if (!m.hasMatch())
-            m = hostPty.match(text);
-        if (m.hasMatch())
-            m_ptyPath = m.captured(1);
-    }
-    if (m_ptyPath.isEmpty()) {
-        const bool died = m_process->state() == QProcess::NotRunning;
-        if (error)
-            *error = QStringLiteral("%1 %2 without printing its pty path; output: %3")
-                         .arg(QFileInfo(program).fileName(),
-                              died ? QStringLiteral("exited (code %1)").arg(m_process->exitCode())
-                                   : QStringLiteral("ran %1 ms").arg(m_options.launchTimeoutMs),
-                              QString::fromLocal8Bit(m_output).trimmed());
-        stop();
-        return false;
-    }
     connect(m_process, &QProcess::readyRead, this, &VirtualBoard::onProcessOutput);
     connect(m_process, &QProcess::finished, this, &VirtualBoard::onProcessFinished);
+    // Queued: QProcess may report FailedToStart from inside start(), and failed() must not
+    // come before startAsync() has returned. The generation drops errors of an earlier start.
+    const quint64 generation = m_generation;
+    connect(m_process, &QProcess::errorOccurred, this, [this, generation](QProcess::ProcessError e) {
+        QTimer::singleShot(0, this, [this, generation, e] {
+            if (generation == m_generation)
+                onProcessError(e);
+        });
+    });
+    m_launchTimer->start(m_options.launchTimeoutMs);
+    m_process->start();
     return true;
 }
 
@@ -230,31 +207,182 @@ bool VirtualBoard::start(QString *error)
 {
     if (isRunning())
         return true;
+    QEventLoop loop;
+    bool ok = false;
+    QString message;
+    const auto onStarted = connect(this, &VirtualBoard::started, &loop, [&] {
+        ok = true;
+        loop.quit();
+    });
+    const auto onFailed = connect(this, &VirtualBoard::failed, &loop, [&](const QString &m) {
+        message = m;
+        loop.quit();
+    });
+    startAsync();
+    // Both signals come from the event loop, never from inside startAsync().
+    if (isStarting())
+        loop.exec();
+    disconnect(onStarted);
+    disconnect(onFailed);
+    if (!ok && error)
+        *error = message;
+    return ok;
+}
+
+bool VirtualBoard::startAsync()
+{
+    if (m_phase == Phase::Running && !isRunning())
+        shutdown(false); // the process died since: start afresh
+    if (m_phase != Phase::Idle)
+        return false;
     m_stopping = false;
     m_output.clear();
     m_ptyPath.clear();
-    if (!launch(error))
-        return false;
+    m_helloSeq = -1;
+    m_helloAttempts = 0;
+    m_lastHelloError.clear();
+    const quint64 generation = ++m_generation;
+    m_phase = Phase::Launching;
+    if (!m_launchTimer) {
+        m_launchTimer = new QTimer(this);
+        m_launchTimer->setSingleShot(true);
+        connect(m_launchTimer, &QTimer::timeout, this, &VirtualBoard::onLaunchTimeout);
+    }
+    QString error;
+    if (!launch(&error)) {
+        // Queued: callers connect, call startAsync() and only then hear the outcome.
+        QTimer::singleShot(0, this, [this, generation, error] {
+            if (generation == m_generation && isStarting())
+                failStart(error);
+        });
+    }
+    return true;
+}
+
+void VirtualBoard::onProcessError(QProcess::ProcessError error)
+{
+    if (error != QProcess::FailedToStart || m_phase != Phase::Launching || !m_process)
+        return;
+    failStart(QStringLiteral("cannot start %1: %2").arg(m_commandLine.value(0), m_process->errorString()));
+}
+
+void VirtualBoard::onLaunchTimeout()
+{
+    if (m_phase != Phase::Launching)
+        return;
+    failStart(QStringLiteral("%1 ran %2 ms without printing its pty path; output: %3")
+                  .arg(QFileInfo(m_commandLine.value(0)).fileName())
+                  .arg(m_options.launchTimeoutMs)
+                  .arg(QString::fromLocal8Bit(m_output).trimmed()));
+}
+
+QString VirtualBoard::withProcessOutput(const QString &message) const
+{
+    const QString output = QString::fromLocal8Bit(m_output).trimmed();
+    return QStringLiteral("virtual board %1: %2%3")
+        .arg(m_board.id, message,
+             output.isEmpty() ? QString() : QStringLiteral(" (process output: %1)").arg(output));
+}
+
+void VirtualBoard::beginHandshake()
+{
+    m_launchTimer->stop();
+    m_phase = Phase::Handshaking;
     // Open the port first: QEMU drops guest output while nobody has the pty open.
     m_link = std::make_unique<AgentLink>();
     m_link->setPortName(m_ptyPath);
     m_link->setDeviceId(m_board.id);
     QString e;
-    if (!m_link->open(&e) || !m_link->handshake(m_options.handshakeAttempts, m_options.handshakeTimeoutMs, &e)) {
-        if (error)
-            *error = QStringLiteral("virtual board %1: %2%3")
-                         .arg(m_board.id, e,
-                              m_output.trimmed().isEmpty() ? QString()
-                                  : QStringLiteral(" (process output: %1)").arg(QString::fromLocal8Bit(m_output).trimmed()));
-        stop();
-        return false;
+    if (!m_link->open(&e)) {
+        failStart(withProcessOutput(e));
+        return;
     }
-    return true;
+    m_handshakeConnections << connect(m_link.get(), &AgentLink::replyReceived, this, &VirtualBoard::onHelloReply)
+                           << connect(m_link.get(), &AgentLink::requestFailed, this, &VirtualBoard::onHelloFailed);
+    sendHello();
+}
+
+void VirtualBoard::sendHello()
+{
+    // One HELLO in flight at a time, retried: the guest may still be booting and QEMU drops
+    // what it printed before the pty was opened.
+    QString e;
+    if (!m_link->isOpen())
+        e = QStringLiteral("link to %1 is not open").arg(m_ptyPath);
+    else
+        m_helloSeq = m_link->sendRequest(TM_OP_HELLO, helloPayload(), m_options.handshakeTimeoutMs, &e);
+    if (!m_link->isOpen() || m_helloSeq < 0) {
+        failStart(withProcessOutput(e));
+        return;
+    }
+    ++m_helloAttempts;
+}
+
+void VirtualBoard::onHelloReply(int seq, const AgentReply &reply)
+{
+    if (m_phase != Phase::Handshaking || seq != m_helloSeq)
+        return;
+    QString parseError;
+    const auto info = parseDeviceInfo(reply.payload, &parseError);
+    if (!info) {
+        failStart(withProcessOutput(QStringLiteral("HELLO reply from %1: %2").arg(m_ptyPath, parseError)));
+        return;
+    }
+    m_link->setInfo(*info);
+    for (const auto &c : std::as_const(m_handshakeConnections))
+        disconnect(c);
+    m_handshakeConnections.clear();
+    // Queued: this runs inside the link's frame parsing, and a receiver that makes a
+    // blocking request (a nested event loop reading the port) must not re-enter it.
+    const quint64 generation = m_generation;
+    QTimer::singleShot(0, this, [this, generation] {
+        if (generation != m_generation || m_phase != Phase::Handshaking)
+            return;
+        m_phase = Phase::Running;
+        Q_EMIT started();
+    });
+}
+
+void VirtualBoard::onHelloFailed(int seq, const QString &message)
+{
+    if (m_phase != Phase::Handshaking || seq != m_helloSeq)
+        return;
+    m_lastHelloError = message;
+    const int attempts = qMax(1, m_options.handshakeAttempts);
+    // An ERROR reply means the agent is there but refuses HELLO: retrying won't help.
+    if (!m_link->lastAgentError() && m_helloAttempts < attempts && m_link->isOpen()) {
+        sendHello();
+        return;
+    }
+    failStart(withProcessOutput(QStringLiteral("no agent answered HELLO on %1 after %2 attempts: %3")
+                                    .arg(m_ptyPath)
+                                    .arg(m_helloAttempts)
+                                    .arg(m_lastHelloError)));
+}
+
+void VirtualBoard::failStart(const QString &message)
+{
+    m_phase = Phase::Idle; // before shutdown(): this failure is reported, not a cancel
+    shutdown(false);
+    Q_EMIT failed(message);
 }
 
 void VirtualBoard::stop()
 {
+    shutdown(true);
+}
+
+void VirtualBoard::shutdown(bool notifyCancel)
+{
+    const bool wasStarting = isStarting();
+    ++m_generation;
+    m_phase = Phase::Idle;
     m_stopping = true;
+    if (m_launchTimer)
+        m_launchTimer->stop();
+    for (const auto &c : std::as_const(m_handshakeConnections))
+        disconnect(c);
+    m_handshakeConnections.clear();
     // Close the port before the process goes, so the link sees a deliberate close and not
     // a lost connection.
     if (m_link) {
@@ -273,6 +401,8 @@ void VirtualBoard::stop()
         delete m_process;
         m_process = nullptr;
     }
+    if (wasStarting && notifyCancel)
+        Q_EMIT failed(QStringLiteral("virtual board %1: start cancelled").arg(m_board.id));
 }
 
 void VirtualBoard::onProcessOutput()
@@ -282,14 +412,41 @@ void VirtualBoard::onProcessOutput()
     m_output += m_process->readAll();
     if (m_output.size() > kMaxKeptOutput)
         m_output = m_output.right(kMaxKeptOutput);
+    if (m_phase != Phase::Launching)
+        return;
+    // QEMU: "char device redirected to /dev/pts/N (label serial0)";
+    // host agent: "tinyml-agent-host: pty /dev/pts/N".
+    static const QRegularExpression qemuPty(QStringLiteral("redirected to (/dev/\\S+)"));
+    static const QRegularExpression hostPty(QStringLiteral("tinyml-agent-host: pty (\\S+)"));
+    const QString text = QString::fromLocal8Bit(m_output);
+    auto m = qemuPty.match(text);
+    if (!m.hasMatch())
+        m = hostPty.match(text);
+    if (m.hasMatch()) {
+        m_ptyPath = m.captured(1);
+        beginHandshake();
+    }
 }
 
 void VirtualBoard::onProcessFinished(int exitCode, QProcess::ExitStatus status)
 {
-    if (m_stopping)
+    if (m_stopping || !m_process)
         return;
+    m_output += m_process->readAll();
     const QString how = status == QProcess::CrashExit ? QStringLiteral("was killed or crashed")
                                                       : QStringLiteral("exited with code %1").arg(exitCode);
+    const QString program = QFileInfo(m_commandLine.value(0)).fileName();
+    if (m_phase == Phase::Launching) {
+        failStart(QStringLiteral("%1 exited (code %2) without printing its pty path; output: %3")
+                      .arg(program)
+                      .arg(exitCode)
+                      .arg(QString::fromLocal8Bit(m_output).trimmed()));
+        return;
+    }
+    if (m_phase == Phase::Handshaking) {
+        failStart(withProcessOutput(QStringLiteral("%1 %2 before the agent answered HELLO").arg(program, how)));
+        return;
+    }
     Q_EMIT processDied(QStringLiteral("virtual board %1: %2 %3")
                            .arg(m_board.id, QFileInfo(m_commandLine.value(0)).fileName(), how));
 }

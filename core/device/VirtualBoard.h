@@ -9,12 +9,19 @@
 //     VirtualBoard board(*registry.board("qemu-m4"));
 //     if (!board.start(&err)) fail(err);      // launch, find the pty, open, HELLO
 //     board.link()->info().counterKindName(); // "instructions"
+//
+// Asynchronous (the GUI: booting takes about a second and must not freeze the window):
+//     connect(&board, &VirtualBoard::started, ...);   // link() is ready
+//     connect(&board, &VirtualBoard::failed, ...);    // the same messages start() gives
+//     board.startAsync();                             // returns at once
+// start() is startAsync() plus a local event loop, so both take one path.
 
 #include "device/AgentLink.h"
 #include "device/BoardRegistry.h"
 
 #include <QObject>
 #include <QProcess>
+#include <QTimer>
 
 #include <memory>
 
@@ -52,11 +59,20 @@ public:
     VirtualBoard(const BoardDefinition &board, const Options &options, QObject *parent = nullptr);
     ~VirtualBoard() override;
 
-    /// Launches, opens the pty and handshakes. Errors say what is missing and how to get it.
+    /// Launches, opens the pty and handshakes, waiting in a local event loop. Errors say
+    /// what is missing and how to get it. True at once when the board already runs.
     bool start(QString *error);
+    /// Begins a start and returns at once; exactly one of started() / failed() follows,
+    /// never before this returns. False (and no signal) when the board is already running
+    /// or starting: a second call never launches a second process.
+    bool startAsync();
     /// Closes the port, terminates the process and waits for it. Safe to call twice.
+    /// During a start it cancels it: failed() follows with "start cancelled".
     void stop();
+    /// Started: the agent answered HELLO and the process runs.
     bool isRunning() const;
+    /// startAsync() was called and neither started() nor failed() has come yet.
+    bool isStarting() const { return m_phase == Phase::Launching || m_phase == Phase::Handshaking; }
 
     AgentLink *link() const { return m_link.get(); }
     const BoardDefinition &board() const { return m_board; }
@@ -78,11 +94,27 @@ Q_SIGNALS:
     /// The process ended while the board was running (crash, kill). The link reports
     /// connectionLost separately when the pty goes away.
     void processDied(const QString &message);
+    /// The start ended well: link() is open and has the agent's INFO.
+    void started();
+    /// The start ended badly; the process is gone. message says what is missing and how
+    /// to get it (QEMU's install command, the agent image's build target, ...).
+    void failed(const QString &message);
 
 private:
+    enum class Phase { Idle, Launching, Handshaking, Running };
     bool launch(QString *error);
     void onProcessOutput();
     void onProcessFinished(int exitCode, QProcess::ExitStatus status);
+    void onProcessError(QProcess::ProcessError error);
+    void onLaunchTimeout();
+    void beginHandshake();
+    void sendHello();
+    void onHelloReply(int seq, const tinyml::AgentReply &reply);
+    void onHelloFailed(int seq, const QString &message);
+    /// Ends a start: cleans up, then emits failed(message) once.
+    void failStart(const QString &message);
+    QString withProcessOutput(const QString &message) const;
+    void shutdown(bool notifyCancel);
 
     BoardDefinition m_board;
     Options m_options;
@@ -93,6 +125,13 @@ private:
     QStringList m_commandLine;
     QByteArray m_output;
     bool m_stopping = false;
+    Phase m_phase = Phase::Idle;
+    quint64 m_generation = 0;        ///< bumped per start and stop; stale queued calls check it
+    QTimer *m_launchTimer = nullptr;
+    int m_helloSeq = -1;
+    int m_helloAttempts = 0;
+    QString m_lastHelloError;
+    QList<QMetaObject::Connection> m_handshakeConnections;
 };
 
 } // namespace tinyml

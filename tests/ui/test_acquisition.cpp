@@ -15,6 +15,7 @@
 
 #include <QAction>
 #include <QAbstractButton>
+#include <QElapsedTimer>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -76,7 +77,12 @@ void recordTwoRelabelUndo(const QString &board)
     ASSERT_EQ(window.currentStage(), MainWindow::Stage::Acquisition);
 
     AcquisitionPage *acq = window.acquisitionPage();
-    ASSERT_TRUE(acq->isConnected()) << "the virtual board did not start with the project";
+    // The board boots in the event loop: the wizard returns at once, the page says so.
+    EXPECT_TRUE(acq->isStartingBoard());
+    EXPECT_EQ(acq->state(), AcquisitionPage::State::Connecting);
+    EXPECT_TRUE(QTest::qWaitFor([&] { return !acq->isStartingBoard(); }, 30000));
+    ASSERT_TRUE(acq->isConnected()) << "the virtual board did not start with the project: "
+                                    << acq->boardStatusText().toStdString();
     acq->setCountdownSeconds(0);
     acq->setSampleLength(0.5);
 
@@ -154,7 +160,7 @@ TEST(AcquisitionFlow, LostBoardKeepsWhatArrived)
     const QString path = createThroughWizard(window, dir.path(), QStringLiteral("host"));
     ASSERT_FALSE(path.isEmpty());
     AcquisitionPage *acq = window.acquisitionPage();
-    ASSERT_TRUE(acq->isConnected());
+    ASSERT_TRUE(QTest::qWaitFor([&] { return acq->isConnected(); }, 30000));
     acq->setCountdownSeconds(0);
     acq->setSampleLength(30);
     QSignalSpy spy(acq, &AcquisitionPage::recordingFinished);
@@ -179,4 +185,55 @@ TEST(AcquisitionFlow, LostBoardKeepsWhatArrived)
     EXPECT_FALSE(s->complete);
     EXPECT_GT(s->frames(), 10);
     EXPECT_FALSE(acq->isConnected());
+}
+
+// Connecting to a QEMU board returns at once: the window stays live, a second Connect does
+// not start a second QEMU, and Cancel stops the one that is booting.
+TEST(AcquisitionFlow, VirtualBoardStartsWithoutFreezingAndCanBeCancelled)
+{
+    QTemporaryDir dir;
+    MainWindow window;
+    window.show();
+    const QString path = createThroughWizard(window, dir.path(), QStringLiteral("qemu-m4"));
+    ASSERT_FALSE(path.isEmpty());
+    AcquisitionPage *acq = window.acquisitionPage();
+    ASSERT_TRUE(acq->isStartingBoard());
+    QAbstractButton *connectButton = nullptr;
+    for (QAbstractButton *b : acq->findChildren<QAbstractButton *>())
+        if (b->text() == QLatin1String("Cancel"))
+            connectButton = b;
+    ASSERT_TRUE(connectButton) << "no Cancel button while the board starts";
+    EXPECT_TRUE(connectButton->isEnabled());
+    ASSERT_TRUE(acq->virtualBoard());
+    const VirtualBoard *first = acq->virtualBoard();
+    QElapsedTimer t;
+    t.start();
+    while (acq->virtualBoard()->processId() <= 0 && t.elapsed() < 5000)
+        QTest::qWait(5);
+    const qint64 pid = acq->virtualBoard()->processId();
+    ASSERT_GT(pid, 0);
+
+    // Asking again (the Deployment page, a double click) keeps the board that is booting.
+    EXPECT_TRUE(acq->connectDevice());
+    EXPECT_EQ(acq->virtualBoard(), first);
+    EXPECT_EQ(acq->virtualBoard()->processId(), pid);
+
+    QSignalSpy finished(acq, &AcquisitionPage::connectFinished);
+    connectButton->click();
+    ASSERT_EQ(finished.size(), 1);
+    EXPECT_FALSE(finished.first().at(0).toBool());
+    EXPECT_EQ(acq->state(), AcquisitionPage::State::Disconnected);
+    EXPECT_FALSE(acq->virtualBoard());
+    EXPECT_NE(::kill(pid_t(pid), 0), 0) << "QEMU outlived Cancel";
+    EXPECT_EQ(connectButton->text(), QStringLiteral("Connect"));
+
+    // Connect again: it boots, and nothing of the cancelled start interferes.
+    connectButton->click();
+    EXPECT_TRUE(acq->isStartingBoard());
+    ASSERT_TRUE(finished.wait(30000));
+    EXPECT_TRUE(finished.last().at(0).toBool()) << finished.last().at(1).toString().toStdString();
+    EXPECT_TRUE(acq->isConnected());
+    EXPECT_EQ(finished.size(), 2);
+    EXPECT_TRUE(QTest::qWaitFor([&] { return acq->livePlot()->buffer().totalFrames() > 10; }, 10000));
+    acq->disconnectDevice();
 }

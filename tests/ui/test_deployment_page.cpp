@@ -358,7 +358,7 @@ TEST(DeploymentPage, ShowsTheProfilersRefusalAndStoresNothing)
     DeploymentPage *page = window.deploymentPage();
     // Connecting starts the live preview; it stops first, then the Profiler refuses the model.
     page->startProfile();
-    EXPECT_TRUE(window.acquisitionPage()->isConnected());
+    EXPECT_TRUE(QTest::qWaitFor([&] { return window.acquisitionPage()->isConnected(); }, 30000));
     EXPECT_TRUE(QTest::qWaitFor([&] { return page->banner()->isVisibleTo(page); }, 5000));
     EXPECT_FALSE(page->isRunning());
     EXPECT_TRUE(page->banner()->text().startsWith(QStringLiteral("Not started:"))) << page->banner()->text().toStdString();
@@ -368,6 +368,48 @@ TEST(DeploymentPage, ShowsTheProfilersRefusalAndStoresNothing)
     // The preview it stopped streams again.
     EXPECT_TRUE(QTest::qWaitFor([&] { return previewStreams(window); }, 5000));
     window.acquisitionPage()->disconnectDevice();
+}
+
+// Flash & Profile on a QEMU board that is not running: the page waits for the boot in the
+// event loop ("Starting the virtual board…"), refuses a second start, and Cancel ends the wait.
+TEST(DeploymentPage, WaitsForTheVirtualBoardAndCancelStopsIt)
+{
+    QTemporaryDir dir;
+    qint64 modelId = 0;
+    const QString path = projectWithModel(dir, QStringLiteral("qemu-m4"), &modelId);
+    ASSERT_FALSE(path.isEmpty());
+    MainWindow window;
+    QString error;
+    ASSERT_TRUE(window.openProject(path, &error)) << error.toStdString();
+    window.acquisitionPage()->setRealtime(false);
+    window.showStage(MainWindow::Stage::Deployment);
+    DeploymentPage *page = window.deploymentPage();
+    AcquisitionPage *acq = window.acquisitionPage();
+    ASSERT_FALSE(acq->isConnected());
+
+    EXPECT_TRUE(page->startProfile());
+    EXPECT_TRUE(acq->isStartingBoard());
+    EXPECT_TRUE(page->statusLabel()->text().startsWith(QStringLiteral("Starting the virtual board")))
+        << page->statusLabel()->text().toStdString();
+    EXPECT_FALSE(page->profileButton()->isEnabled());
+    EXPECT_TRUE(page->cancelButton()->isEnabled());
+    const VirtualBoard *booting = acq->virtualBoard();
+    ASSERT_TRUE(booting);
+    EXPECT_FALSE(page->startProfile()) << "a second Flash & Profile while the board boots";
+    EXPECT_EQ(acq->virtualBoard(), booting);
+
+    page->cancelButton()->click();
+    EXPECT_FALSE(acq->isStartingBoard());
+    EXPECT_EQ(acq->state(), AcquisitionPage::State::Disconnected);
+    EXPECT_TRUE(page->banner()->isVisibleTo(page));
+    EXPECT_TRUE(page->banner()->text().contains(QStringLiteral("cancelled"))) << page->banner()->text().toStdString();
+    EXPECT_TRUE(page->profileButton()->isEnabled());
+    EXPECT_FALSE(page->isRunning());
+    // Nothing of the cancelled start arrives later.
+    QTest::qWait(1500);
+    EXPECT_FALSE(acq->isConnected());
+    EXPECT_FALSE(page->isRunning());
+    EXPECT_TRUE(ProjectStore::open(path, &error)->profiles().isEmpty());
 }
 
 TEST(DeploymentPage, RemembersItsOptions)

@@ -97,6 +97,7 @@ QString wizardProject(MainWindow &window, const QString &dir, const QString &nam
 void recordAndShoot(MainWindow &window, const QString &name, double length, double shootAfter)
 {
     AcquisitionPage *acq = window.acquisitionPage();
+    waitFor([&] { return !acq->isStartingBoard(); }, 30000, "virtual board start");
     if (!acq->isConnected()) {
         QTextStream(stderr) << "not connected: no " << name << " screenshot\n";
         return;
@@ -147,6 +148,19 @@ int main(int argc, char *argv[])
     window.acquisitionPage()->setLabel(QStringLiteral("yes"));
     recordAndShoot(window, QStringLiteral("acquisition-audio-recording"), 2.0, 1.2);
     window.acquisitionPage()->disconnectDevice();
+
+    // A QEMU board while it boots: the window stays live, with a busy bar and Cancel.
+    if (window.acquisitionPage()->selectDevice(QStringLiteral("qemu-m4"))) {
+        window.acquisitionPage()->connectDevice();
+        QTest::qWait(40); // one replot of the plot's message; QEMU boots for longer
+        const QString file = QDir(g_out).filePath(QStringLiteral("acquisition-board-starting.png"));
+        if (window.acquisitionPage()->isStartingBoard() && window.grab().save(file))
+            QTextStream(stdout) << file << "\n";
+        else
+            QTextStream(stderr) << "no acquisition-board-starting screenshot (board not starting or not saved)\n";
+        waitFor([&] { return !window.acquisitionPage()->isStartingBoard(); }, 30000, "qemu-m4 start");
+        window.acquisitionPage()->disconnectDevice();
+    }
 
     // Dataset: a motion project with data, one sample previewed with a crop range.
     QString error;

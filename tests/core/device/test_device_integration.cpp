@@ -13,7 +13,10 @@
 #include "tm_protocol.h"
 
 #include <QElapsedTimer>
+#include <QEventLoop>
+#include <QFile>
 #include <QTemporaryDir>
+#include <QTimer>
 
 #include <csignal>
 #include <cstdio>
@@ -282,4 +285,177 @@ TEST(VirtualBoardLifecycle, DestroyingTheBoardLeavesNoProcess)
     }
     // Reaped: no process, not even a zombie, has that pid now.
     EXPECT_NE(::kill(pid_t(pid), 0), 0);
+}
+
+// The GUI starts boards with startAsync(): the event loop must keep running while QEMU boots
+// and the agent answers HELLO, and a second click must not launch a second QEMU.
+TEST(VirtualBoardAsync, StartsWithoutBlockingTheEventLoopAndOnlyOnce)
+{
+    QTemporaryDir state;
+    VirtualBoard::Options options;
+    options.stateDirectory = state.path();
+    VirtualBoard vb(board(QStringLiteral("qemu-m4")), options);
+    int startedCount = 0;
+    QStringList failures;
+    QEventLoop loop;
+    QString pingError;
+    bool pinged = false;
+    QObject::connect(&vb, &VirtualBoard::started, &loop, [&] {
+        ++startedCount;
+        // A receiver may make blocking requests at once (the GUI sets the scenario and
+        // starts the preview): started() must not arrive from inside the link's parsing.
+        pinged = vb.link()->ping(QByteArrayLiteral("after started()"), &pingError);
+        loop.quit();
+    });
+    QObject::connect(&vb, &VirtualBoard::failed, &loop, [&](const QString &m) {
+        failures << m;
+        loop.quit();
+    });
+    int ticks = 0;
+    int ticksWhileStarting = 0;
+    QTimer ticker;
+    QObject::connect(&ticker, &QTimer::timeout, [&] {
+        ++ticks;
+        if (vb.isStarting())
+            ++ticksWhileStarting;
+    });
+    ticker.start(5);
+
+    QElapsedTimer t;
+    t.start();
+    ASSERT_TRUE(vb.startAsync());
+    const qint64 returnedAfter = t.elapsed();
+    EXPECT_TRUE(vb.isStarting());
+    EXPECT_FALSE(vb.isRunning());
+    EXPECT_EQ(vb.link(), nullptr);
+    // A second start while the first runs is refused and launches nothing.
+    EXPECT_FALSE(vb.startAsync());
+    const qint64 pid = vb.processId();
+    QTimer::singleShot(30000, &loop, &QEventLoop::quit);
+    loop.exec();
+    const qint64 bootMs = t.elapsed();
+    ASSERT_TRUE(failures.isEmpty()) << failures.join(QLatin1Char('\n')).toStdString();
+    ASSERT_EQ(startedCount, 1) << "no started() within 30 s";
+    std::printf("[ async    ] startAsync returned after %lld ms, started() after %lld ms, %d ticks (%d while starting)\n",
+                returnedAfter, bootMs, ticks, ticksWhileStarting);
+    EXPECT_LT(returnedAfter, 200);
+    // A start that blocked would let no tick through before started(); one at 5 ms a tick
+    // over a boot of 50 ms or more gives several.
+    EXPECT_GE(ticksWhileStarting, 2) << "the event loop did not run while the board booted";
+    EXPECT_EQ(vb.processId(), pid) << "a second process replaced the first";
+    EXPECT_TRUE(pinged) << pingError.toStdString();
+    EXPECT_TRUE(vb.isRunning());
+    EXPECT_FALSE(vb.isStarting());
+    ASSERT_NE(vb.link(), nullptr);
+    EXPECT_TRUE(vb.link()->info().cpu.startsWith(QStringLiteral("cortex-m4"))) << vb.link()->info().cpu.toStdString();
+    EXPECT_EQ(vb.link()->info().counterKindName(), QStringLiteral("instructions"));
+    // Running: another startAsync does nothing and emits nothing.
+    EXPECT_FALSE(vb.startAsync());
+    QCoreApplication::processEvents();
+    EXPECT_EQ(startedCount, 1);
+    EXPECT_TRUE(failures.isEmpty());
+}
+
+TEST(VirtualBoardAsync, MissingQemuGivesFailedWithTheInstallCommand)
+{
+    QTemporaryDir state;
+    VirtualBoard::Options options;
+    options.qemuProgram = QStringLiteral("qemu-system-arm-does-not-exist");
+    options.stateDirectory = state.path();
+    VirtualBoard vb(board(QStringLiteral("qemu-m4")), options);
+    QStringList failures;
+    int startedCount = 0;
+    QObject::connect(&vb, &VirtualBoard::started, [&] { ++startedCount; });
+    QObject::connect(&vb, &VirtualBoard::failed, [&](const QString &m) { failures << m; });
+    ASSERT_TRUE(vb.startAsync());
+    // Never from inside startAsync(): the caller hears the outcome from the event loop.
+    EXPECT_TRUE(failures.isEmpty());
+    QElapsedTimer t;
+    t.start();
+    while (failures.isEmpty() && t.elapsed() < 5000)
+        QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents, 50);
+    ASSERT_EQ(failures.size(), 1);
+    EXPECT_TRUE(failures.first().contains(QStringLiteral("apt-get install qemu-system-arm")))
+        << failures.first().toStdString();
+    EXPECT_EQ(startedCount, 0);
+    EXPECT_FALSE(vb.isStarting());
+    EXPECT_FALSE(vb.isRunning());
+}
+
+TEST(VirtualBoardAsync, StopDuringStartCancelsAndLeavesNoProcess)
+{
+    QTemporaryDir state;
+    VirtualBoard::Options options;
+    options.stateDirectory = state.path();
+    VirtualBoard vb(board(QStringLiteral("qemu-m4")), options);
+    QStringList failures;
+    int startedCount = 0;
+    QObject::connect(&vb, &VirtualBoard::started, [&] { ++startedCount; });
+    QObject::connect(&vb, &VirtualBoard::failed, [&](const QString &m) { failures << m; });
+    ASSERT_TRUE(vb.startAsync());
+    // Let QEMU get going (the pid exists once the process has started).
+    QElapsedTimer t;
+    t.start();
+    while (vb.processId() <= 0 && t.elapsed() < 5000)
+        QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents, 10);
+    const qint64 pid = vb.processId();
+    ASSERT_GT(pid, 0);
+    ASSERT_TRUE(vb.isStarting());
+    vb.stop();
+    ASSERT_EQ(failures.size(), 1);
+    EXPECT_TRUE(failures.first().contains(QStringLiteral("start cancelled"))) << failures.first().toStdString();
+    EXPECT_NE(::kill(pid_t(pid), 0), 0) << "QEMU outlived the cancelled start";
+    // Nothing of the cancelled start arrives later.
+    t.restart();
+    while (t.elapsed() < 1500)
+        QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents, 50);
+    EXPECT_EQ(startedCount, 0);
+    EXPECT_EQ(failures.size(), 1);
+    // And the board can start again afterwards.
+    QString error;
+    EXPECT_TRUE(vb.start(&error)) << error.toStdString();
+}
+
+TEST(VirtualBoardAsync, EmulatorThatCannotRunOrExitsEarlyGivesFailedWithWhy)
+{
+    QTemporaryDir state;
+    auto failureOf = [&](const QString &program) {
+        VirtualBoard::Options options;
+        options.qemuProgram = program;
+        options.stateDirectory = state.path();
+        VirtualBoard vb(board(QStringLiteral("qemu-m4")), options);
+        QStringList failures;
+        QObject::connect(&vb, &VirtualBoard::failed, [&](const QString &m) { failures << m; });
+        EXPECT_TRUE(vb.startAsync());
+        EXPECT_TRUE(failures.isEmpty()) << "failed() came from inside startAsync()";
+        QElapsedTimer t;
+        t.start();
+        while (failures.isEmpty() && t.elapsed() < 10000)
+            QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents, 50);
+        EXPECT_EQ(failures.size(), 1);
+        EXPECT_FALSE(vb.isStarting());
+        return failures.value(0);
+    };
+    // Executable but not a program: exec fails.
+    const QString notAProgram = state.filePath(QStringLiteral("not-a-program"));
+    {
+        QFile f(notAProgram);
+        ASSERT_TRUE(f.open(QIODevice::WriteOnly));
+        f.write(QByteArray(64, '\0'));
+    }
+    QFile::setPermissions(notAProgram, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
+    const QString cannot = failureOf(notAProgram);
+    EXPECT_TRUE(cannot.startsWith(QStringLiteral("cannot start ") + notAProgram)) << cannot.toStdString();
+
+    // Runs, prints something else and exits: the message carries its code and output.
+    const QString quitter = state.filePath(QStringLiteral("quits-early"));
+    {
+        QFile f(quitter);
+        ASSERT_TRUE(f.open(QIODevice::WriteOnly));
+        f.write("#!/bin/sh\necho no pty for you\nexit 3\n");
+    }
+    QFile::setPermissions(quitter, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
+    const QString early = failureOf(quitter);
+    EXPECT_TRUE(early.contains(QStringLiteral("exited (code 3) without printing its pty path"))) << early.toStdString();
+    EXPECT_TRUE(early.contains(QStringLiteral("no pty for you"))) << early.toStdString();
 }
