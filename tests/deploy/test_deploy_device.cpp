@@ -226,12 +226,15 @@ TEST_P(DeviceInvokeTest, InvokeMatchesHostAndLayerProfileCoversEveryLayer)
         for (int i = 0; i < layers->size(); ++i)
             EXPECT_GT(layers->at(i), 0u) << "layer " << i << " (" << str(g.nodes[i].name) << ")";
         EXPECT_GT(*ticks, 0u);
-        // Each layer's count is quantised to one counter tick (40 instructions on QEMU) and
-        // the profiling hook between layers is excluded only to within a tick, so the layers
-        // may add up to one tick per layer more than the whole inference, never more than
-        // that; and they cover the inference (no layer missed).
+        // Each layer's count is quantised to one counter tick (40 instructions on QEMU), and
+        // it also holds the part of the profiling hook outside its two counter reads (the
+        // return from one read, the hook's epilogue, the interpreter's call of the next hook
+        // and the way into the next read: about 30 instructions in the an386 image, so less
+        // than a tick), which a plain INVOKE does not run. So the layers may add up to two
+        // ticks per layer more than the whole inference, never more than that; and they
+        // cover the inference (no layer missed).
         const quint64 n = quint64(layers->size());
-        EXPECT_LE(sum, *ticks + n);
+        EXPECT_LE(sum, *ticks + 2 * n);
         EXPECT_GE(sum + n, *ticks * 9 / 10);
     }
 
