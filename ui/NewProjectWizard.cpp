@@ -1,8 +1,8 @@
 #include "NewProjectWizard.h"
 
 #include "BoardCatalog.h"
-#include "ProjectTemplate.h"
 #include "store/ProjectStore.h"
+#include "store/ProjectTemplate.h"
 
 #include <QButtonGroup>
 #include <QDir>

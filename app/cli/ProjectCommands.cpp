@@ -3,6 +3,7 @@
 
 #include "ExampleProject.h"
 #include "store/ProjectStore.h"
+#include "store/ProjectTemplate.h"
 
 #include <QCommandLineParser>
 #include <QFileInfo>
@@ -12,30 +13,6 @@
 namespace tinyml::cli {
 
 namespace {
-
-struct TemplateDefaults {
-    const char *name;
-    const char *sensor;
-    double rateHz;
-    double lengthS;
-};
-
-// Defaults an engineer would pick first: 100 Hz motion windows of 2 s (Edge Impulse's
-// gesture examples use 62.5-100 Hz), 1 s keyword clips at 16 kHz.
-constexpr TemplateDefaults kTemplates[] = {
-    {"motion", "accel", 100.0, 2.0},
-    {"audio", "mic", 16000.0, 1.0},
-    {"image", "", 0.0, 0.0},
-    {"tabular", "", 0.0, 0.0},
-};
-
-const TemplateDefaults *findTemplate(const QString &name)
-{
-    for (const auto &t : kTemplates)
-        if (name == QLatin1String(t.name))
-            return &t;
-    return nullptr;
-}
 
 int newFromExample(const QCommandLineParser &p, const QString &path)
 {
@@ -83,22 +60,22 @@ int cmdNew(const QStringList &args)
     const QString path = p.positionalArguments().first();
     if (p.isSet(QStringLiteral("example")))
         return newFromExample(p, path);
-    const TemplateDefaults *tpl = findTemplate(p.value(QStringLiteral("template")));
+    const ProjectTemplate *tpl = ProjectTemplate::find(p.value(QStringLiteral("template")));
     if (!tpl)
-        return usageError(QStringLiteral("new"),
-                          QStringLiteral("unknown template '%1' (motion, audio, image, tabular)")
-                              .arg(p.value(QStringLiteral("template"))));
+        return usageError(QStringLiteral("new"), QStringLiteral("unknown template '%1' (%2)")
+                                                     .arg(p.value(QStringLiteral("template")),
+                                                          ProjectTemplate::idList()));
     QString boardError;
     if (!boardExists(p.value(QStringLiteral("board")), &boardError))
         return fail(boardError);
 
     ProjectSettings s;
     s.name = QFileInfo(path).completeBaseName();
-    s.templateName = QString::fromLatin1(tpl->name);
+    s.templateName = tpl->id;
     s.boardId = p.value(QStringLiteral("board"));
-    s.sensor = QString::fromLatin1(tpl->sensor);
-    s.sampleRateHz = tpl->rateHz;
-    s.sampleLengthS = tpl->lengthS;
+    s.sensor = tpl->sensor;
+    s.sampleRateHz = tpl->sampleRateHz;
+    s.sampleLengthS = tpl->sampleLengthS;
     for (const QString &l : p.value(QStringLiteral("labels")).split(QLatin1Char(','), Qt::SkipEmptyParts))
         if (!s.labels.contains(l.trimmed()))
             s.labels << l.trimmed();

@@ -2,7 +2,7 @@
 
 #include <QCoreApplication>
 
-namespace tinyml::ui {
+namespace tinyml {
 
 const QVector<ProjectTemplate> &ProjectTemplate::all()
 {
@@ -33,12 +33,26 @@ const QVector<ProjectTemplate> &ProjectTemplate::all()
     return templates;
 }
 
-const ProjectTemplate &ProjectTemplate::byId(const QString &id)
+const ProjectTemplate *ProjectTemplate::find(const QString &id)
 {
     for (const ProjectTemplate &t : all())
         if (t.id == id)
-            return t;
-    return all().first();
+            return &t;
+    return nullptr;
 }
 
-} // namespace tinyml::ui
+const ProjectTemplate &ProjectTemplate::byId(const QString &id)
+{
+    const ProjectTemplate *t = find(id);
+    return t ? *t : all().first();
+}
+
+QString ProjectTemplate::idList()
+{
+    QStringList ids;
+    for (const ProjectTemplate &t : all())
+        ids << t.id;
+    return ids.join(QStringLiteral(", "));
+}
+
+} // namespace tinyml

@@ -1,13 +1,12 @@
 #pragma once
-// What each kind of project starts with: the defaults the new-project wizard offers.
-// The CLI keeps its own copy in app/cli/ProjectCommands.cpp until core grows one table
-// for both (requested from core/store).
+// What each kind of project starts with: one table for the new-project wizard and
+// `tinyml new --template`.
 
 #include <QString>
 #include <QStringList>
 #include <QVector>
 
-namespace tinyml::ui {
+namespace tinyml {
 
 struct ProjectTemplate {
     QString id;               ///< motion | audio | image | tabular (ProjectSettings::templateName)
@@ -17,13 +16,17 @@ struct ProjectTemplate {
     QString sensor;           ///< default sensor, empty when data is imported, not streamed
     double sampleRateHz = 0;
     double sampleLengthS = 0;
-    QStringList labels;
+    QStringList labels;       ///< the wizard's suggestion (the CLI takes --labels)
 
     bool isStreamed() const { return sampleRateHz > 0; }
 
     static const QVector<ProjectTemplate> &all();
+    /// The template with that id, or nullptr.
+    static const ProjectTemplate *find(const QString &id);
     /// The template with that id, or the first (motion) when unknown.
     static const ProjectTemplate &byId(const QString &id);
+    /// "motion, audio, image, tabular", for messages.
+    static QString idList();
 };
 
-} // namespace tinyml::ui
+} // namespace tinyml
