@@ -195,7 +195,7 @@ __attribute__((noinline)) static void fc_out_general(int32_t acc, int32_t m, int
 static inline void fc_out(int32_t acc, int32_t m, int32_t shift, uint32_t zp21, int full,
                           const out_params_t *op, int8_t *out)
 {
-    if (m < (1 << 30) || (uint32_t)shift < (uint32_t)-21) { /* shift in [-21, -1] */
+    if (!tm_nn_requant_mm_ok(m, shift)) {
         fc_out_general(acc, m, shift, op, out);
         return;
     }
@@ -274,7 +274,8 @@ _Static_assert(offsetof(fc_passes_t, x_bytes) == 4 && offsetof(fc_passes_t, dept
  * their arrays (r7, r8), r - 1 = ~shift (r10), the base (2 zp + 1) << (r - 1) (r11), QADD,
  * SMMLAR, the shift by r as ASR by r - 1 and SSAT's own ASR #1 (floor of floor), and the
  * byte at r12: 13 instructions. A channel without that form branches to its stub 8<n>
- * (after the return), which skips the byte and sets the fallback flag; the caller then
+ * (after the return; the same test as tm_nn_requant_mm_ok), which skips the byte and sets
+ * the fallback flag; the caller then
  * computes those outputs again in C. */
 #define TM_FC_OUT_R(acc, n)                                                                        \
     "ldr r9, [r7], #4\n\t"                                                                         \
@@ -389,7 +390,7 @@ tm_nn_status_t tm_nn_opt_fully_connected_s8(const tm_nn_context_t *ctx,
                  * parameters): their bytes were skipped, so their sums again, in C. */
                 for (int32_t c = 0; c < n4; ++c) {
                     const int32_t m = op.multiplier[c], sh = op.shift[c];
-                    if (m >= (1 << 30) && (uint32_t)sh >= (uint32_t)-21) {
+                    if (tm_nn_requant_mm_ok(m, sh)) {
                         continue;
                     }
                     /* From the input bytes: x holds each group of four in the order

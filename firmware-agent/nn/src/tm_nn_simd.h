@@ -435,11 +435,18 @@ typedef struct {
     int32_t r;    /* -shift, in [1, 21] */
 } tm_nn_requant_mm_t;
 
+/** 1 when (multiplier, shift) has the output form: multiplier in [2^30, 2^31), shift in
+ *  [-21, -1] (one unsigned compare: exactly those shifts are >= 2^32 - 21). */
+static inline int tm_nn_requant_mm_ok(int32_t multiplier, int32_t shift)
+{
+    return multiplier >= (1 << 30) && (uint32_t)shift >= (uint32_t)-21;
+}
+
 /** 1 and *q filled when (multiplier, shift) has the output form, else 0. */
 static inline int tm_nn_requant_mm_make(int32_t multiplier, int32_t shift, int32_t zp,
                                         tm_nn_requant_mm_t *q)
 {
-    if (multiplier < (1 << 30) || shift > -1 || shift < -21) {
+    if (!tm_nn_requant_mm_ok(multiplier, shift)) {
         return 0;
     }
     const int32_t r = -shift;
