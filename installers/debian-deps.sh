@@ -14,6 +14,7 @@ packages=(
   clang-14 libclang-rt-14-dev
   python3-torch
   xvfb xauth
+  espeak-ng sox
   lintian librsvg2-bin dpkg-dev file
 )
 
