@@ -1,6 +1,6 @@
 /*
- * tm_model.h — device-side reader and interpreter of the model package (TMPK version 1,
- * deploy/MODEL_PACKAGE.md).
+ * tm_model.h — device-side reader and interpreter of the model package (TMPK versions 1 and
+ * 2, deploy/MODEL_PACKAGE.md).
  *
  * tm_model_load() validates a package exactly as the host's deploy::ModelPackageReader does
  * (same checks, same order, 64-bit offset arithmetic, nothing read before it is bounds
@@ -15,6 +15,11 @@
  * tensors are regions of that arena (tm_model_input() / tm_model_output()). The arena is
  * shared between tensors, so the input region is overwritten by the run: write the input
  * before every invoke.
+ *
+ * A version-2 package carries an impulse section after the data section: tm_model_load()
+ * checks that it is there and sized right (flags HAS_IMPULSE, "TMIP", section_size) and
+ * records where it is (tm_model_t.impulse); tm_impulse_load() (impulse/include/tm_impulse.h)
+ * validates its contents. A version-1 package loads exactly as before, impulse NULL.
  *
  * Assumes a little-endian target (int32 weights, biases and multipliers are read in place).
  *
@@ -92,7 +97,10 @@ typedef enum {
     TM_MODEL_ERR_NOT_LOADED = 45,
     TM_MODEL_ERR_ARENA = 46,              /**< arena null, misaligned or too small */
     TM_MODEL_ERR_KERNEL = 47,             /**< a kernel refused its arguments */
-    TM_MODEL_ERR_COUNT_ = 48              /**< number of values; not a status */
+    /* version 2 (tm_model_load) */
+    TM_MODEL_ERR_IMPULSE_SECTION = 48,    /**< no "TMIP" at data end, or its section_size
+                                               != total_size - (data_offset + data_size) */
+    TM_MODEL_ERR_COUNT_ = 49              /**< number of values; not a status */
 } tm_model_status_t;
 
 /** A loaded package: pointers into the package bytes, no copies. Fields are internal. */
@@ -112,11 +120,21 @@ typedef struct {
     uint16_t output_tensor;
     uint16_t label_count;
     uint8_t loaded;
+    /* appended for version 2 */
+    uint8_t reserved_;
+    uint16_t version;              /**< header.version: 1 or 2 */
+    const uint8_t *impulse;        /**< impulse section ("TMIP"...), NULL in version 1 */
+    uint32_t impulse_size;         /**< its section_size, 0 in version 1 */
 } tm_model_t;
 
 /** Called after every op of tm_model_invoke() (e.g. to read a per-layer counter).
  *  op_index counts from 0; op_code is the package op code (model::OpType). */
 typedef void (*tm_model_layer_cb)(void *user, uint32_t op_index, uint32_t op_code);
+
+/** Package versions tm_model_load() reads (1 and 2). */
+#define TM_MODEL_FORMAT_VERSION_MAX 2u
+/** header.flags bit 0 (version 2): the package has an impulse section. */
+#define TM_MODEL_FLAG_HAS_IMPULSE 0x1u
 
 /** Validate pkg[0..size) and fill m. On failure m is cleared (not loaded) and the status
  *  names the first failed check, in MODEL_PACKAGE.md's validation order. */

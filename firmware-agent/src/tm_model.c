@@ -131,11 +131,14 @@ static tm_model_status_t check_header_and_sections(tm_model_t *m, const uint8_t 
 {
     CHECK(size >= PK_HEADER, TM_MODEL_ERR_TRUNCATED);
     CHECK(memcmp(b, "TMPK", 4) == 0, TM_MODEL_ERR_MAGIC);
-    CHECK(tm_get_u16(b + 4) == 1, TM_MODEL_ERR_VERSION);
+    const uint32_t version = tm_get_u16(b + 4);
+    CHECK(version == 1 || version == 2, TM_MODEL_ERR_VERSION);
     CHECK(tm_get_u16(b + 6) == PK_HEADER, TM_MODEL_ERR_HEADER_SIZE);
     CHECK(tm_get_u32(b + 8) == size, TM_MODEL_ERR_TOTAL_SIZE);
     CHECK(tm_get_u32(b + 12) == tm_crc32(0, b + PK_HEADER, size - PK_HEADER), TM_MODEL_ERR_CRC);
-    CHECK(tm_get_u32(b + 16) == 0, TM_MODEL_ERR_FLAGS);
+    /* HAS_IMPULSE is required in version 2 and forbidden in version 1; no other flag. */
+    CHECK(tm_get_u32(b + 16) == (version == 2 ? TM_MODEL_FLAG_HAS_IMPULSE : 0u),
+          TM_MODEL_ERR_FLAGS);
     CHECK(tm_get_u16(b + 62) == 0, TM_MODEL_ERR_RESERVED);
     const uint32_t arena = tm_get_u32(b + 20);
     CHECK(arena % 4u == 0, TM_MODEL_ERR_ARENA_ALIGNMENT);
@@ -158,7 +161,17 @@ static tm_model_status_t check_header_and_sections(tm_model_t *m, const uint8_t 
     CHECK(labels_at == ops_at + ops_size, TM_MODEL_ERR_LABELS_OFFSET);
     CHECK(labels_size % 4 == 0 && labels_at + labels_size <= size, TM_MODEL_ERR_LABELS_SIZE);
     CHECK(data_at == align_up(labels_at + labels_size, 16), TM_MODEL_ERR_DATA_OFFSET);
-    CHECK(data_size % 4 == 0 && data_at + data_size == size, TM_MODEL_ERR_DATA_SIZE);
+    /* Version 2: the impulse section fills [data end, size) exactly; at least its 8-byte
+     * head (magic, section_size) must fit before anything of it is read. */
+    const int64_t data_end = data_at + data_size;
+    if (version == 1) {
+        CHECK(data_size % 4 == 0 && data_end == size, TM_MODEL_ERR_DATA_SIZE);
+    } else {
+        CHECK(data_size % 4 == 0 && data_end + 8 <= size, TM_MODEL_ERR_DATA_SIZE);
+        CHECK(memcmp(b + data_end, "TMIP", 4) == 0 &&
+                  (int64_t)tm_get_u32(b + data_end + 4) == size - data_end,
+              TM_MODEL_ERR_IMPULSE_SECTION);
+    }
     for (int64_t i = labels_at + labels_size; i < data_at; ++i)
         CHECK(b[i] == 0, TM_MODEL_ERR_DATA_PADDING);
 
@@ -185,6 +198,11 @@ static tm_model_status_t check_header_and_sections(tm_model_t *m, const uint8_t 
     m->tensor_count = (uint16_t)tensor_count;
     m->op_count = (uint16_t)op_count;
     m->label_count = (uint16_t)label_count;
+    m->version = (uint16_t)version;
+    if (version == 2) {
+        m->impulse = b + data_end;
+        m->impulse_size = (uint32_t)(size - data_end);
+    }
     return TM_MODEL_OK;
 }
 
@@ -700,6 +718,6 @@ const char *tm_model_status_name(tm_model_status_t s)
         "header.arena_size", "header.input_tensor", "header.output_tensor", "op.record_size",
         "op.op", "op.activation", "op.input_count", "op.output_count", "op.tensors",
         "op.channels", "op.multipliers", "op table trailing bytes", "op shapes",
-        "not loaded", "arena", "kernel"};
+        "not loaded", "arena", "kernel", "impulse section"};
     return (unsigned)s < TM_MODEL_ERR_COUNT_ ? names[s] : "unknown";
 }

@@ -211,7 +211,8 @@ TEST(ModelInterpreter, HeaderFieldsHaveTheirStatus)
     };
     EXPECT_EQ(load(pkg), TM_MODEL_OK);
     EXPECT_EQ(patched(0, 'X', 1), TM_MODEL_ERR_MAGIC);
-    EXPECT_EQ(patched(4, 2, 2), TM_MODEL_ERR_VERSION);
+    EXPECT_EQ(patched(4, 3, 2), TM_MODEL_ERR_VERSION);
+    EXPECT_EQ(patched(4, 2, 2), TM_MODEL_ERR_FLAGS);   // version 2 needs HAS_IMPULSE
     EXPECT_EQ(patched(6, 48, 2), TM_MODEL_ERR_HEADER_SIZE);
     EXPECT_EQ(patched(8, uint32_t(pkg.size()) + 4, 4), TM_MODEL_ERR_TOTAL_SIZE);
     EXPECT_EQ(patched(12, 0, 4, false), TM_MODEL_ERR_CRC);
