@@ -1,11 +1,13 @@
 /*
  * tm_agent.h — the portable firmware agent: protocol dispatcher, sensor streaming, model
- * upload to A/B slots, model input/output buffers and the MLPerf Tiny (EEMBC) text
- * commands. The behaviour is specified by firmware-agent/PROTOCOL.md.
+ * upload to A/B slots, model input/output buffers, continuous classification (the package's
+ * impulse on the own sensor), sensor replay and scenario scripts, and the MLPerf Tiny (EEMBC)
+ * text commands. The behaviour is specified by firmware-agent/PROTOCOL.md.
  *
- * The agent allocates nothing: the port owns one tm_agent_t (about 90 KB, most of it the
- * model input buffer), a tm_port_t (tm_port.h) and the tensor arena the port points to.
- * The active model slot's package is run in place by the interpreter of tm_model.h.
+ * The agent allocates nothing: the port owns one tm_agent_t (about 330 KB with the default
+ * sizes: the sample ring, the impulse work buffer and the model input buffer), a tm_port_t
+ * (tm_port.h) and the tensor arena the port points to. The active model slot's package is
+ * run in place by the interpreter of tm_model.h, its impulse by tm_impulse.h.
  *
  * Usage:
  *     static tm_agent_t agent;
@@ -22,6 +24,7 @@
 #include <stdint.h>
 
 #include "tm_frame.h"
+#include "tm_impulse.h"
 #include "tm_model.h"
 #include "tm_port.h"
 #include "tm_protocol.h"
@@ -45,9 +48,21 @@ extern "C" {
 #ifndef TM_AGENT_BENCH_MAX_RUNS
 #define TM_AGENT_BENCH_MAX_RUNS 256u
 #endif
-/** Model package format version (deploy/MODEL_PACKAGE.md) the interpreter reads; INFO
- *  MODEL_FORMAT reports it with the op codes the interpreter runs. */
-#define TM_AGENT_MODEL_FORMAT_VERSION 1u
+/** Model package format version (deploy/MODEL_PACKAGE.md) the interpreter reads (and every
+ *  older one); INFO MODEL_FORMAT reports it with the op codes the interpreter runs. */
+#define TM_AGENT_MODEL_FORMAT_VERSION 2u
+/** Sample ring of continuous classification, int16 values (frames x channels): 2.5 s of
+ *  16 kHz mono, or over 100 s of 3-axis 100 Hz. A window plus a stride must fit
+ *  (INFO IMPULSE reports it). Ports with little RAM define a smaller value. */
+#ifndef TM_AGENT_RING_VALUES
+#define TM_AGENT_RING_VALUES 40000u
+#endif
+/** Impulse work buffer (tm_impulse_work_bytes), bytes, a multiple of 4: fits an MFCC over
+ *  1 s at 16 kHz with frames of up to 1024 samples (82 KB with 40 filters and 13
+ *  coefficients, 100 KB with 64 and 40). INFO IMPULSE reports it. */
+#ifndef TM_AGENT_IMPULSE_WORK_BYTES
+#define TM_AGENT_IMPULSE_WORK_BYTES (112u * 1024u)
+#endif
 /** Longest MLPerf text command, `%` excluded. */
 #define TM_AGENT_TEXT_MAX 1024u
 /** Largest STREAM_DATA payload the agent picks by itself (bytes). */
@@ -67,7 +82,7 @@ typedef struct {
     uint8_t dev_seq;              /**< seq of the device's unsolicited frames */
     uint8_t need_delimiter;       /**< text was sent: put 0x00 before the next frame */
     uint8_t restart;              /**< RESET returned: re-initialise after this request */
-    char err_msg[96];             /**< formatted ERROR message of the current request */
+    char err_msg[160];            /**< formatted ERROR message of the current request */
 
     /* unsolicited ERROR on dropped frames, rate-limited */
     uint64_t last_drop_report;
@@ -90,6 +105,53 @@ typedef struct {
         uint64_t t0;              /**< counter at STREAM_START */
     } stream;
 
+    /** Where the recording's samples come from (SENSOR_REPLAY, SENSOR_SCRIPT): one replay or
+     *  script at a time, on source.sensor; otherwise the sensor itself. */
+    struct {
+        uint8_t mode;             /**< 0 none, 1 replay file, 2 scenario script */
+        uint8_t sensor;
+        uint16_t steps;           /**< script steps */
+        uint32_t file_frames;     /**< replay: frames in the file */
+        uint8_t step_scenario[TM_SCRIPT_MAX_STEPS];
+        uint32_t step_ms[TM_SCRIPT_MAX_STEPS];
+    } source;
+    /** The running recording (a stream or a classification) as sensor_read() sees it. */
+    struct {
+        uint8_t sensor;
+        uint8_t mode;             /**< source.mode when the recording began (0 for others) */
+        uint16_t step;            /**< script: current step */
+        uint32_t rate_hz;
+        uint32_t pos;             /**< frames read since the start */
+        uint32_t limit;           /**< frames the source holds; UINT32_MAX: unlimited */
+        uint32_t step_end;        /**< script: first frame after the current step */
+    } rec;
+
+    /** Continuous classification (CLASSIFY_START). Frames are numbered from 0 at the start;
+     *  frame f lives in ring[(f % ring_frames) * channels ...]. */
+    struct {
+        uint8_t active;
+        uint8_t sensor;
+        uint8_t flags;            /**< TM_CLASSIFY_RAW */
+        uint8_t channels;
+        uint16_t spf;             /**< STREAM_DATA samples per frame (raw flag) */
+        uint32_t rate_hz;
+        uint32_t window, stride;
+        uint32_t ring_frames;
+        uint32_t max_windows;     /**< 0: until stopped or the source ends */
+        uint32_t read;            /**< frames read into the ring */
+        uint32_t next_end;        /**< window_end of the next window */
+        uint32_t index;           /**< windows due so far (computed + overruns) */
+        uint32_t sent;            /**< CLASSIFY_RESULT frames sent */
+        uint32_t overruns;
+        uint32_t frames_lost;
+        uint32_t seen_end;        /**< end of the last computed window */
+        uint32_t raw_sent;        /**< frames [0, raw_sent) went out as STREAM_DATA */
+        uint64_t t0;              /**< counter at CLASSIFY_START */
+        uint64_t busy_until;      /**< port compute_stretch: no window before this counter */
+        tm_impulse_post_params_t post_params;
+        tm_impulse_post_state_t post;
+    } cls;
+
     struct {
         uint8_t active;
         uint8_t slot;
@@ -105,6 +167,10 @@ typedef struct {
      *  port's arena or the input buffer). */
     tm_model_t model;
     uint8_t model_status;
+    /** The loaded package's impulse (tm_impulse_load after every model load); impulse_status
+     *  TM_IMPULSE_OK when it can run, TM_IMPULSE_ERR_NO_IMPULSE for a version-1 package. */
+    tm_impulse_t impulse;
+    uint8_t impulse_status;
     uint32_t bench[TM_AGENT_BENCH_MAX_RUNS]; /**< BENCHMARK run times (counter ticks) */
     int16_t samples[TM_MAX_PAYLOAD / 2]; /**< one STREAM_DATA frame of raw samples */
 
@@ -112,6 +178,8 @@ typedef struct {
     uint32_t db_received;
     uint8_t input[TM_AGENT_INPUT_BYTES];
     uint8_t output[TM_AGENT_OUTPUT_BYTES];
+    int16_t ring[TM_AGENT_RING_VALUES];      /**< classification: the sensor's recent frames */
+    uint32_t work[TM_AGENT_IMPULSE_WORK_BYTES / 4u]; /**< impulse work buffer (aligned) */
 } tm_agent_t;
 
 /** Initialise the agent for a port: loads and verifies the persisted model slots. */
@@ -120,7 +188,8 @@ tm_error_t tm_agent_init(tm_agent_t *agent, const tm_port_t *port);
 /** Feed bytes received from the host; handles every complete request and text command. */
 void tm_agent_feed(tm_agent_t *agent, const uint8_t *data, size_t len);
 
-/** Do due background work: send stream frames, end streams. Call after every feed and
+/** Do due background work: send stream frames, classify due windows, end streams and
+ *  classifications. Call after every feed and
  *  whenever tm_agent_next_deadline() has passed. */
 void tm_agent_poll(tm_agent_t *agent);
 

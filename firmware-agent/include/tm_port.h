@@ -97,6 +97,25 @@ typedef struct tm_port {
      *  NULL / 0: the agent cannot run models (INVOKE answers MODEL_TOO_LARGE). */
     uint8_t *arena;
     uint32_t arena_size;
+
+    /* Sensor replay files (SENSOR_REPLAY). All NULL: the port cannot read files and the
+     * agent answers NOT_SUPPORTED. The agent keeps at most one file open. */
+    /** Open the file named by path (len bytes, no terminator, relative to the port's working
+     *  directory) for reading, closing any file opened before; *bytes receives its size.
+     *  Returns 0 on success, nonzero when it cannot be opened or sized. */
+    int (*replay_open)(void *ctx, const char *path, size_t len, uint32_t *bytes);
+    /** Read n bytes at offset of the open file into out. Returns 0 when all n were read. */
+    int (*replay_read)(void *ctx, uint32_t offset, uint8_t *out, uint32_t n);
+    /** Close the open file (no-op without one). */
+    void (*replay_close)(void *ctx);
+
+    /** Continuous classification on an emulator whose CPU runs faster, in the counter's time,
+     *  than board.clock_hz says: each window's computation then keeps the CPU busy for
+     *  compute_stretch times the ticks it measured, so the sensor (paced by the counter) meets
+     *  the speed of the board the reports name, and its overruns are that board's. 0 or 1: no
+     *  stretch (real boards, the host port). The QEMU images: one instruction per virtual
+     *  nanosecond (-icount shift=0) against a 25 MHz board clock, so 40. */
+    uint32_t compute_stretch;
 } tm_port_t;
 
 #ifdef __cplusplus

@@ -57,12 +57,26 @@ typedef enum {
                                     then the empty reply: tests the host's resynchronisation */
     TM_OP_LAYER_PROFILE = 0x12,  /* u32 runs, u16 first layer -> u16 layer count, u16 first,
                                     u16 n, then n x u64 counter ticks (min over the runs) */
+    TM_OP_CLASSIFY_START = 0x13, /* u8 sensor (0xFF: the impulse's kind), u32 max_windows,
+                                    u8 flags (TM_CLASSIFY_RAW) -> u8 sensor, u32 rate_hz,
+                                    u32 window, u32 stride, u16 class_count, u32 ring_frames */
+    TM_OP_CLASSIFY_STOP = 0x14,  /* -> empty reply; a CLASSIFY_END frame follows */
+    TM_OP_SENSOR_REPLAY = 0x15,  /* u8 sensor, u8 mode (0 off, 1 file), file name
+                                    -> u32 frames in the file */
+    TM_OP_SENSOR_SCRIPT = 0x16,  /* u8 sensor, u16 steps, steps x (u8 scenario index,
+                                    u32 duration_ms) -> u32 frames at the default rate */
 
     /* device -> host, unsolicited */
     TM_OP_STREAM_DATA = 0x40,    /* u8 sensor, u32 first sample index, u16 n samples,
                                     then n * channels values of the sensor's dtype */
     TM_OP_STREAM_END = 0x41,     /* u8 sensor, u32 samples sent, u8 tm_stream_end_t */
     TM_OP_LOG = 0x42,            /* UTF-8 text */
+    TM_OP_CLASSIFY_RESULT = 0x43,/* u32 window_end, u8 top_class, u8 decision, u8 flags,
+                                    u8 class_count, f32 score, u32 dsp_ticks,
+                                    u32 model_ticks, u32 post_ticks, u32 overruns,
+                                    class_count x i8 raw model output */
+    TM_OP_CLASSIFY_END = 0x44,   /* u32 windows sent, u32 overruns, u32 frames lost,
+                                    u8 tm_stream_end_t */
 
     /* device -> host reply to a failed request (carries the request's seq) */
     TM_OP_ERROR = 0x7F           /* u8 request op, u16 tm_error_t, UTF-8 message */
@@ -91,7 +105,8 @@ typedef enum {
 typedef enum {
     TM_STREAM_END_COMPLETE = 0, /* n_samples reached */
     TM_STREAM_END_STOPPED = 1,  /* STREAM_STOP received */
-    TM_STREAM_END_OVERRUN = 2   /* the UART could not keep up; samples were lost */
+    TM_STREAM_END_OVERRUN = 2,  /* the UART could not keep up; samples were lost */
+    TM_STREAM_END_REPLAY_END = 3 /* the sensor's replay file or scenario script ended */
 } tm_stream_end_t;
 
 /* INFO reply: a sequence of [tag u8][length u8][value] records. Append-only tags;
@@ -113,8 +128,11 @@ typedef enum {
     TM_INFO_SCENARIOS = 14,       /* u8 sensor id, then [u8 len][name] repeated; repeated */
     TM_INFO_BUILD = 15,           /* str: compiler, date, build id */
     TM_INFO_MODEL_SLOTS = 16,     /* u8 slot count, u32 slot size */
-    TM_INFO_MODEL_FORMAT = 17     /* u16 model package version, then u8 op codes the
+    TM_INFO_MODEL_FORMAT = 17,    /* u16 model package version, then u8 op codes the
                                      interpreter runs (model::OpType values) */
+    TM_INFO_IMPULSE = 18          /* u16 impulse format version, u32 DSP block mask, u32
+                                     post-processing feature mask, u32 ring capacity (int16
+                                     values), u32 impulse work-buffer bytes */
 } tm_info_tag_t;
 
 typedef enum {
@@ -129,8 +147,21 @@ typedef enum {
     TM_CAP_INFERENCE = 1u << 2,
     TM_CAP_MLPERF_TEXT = 1u << 3,
     TM_CAP_SCENARIOS = 1u << 4,
-    TM_CAP_PERSISTENT_SLOTS = 1u << 5
+    TM_CAP_PERSISTENT_SLOTS = 1u << 5,
+    TM_CAP_CLASSIFY = 1u << 6,    /* CLASSIFY_START / STOP: the impulse on the own sensor */
+    TM_CAP_SENSOR_REPLAY = 1u << 7 /* SENSOR_REPLAY: the port can read replay files */
 } tm_capability_t;
+
+/* CLASSIFY_START flags. */
+#define TM_CLASSIFY_RAW 0x01u     /* also send the window's samples as STREAM_DATA */
+/* CLASSIFY_START sensor id: the first sensor of the impulse's kind. */
+#define TM_CLASSIFY_ANY_SENSOR 0xFFu
+/* SENSOR_REPLAY modes. */
+#define TM_REPLAY_OFF 0u
+#define TM_REPLAY_FILE 1u
+/* SENSOR_SCRIPT: most steps. */
+#define TM_SCRIPT_MAX_STEPS 256u
+/* CLASSIFY_RESULT flags: the decision's (TM_IMPULSE_DETECTION ... in tm_impulse.h). */
 
 typedef enum {
     TM_SENSOR_ACCELEROMETER = 0,

@@ -1,4 +1,5 @@
-/* The agent's protocol dispatcher, INFO and sensor streaming (PROTOCOL.md). */
+/* The agent's protocol dispatcher, INFO and sensor streaming (PROTOCOL.md). Continuous
+ * classification is in tm_agent_classify.c, replay and scripts in tm_agent_source.c. */
 #include <string.h>
 
 #include "tm_agent_internal.h"
@@ -85,7 +86,7 @@ static const char *error_name(tm_error_t e)
 static void send_error(tm_agent_t *a, uint8_t seq, uint8_t req_op, tm_error_t code,
                        const char *msg)
 {
-    uint8_t buf[3 + 120];
+    uint8_t buf[3 + sizeof a->err_msg];
     size_t n = strlen(msg);
     if (n > sizeof buf - 3)
         n = sizeof buf - 3;
@@ -224,6 +225,10 @@ size_t tm_agent_build_info(const tm_agent_t *a, uint8_t *out, size_t cap)
             caps |= TM_CAP_SCENARIOS;
     if (tm_model_ready(a))
         caps |= TM_CAP_INFERENCE;
+    if (p->sensor_count)
+        caps |= TM_CAP_CLASSIFY;
+    if (p->sensor_count && p->replay_open && p->replay_read)
+        caps |= TM_CAP_SENSOR_REPLAY;
     w_u32_tlv(&w, TM_INFO_CAPABILITIES, caps);
 
     for (uint8_t i = 0; i < p->sensor_count; ++i) {
@@ -271,6 +276,13 @@ size_t tm_agent_build_info(const tm_agent_t *a, uint8_t *out, size_t cap)
         if (tm_model_op_supported(code))
             w_u8(&w, (uint8_t)code);
     w_close(&w);
+    w_open(&w, TM_INFO_IMPULSE);
+    w_u16(&w, TM_IMPULSE_FORMAT_VERSION);
+    w_u32(&w, tm_impulse_dsp_supported_mask());
+    w_u32(&w, tm_impulse_post_supported_mask());
+    w_u32(&w, TM_AGENT_RING_VALUES);
+    w_u32(&w, TM_AGENT_IMPULSE_WORK_BYTES);
+    w_close(&w);
     return w.overflow ? 0 : w.len;
 }
 
@@ -306,29 +318,48 @@ static uint32_t stream_due(const tm_agent_t *a, uint64_t now)
     }
     if (a->stream.n_total && due > a->stream.n_total)
         due = a->stream.n_total;
+    if (due > a->rec.limit)
+        due = a->rec.limit;
     if (due > UINT32_MAX)
         due = UINT32_MAX;
     return (uint32_t)due;
 }
 
-static void stream_send(tm_agent_t *a, uint32_t n)
+void tm_agent_send_samples(tm_agent_t *a, uint8_t sensor, uint32_t first, const int16_t *v,
+                           uint32_t n, uint32_t channels, uint16_t spf)
+{
+    uint8_t *pl = a->reply;
+    while (n) {
+        uint32_t k = n < spf ? n : spf;
+        pl[0] = sensor;
+        tm_put_u32(pl + 1, first);
+        tm_put_u16(pl + 5, (uint16_t)k);
+        for (uint32_t i = 0; i < k * channels; ++i)
+            tm_put_u16(pl + TM_STREAM_HEADER + 2u * i, (uint16_t)v[i]);
+        tm_agent_send_frame(a, a->dev_seq++, TM_OP_STREAM_DATA, pl,
+                            TM_STREAM_HEADER + 2u * k * channels);
+        first += k;
+        v += k * channels;
+        n -= k;
+    }
+}
+
+/* Returns 0 when the source ended before n frames (a failed replay read). */
+static int stream_send(tm_agent_t *a, uint32_t n)
 {
     const tm_sensor_t *s = a->port->sensors[a->stream.sensor];
-    const uint32_t ch = s->desc->channels;
-    uint8_t *pl = a->reply;
-    s->read((tm_sensor_t *)s, a->samples, n);
-    pl[0] = a->stream.sensor;
-    tm_put_u32(pl + 1, a->stream.sent);
-    tm_put_u16(pl + 5, (uint16_t)n);
-    for (uint32_t i = 0; i < n * ch; ++i)
-        tm_put_u16(pl + TM_STREAM_HEADER + 2u * i, (uint16_t)a->samples[i]);
-    tm_agent_send_frame(a, a->dev_seq++, TM_OP_STREAM_DATA, pl, TM_STREAM_HEADER + 2u * n * ch);
-    a->stream.sent += n;
+    uint32_t got = tm_source_read(a, a->samples, n);
+    tm_agent_send_samples(a, a->stream.sensor, a->stream.sent, a->samples, got,
+                          s->desc->channels, a->stream.spf);
+    a->stream.sent += got;
+    return got == n;
 }
 
 void tm_agent_poll(tm_agent_t *a)
 {
     const tm_port_t *p = a->port;
+    if (a->cls.active)
+        tm_classify_poll(a);
     if (!a->stream.active)
         return;
     uint32_t due = stream_due(a, p->now(p->ctx));
@@ -343,6 +374,13 @@ void tm_agent_poll(tm_agent_t *a)
             stream_end(a, TM_STREAM_END_COMPLETE);
             return;
         }
+        /* a replay file or a script ends the recording by itself */
+        if (a->stream.sent >= a->rec.limit) {
+            stream_end(a, TM_STREAM_END_REPLAY_END);
+            return;
+        }
+        if (a->rec.limit - a->stream.sent < left)
+            left = a->rec.limit - a->stream.sent;
         uint32_t backlog = due - a->stream.sent;
         if (p->paced && backlog > limit) {
             stream_end(a, TM_STREAM_END_OVERRUN);
@@ -353,13 +391,18 @@ void tm_agent_poll(tm_agent_t *a)
             return;
         if (p->tx_ready && !p->tx_ready(p->ctx))
             return;
-        stream_send(a, n);
+        if (!stream_send(a, n)) {
+            stream_end(a, TM_STREAM_END_REPLAY_END);
+            return;
+        }
     }
 }
 
 uint64_t tm_agent_next_deadline(const tm_agent_t *a)
 {
     const tm_port_t *p = a->port;
+    if (a->cls.active)
+        return tm_classify_deadline(a);
     if (!a->stream.active)
         return UINT64_MAX;
     if (!p->paced)
@@ -367,11 +410,13 @@ uint64_t tm_agent_next_deadline(const tm_agent_t *a)
     uint64_t next = (uint64_t)a->stream.sent + a->stream.spf;
     if (a->stream.n_total && next > a->stream.n_total)
         next = a->stream.n_total;
+    if (next > a->rec.limit)
+        next = a->rec.limit;
     uint64_t hz = p->board.counter_hz;
     return a->stream.t0 + (next * hz + a->stream.rate_hz - 1u) / a->stream.rate_hz;
 }
 
-static tm_error_t sensor_of(tm_request_t *r, uint8_t id, tm_sensor_t **out)
+tm_error_t tm_agent_sensor_of(tm_request_t *r, uint8_t id, tm_sensor_t **out)
 {
     const tm_port_t *p = r->agent->port;
     TM_REQUIRE(id < p->sensor_count && p->sensors[id] != NULL, TM_ERR_NO_SENSOR);
@@ -385,10 +430,14 @@ static tm_error_t handle_stream_start(tm_request_t *r)
     const uint8_t *pl = r->req->payload;
     tm_sensor_t *s;
     TM_REQUIRE(r->req->payload_len == 11, TM_ERR_BAD_LENGTH);
-    tm_error_t e = sensor_of(r, pl[0], &s);
+    tm_error_t e = tm_agent_sensor_of(r, pl[0], &s);
     if (e)
         return e;
     TM_REQUIRE(!a->stream.active, TM_ERR_BUSY);
+    if (a->cls.active) {
+        r->msg = "a classification is running";
+        return TM_ERR_BUSY;
+    }
     uint32_t rate = tm_get_u32(pl + 1);
     uint32_t n_total = tm_get_u32(pl + 5);
     uint16_t spf = tm_get_u16(pl + 9);
@@ -401,7 +450,7 @@ static tm_error_t handle_stream_start(tm_request_t *r)
     }
     if (spf == 0)
         spf = tm_agent_pick_samples_per_frame(d, rate);
-    e = s->start(s, rate);
+    e = tm_source_begin(a, pl[0], rate);
     if (e)
         return e;
     a->stream.active = 1;
@@ -433,7 +482,7 @@ static tm_error_t handle_set_scenario(tm_request_t *r)
     const uint8_t *pl = r->req->payload;
     tm_sensor_t *s;
     TM_REQUIRE(r->req->payload_len >= 2, TM_ERR_BAD_LENGTH);
-    tm_error_t e = sensor_of(r, pl[0], &s);
+    tm_error_t e = tm_agent_sensor_of(r, pl[0], &s);
     if (e)
         return e;
     TM_REQUIRE(s->set_scenario != NULL, TM_ERR_NO_SCENARIO);
@@ -445,7 +494,7 @@ static tm_error_t handle_set_seed(tm_request_t *r)
     const uint8_t *pl = r->req->payload;
     tm_sensor_t *s;
     TM_REQUIRE(r->req->payload_len == 5, TM_ERR_BAD_LENGTH);
-    tm_error_t e = sensor_of(r, pl[0], &s);
+    tm_error_t e = tm_agent_sensor_of(r, pl[0], &s);
     if (e)
         return e;
     if (s->set_seed)
@@ -485,6 +534,7 @@ static void dispatch(tm_agent_t *a, const tm_frame_t *f)
     tm_error_t e = TM_OK;
     const uint16_t len = f->payload_len;
     int stop_stream = 0;
+    int stop_classify = 0;
 
     switch (f->op) {
     case TM_OP_HELLO:
@@ -495,6 +545,7 @@ static void dispatch(tm_agent_t *a, const tm_frame_t *f)
         /* a new session: a stream or upload of the previous host must not linger */
         tm_model_abort_upload(a);
         stop_stream = a->stream.active;
+        stop_classify = a->cls.active;
         e = handle_info(&r);
         break;
     case TM_OP_GET_INFO:
@@ -542,6 +593,14 @@ static void dispatch(tm_agent_t *a, const tm_frame_t *f)
     case TM_OP_SET_SENSOR_SEED:
         e = handle_set_seed(&r);
         break;
+    case TM_OP_CLASSIFY_START:
+    case TM_OP_CLASSIFY_STOP:
+        e = tm_classify_handle(&r, &stop_classify);
+        break;
+    case TM_OP_SENSOR_REPLAY:
+    case TM_OP_SENSOR_SCRIPT:
+        e = tm_source_handle(&r);
+        break;
     case TM_OP_LINK_TEST:
         if (len != 1) {
             e = TM_ERR_BAD_LENGTH;
@@ -560,6 +619,13 @@ static void dispatch(tm_agent_t *a, const tm_frame_t *f)
         tm_agent_send_frame(a, f->seq, (uint8_t)(f->op | TM_OP_REPLY), a->reply, r.reply_len);
     if (stop_stream)
         stream_end(a, TM_STREAM_END_STOPPED);
+    if (stop_classify)
+        tm_classify_end(a, TM_STREAM_END_STOPPED);
+    if (f->op == TM_OP_HELLO && e == TM_OK) {
+        /* a new host must not find the sensor still replaying what the last one set: INFO
+         * cannot tell it, and it would take a replay for the sensor's own signal */
+        tm_source_reset(a);
+    }
 }
 
 /* ---- entry points ------------------------------------------------------------------ */
@@ -572,6 +638,8 @@ tm_error_t tm_agent_init(tm_agent_t *a, const tm_port_t *port)
                TM_ERR_BAD_ARGUMENT);
     memset(a, 0, sizeof *a);
     a->port = port;
+    if (port->replay_close)
+        port->replay_close(port->ctx); /* a RESET forgets the replay the port may hold open */
     tm_frame_decoder_init(&a->dec, a->rx_buf, sizeof a->rx_buf);
     tm_model_init(a);
     return TM_OK;

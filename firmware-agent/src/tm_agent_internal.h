@@ -26,6 +26,11 @@ void tm_agent_send_frame(tm_agent_t *a, uint8_t seq, uint8_t op, const uint8_t *
 void tm_agent_send_log(tm_agent_t *a, const char *text);
 void tm_agent_write_text(tm_agent_t *a, const char *text);
 size_t tm_agent_format_u32(char *out, uint32_t v);
+/** STREAM_DATA frames of n frames starting at frame `first` (split by spf). */
+void tm_agent_send_samples(tm_agent_t *a, uint8_t sensor, uint32_t first, const int16_t *v,
+                           uint32_t n, uint32_t channels, uint16_t spf);
+/** The sensor with protocol id `id`, or TM_ERR_NO_SENSOR. */
+tm_error_t tm_agent_sensor_of(tm_request_t *r, uint8_t id, tm_sensor_t **out);
 
 /* tm_agent_model.c */
 void tm_model_init(tm_agent_t *a);
@@ -39,8 +44,34 @@ const char *tm_model_unready_message(tm_agent_t *a);
 /** Copy the staged input into the arena and run once; *ticks: counter delta. */
 tm_error_t tm_model_run(tm_agent_t *a, uint64_t *ticks);
 void tm_model_abort_upload(tm_agent_t *a);
+/** Nonzero while an upload runs. */
+int tm_model_uploading(const tm_agent_t *a);
 tm_error_t tm_model_handle(tm_request_t *r);
 tm_error_t tm_io_handle(tm_request_t *r);
+
+/* tm_agent_source.c: where a recording's samples come from (the sensor, a replay file, a
+ * scenario script). Streams and classifications both read through it. */
+/** Forget any replay or script (closes the replay file). */
+void tm_source_reset(tm_agent_t *a);
+/** Begin a recording of sensor at rate_hz: starts the sensor (or rewinds the replay, selects
+ *  the script's first scenario). a->rec.limit then holds the frames it can give. */
+tm_error_t tm_source_begin(tm_agent_t *a, uint8_t sensor, uint32_t rate_hz);
+/** The recording's next n frames (n x channels values, sample-major) into out; splits reads at
+ *  script step boundaries. Returns the frames given: fewer than n only at the source's end
+ *  or when a replay read fails (the recording then ends with REPLAY_END). */
+uint32_t tm_source_read(tm_agent_t *a, int16_t *out, uint32_t n);
+/** SENSOR_REPLAY and SENSOR_SCRIPT. */
+tm_error_t tm_source_handle(tm_request_t *r);
+
+/* tm_agent_classify.c: continuous classification */
+/** Load the impulse of the model just loaded (or record why not). */
+void tm_classify_load_impulse(tm_agent_t *a);
+/** CLASSIFY_START and CLASSIFY_STOP (the stop's CLASSIFY_END goes out after its reply). */
+tm_error_t tm_classify_handle(tm_request_t *r, int *end_after_reply);
+/** Send CLASSIFY_END and stop. */
+void tm_classify_end(tm_agent_t *a, uint8_t reason);
+void tm_classify_poll(tm_agent_t *a);
+uint64_t tm_classify_deadline(const tm_agent_t *a);
 
 /* tm_mlperf.c */
 void tm_mlperf_byte(tm_agent_t *a, uint8_t byte);

@@ -39,6 +39,7 @@ static void load_active(tm_agent_t *a)
         }
     }
     a->model_status = (uint8_t)s;
+    tm_classify_load_impulse(a);
 }
 
 int tm_model_ready(const tm_agent_t *a)
@@ -53,6 +54,7 @@ void tm_model_init(tm_agent_t *a)
     a->slots.active = TM_SLOT_NONE;
     memset(&a->model, 0, sizeof a->model);
     a->model_status = TM_MODEL_ERR_NOT_LOADED;
+    tm_classify_load_impulse(a);
     if (p->slot_load == NULL || !p->slot_load(p->ctx, &a->slots)) {
         memset(&a->slots, 0, sizeof a->slots);
         a->slots.active = TM_SLOT_NONE;
@@ -81,6 +83,11 @@ void tm_model_abort_upload(tm_agent_t *a)
     a->upload.active = 0;
 }
 
+int tm_model_uploading(const tm_agent_t *a)
+{
+    return a->upload.active;
+}
+
 static tm_error_t model_begin(tm_request_t *r)
 {
     tm_agent_t *a = r->agent;
@@ -88,6 +95,10 @@ static tm_error_t model_begin(tm_request_t *r)
     TM_REQUIRE(r->req->payload_len == 8, TM_ERR_BAD_LENGTH);
     if (a->stream.active) {
         r->msg = "stop the stream before uploading a model";
+        return TM_ERR_BUSY;
+    }
+    if (a->cls.active) {
+        r->msg = "stop the classification before uploading a model";
         return TM_ERR_BUSY;
     }
     uint32_t size = tm_get_u32(r->req->payload);

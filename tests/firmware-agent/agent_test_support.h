@@ -95,6 +95,7 @@ struct FakePort {
     bool hasPersisted = false;
     tm_sim_sensor_t accel{}, mic{};
     std::vector<uint32_t> arena = std::vector<uint32_t>(64 * 1024); ///< 256 KiB tensor arena
+    struct ReplayFiles *replay = nullptr; ///< set by withReplay()
 
     FakePort()
     {
@@ -152,13 +153,51 @@ struct FakePort {
     }
 };
 
+/// In-memory replay files for a FakePort (SENSOR_REPLAY without a file system).
+struct ReplayFiles {
+    std::map<std::string, Bytes> files;
+    const Bytes *open = nullptr;
+    int opens = 0;
+
+    void attach(tm_port_t &port)
+    {
+        port.replay_open = [](void *c, const char *path, size_t len, uint32_t *bytes) {
+            auto *self = static_cast<FakePort *>(c)->replay;
+            self->open = nullptr;
+            auto it = self->files.find(std::string(path, len));
+            if (it == self->files.end())
+                return -1;
+            self->open = &it->second;
+            self->opens++;
+            *bytes = uint32_t(it->second.size());
+            return 0;
+        };
+        port.replay_read = [](void *c, uint32_t off, uint8_t *out, uint32_t n) {
+            auto *self = static_cast<FakePort *>(c)->replay;
+            if (!self->open || size_t(off) + n > self->open->size())
+                return -1;
+            std::memcpy(out, self->open->data() + off, n);
+            return 0;
+        };
+        port.replay_close = [](void *c) { static_cast<FakePort *>(c)->replay->open = nullptr; };
+    }
+};
+
 /// An agent on a fake port, with request helpers.
 struct AgentHarness {
     FakePort fake;
     std::unique_ptr<tm_agent_t> agent = std::make_unique<tm_agent_t>();
     uint8_t seq = 1;
+    ReplayFiles replayFiles;
 
     AgentHarness() { tm_agent_init(agent.get(), &fake.port); }
+
+    /// Give the port in-memory replay files (before any request).
+    void withReplay()
+    {
+        fake.replay = &replayFiles;
+        replayFiles.attach(fake.port);
+    }
 
     void feed(const Bytes &b) { tm_agent_feed(agent.get(), b.data(), b.size()); }
     void feedText(const std::string &s)

@@ -102,7 +102,7 @@ TEST(Agent, PingEchoes)
 TEST(Agent, UnknownOpAndBadLengths)
 {
     AgentHarness h;
-    for (uint8_t op : {uint8_t(0x00), uint8_t(0x13), uint8_t(0x40), uint8_t(0x7F), uint8_t(0x81)}) {
+    for (uint8_t op : {uint8_t(0x00), uint8_t(0x17), uint8_t(0x40), uint8_t(0x7F), uint8_t(0x81)}) {
         Frame r = h.request(op);
         ASSERT_EQ(r.op, TM_OP_ERROR) << int(op);
         EXPECT_EQ(r.payload[0], op);
@@ -130,6 +130,10 @@ TEST(Agent, UnknownOpAndBadLengths)
         {TM_OP_BENCHMARK, {1}},
         {TM_OP_SET_SENSOR_SEED, {0, 1}},
         {TM_OP_LINK_TEST, {}},
+        {TM_OP_CLASSIFY_START, {0xFF}},
+        {TM_OP_CLASSIFY_STOP, {0}},
+        {TM_OP_SENSOR_REPLAY, {0}},
+        {TM_OP_SENSOR_SCRIPT, {0, 1}},
     };
     for (const Case &c : cases) {
         Frame r = h.request(c.op, c.payload);

@@ -4,17 +4,20 @@
  *
  * Prints exactly one line "tinyml-agent-host: pty <path>" on stdout, then serves the
  * agent protocol on that pty until SIGTERM or SIGINT. The counter is the monotonic clock
- * in microseconds. With --flash the model slots persist in FILE across restarts. */
+ * in microseconds. With --flash the model slots persist in FILE across restarts. Sensor
+ * replay files (SENSOR_REPLAY) are read relative to the working directory. */
 #define _XOPEN_SOURCE 700
 #define _DEFAULT_SOURCE
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,6 +36,7 @@ typedef struct {
     struct timespec t0;
     uint8_t slots[TM_MODEL_SLOTS][HOST_SLOT_SIZE];
     unsigned long tx_dropped;
+    int replay_fd;                /* SENSOR_REPLAY's open file, -1 without one */
 } host_t;
 
 static host_t host;
@@ -176,6 +180,56 @@ static int host_slot_load(void *ctx, tm_slot_table_t *t)
     return ok;
 }
 
+/* ---- sensor replay files --------------------------------------------------------- */
+
+static void host_replay_close(void *ctx)
+{
+    host_t *h = ctx;
+    if (h->replay_fd >= 0)
+        close(h->replay_fd);
+    h->replay_fd = -1;
+}
+
+static int host_replay_open(void *ctx, const char *path, size_t len, uint32_t *bytes)
+{
+    host_t *h = ctx;
+    char name[PATH_MAX];
+    host_replay_close(h);
+    if (len == 0 || len >= sizeof name || memchr(path, '\0', len) != NULL)
+        return -1;
+    memcpy(name, path, len);
+    name[len] = '\0';
+    int fd = open(name, O_RDONLY);
+    if (fd < 0)
+        return -1;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > (off_t)UINT32_MAX) {
+        close(fd);
+        return -1;
+    }
+    h->replay_fd = fd;
+    *bytes = (uint32_t)st.st_size;
+    return 0;
+}
+
+static int host_replay_read(void *ctx, uint32_t offset, uint8_t *out, uint32_t n)
+{
+    host_t *h = ctx;
+    off_t off = (off_t)offset;
+    while (n) {
+        ssize_t k = pread(h->replay_fd, out, n, off);
+        if (k <= 0) {
+            if (k < 0 && errno == EINTR)
+                continue;
+            return -1;
+        }
+        out += k;
+        off += k;
+        n -= (uint32_t)k;
+    }
+    return 0;
+}
+
 static void usage(void)
 {
     fprintf(stderr, "usage: tinyml-agent-host [--board-id ID] [--flash FILE] "
@@ -272,6 +326,10 @@ int main(int argc, char **argv)
     port.sensors[0] = &accel.base;
     port.sensors[1] = &mic.base;
     port.sensor_count = 2;
+    host.replay_fd = -1;
+    port.replay_open = host_replay_open;
+    port.replay_read = host_replay_read;
+    port.replay_close = host_replay_close;
     tm_agent_init(&agent, &port);
 
     printf("tinyml-agent-host: pty %s\n", pty);

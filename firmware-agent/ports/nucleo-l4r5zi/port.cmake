@@ -11,6 +11,10 @@ add_executable(agent-nucleo-l4r5zi
   ${_tm_nucleo_dir}/port.c)
 target_include_directories(agent-nucleo-l4r5zi PRIVATE ${AGENT_DIR}/include ${_tm_nucleo_dir})
 tinyml_device_flags(agent-nucleo-l4r5zi ${_tm_nucleo_cpu})
+# 640 KB of RAM: a smaller classification ring (1.5 s of 16 kHz mono) and impulse work buffer
+# (an MFCC over 1 s at 16 kHz with 40 filters), so that the tensor arena keeps its 64 KB.
+target_compile_definitions(agent-nucleo-l4r5zi PRIVATE TM_AGENT_RING_VALUES=24000u
+                           TM_AGENT_IMPULSE_WORK_BYTES=86016u)
 target_link_libraries(agent-nucleo-l4r5zi PRIVATE tinyml_nn-qemu-mps2-an386 tinyml_dsp-qemu-mps2-an386 m)
 target_link_options(agent-nucleo-l4r5zi PRIVATE ${_tm_nucleo_cpu} -mthumb
   --specs=nano.specs --specs=nosys.specs -nostartfiles
