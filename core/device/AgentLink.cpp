@@ -10,11 +10,15 @@ namespace tinyml {
 
 namespace {
 const int kReplyMetaType = qRegisterMetaType<AgentReply>();
+const int kClassifyResultMetaType = qRegisterMetaType<ClassifyResult>();
+const int kClassifyEndMetaType = qRegisterMetaType<ClassifyEnd>();
 }
 
 AgentLink::AgentLink(QObject *parent) : DeviceLink(parent)
 {
     (void)kReplyMetaType;
+    (void)kClassifyResultMetaType;
+    (void)kClassifyEndMetaType;
     m_parser.setFrameHandler([this](const AgentFrame &f) { handleFrame(f); });
     m_parser.setErrorHandler([this](AgentStreamParser::Error e) { handleDecoderError(e); });
 }
@@ -36,6 +40,7 @@ void AgentLink::handleOpened()
 {
     m_parser.reset();
     m_streaming = false;
+    m_classifying = false;
     m_loss.reset();
 }
 
@@ -44,6 +49,14 @@ void AgentLink::handleClosing()
     if (m_streaming) {
         m_streaming = false;
         Q_EMIT streamEnded(StreamEndReason::LinkLost, m_loss.nextIndex());
+    }
+    if (m_classifying) {
+        m_classifying = false;
+        ClassifyEnd end;
+        end.windowsSent = m_classifyWindows;
+        end.overruns = m_classifyOverruns;
+        end.reason = ClassifyEnd::kLinkLost;
+        Q_EMIT classifyEnded(end);
     }
     failAllPending(tr("link to %1 closed").arg(portName()));
 }
@@ -420,6 +433,12 @@ void AgentLink::handleFrame(const AgentFrame &frame)
     case TM_OP_STREAM_END:
         handleStreamEnd(frame);
         return;
+    case TM_OP_CLASSIFY_RESULT:
+        handleClassifyResult(frame);
+        return;
+    case TM_OP_CLASSIFY_END:
+        handleClassifyEnd(frame);
+        return;
     case TM_OP_LOG:
         Q_EMIT logReceived(QString::fromUtf8(frame.payload));
         return;
@@ -497,11 +516,133 @@ void AgentLink::handleStreamEnd(const AgentFrame &frame)
         reason = StreamEndReason::Stopped;
     else if (end->reason == TM_STREAM_END_OVERRUN)
         reason = StreamEndReason::Overrun;
+    else if (end->reason == TM_STREAM_END_REPLAY_END)
+        reason = StreamEndReason::ReplayEnd;
     if (tail > 0)
         reportLinkError(tr("%1 samples at the end of the stream never arrived").arg(tail));
     if (reason == StreamEndReason::Overrun)
         reportLinkError(tr("%1 ended the stream: its UART could not keep up (overrun)").arg(deviceId()));
     Q_EMIT streamEnded(reason, end->samplesSent);
+}
+
+std::optional<ClassifyStartReply> AgentLink::startClassification(const QString &sensor, quint32 maxWindows,
+                                                                 bool sendRaw, QString *error)
+{
+    int sensorId = TM_CLASSIFY_ANY_SENSOR;
+    if (!sensor.isEmpty()) {
+        const DeviceSensorInfo *s = resolveSensor(sensor, error);
+        if (!s)
+            return std::nullopt;
+        sensorId = s->id;
+    }
+    // Set up before sending: results (and raw frames) can follow the reply in the same read.
+    m_loss.reset();
+    m_classifying = true;
+    m_classifyWindows = 0;
+    m_classifyOverruns = 0;
+    m_classifyFormat.reset();
+    auto reply = request(TM_OP_CLASSIFY_START,
+                         classifyStartPayload(sensorId, maxWindows, sendRaw ? quint8(TM_CLASSIFY_RAW) : quint8(0)),
+                         kDefaultTimeoutMs, error);
+    std::optional<ClassifyStartReply> format;
+    if (reply)
+        format = parseClassifyStartReply(reply->payload, error);
+    if (!format) {
+        if (reply) // the agent runs but the host cannot read it: stop it rather than leave it running
+            sendRequest(TM_OP_CLASSIFY_STOP, {}, kDefaultTimeoutMs, nullptr);
+        m_classifying = false;
+        return std::nullopt;
+    }
+    m_classifyFormat = format;
+    return format;
+}
+
+void AgentLink::stopClassification()
+{
+    if (!m_classifying || !isOpen())
+        return;
+    sendRequest(TM_OP_CLASSIFY_STOP, {}, kDefaultTimeoutMs, nullptr);
+}
+
+std::optional<quint32> AgentLink::setSensorReplay(const QString &sensor, const QString &fileName,
+                                                  QString *error)
+{
+    const DeviceSensorInfo *s = resolveSensor(sensor, error);
+    if (!s)
+        return std::nullopt;
+    const QByteArray payload = sensorReplayPayload(s->id, TM_REPLAY_FILE, fileName);
+    if (fileName.isEmpty() || payload.size() > int(TM_MAX_PAYLOAD)) {
+        if (error)
+            *error = tr("replay file name \"%1\" is empty or too long").arg(fileName);
+        return std::nullopt;
+    }
+    // Opening and sizing a file through semihosting takes a moment on QEMU.
+    auto reply = request(TM_OP_SENSOR_REPLAY, payload, 5000, error);
+    if (!reply)
+        return std::nullopt;
+    return parseFrameCountReply(reply->payload, reply->op, error);
+}
+
+bool AgentLink::clearSensorReplay(const QString &sensor, QString *error)
+{
+    const DeviceSensorInfo *s = resolveSensor(sensor, error);
+    if (!s)
+        return false;
+    return request(TM_OP_SENSOR_REPLAY, sensorReplayPayload(s->id, TM_REPLAY_OFF, {}), kDefaultTimeoutMs,
+                   error).has_value();
+}
+
+std::optional<quint32> AgentLink::setSensorScript(const QString &sensor, const QVector<SensorScriptStep> &steps,
+                                                  QString *error)
+{
+    const DeviceSensorInfo *s = resolveSensor(sensor, error);
+    if (!s)
+        return std::nullopt;
+    if (steps.size() > int(TM_SCRIPT_MAX_STEPS)) {
+        if (error)
+            *error = tr("a scenario script has at most %1 steps, this one %2").arg(TM_SCRIPT_MAX_STEPS).arg(steps.size());
+        return std::nullopt;
+    }
+    for (const SensorScriptStep &step : steps) {
+        if (step.scenario < 0 || step.scenario >= s->scenarios.size()) {
+            if (error)
+                *error = tr("scenario index %1 is outside sensor %2's %3 scenarios")
+                             .arg(step.scenario).arg(s->name).arg(s->scenarios.size());
+            return std::nullopt;
+        }
+    }
+    auto reply = request(TM_OP_SENSOR_SCRIPT, sensorScriptPayload(s->id, steps), kDefaultTimeoutMs, error);
+    if (!reply)
+        return std::nullopt;
+    return parseFrameCountReply(reply->payload, reply->op, error);
+}
+
+void AgentLink::handleClassifyResult(const AgentFrame &frame)
+{
+    QString error;
+    auto result = decodeClassifyResult(frame.payload, &error);
+    if (!result) {
+        reportLinkError(tr("bad CLASSIFY_RESULT from %1: %2").arg(deviceId(), error));
+        return;
+    }
+    ++m_classifyWindows;
+    m_classifyOverruns = result->overruns;
+    Q_EMIT classifyResult(*result);
+}
+
+void AgentLink::handleClassifyEnd(const AgentFrame &frame)
+{
+    QString error;
+    auto end = decodeClassifyEnd(frame.payload, &error);
+    if (!end) {
+        reportLinkError(tr("bad CLASSIFY_END from %1: %2").arg(deviceId(), error));
+        return;
+    }
+    m_classifying = false;
+    if (end->windowsSent > m_classifyWindows)
+        reportLinkError(tr("%1 of %2 classification results from %3 never arrived")
+                            .arg(end->windowsSent - m_classifyWindows).arg(end->windowsSent).arg(deviceId()));
+    Q_EMIT classifyEnded(*end);
 }
 
 } // namespace tinyml

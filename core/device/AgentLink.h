@@ -94,12 +94,39 @@ public:
     void setDeviceId(const QString &id) { m_deviceId = id; }
     const StreamLossCounter &lossCounter() const { return m_loss; }
 
+    // --- continuous classification and sensor replay (PROTOCOL.md ops 0x13..0x16) ---------
+    /// CLASSIFY_START on `sensor` (an INFO name; empty = the first sensor of the impulse's
+    /// kind, TM_CLASSIFY_ANY_SENSOR). maxWindows 0: until stopClassification() or the end of
+    /// a replay/script. sendRaw: the windows' frames also arrive as streamChunk (the loss
+    /// counter restarts). classifyResult / classifyEnded follow through the event loop.
+    std::optional<ClassifyStartReply> startClassification(const QString &sensor, quint32 maxWindows,
+                                                          bool sendRaw, QString *error);
+    /// CLASSIFY_STOP without waiting; classifyEnded follows with the CLASSIFY_END frame.
+    void stopClassification();
+    bool isClassifying() const { return m_classifying; }
+    /// The CLASSIFY_START reply of the running (or last) classification.
+    std::optional<ClassifyStartReply> classifyFormat() const { return m_classifyFormat; }
+    /// SENSOR_REPLAY mode 1: the sensor plays `fileName` (raw int16 LE, relative to the
+    /// agent's working directory: VirtualBoard::stateDirectory() on a virtual board) from its
+    /// next STREAM_START / CLASSIFY_START. Returns the file's frame count.
+    std::optional<quint32> setSensorReplay(const QString &sensor, const QString &fileName,
+                                           QString *error);
+    /// SENSOR_REPLAY mode 0: the sensor goes back to its simulation.
+    bool clearSensorReplay(const QString &sensor, QString *error);
+    /// SENSOR_SCRIPT (no steps clears it). Returns the total frames at the default rate.
+    std::optional<quint32> setSensorScript(const QString &sensor, const QVector<SensorScriptStep> &steps,
+                                           QString *error);
+
 Q_SIGNALS:
     void replyReceived(int seq, const tinyml::AgentReply &reply);
     void requestFailed(int seq, const QString &message);
     /// An unsolicited ERROR: the agent dropped a frame the host sent (BAD_CRC / BAD_LENGTH).
     void deviceErrorReported(int code, const QString &message);
     void logReceived(const QString &text);
+    /// One CLASSIFY_RESULT (per window, in order).
+    void classifyResult(const tinyml::ClassifyResult &result);
+    /// CLASSIFY_END, or reason ClassifyEnd::kLinkLost when the link closed meanwhile.
+    void classifyEnded(const tinyml::ClassifyEnd &end);
 
 protected:
     void handleBytes(const QByteArray &bytes) override;
@@ -115,6 +142,8 @@ private:
     void handleDecoderError(AgentStreamParser::Error e);
     void handleStreamData(const AgentFrame &frame);
     void handleStreamEnd(const AgentFrame &frame);
+    void handleClassifyResult(const AgentFrame &frame);
+    void handleClassifyEnd(const AgentFrame &frame);
     void failRequest(quint8 seq, const QString &message);
     void failAllPending(const QString &message);
     const DeviceSensorInfo *resolveSensor(const QString &name, QString *error) const;
@@ -131,8 +160,15 @@ private:
     int m_streamSensor = -1;
     StreamFormat m_streamFormat;
     StreamLossCounter m_loss;
+
+    bool m_classifying = false;
+    std::optional<ClassifyStartReply> m_classifyFormat;
+    quint32 m_classifyWindows = 0;   ///< CLASSIFY_RESULTs received in this classification
+    quint32 m_classifyOverruns = 0;  ///< the last overrun count they carried
 };
 
 } // namespace tinyml
 
 Q_DECLARE_METATYPE(tinyml::AgentReply)
+Q_DECLARE_METATYPE(tinyml::ClassifyResult)
+Q_DECLARE_METATYPE(tinyml::ClassifyEnd)

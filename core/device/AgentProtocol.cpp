@@ -85,6 +85,7 @@ QString tagName(int tag)
     case TM_INFO_BUILD: return QStringLiteral("BUILD");
     case TM_INFO_MODEL_SLOTS: return QStringLiteral("MODEL_SLOTS");
     case TM_INFO_MODEL_FORMAT: return QStringLiteral("MODEL_FORMAT");
+    case TM_INFO_IMPULSE: return QStringLiteral("IMPULSE");
     }
     return QStringLiteral("tag %1").arg(tag);
 }
@@ -223,6 +224,17 @@ std::optional<DeviceInfo> parseDeviceInfo(const QByteArray &tlv, QString *error)
             while (r.ok() && r.remaining() > 0)
                 info.supportedOps.append(r.u8());
             break;
+        case TM_INFO_IMPULSE: {
+            ImpulseCapabilities c;
+            c.formatVersion = r.u16();
+            c.dspMask = r.u32();
+            c.postMask = r.u32();
+            c.ringValues = r.u32();
+            c.workBytes = r.u32();
+            if (r.ok())
+                info.impulse = c;
+            break;
+        }
         default:
             ++info.unknownTags; // a newer agent: skip by length, as the protocol promises
             break;
@@ -288,6 +300,12 @@ QByteArray encodeDeviceInfo(const DeviceInfo &info)
             putU8(b, quint8(op));
         putTlv(out, TM_INFO_MODEL_FORMAT, b);
     }
+    if (info.impulse) {
+        QByteArray b; putU16(b, quint16(info.impulse->formatVersion));
+        putU32(b, info.impulse->dspMask); putU32(b, info.impulse->postMask);
+        putU32(b, info.impulse->ringValues); putU32(b, info.impulse->workBytes);
+        putTlv(out, TM_INFO_IMPULSE, b);
+    }
     return out;
 }
 
@@ -346,6 +364,17 @@ std::optional<StreamEnd> decodeStreamEnd(const QByteArray &payload, QString *err
     return StreamEnd{p[0], tm_get_u32(p + 1), p[5]};
 }
 
+QString streamEndReasonName(int reason)
+{
+    switch (reason) {
+    case TM_STREAM_END_COMPLETE: return QStringLiteral("complete");
+    case TM_STREAM_END_STOPPED: return QStringLiteral("stopped");
+    case TM_STREAM_END_OVERRUN: return QStringLiteral("overrun");
+    case TM_STREAM_END_REPLAY_END: return QStringLiteral("replay end");
+    }
+    return QStringLiteral("reason %1").arg(reason);
+}
+
 std::optional<AgentError> decodeAgentError(const QByteArray &payload)
 {
     if (payload.size() < 3)
@@ -390,9 +419,15 @@ QString opName(int op)
     case TM_OP_SET_SENSOR_SEED: name = QStringLiteral("SET_SENSOR_SEED"); break;
     case TM_OP_LINK_TEST: name = QStringLiteral("LINK_TEST"); break;
     case TM_OP_LAYER_PROFILE: name = QStringLiteral("LAYER_PROFILE"); break;
+    case TM_OP_CLASSIFY_START: name = QStringLiteral("CLASSIFY_START"); break;
+    case TM_OP_CLASSIFY_STOP: name = QStringLiteral("CLASSIFY_STOP"); break;
+    case TM_OP_SENSOR_REPLAY: name = QStringLiteral("SENSOR_REPLAY"); break;
+    case TM_OP_SENSOR_SCRIPT: name = QStringLiteral("SENSOR_SCRIPT"); break;
     case TM_OP_STREAM_DATA: name = QStringLiteral("STREAM_DATA"); break;
     case TM_OP_STREAM_END: name = QStringLiteral("STREAM_END"); break;
     case TM_OP_LOG: name = QStringLiteral("LOG"); break;
+    case TM_OP_CLASSIFY_RESULT: name = QStringLiteral("CLASSIFY_RESULT"); break;
+    case TM_OP_CLASSIFY_END: name = QStringLiteral("CLASSIFY_END"); break;
     case TM_OP_ERROR: name = QStringLiteral("ERROR"); break;
     default: name = QStringLiteral("0x%1").arg(base, 2, 16, QLatin1Char('0')); break;
     }
@@ -598,6 +633,124 @@ QByteArray layerProfilePayload(quint32 runs, quint16 firstLayer)
     putU32(b, runs);
     putU16(b, firstLayer);
     return b;
+}
+
+// --- continuous classification and sensor replay ----------------------------------------
+
+QByteArray classifyStartPayload(int sensorId, quint32 maxWindows, quint8 flags)
+{
+    QByteArray b;
+    putU8(b, quint8(sensorId));
+    putU32(b, maxWindows);
+    putU8(b, flags);
+    return b;
+}
+
+std::optional<ClassifyStartReply> parseClassifyStartReply(const QByteArray &payload, QString *error)
+{
+    constexpr int kSize = 1 + 4 + 4 + 4 + 2 + 4;
+    if (payload.size() != kSize)
+        return replyFail<ClassifyStartReply>(error, QStringLiteral("CLASSIFY_START reply has %1 bytes, expected %2")
+                                                        .arg(payload.size()).arg(kSize));
+    Reader r(reinterpret_cast<const uint8_t *>(payload.constData()), kSize);
+    ClassifyStartReply out;
+    out.sensorId = r.u8();
+    out.rateHz = r.u32();
+    out.window = r.u32();
+    out.stride = r.u32();
+    out.classCount = r.u16();
+    out.ringFrames = r.u32();
+    if (out.rateHz == 0 || out.window == 0 || out.stride == 0 || out.classCount == 0)
+        return replyFail<ClassifyStartReply>(error, QStringLiteral("CLASSIFY_START reply: rate %1 Hz, window %2, stride %3, %4 classes: none may be 0")
+                                                        .arg(out.rateHz).arg(out.window).arg(out.stride).arg(out.classCount));
+    if (quint64(out.ringFrames) < quint64(out.window) + out.stride)
+        return replyFail<ClassifyStartReply>(error, QStringLiteral("CLASSIFY_START reply: ring of %1 frames is smaller than window %2 + stride %3")
+                                                        .arg(out.ringFrames).arg(out.window).arg(out.stride));
+    return out;
+}
+
+std::optional<ClassifyResult> decodeClassifyResult(const QByteArray &payload, QString *error)
+{
+    constexpr int kHeader = 4 + 1 + 1 + 1 + 1 + 4 + 4 * 4;
+    if (payload.size() < kHeader)
+        return replyFail<ClassifyResult>(error, QStringLiteral("CLASSIFY_RESULT of %1 bytes is shorter than its %2-byte header")
+                                                    .arg(payload.size()).arg(kHeader));
+    Reader r(reinterpret_cast<const uint8_t *>(payload.constData()), int(payload.size()));
+    ClassifyResult out;
+    out.windowEnd = r.u32();
+    out.topClass = r.u8();
+    out.decision = r.u8();
+    out.flags = r.u8();
+    out.classCount = r.u8();
+    out.score = r.f32();
+    out.dspTicks = r.u32();
+    out.modelTicks = r.u32();
+    out.postTicks = r.u32();
+    out.overruns = r.u32();
+    if (payload.size() != kHeader + out.classCount)
+        return replyFail<ClassifyResult>(error, QStringLiteral("CLASSIFY_RESULT announces %1 classes: needs %2 bytes, got %3")
+                                                    .arg(out.classCount).arg(kHeader + out.classCount).arg(payload.size()));
+    if (out.classCount == 0 || out.topClass >= out.classCount)
+        return replyFail<ClassifyResult>(error, QStringLiteral("CLASSIFY_RESULT: top class %1 is outside the %2 classes")
+                                                    .arg(out.topClass).arg(out.classCount));
+    if (out.decision != ClassifyResult::kUncertain && out.decision >= out.classCount)
+        return replyFail<ClassifyResult>(error, QStringLiteral("CLASSIFY_RESULT: decision %1 is neither a class (of %2) nor 0xFF")
+                                                    .arg(out.decision).arg(out.classCount));
+    if (out.isDetection() && out.isUncertain())
+        return replyFail<ClassifyResult>(error, QStringLiteral("CLASSIFY_RESULT: a detection flagged on an uncertain decision"));
+    out.raw.resize(out.classCount);
+    for (int i = 0; i < out.classCount; ++i)
+        out.raw[i] = qint8(r.u8());
+    return out;
+}
+
+std::optional<ClassifyEnd> decodeClassifyEnd(const QByteArray &payload, QString *error)
+{
+    constexpr int kSize = 4 + 4 + 4 + 1;
+    if (payload.size() != kSize)
+        return replyFail<ClassifyEnd>(error, QStringLiteral("CLASSIFY_END has %1 bytes, expected %2")
+                                                 .arg(payload.size()).arg(kSize));
+    Reader r(reinterpret_cast<const uint8_t *>(payload.constData()), kSize);
+    ClassifyEnd out;
+    out.windowsSent = r.u32();
+    out.overruns = r.u32();
+    out.framesLost = r.u32();
+    out.reason = r.u8();
+    return out;
+}
+
+QByteArray sensorReplayPayload(int sensorId, int mode, const QString &fileName)
+{
+    QByteArray b;
+    putU8(b, quint8(sensorId));
+    putU8(b, quint8(mode));
+    if (mode == TM_REPLAY_FILE)
+        b.append(fileName.toUtf8());
+    return b;
+}
+
+QByteArray sensorScriptPayload(int sensorId, const QVector<SensorScriptStep> &steps)
+{
+    if (steps.size() > int(TM_SCRIPT_MAX_STEPS))
+        return {};
+    QByteArray b;
+    putU8(b, quint8(sensorId));
+    putU16(b, quint16(steps.size()));
+    for (const SensorScriptStep &step : steps) {
+        if (step.scenario < 0 || step.scenario > 0xFF)
+            return {};
+        putU8(b, quint8(step.scenario));
+        putU32(b, step.durationMs);
+    }
+    return b;
+}
+
+std::optional<quint32> parseFrameCountReply(const QByteArray &payload, int op, QString *error)
+{
+    if (payload.size() != 4)
+        return replyFail<quint32>(error, QStringLiteral("%1 reply has %2 bytes, expected 4")
+                                             .arg(opName(op & ~int(TM_OP_REPLY))).arg(payload.size()));
+    return tm_get_u32(reinterpret_cast<const uint8_t *>(payload.constData()));
 }
 
 } // namespace tinyml

@@ -35,6 +35,18 @@ struct DeviceSensorInfo {
     QString shortName() const;
 };
 
+/// INFO tag 18 IMPULSE: what the agent's continuous classification can run.
+struct ImpulseCapabilities {
+    int formatVersion = 0;        ///< impulse section version the agent reads (TM_IMPULSE_FORMAT_VERSION)
+    quint32 dspMask = 0;          ///< bit i: DSP block code i is compiled in
+    quint32 postMask = 0;         ///< bit 0 averaging, 1 thresholds, 2 suppression, 3 background classes
+    quint32 ringValues = 0;       ///< ring capacity in int16 values (window x channels must fit)
+    quint32 workBytes = 0;        ///< impulse work-buffer bytes
+
+    bool hasDspBlock(int code) const { return code >= 0 && code < 32 && (dspMask & (1u << code)) != 0; }
+    bool hasPostFeature(int bit) const { return bit >= 0 && bit < 32 && (postMask & (1u << bit)) != 0; }
+};
+
 /// What INFO (the HELLO / GET_INFO reply) says about a device.
 struct DeviceInfo {
     int protocolVersion = 0;
@@ -58,6 +70,8 @@ struct DeviceInfo {
     /// and the op codes (model::OpType values) it runs.
     int modelFormatVersion = 0;
     QVector<int> supportedOps;
+    /// IMPULSE: present when the agent runs impulses continuously (CAPABILITIES bit 6).
+    std::optional<ImpulseCapabilities> impulse;
     int unknownTags = 0;          ///< records skipped because this host does not know them
 
     bool hasCapability(quint32 bit) const { return (capabilities & bit) != 0; }
@@ -93,6 +107,9 @@ struct StreamEnd {
     int reason = 0;               ///< tm_stream_end_t
 };
 std::optional<StreamEnd> decodeStreamEnd(const QByteArray &payload, QString *error);
+/// tm_stream_end_t as a word for messages: "complete", "stopped", "overrun", "replay end";
+/// unknown values read "reason <n>".
+QString streamEndReasonName(int reason);
 
 struct AgentError {
     int requestOp = 0;
@@ -198,5 +215,80 @@ QByteArray helloPayload();
 QByteArray streamStartPayload(int sensorId, quint32 rateHz, quint32 nSamples,
                               quint16 samplesPerFrame = 0);
 QByteArray layerProfilePayload(quint32 runs, quint16 firstLayer);
+
+// --- continuous classification and sensor replay (PROTOCOL.md, ops 0x13..0x16, 0x43/0x44) ---
+// The new payloads have fixed layouts: a payload of any other length is refused, naming
+// the op and both lengths (CLASSIFY_RESULT's length follows from its class_count).
+
+/// CLASSIFY_START request. sensorId TM_CLASSIFY_ANY_SENSOR (0xFF): the first sensor of the
+/// impulse's kind; maxWindows 0: until CLASSIFY_STOP or the end of a replay/script;
+/// flags: TM_CLASSIFY_RAW to also receive the windows' frames as STREAM_DATA.
+QByteArray classifyStartPayload(int sensorId, quint32 maxWindows, quint8 flags);
+
+/// CLASSIFY_START reply.
+struct ClassifyStartReply {
+    int sensorId = 0;
+    quint32 rateHz = 0;
+    quint32 window = 0;           ///< frames per window
+    quint32 stride = 0;           ///< frames between window ends
+    int classCount = 0;
+    quint32 ringFrames = 0;
+};
+/// Refuses a zero rate, window, stride or class count, and a ring smaller than window + stride.
+std::optional<ClassifyStartReply> parseClassifyStartReply(const QByteArray &payload, QString *error);
+
+/// CLASSIFY_RESULT: one window's decision (unsolicited). Flag bits are tm_impulse.h's.
+struct ClassifyResult {
+    static constexpr quint8 kDetection = 0x01;   ///< TM_IMPULSE_DETECTION: a new detection
+    static constexpr quint8 kSuppressed = 0x02;  ///< TM_IMPULSE_SUPPRESSED
+    static constexpr quint8 kBackground = 0x04;  ///< TM_IMPULSE_BACKGROUND
+    static constexpr int kUncertain = 0xFF;      ///< TM_IMPULSE_UNCERTAIN
+
+    quint32 windowEnd = 0;        ///< frame index one past the window's last frame
+    int topClass = 0;
+    int decision = kUncertain;    ///< class index or kUncertain
+    quint8 flags = 0;
+    int classCount = 0;
+    float score = 0;              ///< averaged score of topClass
+    quint32 dspTicks = 0;         ///< COUNTER ticks: conversion, DSP, normalisation, quantization
+    quint32 modelTicks = 0;
+    quint32 postTicks = 0;
+    quint32 overruns = 0;         ///< overrun windows so far
+    QVector<qint8> raw;           ///< classCount raw int8 model outputs
+
+    bool isDetection() const { return (flags & kDetection) != 0; }
+    bool isUncertain() const { return decision == kUncertain; }
+};
+/// Checks the length against class_count, top_class < class_count and the decision
+/// (a class index or 0xFF); a detection must name a class.
+std::optional<ClassifyResult> decodeClassifyResult(const QByteArray &payload, QString *error);
+
+/// CLASSIFY_END (unsolicited) after CLASSIFY_STOP, max_windows, a replay's end or HELLO.
+struct ClassifyEnd {
+    /// reason: AgentLink reports this when the link closed during a classification.
+    static constexpr int kLinkLost = -1;
+    quint32 windowsSent = 0;
+    quint32 overruns = 0;
+    quint32 framesLost = 0;
+    int reason = 0;               ///< tm_stream_end_t, or kLinkLost
+};
+std::optional<ClassifyEnd> decodeClassifyEnd(const QByteArray &payload, QString *error);
+
+/// SENSOR_REPLAY request: mode TM_REPLAY_FILE plays fileName (UTF-8, relative to the
+/// agent's working directory), TM_REPLAY_OFF ends a replay (fileName ignored).
+QByteArray sensorReplayPayload(int sensorId, int mode, const QString &fileName);
+
+/// One SENSOR_SCRIPT step: an index into the sensor's SCENARIOS list and a duration.
+struct SensorScriptStep {
+    int scenario = 0;
+    quint32 durationMs = 0;
+};
+/// SENSOR_SCRIPT request; no steps clears the script. Returns an empty array when the step
+/// count exceeds TM_SCRIPT_MAX_STEPS or a scenario index does not fit in a u8.
+QByteArray sensorScriptPayload(int sensorId, const QVector<SensorScriptStep> &steps);
+
+/// SENSOR_REPLAY and SENSOR_SCRIPT replies: one u32 frame count. `op` names the reply in
+/// the error ("SENSOR_REPLAY").
+std::optional<quint32> parseFrameCountReply(const QByteArray &payload, int op, QString *error);
 
 } // namespace tinyml

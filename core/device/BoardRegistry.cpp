@@ -251,6 +251,9 @@ std::optional<BoardDefinition> BoardRegistry::parseBoard(const QByteArray &json,
             r.problem(QStringLiteral("power"), QStringLiteral("needs active_mw, or ua_per_mhz and volts"));
         b.power.source = r.string(power, QStringLiteral("power."), QStringLiteral("source"));
         b.power.estimated = r.boolean(power, QStringLiteral("power."), QStringLiteral("estimated"));
+        b.power.sleepUaPerMhz = r.positive(power, QStringLiteral("power."), QStringLiteral("sleep_ua_per_mhz"), false);
+        if (b.power.sleepUaPerMhz > 0)
+            b.power.sleepSource = r.string(power, QStringLiteral("power."), QStringLiteral("sleep_source"));
     }
 
     const QJsonValue sensors = o.value(QStringLiteral("sensors"));

@@ -21,6 +21,10 @@ struct BoardPowerModel {
     double volts = 0;
     QString source;               ///< datasheet name and section the figure comes from
     bool estimated = true;
+    /// Current while the CPU waits between windows of a continuous impulse (Sleep mode with the
+    /// sensor's clocks and DMA running); 0: the board file gives none, battery life unknown.
+    double sleepUaPerMhz = 0;
+    QString sleepSource;
     double activePowerMw(double clockHz) const;
 };
 

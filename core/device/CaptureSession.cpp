@@ -228,6 +228,9 @@ void CaptureSession::onStreamEnded(StreamEndReason reason, qint64 framesSent)
     case StreamEndReason::Complete: why = tr("the device ended the stream after %1 frames").arg(framesSent); break;
     case StreamEndReason::Stopped: why = tr("the stream was stopped"); break;
     case StreamEndReason::Overrun: why = tr("the device could not keep up (overrun)"); break;
+    case StreamEndReason::ReplayEnd:
+        why = tr("the sensor's replay file or scenario script ended after %1 frames").arg(framesSent);
+        break;
     case StreamEndReason::LinkLost:
         // The port went away; DeviceLink has recorded why.
         onConnectionLost(m_link ? m_link->lastError() : tr("link closed"));

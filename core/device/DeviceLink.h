@@ -61,7 +61,9 @@ struct StreamRequest {
     qint64 frames = 0;           ///< 0 = until stopStream()
 };
 
-enum class StreamEndReason { Complete, Stopped, Overrun, LinkLost };
+/// Why a stream ended. ReplayEnd: the sensor's replay file or scenario script ended
+/// (tm_stream_end_t 3); the data was a replay or a simulation.
+enum class StreamEndReason { Complete, Stopped, Overrun, LinkLost, ReplayEnd };
 
 class DeviceLink : public QObject
 {

@@ -133,6 +133,13 @@ qint64 VirtualBoard::processId() const
     return m_process ? m_process->processId() : 0;
 }
 
+QString VirtualBoard::stateDirectory() const
+{
+    if (!m_stateDir.isEmpty())
+        return m_stateDir;
+    return m_options.stateDirectory.isEmpty() ? defaultStateDirectory(m_board.id) : m_options.stateDirectory;
+}
+
 bool VirtualBoard::launch(QString *error)
 {
     if (!m_board.isVirtual) {
@@ -140,8 +147,8 @@ bool VirtualBoard::launch(QString *error)
             *error = QStringLiteral("board %1 is not a virtual board").arg(m_board.id);
         return false;
     }
-    m_stateDir = m_options.stateDirectory.isEmpty() ? defaultStateDirectory(m_board.id)
-                                                    : m_options.stateDirectory;
+    m_stateDir.clear();
+    m_stateDir = stateDirectory();
     if (!QDir().mkpath(m_stateDir)) {
         if (error)
             *error = QStringLiteral("cannot create the state directory %1 of virtual board %2")

@@ -78,7 +78,13 @@ public:
     const BoardDefinition &board() const { return m_board; }
     QString ptyPath() const { return m_ptyPath; }
     qint64 processId() const;
-    QString stateDirectory() const { return m_stateDir; }
+    /// The board's state folder (tinyml-flash.bin): Options::stateDirectory, else
+    /// defaultStateDirectory(). Known before start(). It is also the process's working
+    /// directory, so the folder where semihosting (QEMU) and the host agent open relative
+    /// paths: a SENSOR_REPLAY file written here is found by its bare name.
+    QString stateDirectory() const;
+    /// Same as stateDirectory(); the name says why a replay caller wants it.
+    QString workingDirectory() const { return stateDirectory(); }
     /// The command line used (program first), for logs and error messages.
     QStringList commandLine() const { return m_commandLine; }
     /// The last lines the process printed (its stderr and stdout), for error messages.

@@ -1,6 +1,7 @@
 // Fuzzes everything the host reads from a device: the agent byte stream (frame decoder,
 // then each decoded frame through the INFO, STREAM_DATA, STREAM_END and ERROR parsers
-// and the loss counter, as AgentLink does; MODEL_INFO, INVOKE and LAYER_PROFILE replies),
+// and the loss counter, as AgentLink does; MODEL_INFO, INVOKE and LAYER_PROFILE replies;
+// CLASSIFY_START replies, CLASSIFY_RESULT and CLASSIFY_END),
 // and the data-forwarder line parser.
 // Run longer by hand: fuzz_device_stream -max_total_time=600 corpus/
 
@@ -82,6 +83,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (lp->firstLayer + lp->counters.size() > lp->layerCount)
                     __builtin_trap();
             break;
+        case TM_OP_CLASSIFY_RESULT:
+            if (auto r = decodeClassifyResult(f.payload, &error))
+                if (r->raw.size() != r->classCount || r->topClass >= r->classCount)
+                    __builtin_trap();
+            break;
+        case TM_OP_CLASSIFY_END:
+            (void)decodeClassifyEnd(f.payload, &error);
+            break;
+        case TM_OP_CLASSIFY_START | TM_OP_REPLY:
+            if (auto r = parseClassifyStartReply(f.payload, &error))
+                if (quint64(r->ringFrames) < quint64(r->window) + r->stride)
+                    __builtin_trap();
+            break;
         default:
             (void)parseDeviceInfo(f.payload, &error);
             break;
@@ -98,6 +112,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const QByteArray payload(bytes + 1, qsizetype(size - 1));
     (void)parseModelInfoReply(payload, &error);
     (void)parseInvokeReply(payload, &error);
+    if (auto r = decodeClassifyResult(payload, &error))
+        if (28 + r->raw.size() != payload.size())
+            __builtin_trap();
+    (void)decodeClassifyEnd(payload, &error);
+    (void)parseClassifyStartReply(payload, &error);
+    (void)parseFrameCountReply(payload, TM_OP_SENSOR_REPLAY | TM_OP_REPLY, &error);
     if (auto lp = parseLayerProfileReply(payload, &error))
         if (lp->firstLayer + lp->counters.size() > lp->layerCount || 6 + 8 * lp->counters.size() != payload.size())
             __builtin_trap();
