@@ -1,11 +1,14 @@
 #include "Flasher.h"
 
+#include "ImpulseReplay.h"
 #include "KernelScratch.h"
 #include "ModelPackageReader.h"
 
 #include "device/AgentLink.h"
+#include "features/FeatureParams.h"
 #include "model/Graph.h"
 #include "tm_frame.h"
+#include "tm_impulse.h"
 
 #include <algorithm>
 
@@ -48,7 +51,90 @@ std::optional<PackageRequirements> packageRequirements(const QByteArray &package
     if (!device)
         return std::nullopt;
     r.deviceArenaBytes = *device;
+    if (pkg->impulse) {
+        const ImpulseSpec &spec = *pkg->impulse;
+        ImpulseRequirements ir;
+        ir.dspBlock = int(spec.features.kind);
+        ir.channels = spec.channels;
+        ir.windowFrames = spec.windowFrames;
+        ir.strideFrames = spec.strideFrames;
+        // Thresholds always decide "uncertain"; the other features only when used.
+        ir.postFeatures = TM_IMPULSE_POST_THRESHOLD;
+        if (spec.post.averageWindows > 1)
+            ir.postFeatures |= TM_IMPULSE_POST_AVERAGE;
+        if (spec.post.suppressionMs > 0)
+            ir.postFeatures |= TM_IMPULSE_POST_SUPPRESSION;
+        if (spec.post.background.contains(true))
+            ir.postFeatures |= TM_IMPULSE_POST_BACKGROUND;
+        ImpulseReplay replay;   // the device's own loader sizes the work buffer
+        if (!replay.load(package, error))
+            return std::nullopt;
+        ir.workBytes = replay.workBytes();
+        r.impulse = ir;
+    }
     return r;
+}
+
+namespace {
+
+QString postFeatureNames(quint32 mask)
+{
+    QStringList names;
+    if (mask & TM_IMPULSE_POST_AVERAGE)
+        names << QStringLiteral("score averaging");
+    if (mask & TM_IMPULSE_POST_THRESHOLD)
+        names << QStringLiteral("thresholds");
+    if (mask & TM_IMPULSE_POST_SUPPRESSION)
+        names << QStringLiteral("suppression");
+    if (mask & TM_IMPULSE_POST_BACKGROUND)
+        names << QStringLiteral("background classes");
+    return names.isEmpty() ? QStringLiteral("none") : names.join(QStringLiteral(", "));
+}
+
+QString dspBlockNames(quint32 mask)
+{
+    QStringList names;
+    for (int code = 0; code < 32; ++code)
+        if (mask & (1u << code))
+            names << (code <= int(features::BlockKind::Image) ? features::blockKindName(features::BlockKind(code))
+                                                              : QStringLiteral("block %1").arg(code));
+    return names.isEmpty() ? QStringLiteral("none") : names.join(QStringLiteral(", "));
+}
+
+} // namespace
+
+QString checkImpulseFits(const DeviceInfo &info, const ImpulseRequirements &req, const QString &boardName)
+{
+    const QString board = boardName.isEmpty() ? info.boardId : boardName;
+    if (!info.impulse)
+        return QStringLiteral("the agent on %1 cannot run impulses: update the firmware (its INFO has no IMPULSE record)")
+            .arg(board);
+    const ImpulseCapabilities &cap = *info.impulse;
+    if (cap.formatVersion < req.formatVersion)
+        return QStringLiteral("the impulse section is version %1 but the agent on %2 reads version %3: update the firmware")
+            .arg(req.formatVersion).arg(board).arg(cap.formatVersion);
+    const QString block = req.dspBlock <= int(features::BlockKind::Image)
+                              ? features::blockKindName(features::BlockKind(req.dspBlock))
+                              : QStringLiteral("block %1").arg(req.dspBlock);
+    if (!cap.hasDspBlock(req.dspBlock))
+        return QStringLiteral("the agent on %1 lacks the %2 DSP block the impulse needs (it runs: %3)")
+            .arg(board, block, dspBlockNames(cap.dspMask));
+    const quint32 missing = req.postFeatures & ~cap.postMask;
+    if (missing)
+        return QStringLiteral("the agent on %1 lacks the post-processing %2 the impulse needs (it runs: %3)")
+            .arg(board, postFeatureNames(missing), postFeatureNames(cap.postMask));
+    // PROTOCOL.md: the ring holds ring_frames >= window + stride frames.
+    const qint64 ringNeed = (req.windowFrames + req.strideFrames) * req.channels;
+    if (ringNeed > qint64(cap.ringValues))
+        return QStringLiteral("the impulse's window of %1 frames plus a stride of %2, x %3 channel%4 = %5 samples, does not "
+                              "fit the agent's sample ring of %6 samples on %7")
+            .arg(req.windowFrames).arg(req.strideFrames).arg(req.channels).arg(req.channels == 1 ? "" : "s")
+            .arg(ringNeed).arg(cap.ringValues).arg(board);
+    if (req.workBytes > qint64(cap.workBytes))
+        return QStringLiteral("the impulse needs a work buffer of %1 (DSP window, scratch and features), the agent on %2 "
+                              "has %3 (%4 bytes > %5 bytes)")
+            .arg(kb(req.workBytes), board, kb(cap.workBytes)).arg(req.workBytes).arg(cap.workBytes);
+    return {};
 }
 
 QString checkPackageFits(const DeviceInfo &info, const PackageRequirements &req, const QString &boardName)
@@ -56,11 +142,16 @@ QString checkPackageFits(const DeviceInfo &info, const PackageRequirements &req,
     const QString board = boardName.isEmpty() ? info.boardId : boardName;
     if (info.modelSlots == 0 && info.flashFree == 0)
         return QStringLiteral("%1 reports no model slots: its agent cannot take a model").arg(board);
+    if (req.impulse) {
+        const QString why = checkImpulseFits(info, *req.impulse, board);
+        if (!why.isEmpty())
+            return why;
+    }
     if (info.modelFormatVersion == 0)
         return QStringLiteral("the agent on %1 (version %2) does not list the model package versions and ops it "
                               "supports (INFO MODEL_FORMAT); update the agent firmware")
             .arg(board, info.agentVersion);
-    if (info.modelFormatVersion != req.formatVersion)
+    if (req.formatVersion > info.modelFormatVersion)   // an agent reads its version and the older ones
         return QStringLiteral("the package is format version %1 but the agent on %2 reads version %3")
             .arg(req.formatVersion).arg(board).arg(info.modelFormatVersion);
     QStringList missing;

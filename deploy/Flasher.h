@@ -3,7 +3,10 @@
 // board running the agent) over the agent protocol, and the checks that come first.
 //
 // checkPackageFits() refuses, before anything is sent, a package the agent cannot run:
-// a package version or an op code the agent's interpreter does not list in INFO
+// an impulse (version 2) on an agent without INFO IMPULSE, or needing a DSP block or a
+// post-processing feature INFO IMPULSE does not list, or a window (plus one stride, the
+// ring PROTOCOL.md asks for) larger than the agent's ring, or a work buffer larger than its
+// own; a package version newer or an op code the agent's interpreter does not list in INFO
 // MODEL_FORMAT, an arena plus kernel scratch larger than INFO RAM_FREE, a package larger than one model slot
 // (INFO FLASH_FREE). flash() then skips the upload when the board's active slot already
 // holds these exact bytes (same size and CRC-32, from MODEL_INFO) unless forced, uploads
@@ -26,6 +29,17 @@ struct DeviceInfo;
 
 namespace tinyml::deploy {
 
+/// What a version-2 package's impulse needs from the agent (INFO IMPULSE).
+struct ImpulseRequirements {
+    int formatVersion = 1;         ///< impulse section version
+    int dspBlock = 0;              ///< features::BlockKind code
+    quint32 postFeatures = 0;      ///< tm_impulse_post_feature_t bits the post-processing uses
+    int channels = 1;
+    qint64 windowFrames = 0;
+    qint64 strideFrames = 0;
+    qint64 workBytes = 0;          ///< tm_impulse_work_bytes() (the device's own computation)
+};
+
 /// What the checks need to know about a package (ModelPackageReader + PackageStats).
 struct PackageRequirements {
     int formatVersion = 0;
@@ -33,6 +47,7 @@ struct PackageRequirements {
     qint64 packageBytes = 0;
     qint64 arenaBytes = 0;         ///< the activations' arena (header.arena_size)
     qint64 deviceArenaBytes = 0;   ///< arena + the largest kernel scratch (KernelScratch.h)
+    std::optional<ImpulseRequirements> impulse;   ///< version 2 packages
 };
 
 /// Reads the requirements from package bytes (validated by ModelPackageReader).
@@ -41,6 +56,9 @@ std::optional<PackageRequirements> packageRequirements(const QByteArray &package
 /// Empty when the package can go onto the board INFO describes; otherwise the reason,
 /// naming the numbers ("arena of 70 KB exceeds the 64 KB RAM_FREE of qemu-m4").
 QString checkPackageFits(const DeviceInfo &info, const PackageRequirements &req, const QString &boardName);
+
+/// The impulse part of checkPackageFits(): empty when the agent INFO describes runs it.
+QString checkImpulseFits(const DeviceInfo &info, const ImpulseRequirements &req, const QString &boardName);
 
 /// Name of a package op code ("conv2d"), or "op N" for codes the host does not know.
 QString packageOpName(int opCode);

@@ -8,7 +8,9 @@
 namespace tinyml::deploy::package {
 
 constexpr char kMagic[4] = {'T', 'M', 'P', 'K'};
-constexpr uint16_t kFormatVersion = 1;
+constexpr uint16_t kFormatVersion = 1;          ///< a model alone
+constexpr uint16_t kFormatVersionImpulse = 2;   ///< model + impulse section (MODEL_PACKAGE.md "Version 2")
+constexpr uint16_t kMaxFormatVersion = 2;       ///< the newest version the host reads
 constexpr uint32_t kHeaderSize = 64;
 constexpr uint32_t kTensorRecordSize = 48;
 constexpr uint32_t kOpRecordHeaderSize = 8;
@@ -25,7 +27,7 @@ enum HeaderField : uint32_t {
     kHeaderSizeAt = 6,         // u16
     kTotalSizeAt = 8,          // u32
     kCrcAt = 12,               // u32, CRC-32 (IEEE) of bytes [headerSize, totalSize)
-    kFlagsAt = 16,             // u32, 0 in version 1
+    kFlagsAt = 16,             // u32, 0 in version 1, kFlagHasImpulse in version 2
     kArenaSizeAt = 20,         // u32
     kTensorTableOffsetAt = 24, // u32
     kTensorCountAt = 28,       // u16
@@ -41,6 +43,9 @@ enum HeaderField : uint32_t {
     kLabelCountAt = 60,        // u16
     kReservedAt = 62,          // u16, 0
 };
+
+/// Header flags.
+constexpr uint32_t kFlagHasImpulse = 1;   ///< bit 0: an impulse section follows the data section
 
 /// Tensor record flags.
 constexpr uint8_t kTensorConstant = 1;
@@ -64,5 +69,39 @@ constexpr int kOpParamCount[] = {
     2,   // 13 Clip
 };
 constexpr int kOpCodeCount = int(sizeof(kOpParamCount) / sizeof(kOpParamCount[0]));
+
+// --- Version 2: the impulse section (after the data section) ------------------------------------
+
+constexpr char kImpulseMagic[4] = {'T', 'M', 'I', 'P'};
+constexpr uint16_t kImpulseFormatVersion = 1;
+constexpr uint32_t kImpulseFixedSize = 32;        ///< bytes before dsp_params
+constexpr uint32_t kImpulseMaxChannels = 3;
+constexpr uint32_t kImpulseMaxClasses = 32;
+constexpr uint32_t kImpulseMaxAverage = 32;
+constexpr uint32_t kImpulseNormPresent = 1;       ///< norm_flags bit 0
+constexpr uint8_t kImpulseClassBackground = 1;    ///< class_flags bit 0
+
+/// Impulse section field offsets (little-endian), relative to the section start.
+enum ImpulseField : uint32_t {
+    kImpMagicAt = 0,           // char[4] "TMIP"
+    kImpSectionSizeAt = 4,     // u32
+    kImpVersionAt = 8,         // u16
+    kImpSensorKindAt = 10,     // u8
+    kImpChannelsAt = 11,       // u8
+    kImpSampleRateAt = 12,     // u32
+    kImpWindowAt = 16,         // u32
+    kImpStrideAt = 20,         // u32
+    kImpRawScaleAt = 24,       // f32
+    kImpDspBlockAt = 28,       // u8 features::BlockKind
+    kImpReservedAt = 29,       // u8, 0
+    kImpDspParamsSizeAt = 30,  // u16
+    kImpDspParamsAt = 32,      // dsp_params_size bytes, then feature_count, norm_flags, ...
+};
+
+/// dsp_params bytes of the fixed-size blocks (spectral: 12 + 4 * n_edges).
+constexpr uint32_t kDspRawParamsSize = 12;
+constexpr uint32_t kDspSpectralParamsBaseSize = 12;
+constexpr uint32_t kDspMfeParamsSize = 28;
+constexpr uint32_t kDspMfccParamsSize = 36;
 
 } // namespace tinyml::deploy::package

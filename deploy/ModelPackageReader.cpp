@@ -46,6 +46,263 @@ std::pair<int, int> inputRange(OpType op)
     }
 }
 
+/// Bounds-checked little-endian reads inside the impulse section: a read past section_size
+/// (or the package) sets the error once and returns 0.
+class SectionCursor
+{
+public:
+    SectionCursor(const QByteArray &b, qint64 start, qint64 end) : m_b(b), m_start(start), m_end(end) {}
+    qint64 pos() const { return m_at; }
+    bool ok() const { return m_error.isEmpty(); }
+    const QString &error() const { return m_error; }
+    void setEnd(qint64 end) { m_end = end; }
+    template <typename T> T read(const char *field)
+    {
+        if (!take(sizeof(T), field))
+            return T(0);
+        const T v = get<T>(m_b, m_start + m_at);
+        m_at += sizeof(T);
+        return v;
+    }
+    float readFloat(const char *field)
+    {
+        const quint32 bits = read<quint32>(field);
+        float f;
+        std::memcpy(&f, &bits, sizeof(f));
+        return f;
+    }
+    /// Moves past n bytes (read by another cursor); fails when they do not fit.
+    bool skip(qint64 n, const char *field)
+    {
+        if (!take(n, field))
+            return false;
+        m_at += n;
+        return true;
+    }
+    /// Fails when the next n bytes do not fit.
+    bool take(qint64 n, const char *field)
+    {
+        if (!ok())
+            return false;
+        if (m_start + m_at + n > m_end) {
+            m_error = QStringLiteral("impulse.section_size: %1 runs past the end of the section (%2 bytes)")
+                          .arg(QLatin1String(field)).arg(m_end - m_start);
+            return false;
+        }
+        return true;
+    }
+
+private:
+    const QByteArray &m_b;
+    qint64 m_start, m_end;
+    qint64 m_at = 0;
+    QString m_error;
+};
+
+/// The impulse section at `at` (MODEL_PACKAGE.md "Impulse section"), checked in the
+/// document's validation order, each failure naming the field.
+std::optional<ImpulseSpec> readImpulseSection(const QByteArray &b, qint64 at, const ModelPackage &model, QString *error)
+{
+    auto fail = [&](const QString &m) -> std::optional<ImpulseSpec> {
+        if (error)
+            *error = m;
+        return std::nullopt;
+    };
+    const qint64 size = b.size();
+    SectionCursor c(b, at, size);
+    if (std::memcmp(b.constData() + at, pk::kImpulseMagic, 4) != 0)
+        return fail(QStringLiteral("impulse.magic: not \"TMIP\""));
+    c.read<quint32>("magic");
+    const quint32 sectionSize = c.read<quint32>("section_size");
+    if (sectionSize % 4 != 0 || qint64(sectionSize) != size - at)
+        return fail(QStringLiteral("impulse.section_size: %1, the section has %2 bytes to the end of the package "
+                                   "(a multiple of 4)").arg(sectionSize).arg(size - at));
+    const quint16 version = c.read<quint16>("impulse_version");
+    if (!c.ok())
+        return fail(c.error());
+    if (version != pk::kImpulseFormatVersion)
+        return fail(QStringLiteral("impulse.impulse_version: %1, this reader reads %2").arg(version).arg(pk::kImpulseFormatVersion));
+
+    ImpulseSpec s;
+    const quint8 kind = c.read<quint8>("sensor_kind");
+    const quint8 channels = c.read<quint8>("channels");
+    const quint32 rate = c.read<quint32>("sample_rate_hz");
+    const quint32 window = c.read<quint32>("window_samples");
+    const quint32 stride = c.read<quint32>("stride_samples");
+    const float rawScale = c.readFloat("raw_scale");
+    const quint8 block = c.read<quint8>("dsp_block");
+    const quint8 reserved = c.read<quint8>("reserved");
+    const quint16 paramsSize = c.read<quint16>("dsp_params_size");
+    if (!c.ok())
+        return fail(c.error());
+    if (kind > quint8(ImpulseSensorKind::Microphone))
+        return fail(QStringLiteral("impulse.sensor_kind: %1 is neither 0 (accelerometer) nor 1 (microphone)").arg(kind));
+    if (channels < 1 || channels > pk::kImpulseMaxChannels)
+        return fail(QStringLiteral("impulse.channels: %1 outside 1..%2").arg(channels).arg(pk::kImpulseMaxChannels));
+    if (rate < 1)
+        return fail(QStringLiteral("impulse.sample_rate_hz: 0"));
+    if (window < 1)
+        return fail(QStringLiteral("impulse.window_samples: 0"));
+    if (stride < 1 || stride > window)
+        return fail(QStringLiteral("impulse.stride_samples: %1 outside 1..%2 (window_samples)").arg(stride).arg(window));
+    if (!std::isfinite(rawScale) || rawScale <= 0)
+        return fail(QStringLiteral("impulse.raw_scale: %1 is not a positive finite number").arg(double(rawScale)));
+    s.sensorKind = ImpulseSensorKind(kind);
+    s.channels = channels;
+    s.sampleRateHz = rate;
+    s.windowFrames = window;
+    s.strideFrames = stride;
+    s.rawScale = rawScale;
+
+    // DSP block and its parameters.
+    if (block > quint8(features::BlockKind::Mfcc))
+        return fail(QStringLiteral("impulse.dsp_block: %1 is not a streaming block (0 raw, 1 spectral, 2 mfe, 3 mfcc)").arg(block));
+    if (reserved != 0)
+        return fail(QStringLiteral("impulse.reserved: not 0"));
+    const auto kindOfBlock = features::BlockKind(block);
+    s.features.kind = kindOfBlock;
+    const qint64 paramsStart = c.pos();
+    if (!c.skip(paramsSize, "dsp_params"))
+        return fail(c.error());
+    SectionCursor p(b, at + paramsStart, at + paramsStart + paramsSize);
+    // Counts go into ints: a value beyond kMaxCount cannot be a real block and would overflow.
+    constexpr quint32 kMaxCount = 1u << 24;
+    QString paramError;
+    auto count = [&](const char *field, quint32 v) {
+        if (v > kMaxCount && paramError.isEmpty())
+            paramError = QStringLiteral("impulse.dsp_params: %1 = %2 is out of range").arg(QLatin1String(field)).arg(v);
+        return int(std::min(v, kMaxCount));
+    };
+    auto flag = [&](const char *field, quint32 v) {
+        if (v > 1 && paramError.isEmpty())
+            paramError = QStringLiteral("impulse.dsp_params: %1 = %2, must be 0 or 1").arg(QLatin1String(field)).arg(v);
+        return v == 1;
+    };
+    auto readMfe = [&](features::MfeParams &m) {
+        m.windowFrames = count("window_samples", window);
+        m.sampleRateHz = float(rate);
+        m.frameLength = count("frame_length", p.read<quint32>("dsp_params.frame_length"));
+        m.frameStride = count("frame_stride", p.read<quint32>("dsp_params.frame_stride"));
+        m.nFilters = count("n_filters", p.read<quint32>("dsp_params.n_filters"));
+        m.lowHz = p.readFloat("dsp_params.low_hz");
+        m.highHz = p.readFloat("dsp_params.high_hz");
+        m.preEmphasis = p.readFloat("dsp_params.pre_emphasis");
+        m.logFloor = p.readFloat("dsp_params.log_floor");
+    };
+    quint32 expectedParams = 0;
+    switch (kindOfBlock) {
+    case features::BlockKind::Raw:
+        expectedParams = pk::kDspRawParamsSize;
+        s.features.raw.windowFrames = count("window_samples", window);
+        s.features.raw.removeMean = flag("remove_mean", p.read<quint32>("dsp_params.remove_mean"));
+        s.features.raw.scale = p.readFloat("dsp_params.scale");
+        s.features.raw.asSequence = flag("as_sequence", p.read<quint32>("dsp_params.as_sequence"));
+        break;
+    case features::BlockKind::Spectral: {
+        s.features.spectral.windowFrames = count("window_samples", window);
+        s.features.spectral.sampleRateHz = float(rate);
+        s.features.spectral.nBands = count("n_bands", p.read<quint32>("dsp_params.n_bands"));
+        s.features.spectral.nPeaks = count("n_peaks", p.read<quint32>("dsp_params.n_peaks"));
+        const quint32 edges = p.read<quint32>("dsp_params.n_edges");
+        if (p.ok() && paramError.isEmpty() && edges != 0 && edges != quint32(s.features.spectral.nBands) + 1)
+            return fail(QStringLiteral("impulse.dsp_params: n_edges = %1, must be 0 or n_bands + 1 = %2").arg(edges).arg(s.features.spectral.nBands + 1));
+        expectedParams = pk::kDspSpectralParamsBaseSize + 4 * std::min<quint32>(edges, 0xFFFF);
+        for (quint32 i = 0; i < edges && p.ok(); ++i)
+            s.features.spectral.bandEdgesHz.append(p.readFloat("dsp_params.edges_hz"));
+        break;
+    }
+    case features::BlockKind::Mfe:
+        expectedParams = pk::kDspMfeParamsSize;
+        readMfe(s.features.mfe);
+        break;
+    case features::BlockKind::Mfcc:
+        expectedParams = pk::kDspMfccParamsSize;
+        readMfe(s.features.mfcc.mfe);
+        s.features.mfcc.nCoeffs = count("n_coeffs", p.read<quint32>("dsp_params.n_coeffs"));
+        s.features.mfcc.lifter = count("lifter", p.read<quint32>("dsp_params.lifter"));
+        break;
+    case features::BlockKind::Image:
+        break;
+    }
+    if (paramsSize % 4 != 0 || paramsSize != expectedParams || !p.ok())
+        return fail(QStringLiteral("impulse.dsp_params_size: %1, the %2 block's parameters take %3 bytes")
+                        .arg(paramsSize).arg(features::blockKindName(kindOfBlock)).arg(expectedParams));
+    if (!paramError.isEmpty())
+        return fail(paramError);
+    const qint64 produced = s.featureCount();
+    if (produced <= 0)
+        return fail(QStringLiteral("impulse.dsp_params: the %1 block refuses its parameters for a window of %2 frames")
+                        .arg(features::blockKindName(kindOfBlock)).arg(window));
+
+    // Features, normalisation.
+    const quint32 featureCount = c.read<quint32>("feature_count");
+    if (!c.ok())
+        return fail(c.error());
+    const qint64 modelInputs = model.tensors[model.inputTensor].bytes;   // int8: one byte each
+    if (featureCount != produced || featureCount != modelInputs)
+        return fail(QStringLiteral("impulse.feature_count: %1, the %2 block gives %3 and the model takes %4")
+                        .arg(featureCount).arg(features::blockKindName(kindOfBlock)).arg(produced).arg(modelInputs));
+    const quint32 normFlags = c.read<quint32>("norm_flags");
+    if (!c.ok())
+        return fail(c.error());
+    if ((normFlags & ~pk::kImpulseNormPresent) != 0)
+        return fail(QStringLiteral("impulse.norm_flags: %1, only bit 0 is defined").arg(normFlags));
+    if (normFlags & pk::kImpulseNormPresent) {
+        if (!c.take(8 * qint64(featureCount), "mean, std"))
+            return fail(c.error());
+        for (quint32 k = 0; k < featureCount; ++k) {
+            const float m = c.readFloat("mean");
+            if (!std::isfinite(m))
+                return fail(QStringLiteral("impulse.mean: mean[%1] is not finite").arg(k));
+            s.normMean.append(m);
+        }
+        for (quint32 k = 0; k < featureCount; ++k) {
+            const float d = c.readFloat("std");
+            if (!std::isfinite(d) || d <= 0)
+                return fail(QStringLiteral("impulse.std: std[%1] = %2 is not a positive finite number").arg(k).arg(double(d)));
+            s.normStd.append(d);
+        }
+    }
+
+    // Post-processing.
+    const quint16 classes = c.read<quint16>("class_count");
+    const quint16 average = c.read<quint16>("average_windows");
+    const quint32 suppression = c.read<quint32>("suppression_ms");
+    if (!c.ok())
+        return fail(c.error());
+    const qint64 outputs = model.tensors[model.outputTensor].bytes;
+    if (classes < 1 || classes > pk::kImpulseMaxClasses || classes != model.labels.size() || classes != outputs)
+        return fail(QStringLiteral("impulse.class_count: %1; must be 1..%2 and equal the %3 labels and the model's %4 outputs")
+                        .arg(classes).arg(pk::kImpulseMaxClasses).arg(model.labels.size()).arg(outputs));
+    if (average < 1 || average > pk::kImpulseMaxAverage)
+        return fail(QStringLiteral("impulse.average_windows: %1 outside 1..%2").arg(average).arg(pk::kImpulseMaxAverage));
+    s.post.averageWindows = average;
+    s.post.suppressionMs = suppression;
+    if (!c.take(5 * qint64(classes), "thresholds, class_flags"))
+        return fail(c.error());
+    for (int k = 0; k < classes; ++k) {
+        const float t = c.readFloat("thresholds");
+        if (!(t >= 0.0f && t <= 1.0f))
+            return fail(QStringLiteral("impulse.thresholds: class %1 (\"%2\"): %3 is not in [0, 1]").arg(k).arg(model.labels[k]).arg(double(t)));
+        s.post.thresholds.append(t);
+    }
+    for (int k = 0; k < classes; ++k) {
+        const quint8 f = c.read<quint8>("class_flags");
+        if ((f & ~pk::kImpulseClassBackground) != 0)
+            return fail(QStringLiteral("impulse.class_flags: class %1 (\"%2\"): flags %3, only bit 0 (background) is defined")
+                            .arg(k).arg(model.labels[k]).arg(f));
+        s.post.background.append((f & pk::kImpulseClassBackground) != 0);
+    }
+    const qint64 rest = qint64(sectionSize) - c.pos();
+    if (rest >= 4)
+        return fail(QStringLiteral("impulse.section_size: %1 bytes after the class flags (padding is < 4)").arg(rest));
+    for (qint64 i = at + c.pos(); i < size; ++i)
+        if (b[i] != 0)
+            return fail(QStringLiteral("impulse.padding: not zero"));
+    s.labels = model.labels;
+    return s;
+}
+
 } // namespace
 
 QVector<qint32> ModelPackage::int32Array(quint32 offset, int count) const
@@ -72,8 +329,9 @@ std::optional<ModelPackage> ModelPackageReader::read(const QByteArray &b, QStrin
         return fail(QStringLiteral("header.magic: not \"TMPK\""));
     ModelPackage pkg;
     pkg.version = get<quint16>(b, pk::kVersionAt);
-    if (pkg.version != pk::kFormatVersion)
-        return fail(QStringLiteral("header.version: %1, this reader reads %2").arg(pkg.version).arg(pk::kFormatVersion));
+    if (pkg.version < pk::kFormatVersion || pkg.version > pk::kMaxFormatVersion)
+        return fail(QStringLiteral("header.version: %1, this reader reads %2..%3").arg(pkg.version).arg(pk::kFormatVersion).arg(pk::kMaxFormatVersion));
+    const bool v2 = pkg.version == pk::kFormatVersionImpulse;
     if (get<quint16>(b, pk::kHeaderSizeAt) != pk::kHeaderSize)
         return fail(QStringLiteral("header.header_size: %1, version 1 has %2").arg(get<quint16>(b, pk::kHeaderSizeAt)).arg(pk::kHeaderSize));
     const quint32 total = get<quint32>(b, pk::kTotalSizeAt);
@@ -83,8 +341,11 @@ std::optional<ModelPackage> ModelPackageReader::read(const QByteArray &b, QStrin
                                  size_t(size - pk::kHeaderSize));
     if (get<quint32>(b, pk::kCrcAt) != crc)
         return fail(QStringLiteral("header.crc32: stored %1, computed %2").arg(get<quint32>(b, pk::kCrcAt), 8, 16, QLatin1Char('0')).arg(crc, 8, 16, QLatin1Char('0')));
-    if (get<quint32>(b, pk::kFlagsAt) != 0)
-        return fail(QStringLiteral("header.flags: %1, version 1 defines none").arg(get<quint32>(b, pk::kFlagsAt)));
+    const quint32 flags = get<quint32>(b, pk::kFlagsAt);
+    if (!v2 && flags != 0)
+        return fail(QStringLiteral("header.flags: %1, version 1 defines none").arg(flags));
+    if (v2 && flags != pk::kFlagHasImpulse)
+        return fail(QStringLiteral("header.flags: %1, version 2 needs exactly HAS_IMPULSE (1)").arg(flags));
     if (get<quint16>(b, pk::kReservedAt) != 0)
         return fail(QStringLiteral("header.reserved: not 0"));
     pkg.arenaBytes = get<quint32>(b, pk::kArenaSizeAt);
@@ -117,8 +378,13 @@ std::optional<ModelPackage> ModelPackageReader::read(const QByteArray &b, QStrin
         return fail(QStringLiteral("header.labels_size: %1 is not a multiple of 4 or runs past the end").arg(labelsSize));
     if (dataAt != alignUp(qint64(labelsAt) + labelsSize, pk::kDataSectionAlignment))
         return fail(QStringLiteral("header.data_offset / header.labels_size: data starts at %1, expected %2").arg(dataAt).arg(alignUp(qint64(labelsAt) + labelsSize, pk::kDataSectionAlignment)));
-    if (dataSize % pk::kDataAlignment != 0 || qint64(dataAt) + dataSize != size)
+    if (!v2 && (dataSize % pk::kDataAlignment != 0 || qint64(dataAt) + dataSize != size))
         return fail(QStringLiteral("header.data_size: %1, the data section runs to the end (%2 bytes)").arg(dataSize).arg(size - qint64(dataAt)));
+    // Version 2: the impulse section follows; at least its magic and size must fit.
+    if (v2 && (dataSize % pk::kDataAlignment != 0 || qint64(dataAt) + dataSize + 8 > size))
+        return fail(QStringLiteral("header.data_size: %1, the data section and the impulse section's first 8 bytes "
+                                   "need %2 of the %3 bytes after data_offset")
+                        .arg(dataSize).arg(qint64(dataSize) + 8).arg(size - qint64(dataAt)));
     for (qint64 i = qint64(labelsAt) + labelsSize; i < dataAt; ++i)
         if (b[i] != 0)
             return fail(QStringLiteral("padding before the data section: not zero"));
@@ -284,6 +550,13 @@ std::optional<ModelPackage> ModelPackageReader::read(const QByteArray &b, QStrin
         return fail(QStringLiteral("header.input_tensor: tensor %1 is not read by the first op").arg(pkg.inputTensor));
     if (!pkg.ops.last().outputs.contains(pkg.outputTensor))
         return fail(QStringLiteral("header.output_tensor: tensor %1 is not written by the last op").arg(pkg.outputTensor));
+    if (v2) {
+        pkg.impulseOffset = dataAt + dataSize;
+        auto impulse = readImpulseSection(b, pkg.impulseOffset, pkg, error);
+        if (!impulse)
+            return std::nullopt;
+        pkg.impulse = std::move(*impulse);
+    }
     return pkg;
 }
 

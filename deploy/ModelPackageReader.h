@@ -2,10 +2,13 @@
 // Host-side reader and validator of the model package (deploy/MODEL_PACKAGE.md). Checks
 // every header field, offset, count and size against the bytes it has before reading them,
 // the CRC, and each record's fields; errors name the section and field. The device's C reader
-// performs the same checks in the same order, without allocating.
+// performs the same checks in the same order, without allocating. Reads version 1 (a model)
+// and version 2 (a model and its impulse section, checked in MODEL_PACKAGE.md's order after
+// the model part, as tm_impulse_load() does on the device).
 //
 // Threading: plain functions over const data.
 
+#include "ImpulseSpec.h"
 #include "model/Graph.h"
 
 #include <QByteArray>
@@ -44,6 +47,9 @@ struct ModelPackage {
     QVector<PackageOp> ops;
     QStringList labels;
     QByteArray data;                ///< the data section
+    /// Version 2: the impulse section, parsed (labels = the package's labels).
+    std::optional<ImpulseSpec> impulse;
+    quint32 impulseOffset = 0;      ///< byte offset of the impulse section (0: none)
     /// count int32 values at offset of the data section (already bounds-checked for the
     /// multiplier/shift arrays the ops reference).
     QVector<qint32> int32Array(quint32 offset, int count) const;

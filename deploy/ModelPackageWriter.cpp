@@ -206,7 +206,93 @@ bool opParams(const Graph &g, int index, DataSection &data, QVector<qint32> *out
     return true;
 }
 
+void putFloat(QByteArray &b, float f) { put<qint32>(b, floatBits(f)); }
+
+QByteArray dspParamBytes(const features::FeatureParams &f)
+{
+    QByteArray b;
+    auto mfe = [&](const features::MfeParams &m) {
+        put<quint32>(b, quint32(m.frameLength));
+        put<quint32>(b, quint32(m.frameStride));
+        put<quint32>(b, quint32(m.nFilters));
+        putFloat(b, m.lowHz);
+        putFloat(b, m.highHz);
+        putFloat(b, m.preEmphasis);
+        putFloat(b, m.logFloor);
+    };
+    switch (f.kind) {
+    case features::BlockKind::Raw:
+        put<quint32>(b, f.raw.removeMean ? 1 : 0);
+        putFloat(b, f.raw.scale);
+        put<quint32>(b, f.raw.asSequence ? 1 : 0);
+        break;
+    case features::BlockKind::Spectral:
+        put<quint32>(b, quint32(f.spectral.nBands));
+        put<quint32>(b, quint32(f.spectral.nPeaks));
+        put<quint32>(b, quint32(f.spectral.bandEdgesHz.size()));
+        for (float e : f.spectral.bandEdgesHz)
+            putFloat(b, e);
+        break;
+    case features::BlockKind::Mfe:
+        mfe(f.mfe);
+        break;
+    case features::BlockKind::Mfcc:
+        mfe(f.mfcc.mfe);
+        put<quint32>(b, quint32(f.mfcc.nCoeffs));
+        put<quint32>(b, quint32(f.mfcc.lifter));
+        break;
+    case features::BlockKind::Image:
+        break;
+    }
+    return b;
+}
+
 } // namespace
+
+std::optional<QByteArray> impulseSectionBytes(const ImpulseSpec &spec, qint64 modelInputs, qint64 modelOutputs,
+                                              QString *error)
+{
+    const QString why = spec.validate(modelInputs, modelOutputs);
+    if (!why.isEmpty()) {
+        fail(error, why);
+        return std::nullopt;
+    }
+    const QByteArray params = dspParamBytes(spec.features);
+    QByteArray b;
+    b.append(pk::kImpulseMagic, 4);
+    put<quint32>(b, 0);   // section_size, patched below
+    put<quint16>(b, pk::kImpulseFormatVersion);
+    put<quint8>(b, quint8(spec.sensorKind));
+    put<quint8>(b, quint8(spec.channels));
+    put<quint32>(b, spec.sampleRateHz);
+    put<quint32>(b, spec.windowFrames);
+    put<quint32>(b, spec.strideFrames);
+    putFloat(b, spec.rawScale);
+    put<quint8>(b, quint8(spec.features.kind));
+    put<quint8>(b, 0);
+    put<quint16>(b, quint16(params.size()));
+    Q_ASSERT(quint32(b.size()) == pk::kImpulseFixedSize);
+    b.append(params);
+    put<quint32>(b, quint32(spec.featureCount()));
+    const bool norm = !spec.normMean.isEmpty();
+    put<quint32>(b, norm ? pk::kImpulseNormPresent : 0);
+    if (norm) {
+        for (float m : spec.normMean)
+            putFloat(b, m);
+        for (float s : spec.normStd)
+            putFloat(b, s);
+    }
+    put<quint16>(b, quint16(spec.classCount()));
+    put<quint16>(b, quint16(spec.post.averageWindows));
+    put<quint32>(b, spec.post.suppressionMs);
+    for (float t : spec.post.thresholds)
+        putFloat(b, t);
+    for (bool bg : spec.post.background)
+        put<quint8>(b, bg ? pk::kImpulseClassBackground : 0);
+    padTo(b, 4);
+    putAt<quint32>(b, pk::kImpSectionSizeAt, quint32(b.size()));
+    return b;
+}
 
 std::optional<QByteArray> ModelPackageWriter::write(const Graph &graph, QString *error,
                                                     const ArenaPlanOptions &options)
@@ -341,11 +427,25 @@ std::optional<QByteArray> ModelPackageWriter::write(const Graph &graph, const QS
     padTo(labelBytes, 4);
     padTo(data.bytes, pk::kDataAlignment);
 
+    QByteArray impulse;
+    if (m_impulse) {
+        if (m_impulse->labels != labels) {
+            fail(error, QStringLiteral("impulse.labels: the impulse's labels (%1) differ from the package's (%2)")
+                            .arg(m_impulse->labels.join(QLatin1Char(',')), labels.join(QLatin1Char(','))));
+            return std::nullopt;
+        }
+        auto section = impulseSectionBytes(*m_impulse, g.tensors[g.inputs[0]].elementCount(),
+                                           g.tensors[g.outputs[0]].elementCount(), error);
+        if (!section)
+            return std::nullopt;
+        impulse = *section;
+    }
+
     const qint64 tensorsAt = pk::kHeaderSize;
     const qint64 opsAt = tensorsAt + tensors.size();
     const qint64 labelsAt = opsAt + ops.size();
     const qint64 dataAt = alignUp(labelsAt + labelBytes.size(), pk::kDataSectionAlignment);
-    const qint64 total = dataAt + data.bytes.size();
+    const qint64 total = dataAt + data.bytes.size() + impulse.size();
     const qint64 arena = alignUp(plan.arenaBytes, pk::kDataAlignment);
     if (plan.alignment > int(pk::kMaxArenaAlignment)) {
         fail(error, QStringLiteral("arena plan: alignment %1 above the format's %2").arg(plan.alignment).arg(pk::kMaxArenaAlignment));
@@ -358,10 +458,10 @@ std::optional<QByteArray> ModelPackageWriter::write(const Graph &graph, const QS
 
     QByteArray out(int(total), '\0');
     std::memcpy(out.data() + pk::kMagicAt, pk::kMagic, 4);
-    putAt<quint16>(out, pk::kVersionAt, pk::kFormatVersion);
+    putAt<quint16>(out, pk::kVersionAt, m_impulse ? pk::kFormatVersionImpulse : pk::kFormatVersion);
     putAt<quint16>(out, pk::kHeaderSizeAt, quint16(pk::kHeaderSize));
     putAt<quint32>(out, pk::kTotalSizeAt, quint32(total));
-    putAt<quint32>(out, pk::kFlagsAt, 0);
+    putAt<quint32>(out, pk::kFlagsAt, m_impulse ? pk::kFlagHasImpulse : 0);
     putAt<quint32>(out, pk::kArenaSizeAt, quint32(arena));
     putAt<quint32>(out, pk::kTensorTableOffsetAt, quint32(tensorsAt));
     putAt<quint16>(out, pk::kTensorCountAt, quint16(tensorCount));
@@ -379,6 +479,8 @@ std::optional<QByteArray> ModelPackageWriter::write(const Graph &graph, const QS
     std::memcpy(out.data() + opsAt, ops.constData(), size_t(ops.size()));
     std::memcpy(out.data() + labelsAt, labelBytes.constData(), size_t(labelBytes.size()));
     std::memcpy(out.data() + dataAt, data.bytes.constData(), size_t(data.bytes.size()));
+    if (!impulse.isEmpty())
+        std::memcpy(out.data() + dataAt + data.bytes.size(), impulse.constData(), size_t(impulse.size()));
     const uint32_t crc = tm_crc32(0, reinterpret_cast<const uint8_t *>(out.constData()) + pk::kHeaderSize,
                                   size_t(total - pk::kHeaderSize));
     putAt<quint32>(out, pk::kCrcAt, crc);
@@ -386,6 +488,7 @@ std::optional<QByteArray> ModelPackageWriter::write(const Graph &graph, const QS
     stats.packageBytes = total;
     stats.arenaBytes = arena;
     stats.arenaLowerBound = plan.lowerBound;
+    stats.impulseBytes = impulse.size();
     m_stats = stats;
     return out;
 }

@@ -6,9 +6,14 @@
 // The parameters are computed exactly as model::Int8Executor computes them, so the device
 // runs the numbers the host int8 reference runs.
 //
+// With an impulse (setImpulse) the package is version 2: the impulse section follows the data
+// section (MODEL_PACKAGE.md, "Version 2: the impulse"). Without one it is version 1, byte for
+// byte what earlier builds wrote.
+//
 // Threading: one writer per thread.
 
 #include "ArenaPlanner.h"
+#include "ImpulseSpec.h"
 #include "model/Graph.h"
 
 #include <QByteArray>
@@ -24,7 +29,13 @@ struct PackageStats {
     qint64 weightBytes = 0;     ///< constant tensor bytes (weights, biases) in the data section
     qint64 arenaBytes = 0;
     qint64 arenaLowerBound = 0;
+    qint64 impulseBytes = 0;    ///< the impulse section (0 in version 1)
 };
+
+/// The impulse section of a version-2 package for spec (MODEL_PACKAGE.md "Impulse section"),
+/// after spec.validate(modelInputs, modelOutputs); nullopt with the reason otherwise.
+std::optional<QByteArray> impulseSectionBytes(const ImpulseSpec &spec, qint64 modelInputs, qint64 modelOutputs,
+                                              QString *error);
 
 class ModelPackageWriter
 {
@@ -37,11 +48,17 @@ public:
     /// Errors name the node or tensor and the field.
     std::optional<QByteArray> write(const model::Graph &graph, const QStringList &labels,
                                     const ArenaPlan &plan, QString *error);
+    /// The impulse the next writes carry (version 2); nullopt: a model alone (version 1).
+    /// Its labels must be the labels written; it is checked against the model's input and
+    /// output sizes (ImpulseSpec::validate).
+    void setImpulse(std::optional<ImpulseSpec> impulse) { m_impulse = std::move(impulse); }
+    const std::optional<ImpulseSpec> &impulse() const { return m_impulse; }
     /// Sizes of the last successful write.
     const PackageStats &stats() const { return m_stats; }
 
 private:
     PackageStats m_stats;
+    std::optional<ImpulseSpec> m_impulse;
 };
 
 } // namespace tinyml::deploy

@@ -105,4 +105,50 @@ inline Graph branch()
     return g;
 }
 
+/// The DS-CNN keyword-spotting shape of the kernel benchmark (firmware-agent/bench): MFCC
+/// [1,49,10,1] -conv 10x4 s2-> [1,25,5,64], 4 x (depthwise 3x3 + pointwise 64), global average
+/// pool, fully connected 12, softmax; 12 labels ("_silence", "_unknown", then ten keywords).
+inline Graph dsCnnKeyword()
+{
+    auto conv = [](OpType op, const QString &name, QVector<int> inputs, int output, int k0, int k1, int stride,
+                   int padTop, int padLeft, int padBottom, int padRight) {
+        Node n = node(op, name, std::move(inputs), output);
+        n.strideH = n.strideW = stride;
+        n.padTop = padTop;
+        n.padLeft = padLeft;
+        n.padBottom = padBottom;
+        n.padRight = padRight;
+        n.kernelH = k0;
+        n.kernelW = k1;
+        n.activation = Activation::Relu;
+        return n;
+    };
+    Graph g;
+    const int x = act(g, "mfcc", {1, 49, 10, 1});
+    int h = act(g, "conv1", {1, 25, 5, 64});
+    g.addNode(conv(OpType::Conv2D, "conv1", {x, weights(g, "w_conv1", {64, 10, 4, 1}, 64), bias(g, "b_conv1", 64)}, h,
+                   10, 4, 2, 4, 1, 5, 1));
+    for (int i = 1; i <= 4; ++i) {
+        const QString s = QString::number(i);
+        const int d = act(g, "dw" + s, {1, 25, 5, 64});
+        g.addNode(conv(OpType::DepthwiseConv2D, "dw" + s,
+                       {h, weights(g, "w_dw" + s, {1, 3, 3, 64}, 64), bias(g, "b_dw" + s, 64)}, d, 3, 3, 1, 1, 1, 1, 1));
+        const int p = act(g, "pw" + s, {1, 25, 5, 64});
+        g.addNode(conv(OpType::Conv2D, "pw" + s,
+                       {d, weights(g, "w_pw" + s, {64, 1, 1, 64}, 64), bias(g, "b_pw" + s, 64)}, p, 1, 1, 1, 0, 0, 0, 0));
+        h = p;
+    }
+    const int pooled = act(g, "pool", {1, 64});
+    g.addNode(node(OpType::GlobalAvgPool, "pool", {h}, pooled));
+    const int logits = act(g, "logits", {1, 12}, 0.1f, 0);
+    g.addNode(node(OpType::FullyConnected, "fc", {pooled, weights(g, "w_fc", {12, 64}, 12), bias(g, "b_fc", 12)}, logits));
+    const int y = act(g, "probs", {1, 12}, 1.0f / 256.0f, -128);
+    g.addNode(node(OpType::Softmax, "softmax", {logits}, y));
+    g.inputs = {x};
+    g.outputs = {y};
+    g.labels = QStringList{"_silence", "_unknown", "yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go"};
+    g.quantized = true;
+    return g;
+}
+
 } // namespace tinyml::deploy::testing

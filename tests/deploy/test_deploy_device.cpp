@@ -176,7 +176,7 @@ TEST_P(DeviceInvokeTest, InvokeMatchesHostAndLayerProfileCoversEveryLayer)
     ASSERT_TRUE(vb);
     AgentLink *link = vb->link();
     const DeviceInfo &info = link->info();
-    EXPECT_EQ(info.modelFormatVersion, 1);
+    EXPECT_EQ(info.modelFormatVersion, 2);   // version 2 (the impulse) and the older version 1
     EXPECT_TRUE(info.supportedOps.contains(int(OpType::Conv2D)));
     EXPECT_FALSE(info.supportedOps.contains(int(OpType::BatchNorm)));
 
@@ -342,8 +342,9 @@ TEST(DeviceFlash, RefusesWhatTheBoardCannotRunWithTheReason)
     EXPECT_TRUE(noScratchRam.contains(QStringLiteral("RAM_FREE %1 bytes").arg(info.ramFree))) << str(noScratchRam);
 
     PackageRequirements newer = *req;
-    newer.formatVersion = 2;
-    EXPECT_TRUE(checkPackageFits(info, newer, QStringLiteral("qemu-m4")).contains(QStringLiteral("format version 2")));
+    newer.formatVersion = info.modelFormatVersion + 1;
+    EXPECT_TRUE(checkPackageFits(info, newer, QStringLiteral("qemu-m4"))
+                    .contains(QStringLiteral("format version %1").arg(newer.formatVersion)));
 
     // An agent without fully connected: the real package is refused before any upload.
     DeviceInfo noFc = info;
