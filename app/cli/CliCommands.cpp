@@ -53,6 +53,7 @@ static QList<Command> allCommands()
     all += dataCommands();
     all += deviceCommands();
     all += deployCommands();
+    all += impulseCommands();
     all += firmwareCommands();
 #ifdef TINYML_HAVE_TRAINING
     all += trainingCommands();

@@ -41,6 +41,7 @@ QList<Command> dataCommands();      // import, export-data
 QList<Command> deviceCommands();    // boards, devices, capture
 QList<Command> trainingCommands();  // features, train, quantize, export, import-model
 QList<Command> deployCommands();    // flash, profile
+QList<Command> impulseCommands();   // classify, calibrate
 QList<Command> firmwareCommands();  // flash-firmware
 
 } // namespace tinyml::cli

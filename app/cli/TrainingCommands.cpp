@@ -7,6 +7,7 @@
 #include "TrainingPipeline.h"
 
 #include "CLibraryExporter.h"
+#include "features/FeatureExtractor.h"
 #include "features/FeatureSet.h"
 #include "store/ProjectStore.h"
 
@@ -68,6 +69,91 @@ bool positiveInt(const QCommandLineParser &p, const QString &name, int *value, Q
     return true;
 }
 
+/// The feature parameters after `--block NAME` and `--set KEY=VALUE`s: a new block starts from its
+/// defaults for the project; every key must be one of the block's own (the JSON field names of
+/// FeatureParams), and the result passes the same validation as a project file's.
+std::optional<features::FeatureParams> editFeatureParams(features::FeatureParams params,
+                                                         const ProjectSettings &settings,
+                                                         const QString &blockName,
+                                                         const QStringList &assignments, QString *error)
+{
+    if (!blockName.isEmpty()) {
+        const auto kind = features::blockKindFromName(blockName);
+        if (!kind) {
+            *error = QStringLiteral("--block %1: unknown block (raw, spectral, mfe, mfcc, image)").arg(blockName);
+            return std::nullopt;
+        }
+        if (*kind != params.kind) {
+            params = features::FeatureParams::defaultsFor(settings);
+            params.kind = *kind;
+        }
+    }
+    QJsonObject json = params.toJson();
+    const QString name = features::blockKindName(params.kind);
+    QJsonObject block = json.value(name).toObject();
+    for (const QString &assignment : assignments) {
+        const int eq = assignment.indexOf(QLatin1Char('='));
+        const QString key = assignment.left(eq).trimmed();
+        const QString text = eq < 0 ? QString() : assignment.mid(eq + 1).trimmed();
+        if (eq <= 0 || text.isEmpty()) {
+            *error = QStringLiteral("--set %1: write KEY=VALUE").arg(assignment);
+            return std::nullopt;
+        }
+        if (!block.contains(key)) {
+            *error = QStringLiteral("--set %1: the %2 block has no parameter \"%3\" (it has: %4)")
+                         .arg(assignment, name, key, block.keys().join(QStringLiteral(", ")));
+            return std::nullopt;
+        }
+        const QJsonValue old = block.value(key);
+        QJsonValue value;
+        bool ok = true;
+        if (old.isBool()) {
+            if (text == QLatin1String("true") || text == QLatin1String("1"))
+                value = true;
+            else if (text == QLatin1String("false") || text == QLatin1String("0"))
+                value = false;
+            else
+                ok = false;
+        } else if (old.isArray()) {
+            QJsonArray items;
+            for (const QString &part : text.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+                const double v = part.trimmed().toDouble(&ok);
+                if (!ok || !std::isfinite(v))
+                    break;
+                items.append(v);
+            }
+            ok = ok && !items.isEmpty();
+            value = items;
+        } else if (old.isString()) {
+            value = text;
+        } else {
+            const double v = text.toDouble(&ok);
+            ok = ok && std::isfinite(v);
+            value = v;
+        }
+        if (!ok) {
+            *error = QStringLiteral("--set %1: \"%2\" is not a valid value for %3.%4")
+                         .arg(assignment, text, name, key);
+            return std::nullopt;
+        }
+        block.insert(key, value);
+    }
+    json.insert(name, block);
+    auto result = features::FeatureParams::fromJson(json, error);
+    if (!result)
+        return std::nullopt;
+    features::FeatureExtractor probe(*result);
+    QString shapeError;
+    // The project's default sample shape: motion projects have three axes, the others one channel.
+    const int channels = settings.templateName == QLatin1String("motion") ? 3 : 1;
+    const qint64 frames = qMax<qint64>(1, qRound64(settings.sampleRateHz * settings.sampleLengthS));
+    if (!probe.outputShape(frames, channels, &shapeError)) {
+        *error = QStringLiteral("the %1 block refuses these parameters: %2").arg(name, shapeError);
+        return std::nullopt;
+    }
+    return result;
+}
+
 int cmdFeatures(const QStringList &args)
 {
     QCommandLineParser p;
@@ -76,6 +162,14 @@ int cmdFeatures(const QStringList &args)
         "rows are cached in the project and recomputed only when a sample or a parameter changes."));
     p.addPositionalArgument(QStringLiteral("PROJECT"), QStringLiteral("project file"));
     p.addOption({QStringLiteral("json"), QStringLiteral("print the result as JSON")});
+    p.addOption({QStringLiteral("block"),
+                 QStringLiteral("switch the project's feature block first (raw, spectral, mfe, mfcc, image); the "
+                                "block starts from its defaults for this project"),
+                 QStringLiteral("NAME")});
+    p.addOption({QStringLiteral("set"),
+                 QStringLiteral("set one parameter of the (new) block, e.g. --set nCoeffs=13 or "
+                                "--set bandEdgesHz=0,5,10,25,50; repeatable"),
+                 QStringLiteral("KEY=VALUE")});
     int code = 0;
     if (!parseOrReport(p, args, QStringLiteral("features"), 1, &code))
         return code;
@@ -84,6 +178,17 @@ int cmdFeatures(const QStringList &args)
     if (!store)
         return fail(error);
     const bool json = p.isSet(QStringLiteral("json"));
+    if (p.isSet(QStringLiteral("block")) || p.isSet(QStringLiteral("set"))) {
+        ProjectSettings settings = store->settings();
+        auto changed = editFeatureParams(features::featureParams(settings), settings,
+                                         p.value(QStringLiteral("block")), p.values(QStringLiteral("set")),
+                                         &error);
+        if (!changed)
+            return usageError(QStringLiteral("features"), error);
+        features::setFeatureParams(settings, *changed);
+        if (!store->setSettings(settings, &error))
+            return fail(error);
+    }
     const features::FeatureParams params = features::featureParams(store->settings());
     QTextStream err(stderr);
     auto set = features::computeFeatures(*store, params, [&](int done, int total) {
@@ -403,7 +508,7 @@ int cmdImportModel(const QStringList &args)
 QList<Command> trainingCommands()
 {
     return {
-        {QStringLiteral("features"), QStringLiteral("features PROJECT [--json]"),
+        {QStringLiteral("features"), QStringLiteral("features PROJECT [--block NAME] [--set KEY=VALUE ...] [--json]"),
          QStringLiteral("compute (and cache) the features of every sample"), cmdFeatures},
         {QStringLiteral("train"), QStringLiteral("train PROJECT [--model auto|mlp|cnn1d|cnn2d|dscnn] [--epochs N] [--seed N] [--threads N] [--json]"),
          QStringLiteral("train a model (libtorch) and evaluate it on the test split"), cmdTrain},

@@ -1,8 +1,8 @@
 #include "ExampleOpener.h"
 
 #include "ExampleProject.h"
-#include "MainWindow.h"
-#include "WelcomePage.h"
+#include "window/MainWindow.h"
+#include "window/WelcomePage.h"
 
 #include <QApplication>
 #include <QDir>

@@ -2,11 +2,11 @@
 // With a project, opens it on Data acquisition; a virtual board (the project's, or --board)
 // is started and connected. Without one, reopens the last project, else the welcome page.
 // --screenshot saves the window once it has been shown and quits (packaging tests, docs).
-#include "AcquisitionPage.h"
 #include "ExampleOpener.h"
-#include "MainWindow.h"
-#include "ProjectSession.h"
-#include "WorkbenchStyle.h"
+#include "pages/AcquisitionPage.h"
+#include "window/MainWindow.h"
+#include "window/ProjectSession.h"
+#include "window/WorkbenchStyle.h"
 
 #include <QApplication>
 #include <QCommandLineParser>

@@ -296,3 +296,43 @@ TEST_F(Cli, CaptureRefusesUnknownBoardsAndRealBoardsWithoutAPort)
     EXPECT_TRUE(r.err.contains("/dev/does-not-exist")) << r.err.toStdString();
     EXPECT_EQ(tinymlRun({"info", proj, "--json"}).json()["samples"].toInt(), 0);
 }
+
+// `tinyml features --block/--set`: the feature block changes headless, keys and values are
+// checked, and a refused change leaves the stored parameters as they were.
+TEST_F(Cli, FeaturesBlockAndSetChangeTheProjectsFeatureBlock)
+{
+    const QString proj = path("f.tinyml");
+    ASSERT_EQ(tinymlRun({"new", proj, "--template", "motion", "--board", "qemu-m4", "--labels", "idle,shake"}).exitCode, 0);
+    CliRun r = tinymlRun({"features", proj, "--block", "mfcc", "--set", "nCoeffs=13", "--set", "frameLength=256",
+                          "--set", "frameStride=128", "--set", "windowFrames=400", "--set", "sampleRateHz=100",
+                          "--set", "highHz=50", "--json"});
+    ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+    QJsonObject params = r.json()["params"].toObject();
+    EXPECT_EQ(params["block"].toString(), "mfcc");
+    EXPECT_EQ(params["mfcc"].toObject()["nCoeffs"].toInt(), 13);
+    EXPECT_EQ(params["mfcc"].toObject()["frameLength"].toInt(), 256);
+
+    // An unknown key names the block's keys; a bad value names the field; neither changes anything.
+    r = tinymlRun({"features", proj, "--set", "nCoefs=3"});
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_TRUE(r.err.contains("no parameter \"nCoefs\"")) << r.err.toStdString();
+    EXPECT_TRUE(r.err.contains("nCoeffs")) << r.err.toStdString();
+    r = tinymlRun({"features", proj, "--set", "nCoeffs=many"});
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_TRUE(r.err.contains("mfcc.nCoeffs")) << r.err.toStdString();
+    r = tinymlRun({"features", proj, "--block", "fft"});
+    EXPECT_EQ(r.exitCode, 2);
+    EXPECT_TRUE(r.err.contains("unknown block")) << r.err.toStdString();
+    r = tinymlRun({"features", proj, "--json"});
+    ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+    params = r.json()["params"].toObject();
+    EXPECT_EQ(params["block"].toString(), "mfcc");
+    EXPECT_EQ(params["mfcc"].toObject()["nCoeffs"].toInt(), 13);
+
+    // Back to spectral: the new block starts from its project defaults (2 s at 100 Hz).
+    r = tinymlRun({"features", proj, "--block", "spectral", "--set", "nBands=6", "--json"});
+    ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+    params = r.json()["params"].toObject();
+    EXPECT_EQ(params["spectral"].toObject()["nBands"].toInt(), 6);
+    EXPECT_EQ(params["spectral"].toObject()["windowFrames"].toInt(), 200);
+}

@@ -1,0 +1,95 @@
+#include "BoardConnection.h"
+
+#include "CliCommands.h"
+
+#include <QTextStream>
+
+namespace tinyml::cli {
+
+void addBoardOptions(QCommandLineParser &p)
+{
+    p.addPositionalArgument(QStringLiteral("PROJECT"), QStringLiteral("project file"));
+    p.addOption({QStringLiteral("board"), QStringLiteral("board id; virtual boards are started automatically"), QStringLiteral("ID")});
+    p.addOption({QStringLiteral("port"), QStringLiteral("serial port of a board running the TinyML agent"), QStringLiteral("PATH")});
+    p.addOption({QStringLiteral("baud"), QStringLiteral("baud rate"), QStringLiteral("N"), QStringLiteral("115200")});
+    p.addOption({QStringLiteral("model"), QStringLiteral("model id (default: the project's latest int8 model)"), QStringLiteral("ID")});
+    p.addOption({QStringLiteral("force"), QStringLiteral("upload even when the board already runs this package")});
+    p.addOption({QStringLiteral("json"), QStringLiteral("print one JSON object")});
+}
+
+bool connectBoard(const QCommandLineParser &p, const QString &command, bool quiet, Connection *c, int *exitCode)
+{
+    QString error;
+    if (p.isSet(QStringLiteral("board")) == p.isSet(QStringLiteral("port"))) {
+        *exitCode = usageError(command, QStringLiteral("give exactly one of --board or --port"));
+        return false;
+    }
+    if (!c->registry.loadDefault(&error)) {
+        *exitCode = fail(error);
+        return false;
+    }
+    if (p.isSet(QStringLiteral("board"))) {
+        const BoardDefinition *def = c->registry.board(p.value(QStringLiteral("board")));
+        if (!def) {
+            boardExists(p.value(QStringLiteral("board")), &error);
+            *exitCode = fail(error);
+            return false;
+        }
+        if (!def->isVirtual) {
+            *exitCode = fail(QStringLiteral("%1 is a real board: flash the agent onto it, connect it and pass --port "
+                                            "(see `tinyml devices`)").arg(def->id));
+            return false;
+        }
+        c->definition = *def;
+        c->board = std::make_unique<VirtualBoard>(*def);
+        if (!quiet)
+            QTextStream(stderr) << "Starting virtual board " << def->id << "...\n";
+        if (!c->board->start(&error)) {
+            *exitCode = fail(error);
+            return false;
+        }
+        c->link = c->board->link();
+        return true;
+    }
+    c->ownedLink = std::make_unique<AgentLink>();
+    c->link = c->ownedLink.get();
+    c->link->setPortName(p.value(QStringLiteral("port")));
+    c->link->setBaudRate(p.value(QStringLiteral("baud")).toInt());
+    if (!c->link->open(&error) || !c->link->handshake(10, 500, &error)) {
+        *exitCode = fail(QStringLiteral("%1: %2").arg(p.value(QStringLiteral("port")), error));
+        return false;
+    }
+    const QString agentBoard = c->link->info().boardId;
+    if (const BoardDefinition *def = c->registry.boardForAgentId(agentBoard)) {
+        c->definition = *def;
+    } else {
+        c->definition.id = agentBoard;
+        c->definition.name = agentBoard;
+        c->definition.clockHz = c->link->info().clockHz;
+    }
+    return true;
+}
+
+std::optional<StoredModel> pickModel(ProjectStore &store, const QCommandLineParser &p, QString *error)
+{
+    if (p.isSet(QStringLiteral("model"))) {
+        bool ok = false;
+        const qint64 id = p.value(QStringLiteral("model")).toLongLong(&ok);
+        if (!ok || id <= 0) {
+            *error = QStringLiteral("--model must be a model id (see `tinyml info`)");
+            return std::nullopt;
+        }
+        auto m = store.model(id, error);
+        if (m && m->kind != ModelKind::Int8) {
+            *error = QStringLiteral("model %1 is a float model: flash an int8 model (`tinyml quantize` makes one)").arg(id);
+            return std::nullopt;
+        }
+        return m;
+    }
+    auto m = store.latestModel(ModelKind::Int8, error);
+    if (!m)
+        *error = QStringLiteral("the project has no int8 model: run `tinyml quantize` first");
+    return m;
+}
+
+} // namespace tinyml::cli

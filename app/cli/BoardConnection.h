@@ -1,0 +1,35 @@
+#pragma once
+// Board plumbing shared by the commands that talk to an agent (flash, profile, classify): the
+// --board/--port options, starting a virtual board or opening a real board's port, and the
+// model to deploy.
+
+#include "device/AgentLink.h"
+#include "device/BoardRegistry.h"
+#include "device/VirtualBoard.h"
+#include "store/ProjectStore.h"
+
+#include <QCommandLineParser>
+
+#include <memory>
+#include <optional>
+
+namespace tinyml::cli {
+
+/// A connected agent: a virtual board this command started, or a real board's port.
+struct Connection {
+    BoardRegistry registry;
+    std::unique_ptr<VirtualBoard> board;
+    std::unique_ptr<AgentLink> ownedLink;
+    AgentLink *link = nullptr;
+    BoardDefinition definition;
+};
+
+/// PROJECT, --board, --port, --baud, --model, --force, --json.
+void addBoardOptions(QCommandLineParser &p);
+/// Starts the virtual board (--board) or opens and handshakes --port; on failure prints the
+/// error, sets *exitCode and returns false.
+bool connectBoard(const QCommandLineParser &p, const QString &command, bool quiet, Connection *c, int *exitCode);
+/// The model to deploy: --model, else the latest int8 model.
+std::optional<StoredModel> pickModel(ProjectStore &store, const QCommandLineParser &p, QString *error);
+
+} // namespace tinyml::cli
