@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Renders the workbench at 1280x800 and writes PNGs into OUTDIR (default ./screenshots).
-# Usage: tests/ui/screenshots.sh [OUTDIR] [BUILD_DIR]
+# Usage: tests/ui/screenshots.sh [OUTDIR] [BUILD_DIR] [live-only]
+# (live-only: just the Live page's views on a synthetic stream, in seconds)
 # Runs under Xvfb when it is installed (real X11 rendering, like a desktop); otherwise
 # with Qt's offscreen platform. Either way the app grabs its own windows.
 set -euo pipefail
@@ -15,7 +16,7 @@ if [ ! -x "$build/tests/ui/workbench-screenshots" ]; then
 fi
 tool="$build/tests/ui/workbench-screenshots"
 if command -v xvfb-run >/dev/null 2>&1; then
-  QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1280x800x24" "$tool" "$out"
+  QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1280x800x24" "$tool" "$out" ${3:+"$3"}
 else
-  QT_QPA_PLATFORM=offscreen "$tool" "$out"
+  QT_QPA_PLATFORM=offscreen "$tool" "$out" ${3:+"$3"}
 fi

@@ -1,12 +1,12 @@
 // The whole first loop through the window: wizard -> virtual board -> record two
 // labelled samples -> relabel one -> undo, checked through a second ProjectStore.
-#include "AcquisitionPage.h"
-#include "DatasetPage.h"
-#include "LivePlot.h"
-#include "MainWindow.h"
-#include "NewProjectWizard.h"
-#include "ProjectSession.h"
-#include "SampleTableModel.h"
+#include "models/SampleTableModel.h"
+#include "pages/AcquisitionPage.h"
+#include "pages/DatasetPage.h"
+#include "plots/LivePlot.h"
+#include "window/MainWindow.h"
+#include "window/ProjectSession.h"
+#include "wizard/NewProjectWizard.h"
 
 #include "device/VirtualBoard.h"
 #include "store/ProjectStore.h"

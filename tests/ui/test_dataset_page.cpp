@@ -1,12 +1,12 @@
 // Dataset curation through the window: relabel, move, delete, crop, split into windows,
 // each undone and redone, with the project file checked by a second ProjectStore.
-#include "DatasetPage.h"
-#include "MainWindow.h"
-#include "ProjectSession.h"
-#include "SampleFilterModel.h"
-#include "SamplePreview.h"
-#include "SampleTableModel.h"
+#include "models/SampleFilterModel.h"
+#include "models/SampleTableModel.h"
+#include "pages/DatasetPage.h"
+#include "plots/SamplePreview.h"
 #include "UiTestProject.h"
+#include "window/MainWindow.h"
+#include "window/ProjectSession.h"
 
 #include <gtest/gtest.h>
 

@@ -3,14 +3,14 @@
 // board is connected; options remembered; and the real flow, Flash & Profile on the host
 // agent and on QEMU's Cortex-M4 after training and quantizing through the window, checked
 // again through a second ProjectStore.
-#include "AcquisitionPage.h"
-#include "DeploymentPage.h"
-#include "MainWindow.h"
-#include "ProfileCharts.h"
-#include "ProjectSession.h"
-#include "QCustomPlotInclude.h"
-#include "TrainingPage.h"
+#include "pages/AcquisitionPage.h"
+#include "pages/DeploymentPage.h"
+#include "pages/TrainingPage.h"
+#include "plots/ProfileCharts.h"
+#include "plots/QCustomPlotInclude.h"
 #include "UiTestProject.h"
+#include "window/MainWindow.h"
+#include "window/ProjectSession.h"
 
 #include "CLibraryExporter.h"
 #include "Profiler.h"

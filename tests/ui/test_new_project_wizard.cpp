@@ -1,7 +1,7 @@
 // The new-project wizard, driven as a user would: fields, Next, Finish. The project
 // file is then checked through a separate ProjectStore.
-#include "NewProjectWizard.h"
 #include "store/ProjectStore.h"
+#include "wizard/NewProjectWizard.h"
 
 #include <gtest/gtest.h>
 

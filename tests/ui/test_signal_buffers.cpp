@@ -1,8 +1,8 @@
 // The non-widget parts of the UI: live ring buffer and its min/max decimation, the
 // preview spectrogram, and the slicing behind crop / split into windows.
-#include "SampleSlicing.h"
-#include "SignalRingBuffer.h"
-#include "Spectrogram.h"
+#include "models/SampleSlicing.h"
+#include "plots/SignalRingBuffer.h"
+#include "plots/Spectrogram.h"
 
 #include <gtest/gtest.h>
 

@@ -3,21 +3,27 @@
 // and audio at 16 kHz, on the host virtual board), the dataset page, the Features page
 // (motion and audio), the Training page after a run and after int8 quantization, and the
 // Deployment page while profiling on the virtual Cortex-M4, after the profile, and its
-// profile compared with one on the virtual Cortex-M7.
+// profile compared with one on the virtual Cortex-M7, and the Live page's two views fed a
+// synthetic stream (SyntheticLiveStream). `workbench-screenshots OUTDIR live-only` renders
+// only the Live page's views.
 // Also prints the live plot's redraw rate during each recording.
-#include "AcquisitionPage.h"
-#include "DatasetPage.h"
-#include "DeploymentPage.h"
-#include "FeaturesPage.h"
-#include "LivePlot.h"
-#include "ProfileCharts.h"
-#include "MainWindow.h"
-#include "NewProjectWizard.h"
-#include "ProjectSession.h"
-#include "SamplePreview.h"
-#include "TrainingPage.h"
+#include "live/CalibrationView.h"
+#include "live/LiveClassificationView.h"
+#include "pages/AcquisitionPage.h"
+#include "pages/DatasetPage.h"
+#include "pages/DeploymentPage.h"
+#include "pages/FeaturesPage.h"
+#include "pages/LivePage.h"
+#include "pages/TrainingPage.h"
+#include "plots/LivePlot.h"
+#include "plots/ProfileCharts.h"
+#include "plots/SamplePreview.h"
+#include "SyntheticLiveStream.h"
 #include "UiTestProject.h"
-#include "WorkbenchStyle.h"
+#include "window/MainWindow.h"
+#include "window/ProjectSession.h"
+#include "window/WorkbenchStyle.h"
+#include "wizard/NewProjectWizard.h"
 
 #include "store/ProjectStore.h"
 
@@ -118,6 +124,40 @@ void recordAndShoot(MainWindow &window, const QString &name, double length, doub
     QTest::qWait(300);
 }
 
+/// The Live page mid-replay of a synthetic 60 s stream, then its Calibration tab.
+void shootLive(MainWindow &window)
+{
+    const test::SyntheticLiveStream s = test::syntheticLiveStream();
+    window.showStage(MainWindow::Stage::Live);
+    LivePage *live = window.livePage();
+    live->setSource(LivePage::Source::ReplayFile);
+    live->setSourcePath(QStringLiteral("/data/wand-session.csv"));
+    live->setTruthPath(QStringLiteral("/data/wand-session.truth.csv"));
+    live->setRunning(true);
+    live->setStatus(QStringLiteral("Replaying wand-session.csv: 60.0 s of 60.0 s, 240 windows"));
+    live->tabs()->setCurrentWidget(live->liveView());
+    LiveClassificationView *view = live->liveView();
+    view->setLabels(s.labels);
+    view->setBackgroundClass(0);   // idle
+    view->setSourceNote(QStringLiteral("Replay of wand-session.csv through the host impulse — simulated sensor, "
+                                       "not a live board"));
+    view->setVisibleSeconds(20);
+    view->setBatteryEstimate(24.0 * 41, QStringLiteral("board power model, 220 mAh coin cell"));
+    test::feedLiveView(*view, s);
+    view->flush();
+    save(&window, QStringLiteral("live-classification"));
+
+    CalibrationView *calibration = live->calibrationView();
+    calibration->setPoints(s.calibration);
+    calibration->setSourceNote(QStringLiteral("Swept on the replay of wand-session.csv with wand-session.truth.csv "
+                                              "— simulated sensor, 60 s, 10 events"));
+    calibration->setChosen(s.chosen);
+    live->tabs()->setCurrentWidget(calibration);
+    save(&window, QStringLiteral("calibration"));
+    live->setRunning(false);
+    live->tabs()->setCurrentWidget(view);
+}
+
 } // namespace
 
 int main(int argc, char *argv[])
@@ -136,6 +176,25 @@ int main(int argc, char *argv[])
     MainWindow window;
     window.resize(1280, 800);
     window.show();
+
+    if (argc > 2 && QByteArray(argv[2]) == "live-only") {
+        // A motion project with a stored int8 model, so Start reads as it would after training.
+        QString error;
+        const QString path = dir.filePath(QStringLiteral("live.tinyml"));
+        auto store = test::createMotionProject(path, 2, &error);
+        StoredModel model;
+        model.kind = ModelKind::Int8;
+        model.name = QStringLiteral("int8");
+        if (!store || !store->addModel(model, &error)) {
+            QTextStream(stderr) << error << "\n";
+            return 1;
+        }
+        store.reset();
+        window.openProject(path, &error);
+        shootLive(window);
+        return 0;
+    }
+
     save(&window, QStringLiteral("welcome"));
 
     // Motion: wizard pages, then the host board records mid-shot.
@@ -218,6 +277,7 @@ int main(int argc, char *argv[])
     if (!training->quantization())
         QTextStream(stderr) << "quantization: " << training->statusLabel()->text() << "\n";
     save(&window, QStringLiteral("training-motion-int8"));
+    shootLive(window);   // the project now has an int8 model: Start reads as it would
 
     // Flash & Profile on the virtual Cortex-M4: mid-run and finished; then on the Cortex-M7
     // and the two profiles compared.
