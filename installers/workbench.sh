@@ -35,3 +35,8 @@ done
 "$tinyml" train "$project" --epochs 40 --seed 1
 "$tinyml" quantize "$project"
 "$tinyml" export "$project" --onnx demo/demo-int8.onnx --int8
+"$tinyml" profile "$project" --board qemu-m4 --runs 20
+# The whole impulse on the board: a scripted minute of gestures, measured against the script.
+printf 'idle 4\nshake 3\nidle 4\ncircle 3\nidle 4\nupdown 3\nidle 4\nshake 3\nidle 4\ncircle 3\nidle 4\nupdown 3\nidle 4\nshake 3\nidle 4\ncircle 3\nidle 3\n' \
+  > demo/gestures.script
+"$tinyml" classify "$project" --board qemu-m4 --script demo/gestures.script
