@@ -282,7 +282,8 @@ QString LiveClassifier::Impl::sourceText() const
 {
     switch (opt.source) {
     case LiveClassifyOptions::Source::Replay:
-        return QStringLiteral("replay of %1 (recorded data played by the simulated sensor)").arg(QFileInfo(opt.path).fileName());
+        return QStringLiteral("replay of %1 (recorded data played by the simulated sensor)")
+            .arg(opt.path.startsWith(QLatin1String("sample:")) ? opt.path : QFileInfo(opt.path).fileName());
     case LiveClassifyOptions::Source::Script:
         return QStringLiteral("scenario script %1 (simulated sensor)").arg(QFileInfo(opt.path).fileName());
     case LiveClassifyOptions::Source::Sensor:
@@ -360,7 +361,20 @@ bool LiveClassifier::start(ProjectStore *store, qint64 modelId, AgentLink *link,
         target.rawScale = d->pkg.sensor.scale;
         target.sensorName = d->pkg.sensor.name;
         io::ImportError ie;
-        d->recording = stream::ReplayRecording::load(options.path, target, &ie);
+        if (options.path.startsWith(QLatin1String("sample:"))) {
+            // A project sample played as if live (e.g. a long recording captured earlier).
+            bool ok = false;
+            const qint64 id = options.path.mid(7).toLongLong(&ok);
+            auto sample = ok ? store->sample(id, error) : std::nullopt;
+            if (!sample) {
+                *error = ok ? QStringLiteral("%1: %2").arg(options.path, *error)
+                            : QStringLiteral("%1: write sample:ID with a sample id (see `tinyml info`)").arg(options.path);
+                return false;
+            }
+            d->recording = stream::ReplayRecording::fromSample(*sample, QStringLiteral("sample %1").arg(id), target, &ie);
+        } else {
+            d->recording = stream::ReplayRecording::load(options.path, target, &ie);
+        }
         if (!d->recording) {
             *error = ie.toString();
             return false;

@@ -70,7 +70,7 @@ std::optional<RecordingCalibration> calibrateOnRecording(ProjectStore &store, qi
 struct LiveClassifyOptions {
     enum class Source { Sensor, Replay, Script };
     Source source = Source::Sensor;
-    QString path;                     ///< the recording (Replay) or script (Script)
+    QString path;                     ///< the recording (Replay: a WAV/CSV file, or "sample:ID") or script
     QString truthPath;                ///< truth CSV; empty: none (a script brings its own)
     double seconds = 0;               ///< 0: until the replay/script ends (Sensor needs > 0)
     bool forceFlash = false;

@@ -100,7 +100,8 @@ int cmdClassify(const QStringList &args)
     addBoardOptions(p);
     p.addOption({QStringLiteral("seconds"), QStringLiteral("how long to classify (needed without --replay/--script; with "
                                                            "them, at most this long)"), QStringLiteral("S")});
-    p.addOption({QStringLiteral("replay"), QStringLiteral("play a recording through the board's sensor (WAV or time-series CSV)"),
+    p.addOption({QStringLiteral("replay"), QStringLiteral("play a recording through the board's sensor: a WAV or time-series CSV, "
+                                                          "or sample:ID for a sample of the project"),
                  QStringLiteral("FILE")});
     p.addOption({QStringLiteral("script"), QStringLiteral("a scenario script for the simulated accelerometer: one `<scenario> <seconds>` per line"),
                  QStringLiteral("FILE")});
@@ -131,7 +132,7 @@ int cmdClassify(const QStringList &args)
         return usageError(QStringLiteral("classify"), QStringLiteral("--seconds is needed when the board's own sensor is classified"));
     }
     for (const QString &file : {opt.path, p.value(QStringLiteral("truth"))})
-        if (!file.isEmpty() && !QFileInfo(file).isFile())
+        if (!file.isEmpty() && !file.startsWith(QLatin1String("sample:")) && !QFileInfo(file).isFile())
             return fail(QStringLiteral("%1: no such file").arg(file));
     opt.truthPath = p.value(QStringLiteral("truth"));
     opt.forceFlash = p.isSet(QStringLiteral("force"));

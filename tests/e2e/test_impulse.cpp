@@ -107,6 +107,13 @@ TEST_F(MotionImpulse, FiveMinuteScriptIsDetectedOnTheDeviceAndEqualsTheHostRepla
                 j["false_activations_per_hour"].toDouble(), j["detection_delay_ms"].toObject()["median"].toDouble(),
                 100 * j["duty_cycle"].toDouble());
 
+    // A project sample replayed through the sensor as if live: sample 13 is the first "shake".
+    r = tinymlRun({"classify", proj, "--board", "qemu-m4", "--replay", "sample:13", "--json"});
+    ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+    EXPECT_TRUE(r.json()["source"].toString().contains("sample:13")) << r.out.toStdString();
+    EXPECT_EQ(r.json()["windows"].toInt(), 1);
+    EXPECT_EQ(r.json()["host_replay_equal_windows"].toInt(), 1);
+
     // Bad input, on the same project (ctest runs every test in its own process: one set-up).
     // A replay at the wrong rate: 50 Hz where the impulse runs at 100 Hz.
     QByteArray csv = "timestamp,x,y,z\n";
