@@ -1,6 +1,8 @@
 #include "CLibraryExporter.h"
 
+#include "ImpulseReplay.h"
 #include "KernelScratch.h"
+#include "LiveClassifier.h"
 #include "ModelPackageReader.h"
 #include "ModelPackageWriter.h"
 #include "features/FeatureSet.h"
@@ -46,6 +48,8 @@ const QString kResourceRoot = QStringLiteral(":/tinyml-export/runtime/");
 
 struct RuntimeManifest {
     QStringList sources, headers, includeDirs, compileOptions;
+    /// The impulse's files (firmware-agent/impulse and dsp), exported only with an impulse.
+    QStringList impulseSources, impulseHeaders, impulseIncludeDirs, impulseCompileOptions;
 };
 
 RuntimeManifest runtimeManifest()
@@ -67,6 +71,10 @@ RuntimeManifest runtimeManifest()
         m.headers = list("headers");
         m.includeDirs = list("include_dirs");
         m.compileOptions = list("compile_options");
+        m.impulseSources = list("impulse_sources");
+        m.impulseHeaders = list("impulse_headers");
+        m.impulseIncludeDirs = list("impulse_include_dirs");
+        m.impulseCompileOptions = list("impulse_compile_options");
         return m;
     }();
     return manifest;
@@ -174,9 +182,11 @@ struct ModelFacts {
     int inputZeroPoint = 0, outputZeroPoint = 0;
     QStringList labels;
     QVector<float> mean, stddev; ///< input normalisation of the features, when the model has one
+    qint64 impulseWorkBytes = 0;  ///< tm_impulse_work_bytes, with an impulse
 };
 
-std::optional<ModelFacts> modelFacts(const Graph &source, QString *error)
+std::optional<ModelFacts> modelFacts(const Graph &source, const std::optional<ImpulseSpec> &impulse,
+                                     QString *error)
 {
     if (!source.quantized) {
         fail(error, QStringLiteral("the model is a float model: export a quantized (int8) model; "
@@ -187,10 +197,12 @@ std::optional<ModelFacts> modelFacts(const Graph &source, QString *error)
     if (!g.inferShapes(error))
         return std::nullopt;
     ModelPackageWriter writer;
+    writer.setImpulse(impulse);
     QString writeError;
     auto package = writer.write(g, &writeError);
     if (!package) {
-        fail(error, QStringLiteral("cannot build the model package: %1").arg(writeError));
+        fail(error, QStringLiteral("cannot build the model package%1: %2")
+                        .arg(impulse ? QStringLiteral(" with its impulse") : QString(), writeError));
         return std::nullopt;
     }
     // The device's own loader decides the arena size (activations + kernel scratch) and
@@ -232,6 +244,19 @@ std::optional<ModelFacts> modelFacts(const Graph &source, QString *error)
         f.stddev << float(v.toDouble());
     if (f.mean.size() != f.inputSize || f.stddev.size() != f.inputSize)
         f.mean.clear(), f.stddev.clear();
+    if (impulse) {
+        // The device's impulse loader (tm_impulse_load, through the host replay) checks the
+        // impulse section against the model and sizes the work buffer the library reserves.
+        ImpulseReplay replay;
+        QString loadError;
+        if (!replay.load(f.package, &loadError)) {
+            fail(error, QStringLiteral("the firmware's impulse loader refuses the package: %1")
+                            .arg(loadError));
+            return std::nullopt;
+        }
+        f.impulseWorkBytes = replay.workBytes();
+        f.arenaBytes = std::max(f.arenaBytes, replay.arenaBytes());
+    }
     return f;
 }
 
@@ -298,6 +323,9 @@ int tinyml_invoke(const int8_t *input, int8_t *output);
 /** Name of output class i, or NULL when i is out of range or the model has no names. */
 const char *tinyml_label(int i);
 
+/** Name of a status code the tinyml_* functions return ("ok", "crc", ...). */
+const char *tinyml_status_name(int rc);
+
 /** Optional helper: features (float, TINYML_MODEL_INPUT_SIZE, the project's feature block
  *  output) -> normalised with the model's mean/std when it has them -> int8 input. */
 void tinyml_prepare_input(const float *features, int8_t *input);
@@ -323,11 +351,249 @@ static inline float tinyml_dequantize_output(int8_t q)
     return TINYML_MODEL_OUTPUT_SCALE * (float)((int)q - TINYML_MODEL_OUTPUT_ZERO_POINT);
 }
 
+/** 1 when this library carries the model's whole impulse (the tinyml_impulse_* API below). */
+#define TINYML_HAS_IMPULSE @HAS_IMPULSE@
+@IMPULSE_API@
 #ifdef __cplusplus
 }
 #endif
 
 #endif /* TINYML_MODEL_H */
+)TM";
+
+/* The impulse part of tinyml_model.h (only in exports with an impulse). */
+const char *const kImpulseApi = R"TM(
+/* ---- The impulse: raw sensor samples in, one decision per window out ----------------------
+ * What the model was trained on, run continuously: the sensor's raw int16 samples (channels
+ * interleaved, frame after frame) -> windows of TINYML_WINDOW_FRAMES frames every
+ * TINYML_STRIDE_FRAMES frames -> the @BLOCK@ feature block -> normalisation -> the int8 model
+ * -> post-processing (averaging over @AVERAGE@ window(s), per-class thresholds, suppression of
+ * a repeated detection within @SUPPRESSION_MS@ ms, background classes never detected).
+ * The same C code as the workbench's host replay and its agent: equal samples give equal
+ * decisions, bit for bit.
+ *
+ * Usage:
+ *     static void on_decision(const tinyml_decision_t *d, void *user)
+ *     {
+ *         if (d->flags & TINYML_DETECTION)
+ *             printf("%s at frame %lu\n", tinyml_label(d->decision), (unsigned long)d->window_end);
+ *     }
+ *     ...
+ *     if (tinyml_impulse_init() != 0) { ... }          // once; tinyml_status_name(rc)
+ *     tinyml_impulse_set_callback(on_decision, NULL);
+ *     for (;;) {
+ *         int16_t block[32 * TINYML_CHANNELS];          // any number of frames per call
+ *         read_sensor(block, 32);                       // at TINYML_SAMPLE_RATE_HZ
+ *         if (tinyml_impulse_push(block, 32) < 0) { ... }
+ *     }
+ * Feed the samples in the sensor's raw unit: physical value = raw * TINYML_RAW_SCALE
+ * (@RAW_UNIT@), as the workbench's recordings were converted. Frames are counted from
+ * tinyml_impulse_init() / tinyml_impulse_reset(); window k ends at frame
+ * TINYML_WINDOW_FRAMES + k * TINYML_STRIDE_FRAMES (one past its last frame).
+ *
+ * Status codes: 0 = ok; 1..99 = a tm_model_status_t (loading or running the model);
+ * TINYML_IMPULSE_STATUS_BASE + a tm_impulse_status_t (tm_impulse.h); tinyml_status_name()
+ * gives the name of either. Not reentrant, no heap: static buffers sized at export (arena, work buffer,
+ * ring). */
+#define TINYML_SENSOR_KIND @SENSOR_KIND@            /* 0 accelerometer, 1 microphone */
+#define TINYML_CHANNELS @CHANNELS@
+#define TINYML_SAMPLE_RATE_HZ @SAMPLE_RATE@u
+#define TINYML_WINDOW_FRAMES @WINDOW@u
+#define TINYML_STRIDE_FRAMES @STRIDE@u
+#define TINYML_RAW_SCALE @RAW_SCALE@
+#define TINYML_CLASS_COUNT @CLASS_COUNT@
+/** decision when the averaged top score is below its class threshold */
+#define TINYML_UNCERTAIN 0xFFu
+/** flags of a decision */
+#define TINYML_DETECTION 0x01u   /* a new detection of `decision` (an event) */
+#define TINYML_SUPPRESSED 0x02u  /* a class again within its suppression time: no event */
+#define TINYML_BACKGROUND 0x04u  /* a background class: never an event */
+/** Work buffer of one window (float window, DSP scratch, features): tm_impulse_work_bytes(). */
+#ifndef TINYML_IMPULSE_WORK_BYTES
+#define TINYML_IMPULSE_WORK_BYTES @WORK_BYTES@
+#endif
+/** The sample ring tinyml_impulse_push() keeps, in frames. */
+#define TINYML_RING_FRAMES (TINYML_WINDOW_FRAMES + TINYML_STRIDE_FRAMES)
+#define TINYML_IMPULSE_STATUS_BASE 100
+
+typedef struct {
+    uint64_t window_end;               /**< one past the window's last frame */
+    uint8_t top_class;                 /**< argmax of the averaged scores */
+    uint8_t decision;                  /**< top_class, or TINYML_UNCERTAIN */
+    uint8_t flags;                     /**< TINYML_DETECTION / _SUPPRESSED / _BACKGROUND */
+    float score;                       /**< averaged score of top_class, 0..1 for softmax */
+    int8_t scores[TINYML_CLASS_COUNT]; /**< this window's int8 model outputs (see
+                                            tinyml_dequantize_output) */
+} tinyml_decision_t;
+
+/** Called by tinyml_impulse_push() for every window, in order, on the caller's thread. It
+ *  must not call tinyml_impulse_push() itself. */
+typedef void (*tinyml_decision_cb)(const tinyml_decision_t *d, void *user);
+
+/** Loads the model (tinyml_init) and its impulse, checks the static buffers, resets the stream.
+ *  Call once before the other tinyml_impulse_* calls. */
+int tinyml_impulse_init(void);
+
+/** Forgets the buffered samples and the post-processing history; frames count from 0 again. */
+void tinyml_impulse_reset(void);
+
+/** The function tinyml_impulse_push() calls per window (NULL: none). */
+void tinyml_impulse_set_callback(tinyml_decision_cb cb, void *user);
+
+/** Appends `frames` frames (TINYML_CHANNELS int16 values each, interleaved) and computes every
+ *  window they complete. Returns the number of windows computed (>= 0), or minus a status
+ *  code; after an error, call tinyml_impulse_reset(). */
+int tinyml_impulse_push(const int16_t *samples, uint32_t frames);
+
+/** One window given whole (TINYML_WINDOW_FRAMES frames, interleaved), as the next window of the
+ *  stream: its window_end advances by TINYML_STRIDE_FRAMES, the post-processing carries on.
+ *  Use either this or tinyml_impulse_push() between resets. Returns 0 or a status code. */
+int tinyml_impulse_run_window(const int16_t *window, tinyml_decision_t *out);
+)TM";
+
+/* The impulse part of tinyml_model.c. */
+const char *const kImpulseSource = R"TM(
+/* ---- the impulse (tm_impulse.h) ------------------------------------------------------- */
+#include "tm_impulse.h"
+
+static tm_impulse_t tinyml_imp;
+static int tinyml_imp_ready;
+static tm_impulse_post_params_t tinyml_post_params;
+static tm_impulse_post_state_t tinyml_post;
+/* float window + DSP scratch + features of one window */
+static uint32_t tinyml_work[(TINYML_IMPULSE_WORK_BYTES + 3) / 4] TINYML_MODEL_ALIGNED;
+static int16_t tinyml_ring[TINYML_RING_FRAMES * TINYML_CHANNELS];
+static uint32_t tinyml_ring_head;    /* ring frame the next sample frame goes to */
+static uint64_t tinyml_frames;       /* frames received since the reset */
+static uint64_t tinyml_next_end;     /* window_end of the next window */
+static tinyml_decision_cb tinyml_cb;
+static void *tinyml_cb_user;
+
+void tinyml_impulse_reset(void)
+{
+    tinyml_ring_head = 0;
+    tinyml_frames = 0;
+    tinyml_next_end = TINYML_WINDOW_FRAMES;
+    tm_impulse_post_reset(&tinyml_post);
+}
+
+int tinyml_impulse_init(void)
+{
+    tm_impulse_status_t s;
+    int rc;
+    tinyml_imp_ready = 0;
+    rc = tinyml_init();
+    if (rc != 0)
+        return rc;
+    s = tm_impulse_load(&tinyml_imp, &tinyml_model);
+    if (s != TM_IMPULSE_OK)
+        return TINYML_IMPULSE_STATUS_BASE + (int)s;
+    /* the constants above and the static buffers were made for this package */
+    if (tinyml_imp.channels != TINYML_CHANNELS || tinyml_imp.sample_rate_hz != TINYML_SAMPLE_RATE_HZ)
+        return TINYML_IMPULSE_STATUS_BASE + (int)TM_IMPULSE_ERR_SENSOR;
+    if (tinyml_imp.window != TINYML_WINDOW_FRAMES || tinyml_imp.stride != TINYML_STRIDE_FRAMES)
+        return TINYML_IMPULSE_STATUS_BASE + (int)TM_IMPULSE_ERR_WINDOW;
+    if (tinyml_imp.class_count != TINYML_CLASS_COUNT)
+        return TINYML_IMPULSE_STATUS_BASE + (int)TM_IMPULSE_ERR_POST;
+    if (tm_impulse_work_bytes(&tinyml_imp) > sizeof tinyml_work)
+        return TINYML_IMPULSE_STATUS_BASE + (int)TM_IMPULSE_ERR_WORK;
+    tm_impulse_post_params(&tinyml_imp, &tinyml_post_params);
+    tinyml_impulse_reset();
+    tinyml_imp_ready = 1;
+    return 0;
+}
+
+void tinyml_impulse_set_callback(tinyml_decision_cb cb, void *user)
+{
+    tinyml_cb = cb;
+    tinyml_cb_user = user;
+}
+
+/* The window ending at tinyml_next_end, given as up to two segments, then its decision. */
+static int tinyml_impulse_window(const int16_t *seg_a, uint32_t n_a, const int16_t *seg_b,
+                                 uint32_t n_b, tinyml_decision_t *out)
+{
+    tm_impulse_decision_t d;
+    tm_impulse_status_t s = tm_impulse_run_window(
+        &tinyml_imp, seg_a, n_a, seg_b, n_b, (uint8_t *)tinyml_work, sizeof tinyml_work,
+        tinyml_arena, (uint32_t)sizeof tinyml_arena, out->scores, NULL);
+    if (s != TM_IMPULSE_OK)
+        return TINYML_IMPULSE_STATUS_BASE + (int)s;
+    tm_impulse_post_step(&tinyml_post_params, &tinyml_post, out->scores, tinyml_next_end, &d);
+    out->window_end = tinyml_next_end;
+    out->top_class = d.top_class;
+    out->decision = d.decision;
+    out->flags = d.flags;
+    out->score = d.score;
+    tinyml_next_end += TINYML_STRIDE_FRAMES;
+    return 0;
+}
+
+int tinyml_impulse_push(const int16_t *samples, uint32_t frames)
+{
+    int windows = 0;
+    if (!tinyml_imp_ready || (samples == NULL && frames > 0))
+        return -(TINYML_IMPULSE_STATUS_BASE + (int)TM_IMPULSE_ERR_ARGUMENT);
+    while (frames > 0) {
+        /* Copy up to the end of the ring and up to the next window's end: the frames a
+         * pending window needs are never overwritten (it needs the last WINDOW frames, and
+         * the ring holds WINDOW + STRIDE). */
+        uint32_t n = frames;
+        const uint64_t missing = tinyml_next_end - tinyml_frames;
+        if (n > TINYML_RING_FRAMES - tinyml_ring_head)
+            n = TINYML_RING_FRAMES - tinyml_ring_head;
+        if ((uint64_t)n > missing)
+            n = (uint32_t)missing;
+        memcpy(tinyml_ring + (size_t)tinyml_ring_head * TINYML_CHANNELS, samples,
+               (size_t)n * TINYML_CHANNELS * sizeof(int16_t));
+        samples += (size_t)n * TINYML_CHANNELS;
+        frames -= n;
+        tinyml_frames += n;
+        tinyml_ring_head += n;
+        if (tinyml_ring_head == TINYML_RING_FRAMES)
+            tinyml_ring_head = 0;
+        if (tinyml_frames == tinyml_next_end) {
+            /* the window is the WINDOW frames before the head, wrapping around the ring */
+            tinyml_decision_t d;
+            const uint32_t start =
+                (tinyml_ring_head + TINYML_RING_FRAMES - TINYML_WINDOW_FRAMES) % TINYML_RING_FRAMES;
+            const uint32_t n_a = TINYML_RING_FRAMES - start < TINYML_WINDOW_FRAMES
+                                     ? TINYML_RING_FRAMES - start
+                                     : TINYML_WINDOW_FRAMES;
+            const int rc = tinyml_impulse_window(tinyml_ring + (size_t)start * TINYML_CHANNELS, n_a,
+                                                 tinyml_ring, TINYML_WINDOW_FRAMES - n_a, &d);
+            if (rc != 0)
+                return -rc;
+            if (windows < 0x7fffffff)
+                ++windows;
+            if (tinyml_cb != NULL)
+                tinyml_cb(&d, tinyml_cb_user);
+        }
+    }
+    return windows;
+}
+
+int tinyml_impulse_run_window(const int16_t *window, tinyml_decision_t *out)
+{
+    if (!tinyml_imp_ready || window == NULL || out == NULL)
+        return TINYML_IMPULSE_STATUS_BASE + (int)TM_IMPULSE_ERR_ARGUMENT;
+    return tinyml_impulse_window(window, TINYML_WINDOW_FRAMES, NULL, 0, out);
+}
+
+const char *tinyml_status_name(int rc)
+{
+    if (rc >= TINYML_IMPULSE_STATUS_BASE)
+        return tm_impulse_status_name((tm_impulse_status_t)(rc - TINYML_IMPULSE_STATUS_BASE));
+    return tm_model_status_name((tm_model_status_t)rc);
+}
+)TM";
+
+/* Without an impulse, tinyml_status_name() still names the model's codes. */
+const char *const kModelStatusName = R"TM(
+const char *tinyml_status_name(int rc)
+{
+    return tm_model_status_name((tm_model_status_t)rc);
+}
 )TM";
 
 const char *const kDataHeader =
@@ -498,6 +764,141 @@ int main(void)
 }
 )TM";
 
+const char *const kImpulseExampleMain =
+    R"TM(/* Example: the impulse on a recording. Reads raw int16 samples (little-endian,
+ * TINYML_CHANNELS values per frame interleaved, at TINYML_SAMPLE_RATE_HZ) from the file given
+ * on the command line - or, without one, makes a synthetic test signal - pushes them into
+ * tinyml_impulse_push() in chunks of varying size, as a sensor driver would, and prints one
+ * line per window:
+ *   window <window_end> top <class> decision <class|uncertain> flags <f> score <float>
+ *   bits <score's IEEE-754 bits, hex> scores <int8 per class>[ detected <label>]
+ * Exit status 0 when every push succeeded.
+ * Generated by TinyML Workbench: @DESCRIPTION@ */
+#include <stdio.h>
+#include <string.h>
+
+#include "tinyml_model.h"
+
+/* chunk sizes in frames, cycled: single frames, odd sizes, more than the ring at once */
+static const uint32_t chunk_frames[] = {1, 7, 3, 64, 13, 250, 2, 31, 97, 5, 1000, 17};
+#define MAX_CHUNK 1000u
+
+static unsigned char chunk_bytes[MAX_CHUNK * TINYML_CHANNELS * 2];
+static int16_t chunk_samples[MAX_CHUNK * TINYML_CHANNELS];
+static unsigned long windows_seen, detections;
+
+/* A uint64_t in decimal, without relying on printf's long long support (newlib-nano). */
+static const char *u64_text(uint64_t v, char *buf)
+{
+    char *p = buf + 20;
+    *p = 0;
+    do {
+        *--p = (char)('0' + (int)(v % 10u));
+        v /= 10u;
+    } while (v != 0);
+    return p;
+}
+
+static void on_decision(const tinyml_decision_t *d, void *user)
+{
+    char num[21];
+    uint32_t bits;
+    int i;
+    (void)user;
+    memcpy(&bits, &d->score, sizeof bits);
+    printf("window %s top %u decision ", u64_text(d->window_end, num), (unsigned)d->top_class);
+    if (d->decision == TINYML_UNCERTAIN)
+        printf("uncertain");
+    else
+        printf("%u", (unsigned)d->decision);
+    printf(" flags %u score %.6f bits %08lx scores", (unsigned)d->flags, (double)d->score,
+           (unsigned long)bits);
+    for (i = 0; i < TINYML_CLASS_COUNT; ++i)
+        printf(" %d", (int)d->scores[i]);
+    if (d->flags & TINYML_DETECTION) {
+        const char *label = tinyml_label(d->decision);
+        printf(" detected %s", label != NULL ? label : "?");
+        ++detections;
+    }
+    printf("\n");
+    ++windows_seen;
+}
+
+/* A deterministic test signal when no recording is given: a slow and a fast triangle wave per
+ * channel over a little noise, the fast one switched on and off every few windows. */
+static void synthetic(uint64_t first_frame, uint32_t frames, int16_t *out)
+{
+    static uint32_t rng = 0x2545f491u;
+    uint32_t f;
+    int c;
+    for (f = 0; f < frames; ++f) {
+        const uint64_t t = first_frame + f;
+        const int on = (int)((t / (4u * TINYML_WINDOW_FRAMES)) % 2u);
+        for (c = 0; c < TINYML_CHANNELS; ++c) {
+            const int slow = (int)((t * (3u + (unsigned)c)) % 200u) - 100;
+            const int fast = (int)((t * (37u + (unsigned)c)) % 40u) - 20;
+            rng = rng * 1664525u + 1013904223u;
+            out[f * TINYML_CHANNELS + c] = (int16_t)(40 * (slow < 0 ? -slow : slow) - 2000 +
+                                                     (on ? 300 * fast : 0) +
+                                                     (int)(rng >> 24) - 128);
+        }
+    }
+}
+
+int main(int argc, char **argv)
+{
+    FILE *in = NULL;
+    uint64_t pushed = 0;
+    uint64_t total = 64u * TINYML_STRIDE_FRAMES + TINYML_WINDOW_FRAMES; /* synthetic length */
+    unsigned chunk = 0;
+    int rc = tinyml_impulse_init();
+    if (rc != 0) {
+        printf("tinyml_impulse_init failed: %d (%s)\n", rc, tinyml_status_name(rc));
+        return 1;
+    }
+    tinyml_impulse_set_callback(on_decision, NULL);
+    if (argc > 1) {
+        in = fopen(argv[1], "rb");
+        if (in == NULL) {
+            printf("%s: cannot open\n", argv[1]);
+            return 1;
+        }
+        printf("recording: %s\n", argv[1]);
+    } else {
+        printf("no recording given: a synthetic test signal of %lu frames\n", (unsigned long)total);
+    }
+    printf("impulse: %u channel(s) at %u Hz, window %u frames, stride %u frames, %d classes\n",
+           (unsigned)TINYML_CHANNELS, (unsigned)TINYML_SAMPLE_RATE_HZ,
+           (unsigned)TINYML_WINDOW_FRAMES, (unsigned)TINYML_STRIDE_FRAMES, TINYML_CLASS_COUNT);
+    for (;;) {
+        uint32_t want = chunk_frames[chunk++ % (sizeof chunk_frames / sizeof chunk_frames[0])];
+        uint32_t got, i;
+        if (in != NULL) {
+            const size_t frame_bytes = 2u * TINYML_CHANNELS;
+            got = (uint32_t)(fread(chunk_bytes, 1, (size_t)want * frame_bytes, in) / frame_bytes);
+            for (i = 0; i < got * TINYML_CHANNELS; ++i)
+                chunk_samples[i] = (int16_t)(uint16_t)(chunk_bytes[2 * i] |
+                                                       (uint16_t)(chunk_bytes[2 * i + 1] << 8));
+        } else {
+            got = total - pushed < want ? (uint32_t)(total - pushed) : want;
+            synthetic(pushed, got, chunk_samples);
+        }
+        if (got == 0)
+            break;
+        rc = tinyml_impulse_push(chunk_samples, got);
+        if (rc < 0) {
+            printf("tinyml_impulse_push failed: %d (%s)\n", -rc, tinyml_status_name(-rc));
+            return 1;
+        }
+        pushed += got;
+    }
+    if (in != NULL)
+        fclose(in);
+    printf("windows: %lu detections: %lu\n", windows_seen, detections);
+    return 0;
+}
+)TM";
+
 const char *const kCMakeLists = R"TM(# @NAME@: @DESCRIPTION@
 # Generated by TinyML Workbench. A static library (the model, the API in include/ and the
 # runtime copied from the workbench's firmware) and an example program.
@@ -560,19 +961,18 @@ when it has them, then quantized: tinyml_prepare_input() does both.
 
 Build and run the example on the host (CMake >= 3.13, a C99 compiler):
   cmake -S . -B build && cmake --build build && ./build/@NAME@_example
-It prints the output bytes and the top class, and checks them against the workbench's host
-int8 reference (exit status 0 = identical).
+@EXAMPLE_TEXT@
 
 Cross-compile for a Cortex-M (arm-none-eabi-gcc):
   cmake -S . -B build-arm -DCMAKE_TOOLCHAIN_FILE=cmake/arm-none-eabi.cmake
   cmake --build build-arm
 or without CMake, compile every .c file listed in CMakeLists.txt with
-  arm-none-eabi-gcc -std=c99 -O2 -mcpu=cortex-m4 -mthumb -ffp-contract=off @INCLUDE_FLAGS@ -c FILE.c
+  arm-none-eabi-gcc -std=c99 -O2 -mcpu=cortex-m4 -mthumb@COMPILE_OPTIONS@ @INCLUDE_FLAGS@ -c FILE.c
 and link the objects into your firmware (add -lm).
 Keep -ffp-contract=off: the softmax kernel computes in float, and contracted multiply-adds
 change its last bit.
-
-runtime/ is the workbench's firmware runtime (package reader, interpreter, int8 kernels),
+@IMPULSE_README@
+runtime/ is the workbench's firmware runtime (package reader, interpreter, int8 kernels@RUNTIME_EXTRA@),
 copied unchanged. Licence: GPL-3.0-or-later, like TinyML Workbench.
 )TM";
 
@@ -647,6 +1047,113 @@ void loop()
 }
 )TM";
 
+const char *const kImpulseArduinoSketch =
+    R"TM(// @NAME@ example: the impulse, run continuously. Reads the sensor at TINYML_SAMPLE_RATE_HZ
+// (replace read_sensor() with your sensor's driver; physical value = raw * TINYML_RAW_SCALE),
+// pushes the samples in blocks and prints every detection with the time per block.
+// Generated by TinyML Workbench: @DESCRIPTION@
+#include <tinyml_model.h>
+
+static const uint32_t kBlockFrames = 16;
+static int16_t block[kBlockFrames * TINYML_CHANNELS];
+static int init_status = -1;
+static uint32_t frame_counter;
+
+// A stand-in signal so the sketch runs without a sensor: replace with your driver.
+static void read_sensor(int16_t *frame)
+{
+  for (int c = 0; c < TINYML_CHANNELS; ++c)
+    frame[c] = (int16_t)((int)((frame_counter * (7u + c)) % 200u) * 40 - 4000);
+  ++frame_counter;
+}
+
+static void on_decision(const tinyml_decision_t *d, void *)
+{
+  if (!(d->flags & TINYML_DETECTION))
+    return;
+  Serial.print("detected ");
+  Serial.print(tinyml_label(d->decision));
+  Serial.print(" score ");
+  Serial.print(d->score, 3);
+  Serial.print(" at frame ");
+  Serial.println((unsigned long)d->window_end);
+}
+
+void setup()
+{
+  Serial.begin(115200);
+  while (!Serial) {
+  }
+  init_status = tinyml_impulse_init();
+  if (init_status != 0) {
+    Serial.print("tinyml_impulse_init failed: ");
+    Serial.println(tinyml_status_name(init_status));
+    return;
+  }
+  tinyml_impulse_set_callback(on_decision, nullptr);
+}
+
+void loop()
+{
+  if (init_status != 0) {
+    delay(1000);
+    return;
+  }
+  const unsigned long period_us = 1000000UL / TINYML_SAMPLE_RATE_HZ;
+  for (uint32_t f = 0; f < kBlockFrames; ++f) {
+    read_sensor(block + f * TINYML_CHANNELS);
+    delayMicroseconds(period_us);
+  }
+  const unsigned long t0 = micros();
+  const int rc = tinyml_impulse_push(block, kBlockFrames);
+  const unsigned long us = micros() - t0;
+  if (rc < 0) {
+    Serial.print("tinyml_impulse_push failed: ");
+    Serial.println(tinyml_status_name(-rc));
+    tinyml_impulse_reset();
+  } else if (rc > 0) {
+    Serial.print("windows: ");
+    Serial.print(rc);
+    Serial.print(" microseconds: ");
+    Serial.println(us);
+  }
+}
+)TM";
+
+const char *const kImpulseReadme = R"TM(
+The impulse (package version 2): the model runs on raw sensor samples, continuously.
+  Sensor: @SENSOR_NAME@, @CHANNELS@ channel(s) at @SAMPLE_RATE@ Hz, raw int16 x @RAW_SCALE_TEXT@
+  Window: @WINDOW@ frames, a new window every @STRIDE@ frames; feature block: @BLOCK@
+  Post-processing: average of @AVERAGE@ window(s), thresholds @THRESHOLDS@, suppression
+  @SUPPRESSION_MS@ ms, background classes: @BACKGROUND@
+  RAM (static): arena @ARENA_BYTES@ + work buffer @WORK_BYTES@ + ring @RING_BYTES@ bytes.
+API (include/tinyml_model.h, next to the model-only calls above):
+  int tinyml_impulse_init(void);                                once; 0 = ok
+  void tinyml_impulse_set_callback(tinyml_decision_cb cb, void *user);
+  int tinyml_impulse_push(const int16_t *samples, uint32_t frames);
+      raw samples, channels interleaved, any number of frames per call; calls cb once per
+      complete window with a tinyml_decision_t {window_end, top_class, decision (a class or
+      TINYML_UNCERTAIN), flags (TINYML_DETECTION / _SUPPRESSED / _BACKGROUND), score,
+      scores[]}; returns the windows computed, or minus a status code
+  int tinyml_impulse_run_window(const int16_t *window, tinyml_decision_t *out);
+      one whole window (instead of push)
+  void tinyml_impulse_reset(void);
+Usage:
+  static void on_decision(const tinyml_decision_t *d, void *user)
+  {
+      if (d->flags & TINYML_DETECTION)
+          printf("%s\n", tinyml_label(d->decision));
+  }
+  tinyml_impulse_init();
+  tinyml_impulse_set_callback(on_decision, NULL);
+  for (;;) { read_sensor(block, n); tinyml_impulse_push(block, n); }
+The example reads a recording of raw int16 samples (little-endian, interleaved):
+  ./build/@NAME@_example recording.raw
+and prints one line per window; the workbench's host replay gives the same decisions, bit for
+bit. Without a file it runs on a synthetic test signal. The impulse's float code (DSP blocks)
+needs -ffp-contract=off -fno-math-errno for bit-exact results (CMakeLists.txt sets them).
+)TM";
+
 const char *const kLibraryProperties = R"TM(name=@NAME@
 version=@VERSION@
 author=TinyML Workbench (generated)
@@ -671,7 +1178,7 @@ QString cmakeUpper(const QString &name)
 QStringList CLibraryExporter::runtimeFiles()
 {
     const RuntimeManifest m = runtimeManifest();
-    return m.sources + m.headers;
+    return m.sources + m.headers + m.impulseSources + m.impulseHeaders;
 }
 
 QByteArray CLibraryExporter::runtimeFile(const QString &relativePath)
@@ -706,7 +1213,8 @@ CLibraryExporter::build(const Graph &graph, const LibraryExportOptions &options,
         return std::nullopt;
     }
 
-    auto facts = modelFacts(graph, error);
+    const bool withImpulse = options.impulse.has_value();
+    auto facts = modelFacts(graph, options.impulse, error);
     if (!facts)
         return std::nullopt;
 
@@ -715,6 +1223,13 @@ CLibraryExporter::build(const Graph &graph, const LibraryExportOptions &options,
     out.arenaBytes = facts->arenaBytes;
     out.inputSize = facts->inputSize;
     out.outputSize = facts->outputSize;
+    out.package = facts->package;
+    out.impulse = options.impulse;
+    if (withImpulse) {
+        out.impulseWorkBytes = facts->impulseWorkBytes;
+        out.ringBytes = qint64(options.impulse->windowFrames + options.impulse->strideFrames) *
+                        options.impulse->channels * 2;
+    }
     out.exampleInput = options.exampleInput;
     out.exampleInputSource = options.exampleInputSource;
     if (out.exampleInput.isEmpty()) {
@@ -777,6 +1292,51 @@ CLibraryExporter::build(const Graph &graph, const LibraryExportOptions &options,
     v[QStringLiteral("URL")] = commentText(options.url);
     v[QStringLiteral("SENTENCE")] =
         QStringLiteral("Runs the int8 model \"%1\" exported by TinyML Workbench.").arg(description);
+    v[QStringLiteral("HAS_IMPULSE")] = withImpulse ? QStringLiteral("1") : QStringLiteral("0");
+    v[QStringLiteral("IMPULSE_README")] = QString();
+    v[QStringLiteral("RUNTIME_EXTRA")] = QString();
+    v[QStringLiteral("EXAMPLE_TEXT")] = QStringLiteral(
+        "It prints the output bytes and the top class, and checks them against the workbench's "
+        "host\nint8 reference (exit status 0 = identical).");
+    if (withImpulse) {
+        const ImpulseSpec &imp = *options.impulse;
+        const bool mic = imp.sensorKind == ImpulseSensorKind::Microphone;
+        QStringList thresholds, background;
+        for (int c = 0; c < imp.classCount(); ++c) {
+            thresholds << QStringLiteral("%1 %2").arg(imp.labels[c]).arg(double(imp.post.thresholds.value(c)));
+            if (imp.post.background.value(c))
+                background << imp.labels[c];
+        }
+        v[QStringLiteral("BLOCK")] = features::blockKindName(imp.features.kind);
+        v[QStringLiteral("AVERAGE")] = QString::number(imp.post.averageWindows);
+        v[QStringLiteral("SUPPRESSION_MS")] = QString::number(imp.post.suppressionMs);
+        v[QStringLiteral("RAW_UNIT")] =
+            mic ? QStringLiteral("full scale = 1.0") : QStringLiteral("acceleration in g");
+        v[QStringLiteral("SENSOR_KIND")] = QString::number(int(imp.sensorKind));
+        v[QStringLiteral("SENSOR_NAME")] =
+            mic ? QStringLiteral("microphone") : QStringLiteral("accelerometer");
+        v[QStringLiteral("CHANNELS")] = QString::number(imp.channels);
+        v[QStringLiteral("SAMPLE_RATE")] = QString::number(imp.sampleRateHz);
+        v[QStringLiteral("WINDOW")] = QString::number(imp.windowFrames);
+        v[QStringLiteral("STRIDE")] = QString::number(imp.strideFrames);
+        v[QStringLiteral("RAW_SCALE")] = floatLiteral(imp.rawScale);
+        v[QStringLiteral("RAW_SCALE_TEXT")] = QString::number(double(imp.rawScale), 'g', 9);
+        v[QStringLiteral("CLASS_COUNT")] = QString::number(imp.classCount());
+        v[QStringLiteral("WORK_BYTES")] = QString::number(out.impulseWorkBytes);
+        v[QStringLiteral("RING_BYTES")] = QString::number(out.ringBytes);
+        v[QStringLiteral("THRESHOLDS")] = commentText(thresholds.join(QStringLiteral(", ")));
+        v[QStringLiteral("BACKGROUND")] = background.isEmpty()
+                                              ? QStringLiteral("none")
+                                              : commentText(background.join(QStringLiteral(", ")));
+        v[QStringLiteral("EXAMPLE_TEXT")] = QStringLiteral(
+            "In this export the example runs the impulse on a recording (see below).");
+        v[QStringLiteral("RUNTIME_EXTRA")] = QStringLiteral(", impulse, DSP blocks");
+        // IMPULSE_API and IMPULSE_README are filled with the values above first.
+        v[QStringLiteral("IMPULSE_API")] = fill(QString::fromUtf8(kImpulseApi), v);
+        v[QStringLiteral("IMPULSE_README")] = fill(QString::fromUtf8(kImpulseReadme), v);
+    } else {
+        v[QStringLiteral("IMPULSE_API")] = QString();
+    }
 
     // model_data.c
     QString data =
@@ -820,12 +1380,29 @@ CLibraryExporter::build(const Graph &graph, const LibraryExportOptions &options,
     pieces.push_back({QStringLiteral("api"), QStringLiteral("include/tinyml_model.h"),
                       fill(QString::fromUtf8(kApiHeader), v).toUtf8()});
     pieces.push_back({QStringLiteral("src"), QStringLiteral("src/tinyml_model.c"),
-                      fill(QString::fromUtf8(kApiSource), v).toUtf8()});
+                      (fill(QString::fromUtf8(kApiSource), v) +
+                       QString::fromUtf8(withImpulse ? kImpulseSource : kModelStatusName))
+                          .toUtf8()});
     pieces.push_back({QStringLiteral("src"), QStringLiteral("src/model_data.h"),
                       fill(QString::fromUtf8(kDataHeader), v).toUtf8()});
     pieces.push_back({QStringLiteral("src"), QStringLiteral("src/model_data.c"), data.toUtf8()});
     QStringList runtimeSources;
-    for (const QString &rel : manifest.sources + manifest.headers) {
+    QStringList runtimeList = manifest.sources + manifest.headers;
+    QStringList includeDirs = manifest.includeDirs;
+    QStringList compileOptions = manifest.compileOptions;
+    if (withImpulse) {
+        if (manifest.impulseSources.isEmpty()) {
+            fail(error, QStringLiteral("the impulse runtime is not embedded in this build "
+                                       "(resource manifest without impulse_sources)"));
+            return std::nullopt;
+        }
+        runtimeList += manifest.impulseSources + manifest.impulseHeaders;
+        includeDirs += manifest.impulseIncludeDirs;
+        compileOptions += manifest.impulseCompileOptions;
+        includeDirs.removeDuplicates();
+        compileOptions.removeDuplicates();
+    }
+    for (const QString &rel : runtimeList) {
         const QByteArray bytes = runtimeFile(rel);
         if (bytes.isEmpty()) {
             fail(error,
@@ -846,13 +1423,13 @@ CLibraryExporter::build(const Graph &graph, const LibraryExportOptions &options,
         for (const QString &s : sources)
             sourceLines += QStringLiteral("  %1\n").arg(s);
         sourceLines.chop(1);
-        for (const QString &dir : manifest.includeDirs) {
+        for (const QString &dir : includeDirs) {
             includeLines += QStringLiteral("  PUBLIC runtime/%1\n").arg(dir);
             includeFlags += QStringLiteral(" -Iruntime/%1").arg(dir);
         }
         includeLines.chop(1);
         QString options;
-        for (const QString &o : manifest.compileOptions)
+        for (const QString &o : compileOptions)
             options += QLatin1Char(' ') + o;
         v[QStringLiteral("SOURCES")] = sourceLines;
         v[QStringLiteral("INCLUDE_DIRS")] = includeLines;
@@ -860,8 +1437,9 @@ CLibraryExporter::build(const Graph &graph, const LibraryExportOptions &options,
         v[QStringLiteral("INCLUDE_FLAGS")] = QStringLiteral("-Iinclude -Isrc") + includeFlags;
         for (const Piece &p : pieces)
             out.files.push_back({root + p.path, p.bytes});
-        out.files.push_back({root + QStringLiteral("example/main.c"),
-                             fill(QString::fromUtf8(kExampleMain), v).toUtf8()});
+        out.files.push_back(
+            {root + QStringLiteral("example/main.c"),
+             fill(QString::fromUtf8(withImpulse ? kImpulseExampleMain : kExampleMain), v).toUtf8()});
         out.files.push_back({root + QStringLiteral("CMakeLists.txt"),
                              fill(QString::fromUtf8(kCMakeLists), v).toUtf8()});
         out.files.push_back(
@@ -886,7 +1464,10 @@ CLibraryExporter::build(const Graph &graph, const LibraryExportOptions &options,
         }
         const QString example = name + QStringLiteral("Example");
         out.files.push_back({root + QStringLiteral("examples/%1/%1.ino").arg(example),
-                             fill(QString::fromUtf8(kArduinoSketch), v).toUtf8()});
+                             fill(QString::fromUtf8(withImpulse ? kImpulseArduinoSketch
+                                                                : kArduinoSketch),
+                                  v)
+                                 .toUtf8()});
         out.files.push_back({root + QStringLiteral("library.properties"),
                              fill(QString::fromUtf8(kLibraryProperties), v).toUtf8()});
     }
@@ -948,6 +1529,25 @@ std::optional<LibraryExport> CLibraryExporter::exportProject(ProjectStore &store
         return std::nullopt;
     }
     LibraryExportOptions opt = options;
+    if (!opt.impulse && !opt.modelOnly) {
+        // A model trained on a streaming block goes out with its impulse; image models and
+        // models without recorded features keep the model-only export.
+        const QJsonObject fp = graph->meta.value(QStringLiteral("features")).toObject();
+        const auto params =
+            fp.isEmpty() ? std::nullopt : features::FeatureParams::fromJson(fp, nullptr);
+        if (params && params->kind != features::BlockKind::Image) {
+            QString impulseError;
+            auto impulse = buildImpulsePackage(store, stored->id, nullptr, &impulseError);
+            if (!impulse) {
+                fail(error, QStringLiteral("model %1: its impulse cannot be exported: %2 "
+                                           "(export the network alone with the model-only option)")
+                                .arg(stored->id)
+                                .arg(impulseError));
+                return std::nullopt;
+            }
+            opt.impulse = impulse->spec;
+        }
+    }
     if (opt.modelDescription.isEmpty())
         opt.modelDescription = QStringLiteral("model %1 \"%2\" of project %3")
                                    .arg(stored->id)

@@ -16,7 +16,22 @@
 // int8_t *output); const char *tinyml_label(int i); plus constants for the input/output
 // sizes and quantization and the arena size (a static buffer sized from the package).
 //
+// A model whose feature block streams (raw, spectral, mfe, mfcc) is exported with its whole
+// impulse: the package is version 2 (deploy/MODEL_PACKAGE.md, the impulse section), the
+// runtime adds firmware-agent/impulse and firmware-agent/dsp, and tinyml_model.h adds the
+// streaming API over tm_impulse.h: tinyml_impulse_init / _set_callback / _push (raw int16
+// sensor samples in chunks of any size; a ring buffer computes every complete window and
+// calls the callback with its decision) / _run_window / _reset, with the impulse's constants
+// (TINYML_WINDOW_FRAMES, TINYML_STRIDE_FRAMES, TINYML_SAMPLE_RATE_HZ, TINYML_CHANNELS,
+// TINYML_CLASS_COUNT, ...) and static buffers sized at export. Its decisions equal
+// ImpulseReplay::run's on the same samples, bit for bit. The example then reads a raw int16
+// recording (or makes a synthetic one), pushes it in chunks of varying size and prints one
+// line per window. Image models (and models without recorded features) keep the model-only
+// export (package version 1).
+//
 // Threading: plain functions; exportProject reads the store on the calling thread.
+
+#include "ImpulseSpec.h"
 
 #include "model/Graph.h"
 
@@ -52,6 +67,13 @@ struct LibraryExportOptions {
     /// library.properties url. A generated library has no public home; the licence of the
     /// runtime it carries is the most useful link.
     QString url = QStringLiteral("https://www.gnu.org/licenses/gpl-3.0.html");
+    /// The impulse to export with the model (package version 2 + the streaming API). build()
+    /// and exportGraph() export it when set; exportProject() sets it itself from the project
+    /// (buildImpulsePackage) when the model's feature block streams, unless modelOnly.
+    std::optional<ImpulseSpec> impulse;
+    /// exportProject(): export the int8 network alone (package version 1) even when the model
+    /// has an impulse.
+    bool modelOnly = false;
 };
 
 struct ExportedFile {
@@ -69,6 +91,10 @@ struct LibraryExport {
     QVector<qint8> exampleInput;
     QVector<qint8> expectedOutput; ///< model::Int8Executor on exampleInput
     QString exampleInputSource;
+    QByteArray package;            ///< the embedded model package (version 2 with an impulse)
+    std::optional<ImpulseSpec> impulse; ///< set when the export carries the impulse
+    qint64 impulseWorkBytes = 0;   ///< TINYML_IMPULSE_WORK_BYTES (tm_impulse_work_bytes)
+    qint64 ringBytes = 0;          ///< the sample ring: (window + stride) frames x channels x 2
 };
 
 class CLibraryExporter
@@ -86,14 +112,19 @@ class CLibraryExporter
                                                     QString *error);
 
     /// Exports a project's int8 model: modelId, or the newest int8 model when modelId <= 0.
-    /// Errors name the model id (unknown, not int8) or the file.
+    /// A model whose recorded feature block streams goes out with its impulse (the project's
+    /// impulse options, buildImpulsePackage in LiveClassifier.h) unless options.modelOnly or
+    /// options.impulse is already set. Errors name the model id (unknown, not int8, an
+    /// impulse that cannot be built) or the file.
     static std::optional<LibraryExport> exportProject(ProjectStore &store, qint64 modelId,
                                                       const QString &zipPath,
                                                       const LibraryExportOptions &options,
                                                       QString *error);
 
     /// The firmware runtime files embedded in this build: paths relative to firmware-agent/
-    /// ("src/tm_model.c", "nn/include/tm_nn.h", ...), sources first.
+    /// ("src/tm_model.c", "nn/include/tm_nn.h", ...): the model runtime's sources and headers,
+    /// then the impulse's ("impulse/src/tm_impulse.c", "dsp/src/tm_dsp_fft.c", ...; exported
+    /// only with an impulse).
     static QStringList runtimeFiles();
     static QByteArray runtimeFile(const QString &relativePath);
 

@@ -370,6 +370,7 @@ int exportLibrary(const QCommandLineParser &p)
     deploy::LibraryExportOptions opt;
     opt.layout = arduino ? deploy::LibraryLayout::Arduino : deploy::LibraryLayout::CLibrary;
     opt.name = p.value(QStringLiteral("name"));
+    opt.modelOnly = p.isSet(QStringLiteral("model-only"));
     qint64 modelId = 0;
     if (p.isSet(QStringLiteral("model"))) {
         bool ok = false;
@@ -398,6 +399,9 @@ int exportLibrary(const QCommandLineParser &p)
                    {QStringLiteral("input_size"), out->inputSize},
                    {QStringLiteral("output_size"), out->outputSize},
                    {QStringLiteral("example_input"), out->exampleInputSource},
+                   {QStringLiteral("impulse"), out->impulse.has_value()},
+                   {QStringLiteral("impulse_work_bytes"), double(out->impulseWorkBytes)},
+                   {QStringLiteral("ring_bytes"), double(out->ringBytes)},
                    {QStringLiteral("files"), files}});
         return Ok;
     }
@@ -405,6 +409,11 @@ int exportLibrary(const QCommandLineParser &p)
                         << out->modelId << " to " << file << " (" << out->files.size() << " files; package "
                         << out->packageBytes << " bytes of flash, arena " << out->arenaBytes
                         << " bytes of RAM; example input: " << out->exampleInputSource << ")\n";
+    if (out->impulse)
+        QTextStream(stdout) << "  with its impulse: " << out->impulse->windowFrames << "-frame windows every "
+                            << out->impulse->strideFrames << " frames at " << out->impulse->sampleRateHz
+                            << " Hz; tinyml_impulse_push() streams raw samples, work buffer " << out->impulseWorkBytes
+                            << " bytes, ring " << out->ringBytes << " bytes\n";
     return Ok;
 }
 
@@ -416,7 +425,10 @@ int cmdExport(const QStringList &args)
         "--int8 the int8 model in QDQ form (QuantizeLinear / DequantizeLinear around float ops).\n"
         "--c-library / --arduino write an int8 model as a zip of C sources for your own firmware: the\n"
         "model as a C array, the agent's runtime, tinyml_model.h (tinyml_init / tinyml_invoke /\n"
-        "tinyml_label), a CMake file (host or arm-none-eabi-gcc) and an example that checks its output."));
+        "tinyml_label), a CMake file (host or arm-none-eabi-gcc) and an example that checks its output.\n"
+        "A model with a streaming feature block carries its whole impulse (DSP, normalisation,\n"
+        "post-processing): tinyml_impulse_push() takes raw sensor samples and calls back a decision per\n"
+        "window; --model-only exports the network alone."));
     p.addPositionalArgument(QStringLiteral("PROJECT"), QStringLiteral("project file"));
     p.addOption({QStringLiteral("onnx"), QStringLiteral("output .onnx file"), QStringLiteral("FILE")});
     p.addOption({QStringLiteral("int8"), QStringLiteral("export the int8 model (QDQ)")});
@@ -424,6 +436,7 @@ int cmdExport(const QStringList &args)
     p.addOption({QStringLiteral("arduino"), QStringLiteral("output .zip: Arduino library (library.properties, src/, examples/)"), QStringLiteral("FILE")});
     p.addOption({QStringLiteral("model"), QStringLiteral("int8 model id for --c-library / --arduino (default: the newest)"), QStringLiteral("ID")});
     p.addOption({QStringLiteral("name"), QStringLiteral("library folder name (default tinyml_model / TinyMLModel)"), QStringLiteral("NAME")});
+    p.addOption({QStringLiteral("model-only"), QStringLiteral("export the int8 network without its impulse (--c-library / --arduino)")});
     p.addOption({QStringLiteral("json"), QStringLiteral("print the result as JSON (--c-library / --arduino)")});
     int code = 0;
     if (!parseOrReport(p, args, QStringLiteral("export"), 1, &code))

@@ -3,12 +3,18 @@
 // refused with clear errors for bad input.
 #include "CLibraryExporter.h"
 #include "DeployTestGraphs.h"
+#include "ImpulseReplay.h"
+#include "ImpulseSpec.h"
+#include "LiveClassifier.h"
 
 #include "model/Int8Executor.h"
 #include "store/ProjectStore.h"
 
 #include <QCoreApplication>
 #include <QDir>
+#include <QDirIterator>
+#include <QJsonArray>
+#include <QSet>
 #include <QFile>
 #include <QFileInfo>
 #include <QProcess>
@@ -16,6 +22,10 @@
 #include <QTemporaryDir>
 
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
 
 using namespace tinyml;
 using namespace tinyml::deploy;
@@ -178,7 +188,9 @@ TEST_F(CLibraryExport, EmbedsTheFirmwareRuntimeVerbatim)
             << rel.toStdString() << " differs from the source tree";
     }
     for (const char *must :
-         {"src/tm_model.c", "src/tm_frame.c", "include/tm_model.h", "nn/include/tm_nn.h"})
+         {"src/tm_model.c", "src/tm_frame.c", "include/tm_model.h", "nn/include/tm_nn.h",
+          "impulse/src/tm_impulse.c", "impulse/include/tm_impulse.h", "dsp/src/tm_dsp_spectral.c",
+          "dsp/src/tm_dsp_internal.h"})
         EXPECT_TRUE(files.contains(QString::fromLatin1(must))) << must;
 }
 
@@ -294,29 +306,32 @@ TEST_F(CLibraryExport, CrossCompilesWithArmNoneEabiGcc)
 }
 
 #ifdef TINYML_QEMU_SYSTEM_ARM
-// The exported library on the virtual Cortex-M4F (QEMU mps2-an386): built with
-// arm-none-eabi-gcc for the FPU and DSP extension, so tm_nn.h binds the optimized kernels, and
-// linked with the agent's own MPS2 start-up code; the example prints over semihosting. Its
-// output bytes must equal the host int8 reference.
-TEST_F(CLibraryExport, ExampleRunsOnTheVirtualCortexM4)
+/// Builds an unpacked C library's example for the virtual Cortex-M4F (QEMU mps2-an386) with
+/// arm-none-eabi-gcc for the FPU and DSP extension, so tm_nn.h binds the optimized kernels,
+/// linked with the agent's own MPS2 start-up code and a harness that routes stdio to
+/// semihosting (printf out, fopen/fread of host files in); runs it with argv {"example",
+/// args...} and returns QEMU's exit code (0 when main returned 0) and output.
+ProcessRun runExampleOnM4(const QTemporaryDir &tmp, const QString &src, const QString &tag,
+                          const QStringList &args)
 {
-    const Graph g = allKernels();
-    LibraryExportOptions opt;
-    opt.exampleInput = testInput(inputSizeOf(g), 11);
-    const QString zip = path(QStringLiteral("m4.zip"));
-    QString error;
-    ASSERT_TRUE(CLibraryExporter::exportGraph(g, zip, opt, &error).has_value())
-        << error.toStdString();
-    const QString src = unpack(zip, path(QStringLiteral("m4-src")));
+    auto path = [&](const QString &name) { return tmp.filePath(tag + QLatin1Char('-') + name); };
     const QString mps2 = QStringLiteral(TINYML_SOURCE_DIR "/firmware-agent/ports/qemu-mps2-common");
+    ProcessRun failed;
 
-    // main() for the start-up code: run the example, route printf to semihosting, exit QEMU.
+    QString argvInit = QStringLiteral("\"example\"");
+    for (const QString &a : args)
+        argvInit += QStringLiteral(", \"%1\"").arg(a);
     QFile harness(path(QStringLiteral("harness.c")));
-    ASSERT_TRUE(harness.open(QIODevice::WriteOnly));
+    if (!harness.open(QIODevice::WriteOnly)) {
+        failed.out = QStringLiteral("cannot write the harness");
+        return failed;
+    }
     harness.write(R"(#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <errno.h>
-int example_main(void);
+#include <sys/stat.h>
+int example_main(int argc, char **argv);
 static int semihost(int op, const void *arg)
 {
     register int r0 __asm__("r0") = op;
@@ -339,6 +354,43 @@ int _write(int fd, const char *p, int n)
     }
     return n;
 }
+int _open(const char *name, int flags, int mode)
+{
+    uintptr_t a[3];
+    int fd;
+    (void)mode;
+    a[0] = (uintptr_t)name;
+    a[1] = (flags & 3) == 0 ? 1u : 5u; /* O_RDONLY (newlib adds O_BINARY): "rb", else "wb" */
+    a[2] = strlen(name);
+    fd = semihost(0x01, a); /* SYS_OPEN */
+    if (fd < 0)
+        errno = ENOENT;
+    return fd;
+}
+int _read(int fd, char *p, int n)
+{
+    uintptr_t a[3] = {(uintptr_t)fd, (uintptr_t)p, (uintptr_t)n};
+    return n - semihost(0x06, a); /* SYS_READ returns the bytes not read */
+}
+int _close(int fd)
+{
+    uintptr_t a[1] = {(uintptr_t)fd};
+    return semihost(0x02, a);
+}
+int _fstat(int fd, struct stat *st)
+{
+    (void)fd;
+    memset(st, 0, sizeof *st);
+    st->st_mode = S_IFREG;
+    return 0;
+}
+int _isatty(int fd) { return fd < 3; }
+int _lseek(int fd, int off, int whence)
+{
+    (void)fd; (void)off; (void)whence;
+    errno = ESPIPE;
+    return -1;
+}
 static unsigned char heap[32768];
 static size_t heap_used;
 void *_sbrk(ptrdiff_t d)
@@ -353,37 +405,53 @@ void *_sbrk(ptrdiff_t d)
 }
 int main(void)
 {
-    int rc = example_main();
+    static char *argv[] = {)" + argvInit.toUtf8() + R"(, NULL};
+    int rc = example_main((int)(sizeof argv / sizeof argv[0]) - 1, argv);
     semihost(0x18, (const void *)(uintptr_t)(rc == 0 ? 0x20026 : 0x20023)); /* SYS_EXIT */
     return rc;
 }
 )");
     harness.close();
 
+    // Every include folder and every .c file of the unpacked tree: the model runtime, and the
+    // impulse and DSP when the export has them.
     const QStringList cpu = {QStringLiteral("-mcpu=cortex-m4"), QStringLiteral("-mthumb"),
                              QStringLiteral("-mfpu=fpv4-sp-d16"),
                              QStringLiteral("-mfloat-abi=hard")};
     QStringList cflags = cpu + QStringList{QStringLiteral("-std=c99"), QStringLiteral("-O2"),
                                            QStringLiteral("-ffp-contract=off"),
+                                           QStringLiteral("-fno-math-errno"),
                                            QStringLiteral("-I") + src + QStringLiteral("/include"),
                                            QStringLiteral("-I") + src + QStringLiteral("/src")};
-    for (const char *dir : {"runtime/include", "runtime/nn/include", "runtime/nn/src"})
-        cflags << QStringLiteral("-I") + src + QLatin1Char('/') + QLatin1String(dir);
-    QStringList objects;
     QStringList sources = {src + QStringLiteral("/example/main.c"),
                            src + QStringLiteral("/src/tinyml_model.c"),
                            src + QStringLiteral("/src/model_data.c")};
-    for (const QString &rel : CLibraryExporter::runtimeFiles())
-        if (rel.endsWith(QLatin1String(".c")))
-            sources << src + QStringLiteral("/runtime/") + rel;
+    QSet<QString> includeDirs;
+    QDirIterator it(src + QStringLiteral("/runtime"), {QStringLiteral("*.c"), QStringLiteral("*.h")},
+                    QDir::Files, QDirIterator::Subdirectories);
+    while (it.hasNext()) {
+        const QString f = it.next();
+        if (f.endsWith(QLatin1String(".c")))
+            sources << f;
+        else
+            includeDirs.insert(QFileInfo(f).absolutePath());
+    }
+    QStringList dirs(includeDirs.begin(), includeDirs.end());
+    dirs.sort();
+    for (const QString &d : dirs)
+        cflags << QStringLiteral("-I") + d;
+    QStringList objects;
     for (int i = 0; i < sources.size(); ++i) {
-        const QString obj = path(QStringLiteral("m4-%1.o").arg(i));
+        const QString obj = path(QStringLiteral("%1.o").arg(i));
         const ProcessRun cc =
             run(QStringLiteral("arm-none-eabi-gcc"),
                 cflags + QStringList{QStringLiteral("-Dmain=example_main"), QStringLiteral("-c"),
                                      sources[i], QStringLiteral("-o"), obj},
                 src);
-        ASSERT_EQ(cc.exitCode, 0) << sources[i].toStdString() << "\n" << cc.out.toStdString();
+        if (cc.exitCode != 0) {
+            failed.out = sources[i] + QStringLiteral("\n") + cc.out;
+            return failed;
+        }
         objects << obj;
     }
     const QString elf = path(QStringLiteral("example-m4.elf"));
@@ -401,16 +469,32 @@ int main(void)
                         mps2 + QStringLiteral("/mps2.ld"), QStringLiteral("-Wl,--gc-sections"),
                         QStringLiteral("-lm"), QStringLiteral("-o"), elf},
         src);
-    ASSERT_EQ(link.exitCode, 0) << link.out.toStdString();
+    if (link.exitCode != 0) {
+        failed.out = QStringLiteral("link: ") + link.out;
+        return failed;
+    }
+    return run(QStringLiteral(TINYML_QEMU_SYSTEM_ARM),
+               {QStringLiteral("-M"), QStringLiteral("mps2-an386"), QStringLiteral("-nographic"),
+                QStringLiteral("-monitor"), QStringLiteral("none"), QStringLiteral("-serial"),
+                QStringLiteral("null"), QStringLiteral("-icount"),
+                QStringLiteral("shift=0,sleep=off"), QStringLiteral("-semihosting-config"),
+                QStringLiteral("enable=on,target=native"), QStringLiteral("-kernel"), elf},
+               src, 300000);
+}
 
-    const ProcessRun qemu =
-        run(QStringLiteral(TINYML_QEMU_SYSTEM_ARM),
-            {QStringLiteral("-M"), QStringLiteral("mps2-an386"), QStringLiteral("-nographic"),
-             QStringLiteral("-monitor"), QStringLiteral("none"), QStringLiteral("-serial"),
-             QStringLiteral("null"), QStringLiteral("-icount"), QStringLiteral("shift=0,sleep=off"),
-             QStringLiteral("-semihosting-config"), QStringLiteral("enable=on,target=native"),
-             QStringLiteral("-kernel"), elf},
-            src, 120000);
+// The exported library on the virtual Cortex-M4F: its output bytes must equal the host int8
+// reference.
+TEST_F(CLibraryExport, ExampleRunsOnTheVirtualCortexM4)
+{
+    const Graph g = allKernels();
+    LibraryExportOptions opt;
+    opt.exampleInput = testInput(inputSizeOf(g), 11);
+    const QString zip = path(QStringLiteral("m4.zip"));
+    QString error;
+    ASSERT_TRUE(CLibraryExporter::exportGraph(g, zip, opt, &error).has_value())
+        << error.toStdString();
+    const QString src = unpack(zip, path(QStringLiteral("m4-src")));
+    const ProcessRun qemu = runExampleOnM4(tmp, src, QStringLiteral("m4"), {});
     EXPECT_EQ(qemu.exitCode, 0) << qemu.out.toStdString();
     EXPECT_EQ(parseOutputLine(qemu.out), hostReference(g, opt.exampleInput))
         << qemu.out.toStdString();
@@ -621,6 +705,438 @@ TEST_F(CLibraryExport, ProjectExportPicksTheInt8ModelAndNamesBadIds)
         << error.toStdString();
     EXPECT_FALSE(QFileInfo::exists(path(QStringLiteral("y.zip"))));
     EXPECT_FALSE(QFileInfo::exists(path(QStringLiteral("z.zip"))));
+}
+
+// ---- the impulse -------------------------------------------------------------------------
+
+/// A motion model: 2-axis accelerometer at 100 Hz, spectral block (2 channels x (3 + 4 bands +
+/// 2 x 2 peaks) = 22 values, window 64 frames), normalisation, fc 22 -> 3, softmax. Weights
+/// set by hand on axis 0's features (rms, mean, std, bands 0-5, 5-10, 10-20, 20-50 Hz, two
+/// peaks): idle = 1.5 - 3 std, shake = -1 + band(5-10) + band(10-20), circle = -1 + 2 band(0-5).
+Graph motionGraph()
+{
+    Graph g;
+    const int x = act(g, "x", {1, 22}, 0.05f, 0);
+    QVector<float> real(3 * 22, 0.0f);
+    real[0 * 22 + 2] = -3.0f;
+    real[1 * 22 + 4] = 1.0f;
+    real[1 * 22 + 5] = 1.0f;
+    real[2 * 22 + 3] = 2.0f;
+    const float biasReal[3] = {1.5f, -1.0f, -1.0f};
+    QVector<qint8> q(3 * 22);
+    QVector<float> wScales(3);
+    QVector<qint32> bq(3);
+    QVector<float> bScales(3);
+    for (int c = 0; c < 3; ++c) {
+        float mx = 0;
+        for (int k = 0; k < 22; ++k)
+            mx = std::max(mx, std::fabs(real[c * 22 + k]));
+        wScales[c] = mx / 127.0f;
+        for (int k = 0; k < 22; ++k)
+            q[c * 22 + k] = qint8(std::lround(real[c * 22 + k] / wScales[c]));
+        bScales[c] = 0.05f * wScales[c];
+        bq[c] = qint32(std::lround(biasReal[c] / bScales[c]));
+    }
+    const int w = g.addTensor(TensorDesc::constantInt8(QStringLiteral("w"), {3, 22}, q, wScales));
+    const int b = g.addTensor(TensorDesc::constantInt32(QStringLiteral("b"), {3}, bq, bScales));
+    const int y = act(g, "y", {1, 3}, 0.05f, 0);
+    const int p = act(g, "p", {1, 3}, 1.0f / 256.0f, -128);
+    g.addNode(node(OpType::FullyConnected, "fc", {x, w, b}, y));
+    g.addNode(node(OpType::Softmax, "softmax", {y}, p));
+    g.inputs = {x};
+    g.outputs = {p};
+    g.labels = QStringList{"idle", "shake", "circle"};
+    g.quantized = true;
+    features::FeatureParams sp;
+    sp.kind = features::BlockKind::Spectral;
+    sp.spectral.windowFrames = 64;
+    sp.spectral.nBands = 4;
+    sp.spectral.nPeaks = 2;
+    sp.spectral.bandEdgesHz = {0, 5, 10, 20, 50};
+    g.meta.insert(QStringLiteral("features"), sp.toJson());
+    QJsonArray mean, sd;
+    for (int k = 0; k < 22; ++k) {
+        mean.append(k == 2 ? 0.01 : 0.0); // mean and std per feature: the identity, nearly
+        sd.append(k == 21 ? 1.5 : 1.0);
+    }
+    g.meta.insert(QStringLiteral("input_normalization"),
+                  QJsonObject{{QStringLiteral("mean"), mean}, {QStringLiteral("std"), sd}});
+    return g;
+}
+
+/// Idle, shaking (9-14 Hz) and circling (1.5 Hz) in turns of 350 frames, with noise;
+/// deterministic, 2 channels interleaved.
+QVector<qint16> motionRecording(int frames)
+{
+    QVector<qint16> v(frames * 2);
+    quint32 rng = 0x1234567u;
+    for (int t = 0; t < frames; ++t) {
+        const int phase = (t / 350) % 3;
+        for (int c = 0; c < 2; ++c) {
+            rng ^= rng << 13;
+            rng ^= rng >> 17;
+            rng ^= rng << 5;
+            const double noise = double(int(rng % 121) - 60);
+            double x = 0;
+            if (phase == 1)
+                x = 1600.0 * std::sin(2 * M_PI * (9.0 + 5.0 * (t % 350) / 350.0) * t / 100.0 + c);
+            else if (phase == 2)
+                x = 900.0 * (c == 0 ? std::sin(2 * M_PI * 1.5 * t / 100.0)
+                                    : std::cos(2 * M_PI * 1.5 * t / 100.0));
+            v[t * 2 + c] = qint16(std::lround(x + noise + (c == 1 ? 500 : 0)));
+        }
+    }
+    return v;
+}
+
+bool writeRaw(const QString &file, const QVector<qint16> &samples)
+{
+    QFile f(file);
+    if (!f.open(QIODevice::WriteOnly))
+        return false;
+    QByteArray b(samples.size() * 2, 0);
+    for (int i = 0; i < samples.size(); ++i) {
+        b[2 * i] = char(quint16(samples[i]) & 0xff);
+        b[2 * i + 1] = char(quint16(samples[i]) >> 8);
+    }
+    return f.write(b) == b.size();
+}
+
+/// A project at 100 Hz holding motionGraph() as its int8 model, with impulse options that
+/// exercise every post-processing step (averaging, thresholds, suppression, background).
+std::unique_ptr<ProjectStore> motionProject(const QString &file, qint64 *modelId)
+{
+    ProjectSettings settings;
+    settings.sampleRateHz = 100;
+    ImpulseOptions o;
+    o.strideFrames = 16;
+    o.averageWindows = 2;
+    o.suppressionMs = 600;
+    o.threshold = 0.5f;
+    o.classThresholds.insert(QStringLiteral("circle"), 0.45f);
+    setImpulseOptions(settings, o);
+    QString error;
+    auto store = ProjectStore::create(file, settings, &error);
+    EXPECT_TRUE(store) << error.toStdString();
+    if (!store)
+        return nullptr;
+    StoredModel m;
+    m.kind = ModelKind::Int8;
+    m.name = QStringLiteral("motion int8");
+    m.graph = motionGraph().serialize();
+    auto id = store->addModel(m, &error);
+    EXPECT_TRUE(id) << error.toStdString();
+    *modelId = id.value_or(0);
+    return store;
+}
+
+struct WindowLine {
+    quint64 windowEnd = 0;
+    int top = -1, decision = -1, flags = -1;
+    quint32 scoreBits = 0;
+    QVector<qint8> scores;
+};
+
+/// The example's "window ..." lines (see kImpulseExampleMain).
+QVector<WindowLine> parseWindowLines(const QString &text, int classes)
+{
+    QVector<WindowLine> out;
+    static const QRegularExpression re(QStringLiteral(
+        "^window (\\d+) top (\\d+) decision (\\d+|uncertain) flags (\\d+) score \\S+ "
+        "bits ([0-9a-f]{8}) scores((?: -?\\d+)+)"));
+    for (const QString &line : text.split(QLatin1Char('\n'))) {
+        const auto m = re.match(line.trimmed());
+        if (!m.hasMatch())
+            continue;
+        WindowLine w;
+        w.windowEnd = m.captured(1).toULongLong();
+        w.top = m.captured(2).toInt();
+        w.decision = m.captured(3) == QLatin1String("uncertain") ? kDecisionUncertain
+                                                                 : m.captured(3).toInt();
+        w.flags = m.captured(4).toInt();
+        w.scoreBits = m.captured(5).toUInt(nullptr, 16);
+        for (const QString &t : m.captured(6).split(QLatin1Char(' '), Qt::SkipEmptyParts))
+            w.scores << qint8(t.toInt());
+        if (w.scores.size() != classes)
+            continue;
+        out << w;
+    }
+    return out;
+}
+
+/// Every window line equals the host replay's window: end, raw scores, decision, flags, score.
+void expectEqualsReplay(const QVector<WindowLine> &lines, const ReplayResult &replay)
+{
+    ASSERT_EQ(lines.size(), replay.scores.windows());
+    for (int i = 0; i < lines.size(); ++i) {
+        SCOPED_TRACE(i);
+        const WindowLine &l = lines[i];
+        const ImpulseDecision &d = replay.decisions[i];
+        quint32 bits = 0;
+        std::memcpy(&bits, &d.score, sizeof bits);
+        EXPECT_EQ(l.windowEnd, replay.scores.windowEnds[i]);
+        EXPECT_EQ(l.scores, QVector<qint8>(replay.scores.window(i),
+                                           replay.scores.window(i) + replay.scores.classCount));
+        EXPECT_EQ(l.top, d.topClass);
+        EXPECT_EQ(l.decision, d.decision);
+        EXPECT_EQ(l.flags, int(d.flags));
+        EXPECT_EQ(l.scoreBits, bits);
+        if (::testing::Test::HasFailure())
+            return; // one window's report is enough
+    }
+}
+
+/// The host replay of the exported package on the samples; also checks the test is worth its
+/// salt: every kind of decision occurs.
+ReplayResult hostReplay(const QByteArray &package, const QVector<qint16> &samples)
+{
+    ImpulseReplay replay;
+    QString error;
+    EXPECT_TRUE(replay.load(package, &error)) << error.toStdString();
+    auto r = replay.run(samples, 2, ReplayOptions{}, &error);
+    EXPECT_TRUE(r) << error.toStdString();
+    if (!r)
+        return {};
+    QSet<int> decisions;
+    int detections = 0, suppressed = 0, background = 0;
+    for (const ImpulseDecision &d : r->decisions) {
+        decisions.insert(d.decision);
+        detections += (d.flags & kDecisionDetection) != 0;
+        suppressed += (d.flags & kDecisionSuppressed) != 0;
+        background += (d.flags & kDecisionBackground) != 0;
+    }
+    EXPECT_GE(decisions.size(), 3) << "the recording should give several decisions";
+    EXPECT_GT(detections, 2);
+    EXPECT_GT(suppressed, 0);
+    EXPECT_GT(background, 0);
+    return *r;
+}
+
+constexpr int kRecordingFrames = 64 + 16 * 299 + 9; // 300 windows and a partial one
+
+class CLibraryImpulseExport : public CLibraryExport
+{
+  protected:
+    void SetUp() override
+    {
+        CLibraryExport::SetUp();
+        store = motionProject(path(QStringLiteral("motion.tinyml")), &modelId);
+        ASSERT_TRUE(store);
+        samples = motionRecording(kRecordingFrames);
+        recordingFile = path(QStringLiteral("motion.raw"));
+        ASSERT_TRUE(writeRaw(recordingFile, samples));
+    }
+    /// Exports the project's model and unpacks it; returns the folder.
+    QString exportAndUnpack(const QString &tag, LibraryLayout layout = LibraryLayout::CLibrary)
+    {
+        LibraryExportOptions opt;
+        opt.layout = layout;
+        QString error;
+        const QString zip = path(tag + QStringLiteral(".zip"));
+        exported = CLibraryExporter::exportProject(*store, modelId, zip, opt, &error);
+        EXPECT_TRUE(exported) << error.toStdString();
+        if (!exported)
+            return {};
+        return unpack(zip, path(tag + QStringLiteral("-src")));
+    }
+    std::unique_ptr<ProjectStore> store;
+    qint64 modelId = 0;
+    QVector<qint16> samples;
+    QString recordingFile;
+    std::optional<LibraryExport> exported;
+};
+
+TEST_F(CLibraryImpulseExport, CarriesTheProjectsImpulseAsAVersion2Package)
+{
+    const QString src = exportAndUnpack(QStringLiteral("v2"));
+    ASSERT_TRUE(exported && exported->impulse);
+    QString error;
+    const auto expected = buildImpulsePackage(*store, modelId, nullptr, &error);
+    ASSERT_TRUE(expected) << error.toStdString();
+    EXPECT_EQ(exported->package, expected->package);
+    EXPECT_TRUE(*exported->impulse == expected->spec);
+    EXPECT_EQ(quint8(exported->package[4]), 2); // format version (little-endian u16)
+    EXPECT_GT(exported->impulseWorkBytes, 0);
+    EXPECT_EQ(exported->ringBytes, (64 + 16) * 2 * 2);
+    for (const char *f : {"runtime/impulse/src/tm_impulse.c", "runtime/impulse/include/tm_impulse.h",
+                          "runtime/dsp/src/tm_dsp_spectral.c", "runtime/dsp/src/tm_dsp_fft.c",
+                          "runtime/dsp/include/tm_dsp.h"})
+        EXPECT_TRUE(QFileInfo::exists(src + QLatin1Char('/') + QLatin1String(f))) << f;
+
+    QFile h(src + QStringLiteral("/include/tinyml_model.h"));
+    ASSERT_TRUE(h.open(QIODevice::ReadOnly));
+    const QByteArray header = h.readAll();
+    for (const char *must :
+         {"#define TINYML_HAS_IMPULSE 1", "#define TINYML_WINDOW_FRAMES 64u",
+          "#define TINYML_STRIDE_FRAMES 16u", "#define TINYML_SAMPLE_RATE_HZ 100u",
+          "#define TINYML_CHANNELS 2", "#define TINYML_CLASS_COUNT 3",
+          "int tinyml_impulse_push(const int16_t *samples, uint32_t frames);",
+          "int tinyml_impulse_run_window(const int16_t *window, tinyml_decision_t *out);",
+          "void tinyml_impulse_set_callback(tinyml_decision_cb cb, void *user);",
+          "int tinyml_invoke(const int8_t *input, int8_t *output);"})
+        EXPECT_TRUE(header.contains(must)) << must;
+    EXPECT_TRUE(header.contains(QByteArrayLiteral("#define TINYML_IMPULSE_WORK_BYTES ") +
+                                QByteArray::number(exported->impulseWorkBytes)));
+    QFile cm(src + QStringLiteral("/CMakeLists.txt"));
+    ASSERT_TRUE(cm.open(QIODevice::ReadOnly));
+    const QByteArray cmake = cm.readAll();
+    EXPECT_TRUE(cmake.contains("-ffp-contract=off -fno-math-errno")) << cmake.toStdString();
+    EXPECT_TRUE(cmake.contains("runtime/impulse/src/tm_impulse.c"));
+
+    // The model-only export of the same model stays version 1, without the impulse API.
+    LibraryExportOptions only;
+    only.modelOnly = true;
+    const auto v1 = CLibraryExporter::exportProject(*store, modelId, path(QStringLiteral("v1.zip")),
+                                                    only, &error);
+    ASSERT_TRUE(v1) << error.toStdString();
+    EXPECT_FALSE(v1->impulse);
+    EXPECT_EQ(quint8(v1->package[4]), 1);
+    const QString v1src = unpack(path(QStringLiteral("v1.zip")), path(QStringLiteral("v1-src")));
+    EXPECT_FALSE(QFileInfo::exists(v1src + QStringLiteral("/runtime/impulse/src/tm_impulse.c")));
+    QFile h1(v1src + QStringLiteral("/include/tinyml_model.h"));
+    ASSERT_TRUE(h1.open(QIODevice::ReadOnly));
+    const QByteArray header1 = h1.readAll();
+    EXPECT_TRUE(header1.contains("#define TINYML_HAS_IMPULSE 0"));
+    EXPECT_FALSE(header1.contains("tinyml_impulse_push"));
+}
+
+// The streaming example built with the host compiler: a recording pushed in chunks of 1 to
+// 1000 frames gives, window for window, ImpulseReplay::run's decisions bit for bit.
+TEST_F(CLibraryImpulseExport, HostBuildOfTheStreamingExampleEqualsTheHostReplay)
+{
+    const QString src = exportAndUnpack(QStringLiteral("host"));
+    ASSERT_TRUE(exported && exported->impulse);
+    const QString build = path(QStringLiteral("host-build"));
+    const ProcessRun configure =
+        run(QStringLiteral("cmake"),
+            {QStringLiteral("-S"), src, QStringLiteral("-B"), build, QStringLiteral("-G"),
+             QStringLiteral("Ninja"), QStringLiteral("-DCMAKE_C_COMPILER=" TINYML_HOST_C_COMPILER),
+             QStringLiteral("-DCMAKE_BUILD_TYPE=Release")},
+            src);
+    ASSERT_EQ(configure.exitCode, 0) << configure.out.toStdString();
+    const ProcessRun make = run(QStringLiteral("cmake"), {QStringLiteral("--build"), build}, src);
+    ASSERT_EQ(make.exitCode, 0) << make.out.toStdString();
+    EXPECT_FALSE(make.out.contains(QLatin1String("warning:"))) << make.out.toStdString();
+
+    const ProcessRun example =
+        run(build + QStringLiteral("/tinyml_model_example"), {recordingFile}, build);
+    ASSERT_EQ(example.exitCode, 0) << example.out.toStdString();
+    const ReplayResult replay = hostReplay(exported->package, samples);
+    EXPECT_EQ(replay.scores.windows(), 300);
+    expectEqualsReplay(parseWindowLines(example.out, 3), replay);
+    EXPECT_TRUE(example.out.contains(QLatin1String("windows: 300 "))) << example.out.toStdString();
+
+    // Without a recording: the synthetic signal, 65 windows.
+    const ProcessRun synthetic = run(build + QStringLiteral("/tinyml_model_example"), {}, build);
+    EXPECT_EQ(synthetic.exitCode, 0) << synthetic.out.toStdString();
+    EXPECT_EQ(parseWindowLines(synthetic.out, 3).size(), 65) << synthetic.out.toStdString();
+    // A missing file is reported, not read as silence.
+    const ProcessRun missing = run(build + QStringLiteral("/tinyml_model_example"),
+                                   {path(QStringLiteral("no-such.raw"))}, build);
+    EXPECT_EQ(missing.exitCode, 1);
+    EXPECT_TRUE(missing.out.contains(QLatin1String("cannot open"))) << missing.out.toStdString();
+}
+
+#ifdef TINYML_QEMU_SYSTEM_ARM
+// The same example on the virtual Cortex-M4F, reading the recording over semihosting: its
+// decisions equal the host replay's too (the DSP, the optimized kernels and the
+// post-processing are bit-exact across the two machines).
+TEST_F(CLibraryImpulseExport, StreamingExampleOnTheVirtualCortexM4EqualsTheHostReplay)
+{
+    const QString src = exportAndUnpack(QStringLiteral("m4i"));
+    ASSERT_TRUE(exported && exported->impulse);
+    const ProcessRun qemu = runExampleOnM4(tmp, src, QStringLiteral("m4i"),
+                                           {QFileInfo(recordingFile).absoluteFilePath()});
+    ASSERT_EQ(qemu.exitCode, 0) << qemu.out.toStdString();
+    expectEqualsReplay(parseWindowLines(qemu.out, 3), hostReplay(exported->package, samples));
+}
+#endif
+
+// The Arduino layout carries the same header and API, flat; its src/ alone compiles, and
+// tinyml_impulse_run_window over consecutive windows gives the host replay's decisions.
+TEST_F(CLibraryImpulseExport, ArduinoLayoutCarriesTheImpulse)
+{
+    const QString dir = exportAndUnpack(QStringLiteral("ino"), LibraryLayout::Arduino);
+    ASSERT_TRUE(exported && exported->impulse);
+    for (const char *f : {"src/tinyml_model.h", "src/tinyml_model.c", "src/model_data.c",
+                          "src/tm_impulse.c", "src/tm_impulse.h", "src/tm_dsp_spectral.c",
+                          "src/tm_dsp_internal.h", "src/tm_model.c"})
+        EXPECT_TRUE(QFileInfo::exists(dir + QLatin1Char('/') + QLatin1String(f))) << f;
+    const QStringList all = QDir(dir + QStringLiteral("/src")).entryList(QDir::AllEntries | QDir::NoDotAndDotDot);
+    for (const QString &n : all)
+        EXPECT_TRUE(QFileInfo(dir + QStringLiteral("/src/") + n).isFile()) << n.toStdString();
+    QFile sketch(dir + QStringLiteral("/examples/TinyMLModelExample/TinyMLModelExample.ino"));
+    ASSERT_TRUE(sketch.open(QIODevice::ReadOnly));
+    const QByteArray ino = sketch.readAll();
+    EXPECT_TRUE(ino.contains("tinyml_impulse_init()") && ino.contains("tinyml_impulse_push(") &&
+                ino.contains("void setup()") && ino.contains("void loop()"));
+
+    QFile main(path(QStringLiteral("ino-main.c")));
+    ASSERT_TRUE(main.open(QIODevice::WriteOnly));
+    main.write(R"(#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "tinyml_model.h"
+/* argv[1]: raw int16 recording; runs consecutive windows with tinyml_impulse_run_window */
+static int16_t all[200000];
+int main(int argc, char **argv)
+{
+    FILE *f = fopen(argv[1], "rb");
+    size_t n, start;
+    int rc = tinyml_impulse_init();
+    if (argc < 2 || f == NULL || rc != 0)
+        return 1;
+    n = fread(all, 2 * TINYML_CHANNELS, sizeof all / (2 * TINYML_CHANNELS), f) ;
+    fclose(f);
+    for (start = 0; start + TINYML_WINDOW_FRAMES <= n; start += TINYML_STRIDE_FRAMES) {
+        tinyml_decision_t d;
+        uint32_t bits;
+        int i;
+        if (tinyml_impulse_run_window(all + start * TINYML_CHANNELS, &d) != 0)
+            return 2;
+        memcpy(&bits, &d.score, 4);
+        printf("window %lu top %u decision ", (unsigned long)d.window_end, (unsigned)d.top_class);
+        if (d.decision == TINYML_UNCERTAIN) printf("uncertain"); else printf("%u", (unsigned)d.decision);
+        printf(" flags %u score %f bits %08lx scores", (unsigned)d.flags, (double)d.score, (unsigned long)bits);
+        for (i = 0; i < TINYML_CLASS_COUNT; ++i) printf(" %d", d.scores[i]);
+        printf("\n");
+    }
+    return 0;
+}
+)");
+    main.close();
+    QStringList args = {QStringLiteral("-std=c99"), QStringLiteral("-O2"),
+                        QStringLiteral("-ffp-contract=off"), QStringLiteral("-fno-math-errno"),
+                        QStringLiteral("-I") + dir + QStringLiteral("/src"), QStringLiteral("-o"),
+                        path(QStringLiteral("ino-prog")), main.fileName()};
+    for (const QFileInfo &c :
+         QDir(dir + QStringLiteral("/src")).entryInfoList({QStringLiteral("*.c")}, QDir::Files))
+        args << c.filePath();
+    args << QStringLiteral("-lm");
+    const ProcessRun cc = run(QStringLiteral(TINYML_HOST_C_COMPILER), args, dir);
+    ASSERT_EQ(cc.exitCode, 0) << cc.out.toStdString();
+    const ProcessRun prog = run(path(QStringLiteral("ino-prog")), {recordingFile}, dir);
+    ASSERT_EQ(prog.exitCode, 0) << prog.out.toStdString();
+    expectEqualsReplay(parseWindowLines(prog.out, 3), hostReplay(exported->package, samples));
+}
+
+TEST_F(CLibraryImpulseExport, ImageModelsKeepTheModelOnlyExport)
+{
+    Graph g = chain();
+    features::FeatureParams img;
+    img.kind = features::BlockKind::Image;
+    g.meta.insert(QStringLiteral("features"), img.toJson());
+    StoredModel m;
+    m.kind = ModelKind::Int8;
+    m.name = QStringLiteral("image");
+    m.graph = g.serialize();
+    QString error;
+    auto id = store->addModel(m, &error);
+    ASSERT_TRUE(id) << error.toStdString();
+    auto out = CLibraryExporter::exportProject(*store, *id, path(QStringLiteral("img.zip")), {}, &error);
+    ASSERT_TRUE(out) << error.toStdString();
+    EXPECT_FALSE(out->impulse);
+    EXPECT_EQ(quint8(out->package[4]), 1);
 }
 
 } // namespace
