@@ -456,13 +456,29 @@ bool LiveClassifier::start(ProjectStore *store, qint64 modelId, AgentLink *link,
     // Raw samples come back when the host has no copy of them (the sensor's own signal).
     const bool sendRaw = options.hostReplay && !d->recording;
     Q_EMIT stageChanged(tr("Classifying"));
+    // Windows can arrive while the request still waits for its reply (its event loop runs):
+    // they are taken from now on, with the package's own window, stride and rate.
+    d->format.rateHz = spec.sampleRateHz;
+    d->format.window = spec.windowFrames;
+    d->format.stride = spec.strideFrames;
+    d->format.classCount = spec.classCount();
+    d->running = true;
     auto reply = link->startClassification(sensorName, maxWindows, sendRaw, error);
     if (!reply) {
+        d->running = false;
         d->disconnectAll();
         return false;
     }
+    if (reply->rateHz != spec.sampleRateHz || reply->window != spec.windowFrames || reply->stride != spec.strideFrames) {
+        link->stopClassification();
+        d->running = false;
+        d->disconnectAll();
+        *error = tr("the board runs the impulse at %1 Hz, %2/%3 frames, the package says %4 Hz, %5/%6")
+                     .arg(reply->rateHz).arg(reply->window).arg(reply->stride)
+                     .arg(spec.sampleRateHz).arg(spec.windowFrames).arg(spec.strideFrames);
+        return false;
+    }
     d->format = *reply;
-    d->running = true;
     return true;
 }
 

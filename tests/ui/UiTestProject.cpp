@@ -1,5 +1,14 @@
 #include "UiTestProject.h"
 
+#include "models/BoardCatalog.h"
+
+#include "TrainingPipeline.h"
+#include "device/AgentLink.h"
+#include "device/CaptureSession.h"
+#include "device/VirtualBoard.h"
+
+#include <QFile>
+#include <QHash>
 #include <QtMath>
 
 #include <random>
@@ -81,6 +90,102 @@ std::unique_ptr<ProjectStore> createMotionProject(const QString &path, int perLa
     if (!store->addSamples(samples, error))
         return nullptr;
     return store;
+}
+
+std::unique_ptr<ProjectStore> createCapturedMotionProject(const QString &path, const QString &boardId, int perLabel,
+                                                          double seconds, QString *error)
+{
+    ProjectSettings settings;
+    settings.name = QStringLiteral("gesture-wand");
+    settings.templateName = QStringLiteral("motion");
+    settings.boardId = boardId;
+    settings.labels = {QStringLiteral("idle"), QStringLiteral("shake"), QStringLiteral("circle"), QStringLiteral("updown")};
+    settings.sensor = QStringLiteral("accel");
+    settings.sampleRateHz = 100;
+    settings.sampleLengthS = seconds;
+    auto store = ProjectStore::create(path, settings, error);
+    if (!store)
+        return nullptr;
+    const BoardDefinition *def = BoardCatalog::board(boardId);
+    if (!def) {
+        *error = QStringLiteral("unknown board %1").arg(boardId);
+        return nullptr;
+    }
+    VirtualBoard board(*def, VirtualBoard::Options{});   // batch speed
+    if (!board.start(error))
+        return nullptr;
+    for (const QString &label : settings.labels) {
+        if (!board.link()->setScenario(QStringLiteral("accel"), label, error))
+            return nullptr;
+        CaptureOptions options;
+        options.label = label;
+        options.sensor = QStringLiteral("accel");
+        options.rateHz = 100;
+        options.durationS = seconds;
+        options.count = perLabel;
+        CaptureSession capture(board.link(), store.get(), options);
+        if (!capture.run(60000, error))
+            return nullptr;
+        QVector<qint64> test;
+        const QVector<qint64> &ids = capture.result().sampleIds;
+        for (int i = 4; i < ids.size(); i += 5)
+            test << ids[i];
+        if (!test.isEmpty() && !store->setSplit(test, Split::Test, error))
+            return nullptr;
+    }
+    return store;
+}
+
+bool writeMotionSession(const ProjectStore &store, const QStringList &labels, const QString &csvPath,
+                        const QString &truthPath, QString *error)
+{
+    QHash<QString, QVector<Sample>> byLabel;
+    for (const Sample &s : store.samples())
+        byLabel[s.label] << s;
+    QHash<QString, int> used;
+    QByteArray csv = "timestamp,x,y,z\n";
+    QByteArray truth = "start_s,end_s,label\n";
+    qint64 frame = 0;
+    for (const QString &label : labels) {
+        const QVector<Sample> &pool = byLabel.value(label);
+        const int n = used[label]++;
+        if (n >= pool.size()) {
+            *error = QStringLiteral("only %1 samples labelled %2").arg(pool.size()).arg(label);
+            return false;
+        }
+        const QVector<float> v = pool[n].data.toFloats();
+        const qint64 frames = v.size() / 3;
+        if (label != QLatin1String("idle"))
+            truth += QByteArray::number(frame / 100.0) + ',' + QByteArray::number((frame + frames) / 100.0) + ',' +
+                     label.toUtf8() + '\n';
+        for (qint64 i = 0; i < frames; ++i, ++frame)
+            csv += QByteArray::number(frame * 10) + ',' + QByteArray::number(v[3 * i]) + ',' +
+                   QByteArray::number(v[3 * i + 1]) + ',' + QByteArray::number(v[3 * i + 2]) + '\n';
+    }
+    for (const auto &[path, bytes] : {std::pair{csvPath, csv}, std::pair{truthPath, truth}}) {
+        QFile f(path);
+        if (!f.open(QIODevice::WriteOnly) || f.write(bytes) != bytes.size()) {
+            *error = QStringLiteral("%1: %2").arg(path, f.errorString());
+            return false;
+        }
+    }
+    return true;
+}
+
+qint64 trainInt8Model(ProjectStore &store, int epochs, QString *error)
+{
+    training::ProjectTrainOptions train;
+    train.train.epochs = epochs;
+    train.train.seed = 3;
+    train.train.threads = 1;
+    if (!training::trainProject(store, train, error))
+        return 0;
+    training::ProjectQuantizeOptions quantize;
+    quantize.qatThreshold = -1.0;
+    quantize.train.seed = 3;
+    quantize.train.threads = 1;
+    const auto q = training::quantizeProject(store, quantize, error);
+    return q ? q->modelId : 0;
 }
 
 } // namespace tinyml::ui::test

@@ -20,4 +20,22 @@ Sample audioSample(const QString &label, qint64 frames, double rateHz = 16000.0,
 /// (every fifth one in the test split).
 std::unique_ptr<ProjectStore> createMotionProject(const QString &path, int perLabel, QString *error);
 
+/// A motion project on `boardId` whose samples are captured from that virtual board's own
+/// simulated accelerometer: `perLabel` samples of `seconds` per scenario idle/shake/circle/
+/// updown (the board runs at batch speed), so a model trained on it recognises what the
+/// board's sensor and scenario scripts produce. Every fifth sample goes to the test split.
+std::unique_ptr<ProjectStore> createCapturedMotionProject(const QString &path, const QString &boardId, int perLabel,
+                                                          double seconds, QString *error);
+
+/// A recording of the store's own samples played one after another (time-series CSV,
+/// `timestamp,x,y,z` in ms at the samples' 100 Hz), one sample per entry of `labels` (the
+/// n-th use of a label takes its n-th sample), and its truth file: every non-idle sample is an
+/// event. False with *error when a label has too few samples or a file cannot be written.
+bool writeMotionSession(const ProjectStore &store, const QStringList &labels, const QString &csvPath,
+                        const QString &truthPath, QString *error);
+
+/// Trains the project's default model (`epochs`, fixed seed, one thread) and quantizes it to
+/// int8, as the Training page does. Returns the int8 model's id, 0 with *error on failure.
+qint64 trainInt8Model(ProjectStore &store, int epochs, QString *error);
+
 } // namespace tinyml::ui::test

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Renders the workbench at 1280x800 and writes PNGs into OUTDIR (default ./screenshots).
 # Usage: tests/ui/screenshots.sh [OUTDIR] [BUILD_DIR] [live-only]
-# (live-only: just the Live page's views on a synthetic stream, in seconds)
+# (live-only: just the Live page, on a real run on the host agent, about a minute)
 # Runs under Xvfb when it is installed (real X11 rendering, like a desktop); otherwise
 # with Qt's offscreen platform. Either way the app grabs its own windows.
 set -euo pipefail

@@ -112,7 +112,7 @@ TEST(LiveClassificationView, HoldsTheStreamItWasFed)
     EXPECT_EQ(view.classRecallText(2), QStringLiteral("66.7 %"));
     EXPECT_EQ(view.metricText(LiveClassificationView::Metric::FalseActivations),
               QStringLiteral("60.0 / h (1 in 60 s)"));
-    EXPECT_EQ(view.metricText(LiveClassificationView::Metric::Delay), QStringLiteral("median 320 · p90 480 ms"));
+    EXPECT_EQ(view.metricText(LiveClassificationView::Metric::Delay), QStringLiteral("median 0.32 · p90 0.48 s"));
     EXPECT_EQ(view.metricText(LiveClassificationView::Metric::HostReplay), QStringLiteral("240 / 240 windows equal"));
 
     // (e) stage costs: medians in ms and % of the 250 ms stride.

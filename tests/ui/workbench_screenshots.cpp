@@ -3,12 +3,14 @@
 // and audio at 16 kHz, on the host virtual board), the dataset page, the Features page
 // (motion and audio), the Training page after a run and after int8 quantization, and the
 // Deployment page while profiling on the virtual Cortex-M4, after the profile, and its
-// profile compared with one on the virtual Cortex-M7, and the Live page's two views fed a
-// synthetic stream (SyntheticLiveStream). `workbench-screenshots OUTDIR live-only` renders
-// only the Live page's views.
+// profile compared with one on the virtual Cortex-M7, and the Live page on a real run: mid-
+// stream on a recording replayed through the host agent's sensor in real time, then its
+// Calibration tab after a real sweep. `workbench-screenshots OUTDIR live-only` renders only
+// the Live page (about a minute).
 // Also prints the live plot's redraw rate during each recording.
 #include "live/CalibrationView.h"
 #include "live/LiveClassificationView.h"
+#include "live/LiveController.h"
 #include "pages/AcquisitionPage.h"
 #include "pages/DatasetPage.h"
 #include "pages/DeploymentPage.h"
@@ -18,7 +20,7 @@
 #include "plots/LivePlot.h"
 #include "plots/ProfileCharts.h"
 #include "plots/SamplePreview.h"
-#include "SyntheticLiveStream.h"
+#include "plots/StreamTimelinePlot.h"
 #include "UiTestProject.h"
 #include "window/MainWindow.h"
 #include "window/ProjectSession.h"
@@ -124,38 +126,59 @@ void recordAndShoot(MainWindow &window, const QString &name, double length, doub
     QTest::qWait(300);
 }
 
-/// The Live page mid-replay of a synthetic 60 s stream, then its Calibration tab.
-void shootLive(MainWindow &window)
+/// The Live page mid-stream on a real run, then its Calibration tab after a real sweep: a
+/// motion model trained on the virtual Cortex-M4's own simulated accelerometer, a 40 s
+/// recording of its captured gestures replayed through the board's sensor in real time (stage
+/// costs in instruction counts, a battery estimate from its power model), then calibrated.
+void shootLive(MainWindow &window, const QString &dir)
 {
-    const test::SyntheticLiveStream s = test::syntheticLiveStream();
+    QString error;
+    const QString path = QDir(dir).filePath(QStringLiteral("live.tinyml"));
+    {
+        auto store = test::createCapturedMotionProject(path, QStringLiteral("qemu-m4"), 10, 2.0, &error);
+        if (!store || test::trainInt8Model(*store, 40, &error) == 0) {
+            QTextStream(stderr) << "live project: " << error << "\n";
+            return;
+        }
+    }
+    if (!window.openProject(path, &error)) {
+        QTextStream(stderr) << "live project: " << error << "\n";
+        return;
+    }
+    const QString csv = QDir(dir).filePath(QStringLiteral("wand-session.csv"));
+    const QString truth = QDir(dir).filePath(QStringLiteral("wand-session.truth.csv"));
+    QStringList session;
+    const QStringList gestures = {QStringLiteral("shake"), QStringLiteral("circle"), QStringLiteral("updown")};
+    for (int i = 0; i < 10; ++i)
+        session << QStringLiteral("idle") << gestures[i % 3];
+    if (!test::writeMotionSession(window.session()->store(), session, csv, truth, &error)) {
+        QTextStream(stderr) << "live session: " << error << "\n";
+        return;
+    }
     window.showStage(MainWindow::Stage::Live);
     LivePage *live = window.livePage();
+    LiveController *controller = window.liveController();
     live->setSource(LivePage::Source::ReplayFile);
-    live->setSourcePath(QStringLiteral("/data/wand-session.csv"));
-    live->setTruthPath(QStringLiteral("/data/wand-session.truth.csv"));
-    live->setRunning(true);
-    live->setStatus(QStringLiteral("Replaying wand-session.csv: 60.0 s of 60.0 s, 240 windows"));
+    live->setSourcePath(csv);
+    live->setTruthPath(truth);
     live->tabs()->setCurrentWidget(live->liveView());
+    QSignalSpy finished(controller, &LiveController::runFinished);
+    live->startButton()->click();
     LiveClassificationView *view = live->liveView();
-    view->setLabels(s.labels);
-    view->setBackgroundClass(0);   // idle
-    view->setSourceNote(QStringLiteral("Replay of wand-session.csv through the host impulse — simulated sensor, "
-                                       "not a live board"));
-    view->setVisibleSeconds(20);
-    view->setBatteryEstimate(24.0 * 41, QStringLiteral("board power model, 220 mAh coin cell"));
-    test::feedLiveView(*view, s);
+    // Mid-stream: 50 of the 77 windows of the 40 s replay, paced like the real sensor.
+    waitFor([&] { return view->metricText(LiveClassificationView::Metric::Windows).toInt() >= 50 || !finished.isEmpty(); },
+            180000, "live replay");
     view->flush();
     save(&window, QStringLiteral("live-classification"));
+    waitFor([&] { return !finished.isEmpty(); }, 180000, "live replay end");
 
-    CalibrationView *calibration = live->calibrationView();
-    calibration->setPoints(s.calibration);
-    calibration->setSourceNote(QStringLiteral("Swept on the replay of wand-session.csv with wand-session.truth.csv "
-                                              "— simulated sensor, 60 s, 10 events"));
-    calibration->setChosen(s.chosen);
-    live->tabs()->setCurrentWidget(calibration);
+    QSignalSpy calibrated(controller, &LiveController::calibrationFinished);
+    live->tabs()->setCurrentIndex(1);
+    live->calibrateButton()->click();
+    waitFor([&] { return !calibrated.isEmpty(); }, 120000, "calibration");
     save(&window, QStringLiteral("calibration"));
-    live->setRunning(false);
-    live->tabs()->setCurrentWidget(view);
+    live->tabs()->setCurrentIndex(0);
+    window.acquisitionPage()->disconnectDevice();
 }
 
 } // namespace
@@ -178,20 +201,7 @@ int main(int argc, char *argv[])
     window.show();
 
     if (argc > 2 && QByteArray(argv[2]) == "live-only") {
-        // A motion project with a stored int8 model, so Start reads as it would after training.
-        QString error;
-        const QString path = dir.filePath(QStringLiteral("live.tinyml"));
-        auto store = test::createMotionProject(path, 2, &error);
-        StoredModel model;
-        model.kind = ModelKind::Int8;
-        model.name = QStringLiteral("int8");
-        if (!store || !store->addModel(model, &error)) {
-            QTextStream(stderr) << error << "\n";
-            return 1;
-        }
-        store.reset();
-        window.openProject(path, &error);
-        shootLive(window);
+        shootLive(window, dir.path());
         return 0;
     }
 
@@ -277,7 +287,6 @@ int main(int argc, char *argv[])
     if (!training->quantization())
         QTextStream(stderr) << "quantization: " << training->statusLabel()->text() << "\n";
     save(&window, QStringLiteral("training-motion-int8"));
-    shootLive(window);   // the project now has an int8 model: Start reads as it would
 
     // Flash & Profile on the virtual Cortex-M4: mid-run and finished; then on the Cortex-M7
     // and the two profiles compared.
@@ -308,6 +317,8 @@ int main(int argc, char *argv[])
         deployment->selectProfiles({first.first(), second.first()});
     save(&window, QStringLiteral("deployment-compare"));
     window.acquisitionPage()->disconnectDevice();
+
+    shootLive(window, dir.path());
 
     // Keyword clips: MFCC frames of the selected clip as a colour map.
     const QString kwsPath = dir.filePath(QStringLiteral("kws.tinyml"));

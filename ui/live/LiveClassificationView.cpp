@@ -162,12 +162,17 @@ void LiveClassificationView::setStrideMs(std::optional<double> strideMs)
 
 void LiveClassificationView::setBatteryEstimate(std::optional<double> hours, const QString &source)
 {
+    // A power model's full provenance runs to several sentences: the line keeps its first
+    // clause (what was assumed), the tooltip has all of it.
+    const QString brief = source.section(QStringLiteral(": "), 0, 0);
+    m_battery->setToolTip(source);
     if (!hours) {
-        m_battery->setText(tr("Battery life: no estimate (no power model for this board)"));
+        m_battery->setText(source.isEmpty() ? tr("Battery life: no estimate (no power model for this board)")
+                                            : tr("Battery life: %1").arg(brief));
         return;
     }
     m_battery->setText(source.isEmpty() ? tr("Estimated battery life: %1").arg(duration(*hours))
-                                        : tr("Estimated battery life: %1 (%2)").arg(duration(*hours), source));
+                                        : tr("Estimated battery life: %1 (%2)").arg(duration(*hours), brief));
 }
 
 QString LiveClassificationView::batteryText() const
@@ -251,13 +256,16 @@ void LiveClassificationView::setMetrics(const MetricsRow &m)
                                   : tr("— (no truth)"));
     QString delay = tr("—");
     if (m.delayMedianMs)
-        delay = m.delayP90Ms ? tr("median %1 · p90 %2 ms").arg(*m.delayMedianMs, 0, 'f', 0).arg(*m.delayP90Ms, 0, 'f', 0)
-                             : tr("median %1 ms").arg(*m.delayMedianMs, 0, 'f', 0);
+        delay = m.delayP90Ms ? tr("median %1 · p90 %2 s").arg(*m.delayMedianMs / 1000.0, 0, 'f', 2)
+                                   .arg(*m.delayP90Ms / 1000.0, 0, 'f', 2)
+                             : tr("median %1 s").arg(*m.delayMedianMs / 1000.0, 0, 'f', 2);
     m_metric[int(Metric::Delay)]->setText(delay);
-    m_metric[int(Metric::HostReplay)]->setText(
-        m.hostEqualWindows && m.hostComparedWindows
-            ? tr("%1 / %2 windows equal").arg(*m.hostEqualWindows).arg(*m.hostComparedWindows)
-            : tr("not compared"));
+    // The host replay runs when the stream ends: unknown before, possibly none compared after.
+    QString host = tr("when the run ends");
+    if (m.hostEqualWindows && m.hostComparedWindows)
+        host = *m.hostComparedWindows > 0 ? tr("%1 / %2 windows equal").arg(*m.hostEqualWindows).arg(*m.hostComparedWindows)
+                                          : tr("not compared");
+    m_metric[int(Metric::HostReplay)]->setText(host);
 }
 
 QString LiveClassificationView::metricText(Metric metric) const

@@ -44,7 +44,8 @@ public:
     /// Time between windows; without it the view takes the median gap between window times.
     void setStrideMs(std::optional<double> strideMs);
     /// Estimated battery life in hours and where the estimate comes from (power model,
-    /// board datasheet); nullopt: no estimate.
+    /// board datasheet; the line shows it up to its first ": ", the tooltip all of it);
+    /// nullopt: no estimate, and `source` (when given) says why.
     void setBatteryEstimate(std::optional<double> hours, const QString &source);
 
     /// `interleaved`: frames x channels floats, frame-major, from stream frame `firstIndex`.

@@ -641,7 +641,7 @@ void AcquisitionPage::onConnectionLost(const QString &message)
 
 void AcquisitionPage::startPreview()
 {
-    if (!m_link || !m_link->isOpen() || m_capture || m_link->isStreaming())
+    if (!m_link || !m_link->isOpen() || m_capture || m_link->isStreaming() || m_previewHeld)
         return;
     StreamRequest request;
     request.sensor = m_sensor->currentText() == QLatin1String("lines") ? QString() : m_sensor->currentText();

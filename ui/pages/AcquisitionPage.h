@@ -90,6 +90,10 @@ public Q_SLOTS:
     /// (the Deployment page, to profile). Nothing happens unless the page is connected and
     /// idle (no countdown or recording) and the link is quiet.
     void resumePreview();
+    /// While held, the live preview does not start (by itself or by resumePreview()): another
+    /// page (Live) has the link for a run that starts with nested requests, during which a
+    /// queued resume must not grab it. Releasing does not start the preview.
+    void holdPreview(bool hold) { m_previewHeld = hold; }
 
 Q_SIGNALS:
     void boardStatusChanged(const QString &text, bool connected);
@@ -134,6 +138,7 @@ private:
     AgentLink *m_agent = nullptr;              ///< m_link when it speaks the agent protocol
     std::unique_ptr<CaptureSession> m_capture;
     bool m_previewing = false;
+    bool m_previewHeld = false;
     bool m_captureWaitsForStop = false;
     qint64 m_streamFrames = 0;                 ///< frames since the current stream started
 

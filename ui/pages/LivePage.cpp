@@ -8,12 +8,15 @@
 #include "store/ProjectStore.h"
 
 #include <QComboBox>
+#include <QDoubleSpinBox>
 #include <QFileDialog>
 #include <QGridLayout>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QProgressBar>
 #include <QPushButton>
+#include <QSpinBox>
 #include <QTabWidget>
 #include <QToolButton>
 #include <QVBoxLayout>
@@ -24,7 +27,10 @@ LivePage::LivePage(QWidget *parent)
     : QWidget(parent), m_subtitle(new QLabel(this)), m_source(new QComboBox(this)), m_path(new QLineEdit(this)),
       m_browse(new QToolButton(this)), m_truth(new QLineEdit(this)), m_browseTruth(new QToolButton(this)),
       m_start(new QPushButton(tr("Start"), this)), m_stop(new QPushButton(tr("Stop"), this)),
-      m_status(new QLabel(this)), m_tabs(new QTabWidget(this)), m_live(new LiveClassificationView(this)),
+      m_secondsLabel(new QLabel(tr("Duration"), this)), m_seconds(new QSpinBox(this)), m_status(new QLabel(this)),
+      m_maxFar(new QDoubleSpinBox(this)), m_calibrate(new QPushButton(tr("Run calibration"), this)),
+      m_cancelCalibration(new QPushButton(tr("Cancel"), this)), m_calibrationProgress(new QProgressBar(this)),
+      m_calibrationStatus(new QLabel(this)), m_tabs(new QTabWidget(this)), m_live(new LiveClassificationView(this)),
       m_calibration(new CalibrationView(this))
 {
     auto *layout = new QVBoxLayout(this);
@@ -52,26 +58,73 @@ LivePage::LivePage(QWidget *parent)
     sourceLabel->setBuddy(m_source);
     auto *truthLabel = new QLabel(tr("Truth"), this);
     truthLabel->setBuddy(m_truth);
+    // The board's own sensor streams until stopped: the run needs an end. Replays and scripts
+    // end with their file.
+    m_seconds->setRange(1, 24 * 3600);
+    m_seconds->setValue(30);
+    m_seconds->setSuffix(tr(" s"));
+    m_seconds->setToolTip(tr("How long the board's own sensor is classified"));
+    m_secondsLabel->setBuddy(m_seconds);
     controls->addWidget(sourceLabel, 0, 0);
     controls->addWidget(m_source, 0, 1);
     controls->addWidget(m_path, 0, 2);
     controls->addWidget(m_browse, 0, 3);
-    controls->addWidget(m_start, 0, 4);
+    controls->addWidget(m_secondsLabel, 0, 4);
+    controls->addWidget(m_seconds, 0, 5);
+    controls->addWidget(m_start, 0, 6);
     controls->addWidget(truthLabel, 1, 0);
     controls->addWidget(m_truth, 1, 1, 1, 2);
     controls->addWidget(m_browseTruth, 1, 3);
-    controls->addWidget(m_stop, 1, 4);
+    controls->addWidget(m_stop, 1, 6);
     controls->setColumnStretch(2, 1);
     layout->addLayout(controls);
     m_status->setObjectName(QStringLiteral("hint"));
     layout->addWidget(m_status);
 
+    // Calibration tab: the sweep's controls above the DET curve.
+    auto *calibrationTab = new QWidget(this);
+    auto *calibrationLayout = new QVBoxLayout(calibrationTab);
+    calibrationLayout->setContentsMargins(0, 6, 0, 0);
+    auto *sweepRow = new QHBoxLayout;
+    auto *maxFarLabel = new QLabel(tr("Max false activations"), calibrationTab);
+    maxFarLabel->setBuddy(m_maxFar);
+    m_maxFar->setRange(0, 10000);
+    m_maxFar->setDecimals(1);
+    m_maxFar->setValue(1.0);
+    m_maxFar->setSuffix(tr(" / h"));
+    m_maxFar->setToolTip(tr("The operating point misses the fewest events with at most this many false activations "
+                            "per hour of non-event time"));
+    m_calibrate->setToolTip(tr("Replay the recording through the device's C pipeline on this computer and sweep "
+                               "threshold, averaging and suppression against the truth file"));
+    m_cancelCalibration->setEnabled(false);
+    m_calibrationProgress->setRange(0, 1);
+    m_calibrationProgress->setValue(0);
+    m_calibrationProgress->setFormat(tr("Idle"));
+    m_calibrationProgress->setMaximumWidth(220);
+    sweepRow->addWidget(maxFarLabel);
+    sweepRow->addWidget(m_maxFar);
+    sweepRow->addWidget(m_calibrate);
+    sweepRow->addWidget(m_cancelCalibration);
+    sweepRow->addWidget(m_calibrationProgress);
+    sweepRow->addStretch(1);
+    calibrationLayout->addLayout(sweepRow);
+    m_calibrationStatus->setObjectName(QStringLiteral("hint"));
+    m_calibrationStatus->setWordWrap(true);
+    calibrationLayout->addWidget(m_calibrationStatus);
+    calibrationLayout->addWidget(m_calibration, 1);
+
     m_tabs->addTab(m_live, tr("Live classification"));
-    m_tabs->addTab(m_calibration, tr("Calibration"));
+    m_tabs->addTab(calibrationTab, tr("Calibration"));
     layout->addWidget(m_tabs, 1);
 
     connect(m_source, &QComboBox::currentIndexChanged, this, &LivePage::updateControls);
     connect(m_path, &QLineEdit::textChanged, this, &LivePage::updateControls);
+    connect(m_truth, &QLineEdit::textChanged, this, &LivePage::updateControls);
+    connect(m_calibrate, &QPushButton::clicked, this, [this] {
+        if (m_calibrate->isEnabled())
+            Q_EMIT calibrateRequested(sourcePath(), truthPath(), m_maxFar->value());
+    });
+    connect(m_cancelCalibration, &QPushButton::clicked, this, &LivePage::cancelCalibrationRequested);
     connect(m_browse, &QToolButton::clicked, this, &LivePage::browseSource);
     connect(m_browseTruth, &QToolButton::clicked, this, &LivePage::browseTruth);
     connect(m_start, &QPushButton::clicked, this, [this] {
@@ -86,10 +139,18 @@ void LivePage::setSession(ProjectSession *session)
 {
     if (m_running)
         Q_EMIT stopRequested();
+    if (m_calibrating)
+        Q_EMIT cancelCalibrationRequested();
     m_running = false;
+    m_calibrating = false;
     m_session = session;
     m_live->clear();
+    m_live->setSourceNote(QString());
     m_calibration->setPoints({});
+    m_calibration->setSourceNote(QString());
+    m_calibrationNote.clear();
+    m_statusNote.clear();
+    setCalibrationProgress(0, 0);
     if (session)
         m_live->setLabels(session->store().settings().labels);
     reloadModels();
@@ -150,7 +211,69 @@ void LivePage::setTruthPath(const QString &path)
 
 void LivePage::setStatus(const QString &text)
 {
-    m_status->setText(text);
+    m_statusNote = text;
+    updateControls();
+}
+
+QString LivePage::status() const
+{
+    return m_status->text();
+}
+
+int LivePage::seconds() const
+{
+    return m_seconds->value();
+}
+
+void LivePage::setSeconds(int seconds)
+{
+    m_seconds->setValue(seconds);
+}
+
+void LivePage::setCalibrating(bool calibrating)
+{
+    m_calibrating = calibrating;
+    if (calibrating) {
+        m_calibrationProgress->setRange(0, 0);
+        m_calibrationProgress->setFormat(tr("Replaying…"));
+    } else {
+        setCalibrationProgress(0, 0);
+    }
+    updateControls();
+}
+
+void LivePage::setCalibrationProgress(qint64 done, qint64 total)
+{
+    if (total <= 0) {
+        m_calibrationProgress->setRange(0, 1);
+        m_calibrationProgress->setValue(0);
+        m_calibrationProgress->setFormat(m_calibrating ? tr("Replaying…") : tr("Idle"));
+        return;
+    }
+    m_calibrationProgress->setRange(0, 1000);
+    m_calibrationProgress->setValue(int(1000 * done / total));
+    m_calibrationProgress->setFormat(tr("Host replay %p%"));
+}
+
+void LivePage::setCalibrationStatus(const QString &text)
+{
+    m_calibrationNote = text;
+    updateControls();
+}
+
+QString LivePage::calibrationStatus() const
+{
+    return m_calibrationStatus->text();
+}
+
+double LivePage::maxFalseActivationsPerHour() const
+{
+    return m_maxFar->value();
+}
+
+void LivePage::setMaxFalseActivationsPerHour(double perHour)
+{
+    m_maxFar->setValue(perHour);
 }
 
 void LivePage::updateControls()
@@ -159,8 +282,12 @@ void LivePage::updateControls()
     m_path->setEnabled(needsFile && !m_running);
     m_browse->setEnabled(needsFile && !m_running);
     m_source->setEnabled(!m_running);
-    m_truth->setEnabled(!m_running);
-    m_browseTruth->setEnabled(!m_running);
+    m_truth->setEnabled(!m_running && !m_calibrating);
+    m_browseTruth->setEnabled(!m_running && !m_calibrating);
+    const bool sensor = source() == Source::SimulatedSensor;
+    m_seconds->setEnabled(sensor && !m_running);
+    m_seconds->setVisible(sensor);
+    m_secondsLabel->setVisible(sensor);
     QString why;
     if (!m_session)
         why = tr("Open a project first.");
@@ -171,8 +298,28 @@ void LivePage::updateControls()
     m_start->setEnabled(!m_running && why.isEmpty());
     m_start->setToolTip(why.isEmpty() ? tr("Classify the stream with the project's int8 model") : why);
     m_stop->setEnabled(m_running);
-    if (!m_running)
-        m_status->setText(why);
+    // Why Start is disabled comes first; otherwise what the last run said stays.
+    m_status->setText(!m_running && !why.isEmpty() ? why : m_statusNote);
+
+    QString calibrationWhy;
+    if (!m_session)
+        calibrationWhy = tr("Open a project first.");
+    else if (!m_hasModel)
+        calibrationWhy = tr("No int8 model yet: quantize one on the Training page.");
+    else if (source() != Source::ReplayFile || sourcePath().isEmpty() || truthPath().isEmpty())
+        calibrationWhy = tr("Choose a recording (Source: Replay file) and its truth file above.");
+    m_calibrate->setEnabled(!m_calibrating && calibrationWhy.isEmpty());
+    m_calibrate->setToolTip(calibrationWhy.isEmpty()
+                                ? tr("Replay the recording through the device's C pipeline on this computer and sweep "
+                                     "threshold, averaging and suppression against the truth file")
+                                : calibrationWhy);
+    m_cancelCalibration->setEnabled(m_calibrating);
+    m_maxFar->setEnabled(!m_calibrating);
+    m_path->setEnabled(needsFile && !m_running && !m_calibrating);
+    m_browse->setEnabled(needsFile && !m_running && !m_calibrating);
+    m_source->setEnabled(!m_running && !m_calibrating);
+    // What the last sweep said stays; before any, why Run calibration is disabled.
+    m_calibrationStatus->setText(m_calibrationNote.isEmpty() ? calibrationWhy : m_calibrationNote);
 }
 
 void LivePage::browseSource()

@@ -3,14 +3,20 @@
 // recording or a scenario script — with its ground truth when there is a truth file. Two
 // tabs: Live classification (LiveClassificationView) and Calibration (CalibrationView).
 //
-// The page runs nothing itself: Start and Stop emit startRequested / stopRequested, the
-// window's owner runs the stream and feeds both views (liveView(), calibrationView()) and
-// reports back with setRunning. Start needs an open project with an int8 model.
+// The page runs nothing itself: Start and Stop emit startRequested / stopRequested, Run
+// calibration and Cancel emit calibrateRequested / cancelCalibrationRequested; the owner
+// (LiveController) runs the stream or the sweep, feeds both views (liveView(),
+// calibrationView()) and reports back with setRunning / setCalibrating. Start needs an open
+// project with an int8 model; a calibration also needs a recording and its truth file (the
+// Replay file and Truth pickers).
 
 #include <QWidget>
 
 class QComboBox;
+class QDoubleSpinBox;
 class QLabel;
+class QProgressBar;
+class QSpinBox;
 class QLineEdit;
 class QPushButton;
 class QTabWidget;
@@ -46,8 +52,26 @@ public:
     void setSourcePath(const QString &path);
     QString truthPath() const;
     void setTruthPath(const QString &path);
+    /// How long the board's own (simulated) sensor is classified, seconds (default 30).
+    /// Replays and scripts run to their end.
+    int seconds() const;
+    void setSeconds(int seconds);
     /// One line under the controls: what the stream is doing, or why it stopped.
     void setStatus(const QString &text);
+    QString status() const;
+
+    // --- calibration ----------------------------------------------------------------------
+    /// The sweep is running (true) or ended (false): Run / Cancel and the progress bar follow.
+    void setCalibrating(bool calibrating);
+    bool isCalibrating() const { return m_calibrating; }
+    /// Host replay progress of the running sweep.
+    void setCalibrationProgress(qint64 done, qint64 total);
+    /// One line above the curve: what the sweep is doing, what it found, or why it failed.
+    void setCalibrationStatus(const QString &text);
+    QString calibrationStatus() const;
+    /// The false-activation budget the operating point must meet, per hour (default 1).
+    double maxFalseActivationsPerHour() const;
+    void setMaxFalseActivationsPerHour(double perHour);
 
     LiveClassificationView *liveView() const { return m_live; }
     CalibrationView *calibrationView() const { return m_calibration; }
@@ -55,12 +79,20 @@ public:
     QPushButton *startButton() const { return m_start; }
     QPushButton *stopButton() const { return m_stop; }
     QComboBox *sourceCombo() const { return m_source; }
+    QSpinBox *secondsSpin() const { return m_seconds; }
+    QPushButton *calibrateButton() const { return m_calibrate; }
+    QPushButton *cancelCalibrationButton() const { return m_cancelCalibration; }
+    QProgressBar *calibrationProgress() const { return m_calibrationProgress; }
+    QDoubleSpinBox *maxFarSpin() const { return m_maxFar; }
 
 Q_SIGNALS:
     /// Start pressed. `path`: the replay file or scenario script (empty for the simulated
     /// sensor); `truthPath`: the truth file, empty when none.
     void startRequested(tinyml::ui::LivePage::Source source, const QString &path, const QString &truthPath);
     void stopRequested();
+    /// Run calibration pressed: sweep the post-processing on `recording` against `truthPath`.
+    void calibrateRequested(const QString &recording, const QString &truthPath, double maxFalseActivationsPerHour);
+    void cancelCalibrationRequested();
 
 protected:
     void showEvent(QShowEvent *event) override;
@@ -79,11 +111,21 @@ private:
     QToolButton *m_browseTruth;
     QPushButton *m_start;
     QPushButton *m_stop;
+    QLabel *m_secondsLabel;
+    QSpinBox *m_seconds;
     QLabel *m_status;
+    QDoubleSpinBox *m_maxFar;
+    QPushButton *m_calibrate;
+    QPushButton *m_cancelCalibration;
+    QProgressBar *m_calibrationProgress;
+    QLabel *m_calibrationStatus;
     QTabWidget *m_tabs;
     LiveClassificationView *m_live;
     CalibrationView *m_calibration;
     bool m_running = false;
+    bool m_calibrating = false;
+    QString m_statusNote;          ///< setStatus's text; shown unless Start is disabled for a reason
+    QString m_calibrationNote;     ///< setCalibrationStatus's text; empty: show why Run is disabled
     bool m_hasModel = false;
 };
 

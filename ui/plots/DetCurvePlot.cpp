@@ -47,7 +47,7 @@ DetCurvePlot::DetCurvePlot(QWidget *parent)
     m_plot->xAxis->setScaleType(QCPAxis::stLogarithmic);
     m_plot->xAxis->setTicker(ticker);
     m_plot->xAxis->setNumberFormat(QStringLiteral("g"));
-    m_plot->xAxis->setNumberPrecision(3);
+    m_plot->xAxis->setNumberPrecision(5);   // 1000 stays "1000", not "1e+03"
     m_plot->xAxis->setLabel(tr("false activations per hour"));
     m_plot->yAxis->setLabel(tr("false rejection rate (%)"));
 

@@ -6,6 +6,7 @@
 #include "pages/DatasetPage.h"
 #include "pages/DeploymentPage.h"
 #include "pages/FeaturesPage.h"
+#include "live/LiveController.h"
 #include "pages/LivePage.h"
 #include "pages/TrainingPage.h"
 #include "window/CountText.h"
@@ -70,7 +71,7 @@ MainWindow::MainWindow(QWidget *parent)
       m_pages(new QStackedWidget(this)), m_welcome(new WelcomePage(this)), m_acquisition(new AcquisitionPage(this)),
       m_dataset(new DatasetPage(this)),
       m_features(new FeaturesPage(this)), m_training(new TrainingPage(this)),
-      m_deployment(new DeploymentPage(this)), m_live(new LivePage(this)),
+      m_deployment(new DeploymentPage(this)), m_live(new LivePage(this)), m_liveController(new LiveController(m_live, this)),
       m_boardStatus(new QLabel(this)), m_projectStatus(new QLabel(this))
 {
     setWindowTitle(tr("TinyML Workbench"));
@@ -140,24 +141,38 @@ MainWindow::MainWindow(QWidget *parent)
                                                       : tr("Kept sample #%1 (cut short)").arg(ids.last()),
                                              5000);
             });
-    // The Deployment page profiles on the board the acquisition page is connected to.
+    // The Deployment and Live pages run on the board the acquisition page is connected to; with
+    // none, their one button starts the project's virtual board through it.
     connect(m_acquisition, &AcquisitionPage::boardStatusChanged, this, [this] {
         m_deployment->setDevice(m_acquisition->link(), m_acquisition->virtualBoard());
+        m_liveController->setDevice(m_acquisition->link(), m_acquisition->virtualBoard());
     });
-    connect(m_deployment, &DeploymentPage::connectRequested, this, [this] {
+    auto startBoardFor = [this](auto *client) {
         // A start already under way (the Connect button) is awaited, not repeated.
         if (m_session && !m_acquisition->isConnected() && !m_acquisition->isStartingBoard()
             && m_acquisition->selectDevice(m_session->boardId()))
             m_acquisition->connectDevice();
-        m_deployment->setDevice(m_acquisition->link(), m_acquisition->virtualBoard());
+        client->setDevice(m_acquisition->link(), m_acquisition->virtualBoard());
         // A virtual board boots in the event loop; connectFinished below ends the wait.
         if (!m_acquisition->isStartingBoard())
-            m_deployment->boardStartFinished(m_acquisition->isConnected(), QString());
-    });
+            client->boardStartFinished(m_acquisition->isConnected(), QString());
+    };
+    connect(m_deployment, &DeploymentPage::connectRequested, this, [this, startBoardFor] { startBoardFor(m_deployment); });
+    connect(m_liveController, &LiveController::connectRequested, this,
+            [this, startBoardFor] { startBoardFor(m_liveController); });
     connect(m_acquisition, &AcquisitionPage::connectFinished, this, [this](bool ok, const QString &message) {
         m_deployment->setDevice(m_acquisition->link(), m_acquisition->virtualBoard());
         m_deployment->boardStartFinished(ok, message);
+        m_liveController->setDevice(m_acquisition->link(), m_acquisition->virtualBoard());
+        m_liveController->boardStartFinished(ok, message);
     });
+    connect(m_liveController, &LiveController::cancelConnectRequested, m_acquisition, &AcquisitionPage::cancelConnect);
+    connect(m_liveController, &LiveController::runningChanged, this, [this](bool running) {
+        m_record->setEnabled(m_session && !running);
+    });
+    connect(m_liveController, &LiveController::previewHeld, m_acquisition, &AcquisitionPage::holdPreview);
+    connect(m_liveController, &LiveController::previewReleased, m_acquisition, &AcquisitionPage::resumePreview,
+            Qt::QueuedConnection);
     connect(m_deployment, &DeploymentPage::cancelConnectRequested, m_acquisition, &AcquisitionPage::cancelConnect);
     connect(m_deployment, &DeploymentPage::runningChanged, this, [this](bool running) {
         // Recording would stream on the link the profiler is using.
@@ -194,6 +209,7 @@ MainWindow::~MainWindow()
     m_features->setSession(nullptr);
     m_training->setSession(nullptr);
     m_deployment->setSession(nullptr);
+    m_liveController->setSession(nullptr);
 }
 
 void MainWindow::createActions()
@@ -277,7 +293,7 @@ void MainWindow::setSession(std::unique_ptr<ProjectStore> store)
     m_features->setSession(nullptr);
     m_training->setSession(nullptr);
     m_deployment->setSession(nullptr);
-    m_live->setSession(nullptr);
+    m_liveController->setSession(nullptr);   // stops a run, cancels a calibration
     m_session.reset();
     if (store) {
         m_session = std::make_unique<ProjectSession>(std::move(store));
@@ -291,7 +307,7 @@ void MainWindow::setSession(std::unique_ptr<ProjectStore> store)
     m_features->setSession(s);
     m_training->setSession(s);
     m_deployment->setSession(s);
-    m_live->setSession(s);
+    m_liveController->setSession(s);
 
     // Undo/redo follow the project's stack; without a project they are disabled.
     disconnect(m_undo, &QAction::triggered, nullptr, nullptr);
@@ -593,6 +609,7 @@ void MainWindow::closeEvent(QCloseEvent *event)
             return;
         }
     }
+    m_liveController->stop();   // the board is told to end its stream before the link closes
     m_acquisition->disconnectDevice();
     QSettings settings;
     settings.setValue(kGeometryKey, saveGeometry());

@@ -22,6 +22,7 @@ class AcquisitionPage;
 class DatasetPage;
 class DeploymentPage;
 class FeaturesPage;
+class LiveController;
 class LivePage;
 class NewProjectWizard;
 class ProjectSession;
@@ -55,6 +56,7 @@ public:
     TrainingPage *trainingPage() const { return m_training; }
     DeploymentPage *deploymentPage() const { return m_deployment; }
     LivePage *livePage() const { return m_live; }
+    LiveController *liveController() const { return m_liveController; }
     WelcomePage *welcomePage() const { return m_welcome; }
     QAction *undoAction() const { return m_undo; }
     QAction *redoAction() const { return m_redo; }
@@ -89,6 +91,7 @@ private:
     TrainingPage *m_training;
     DeploymentPage *m_deployment;
     LivePage *m_live;
+    LiveController *m_liveController;
     QLabel *m_boardStatus;
     QLabel *m_projectStatus;
 
