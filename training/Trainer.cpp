@@ -242,6 +242,46 @@ double learningRate(const TrainOptions &o, double base, int epoch, int epochs)
     return base;
 }
 
+/// Bounds on the options one run takes; the message names the option as the CLI and the GUI
+/// call it. The learning rate bound: Adam's step is about lr per weight, so above 10 a first
+/// step already throws the weights far from any useful range (1e308 overflowed to inf).
+bool checkOptions(const TrainOptions &o, double baseLr, int epochs, QString *error)
+{
+    if (!std::isfinite(baseLr) || !(baseLr > 0) || baseLr > kMaxLearningRate) {
+        *error = QStringLiteral("learning rate %1 is out of range: it must be a finite number in (0, %2]")
+                     .arg(baseLr)
+                     .arg(kMaxLearningRate);
+        return false;
+    }
+    if (epochs < 1 || epochs > kMaxEpochs) {
+        *error = QStringLiteral("epochs %1 is out of range: 1 to %2").arg(epochs).arg(kMaxEpochs);
+        return false;
+    }
+    if (o.batchSize < 1) {
+        *error = QStringLiteral("batch size %1 is out of range: at least 1").arg(o.batchSize);
+        return false;
+    }
+    if (o.threads < 1 || o.threads > kMaxThreads) {
+        *error = QStringLiteral("threads %1 is out of range: 1 to %2").arg(o.threads).arg(kMaxThreads);
+        return false;
+    }
+    if (!std::isfinite(o.weightDecay) || o.weightDecay < 0 || !std::isfinite(o.minLearningRate) ||
+        o.minLearningRate < 0 || !std::isfinite(o.stepGamma) || !(o.stepGamma > 0) ||
+        !std::isfinite(o.validationFraction) || o.validationFraction < 0 || o.validationFraction >= 1) {
+        *error = QStringLiteral("training options out of range (weight decay, learning-rate floor, step gamma "
+                                "or validation fraction)");
+        return false;
+    }
+    return true;
+}
+
+/// libtorch's messages carry a C++ backtrace after the first line: keep the first line.
+QString torchMessage(const std::exception &e)
+{
+    const QString text = QString::fromUtf8(e.what()).trimmed();
+    return text.section(QLatin1Char('\n'), 0, 0).trimmed();
+}
+
 } // namespace
 
 struct Trainer::Impl {
@@ -289,7 +329,48 @@ struct Trainer::Impl {
         return {n ? loss / wsum : 0, n ? double(correct) / n : 0};
     }
 
+    /// Checks the options, then trains; a libtorch error becomes an error result instead of an
+    /// exception (a bad option must not abort the CLI or the GUI).
     TrainResult run(const TrainingData &data, const TrainOptions &o, double baseLr, int epochs, bool earlyStop)
+    {
+        TrainResult r;
+        if (!checkOptions(o, baseLr, epochs, &r.error))
+            return r;
+        try {
+            return runChecked(data, o, baseLr, epochs, earlyStop);
+        } catch (const std::exception &e) {
+            r = TrainResult();
+            r.error = QStringLiteral("training failed in libtorch: %1").arg(torchMessage(e));
+            return r;
+        }
+    }
+
+    /// Sets BatchNorm layers to eval (true) or back to the net's mode.
+    void freezeBatchNorms(bool freeze)
+    {
+        const bool training = !freeze && net->is_training();
+        for (auto &b : net->bn2)
+            if (b)
+                b->train(training);
+        for (auto &b : net->bn1)
+            if (b)
+                b->train(training);
+    }
+
+    /// True when every parameter and buffer is finite.
+    bool finiteState() const
+    {
+        torch::NoGradGuard ng;
+        for (const auto &p : net->parameters())
+            if (!torch::isfinite(p).all().item<bool>())
+                return false;
+        for (const auto &b : net->buffers())
+            if (b.is_floating_point() && !torch::isfinite(b).all().item<bool>())
+                return false;
+        return true;
+    }
+
+    TrainResult runChecked(const TrainingData &data, const TrainOptions &o, double baseLr, int epochs, bool earlyStop)
     {
         TrainResult r;
         QString err;
@@ -331,6 +412,7 @@ struct Trainer::Impl {
         std::iota(order.begin(), order.end(), 0);
         double totalSeconds = 0;
         const size_t batch = size_t(std::max(1, std::min(o.batchSize, std::max(8, tr.count() / 10))));
+        int64_t seenAny = 0;
 
         for (int epoch = 0; epoch < epochs; ++epoch) {
             const auto t0 = std::chrono::steady_clock::now();
@@ -343,8 +425,14 @@ struct Trainer::Impl {
             int64_t seen = 0, correct = 0;
             for (size_t s = 0; s < order.size(); s += batch) {
                 const size_t e = std::min(order.size(), s + batch);
-                if (e - s < 2 && order.size() > 1)
-                    break; // BatchNorm needs two samples per batch
+                // BatchNorm in training mode needs two samples per batch. A lone last sample of
+                // a bigger batch size is dropped (as drop_last would); with batch size 1 (or a
+                // one-sample set) every batch has one sample, and those train with BatchNorm in
+                // eval mode: its running statistics stay as they are and it acts as the learned
+                // per-channel scale and shift it becomes on the device anyway.
+                const bool single = e - s < 2;
+                if (single && batch > 1 && order.size() > 1)
+                    break;
                 if (o.cancel && o.cancel->load()) {
                     r.cancelled = true;
                     r.error = QStringLiteral("cancelled");
@@ -368,14 +456,30 @@ struct Trainer::Impl {
                     if (o.noiseStd > 0)
                         xb = xb + torch::randn_like(xb) * o.noiseStd;
                 }
+                if (single)
+                    freezeBatchNorms(true);
                 auto out = net->forward(xb);
+                if (single)
+                    freezeBatchNorms(false);
                 auto loss = torch::nn::functional::cross_entropy(
                     out, yb, torch::nn::functional::CrossEntropyFuncOptions().weight(weights));
+                const double batchLoss = loss.item<double>();
+                if (!std::isfinite(batchLoss)) {
+                    // Diverged (learning rate too high, or non-finite data): no model to keep.
+                    r.error = QStringLiteral("training diverged: the loss became %1 in epoch %2 (learning rate %3); "
+                                             "lower the learning rate")
+                                  .arg(std::isnan(batchLoss) ? QStringLiteral("NaN") : QStringLiteral("infinite"))
+                                  .arg(epoch + 1)
+                                  .arg(lr, 0, 'g', 3);
+                    restore(best);
+                    return r;
+                }
                 opt.zero_grad();
                 loss.backward();
                 opt.step();
-                lossSum += loss.item<double>() * (e - s);
+                lossSum += batchLoss * (e - s);
                 seen += e - s;
+                seenAny += e - s;
                 correct += out.argmax(1).eq(yb).sum().item<int64_t>();
             }
             EpochProgress p;
@@ -409,6 +513,15 @@ struct Trainer::Impl {
         }
         restore(best);
         net->eval();
+        if (!finiteState()) {
+            // The last step can blow the weights up after a finite loss was measured.
+            r.error = QStringLiteral("training diverged: the weights are no longer finite; lower the learning rate");
+            return r;
+        }
+        if (seenAny == 0) {
+            r.error = QStringLiteral("training ran no batch (the train split is empty)");
+            return r;
+        }
         r.secondsPerEpoch = r.epochsRun ? totalSeconds / r.epochsRun : 0;
         if (va.count() > 0) {
             const QVector<float> probs = predictAll(vx);

@@ -35,12 +35,20 @@ struct EpochProgress {
     double seconds = 0;             ///< wall time of this epoch
 };
 
+/// Bounds Trainer checks before a run (it returns an error result outside them); the CLI
+/// checks the same so that a bad option is a usage error.
+constexpr double kMaxLearningRate = 10;
+constexpr int kMaxEpochs = 100000;
+constexpr int kMaxThreads = 256;
+
 struct TrainOptions {
     int epochs = 40;
     /// Mini-batch size; a small data set trains with train_count / 10 (at least 8) instead,
-    /// so that every epoch still takes about ten optimizer steps.
+    /// so that every epoch still takes about ten optimizer steps. With 1, every step sees one
+    /// sample and BatchNorm layers run in eval mode for it (training-mode BatchNorm needs two
+    /// samples): they keep their initial running statistics and learn a scale and a shift.
     int batchSize = 32;
-    double learningRate = 1e-3;
+    double learningRate = 1e-3;     ///< finite, in (0, kMaxLearningRate]
     double weightDecay = 0;
     enum class Schedule { Cosine, Step, Constant } schedule = Schedule::Cosine;
     double minLearningRate = 1e-5;  ///< cosine floor
@@ -57,7 +65,7 @@ struct TrainOptions {
     float maxShiftFraction = 0.1f;
     float gainRange = 0.1f;
     std::uint64_t seed = 1;
-    int threads = 2;                ///< torch::set_num_threads
+    int threads = 2;                ///< torch::set_num_threads; 1 .. kMaxThreads
     std::atomic<bool> *cancel = nullptr; ///< checked between batches
     std::function<void(const EpochProgress &)> onEpoch;
 };
@@ -98,7 +106,9 @@ public:
 
     const ModelSpec &spec() const;
 
-    /// Trains on train (a validation split is carved from it, see TrainOptions).
+    /// Trains on train (a validation split is carved from it, see TrainOptions). Options out of
+    /// their bounds, a loss or weights that become NaN or infinite, and libtorch errors end the
+    /// run with ok false and the reason in error (never an exception).
     TrainResult fit(const TrainingData &train, const TrainOptions &options);
     /// Quantization-aware fine-tuning on train; afterwards exportGraph() gives the folded
     /// float graph the quantizer calibrates again.

@@ -142,6 +142,47 @@ QJsonObject TrainOutcome::toJson() const
             {QStringLiteral("float_accuracy"), test.accuracy}};
 }
 
+/// Trains the run out.runId (stored as running) and stores its float model; false with error
+/// when no model was stored. The caller marks the run failed then.
+static bool trainAndStore(ProjectStore &store, const ProjectTrainOptions &options, const ProjectData &data,
+                          const ModelSpec &spec, TrainOutcome &out, QString *error)
+{
+    Trainer trainer(spec, options.train.seed);
+    out.result = trainer.fit(data.train, options.train);
+    if (!out.result.ok) {
+        *error = out.result.error;
+        return false;
+    }
+    if (data.test.count() > 0)
+        out.test = trainer.evaluate(data.test, options.train.threads);
+    out.floatGraph = trainer.exportGraph(data.train.labels);
+    out.floatGraph.meta.insert(QStringLiteral("input_normalization"),
+                               QJsonObject{{QStringLiteral("mean"), floatArray(data.mean)},
+                                           {QStringLiteral("std"), floatArray(data.std)}});
+    out.floatGraph.meta.insert(QStringLiteral("features"), data.params.toJson());
+    out.floatGraph.meta.insert(QStringLiteral("training_run"), out.runId);
+    if (!out.floatGraph.inferShapes(error) || !out.floatGraph.validate(error))
+        return false;
+
+    QJsonObject metrics = out.toJson();
+    StoredModel model;
+    model.trainingRunId = out.runId;
+    model.kind = tinyml::ModelKind::Float;
+    model.name = QStringLiteral("%1 (run %2)").arg(architectureName(spec.kind)).arg(out.runId);
+    model.graph = out.floatGraph.serialize();
+    model.metrics = {{QStringLiteral("float_accuracy"), out.test.accuracy},
+                     {QStringLiteral("test"), out.test.toJson()},
+                     {QStringLiteral("weight_bytes"), out.floatGraph.weightBytes()},
+                     {QStringLiteral("parameters"), out.floatGraph.parameterCount()},
+                     {QStringLiteral("macs"), out.floatGraph.macs()}};
+    auto modelId = store.addModel(model, error);
+    if (!modelId)
+        return false;
+    out.modelId = *modelId;
+    metrics.insert(QStringLiteral("model_id"), out.modelId);
+    return store.updateTrainingRun(out.runId, metrics, TrainingStatus::Finished, error);
+}
+
 std::optional<TrainOutcome> trainProject(ProjectStore &store, const ProjectTrainOptions &options, QString *error)
 {
     const ProjectSettings settings = store.settings();
@@ -171,46 +212,24 @@ std::optional<TrainOutcome> trainProject(ProjectStore &store, const ProjectTrain
         return std::nullopt;
     out.runId = *runId;
 
-    Trainer trainer(*spec, options.train.seed);
-    out.result = trainer.fit(data->train, options.train);
-    if (!out.result.ok) {
+    // From here the run is 'running' in the project: every way out that stores no model marks
+    // it failed (or cancelled), a libtorch exception included, so none stays 'running'.
+    QString err;
+    bool ok = false;
+    try {
+        ok = trainAndStore(store, options, *data, *spec, out, &err);
+    } catch (const std::exception &e) {
+        err = QStringLiteral("training failed: %1").arg(QString::fromUtf8(e.what()).trimmed().section(QLatin1Char('\n'), 0, 0));
+    }
+    if (!ok) {
         QString ignored;
-        store.updateTrainingRun(out.runId, {{QStringLiteral("error"), out.result.error},
+        store.updateTrainingRun(out.runId, {{QStringLiteral("error"), err},
                                             {QStringLiteral("history"), historyJson(out.result.history)}},
                                 out.result.cancelled ? TrainingStatus::Cancelled : TrainingStatus::Failed, &ignored);
         if (error)
-            *error = out.result.error;
+            *error = err;
         return std::nullopt;
     }
-    if (data->test.count() > 0)
-        out.test = trainer.evaluate(data->test, options.train.threads);
-    out.floatGraph = trainer.exportGraph(data->train.labels);
-    out.floatGraph.meta.insert(QStringLiteral("input_normalization"),
-                               QJsonObject{{QStringLiteral("mean"), floatArray(data->mean)},
-                                           {QStringLiteral("std"), floatArray(data->std)}});
-    out.floatGraph.meta.insert(QStringLiteral("features"), data->params.toJson());
-    out.floatGraph.meta.insert(QStringLiteral("training_run"), out.runId);
-    if (!out.floatGraph.inferShapes(error) || !out.floatGraph.validate(error))
-        return std::nullopt;
-
-    QJsonObject metrics = out.toJson();
-    StoredModel model;
-    model.trainingRunId = out.runId;
-    model.kind = tinyml::ModelKind::Float;
-    model.name = QStringLiteral("%1 (run %2)").arg(architectureName(spec->kind)).arg(out.runId);
-    model.graph = out.floatGraph.serialize();
-    model.metrics = {{QStringLiteral("float_accuracy"), out.test.accuracy},
-                     {QStringLiteral("test"), out.test.toJson()},
-                     {QStringLiteral("weight_bytes"), out.floatGraph.weightBytes()},
-                     {QStringLiteral("parameters"), out.floatGraph.parameterCount()},
-                     {QStringLiteral("macs"), out.floatGraph.macs()}};
-    auto modelId = store.addModel(model, error);
-    if (!modelId)
-        return std::nullopt;
-    out.modelId = *modelId;
-    metrics.insert(QStringLiteral("model_id"), out.modelId);
-    if (!store.updateTrainingRun(out.runId, metrics, TrainingStatus::Finished, error))
-        return std::nullopt;
     return out;
 }
 

@@ -15,6 +15,7 @@
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QTextStream>
+#include <QThread>
 
 #include <cmath>
 
@@ -67,6 +68,34 @@ bool positiveInt(const QCommandLineParser &p, const QString &name, int *value, Q
     }
     *value = v;
     return true;
+}
+
+/// --NAME as an integer in [1, max]; unset leaves *value.
+bool boundedInt(const QCommandLineParser &p, const QString &name, int max, const QString &why, int *value,
+                QString *error)
+{
+    if (!positiveInt(p, name, value, error))
+        return false;
+    if (*value > max) {
+        *error = QStringLiteral("--%1 %2 is too large: at most %3%4").arg(name).arg(*value).arg(max).arg(why);
+        return false;
+    }
+    return true;
+}
+
+/// Runs a command and turns an exception escaping it (libtorch reports bad input with
+/// c10::Error, whose text carries a C++ backtrace) into one error line and a non-zero exit,
+/// instead of std::terminate's abort and core dump.
+std::function<int(const QStringList &)> guarded(int (*command)(const QStringList &))
+{
+    return [command](const QStringList &args) {
+        try {
+            return command(args);
+        } catch (const std::exception &e) {
+            return fail(QStringLiteral("internal error: %1")
+                            .arg(QString::fromUtf8(e.what()).trimmed().section(QLatin1Char('\n'), 0, 0)));
+        }
+    };
 }
 
 /// The feature parameters after `--block NAME` and `--set KEY=VALUE`s: a new block starts from its
@@ -239,9 +268,11 @@ int cmdTrain(const QStringList &args)
     p.addOption({QStringLiteral("model"), QStringLiteral("auto | mlp | cnn1d | cnn2d | dscnn"), QStringLiteral("KIND"), QStringLiteral("auto")});
     p.addOption({QStringLiteral("epochs"), QStringLiteral("maximum epochs (early stopping may end sooner)"), QStringLiteral("N")});
     p.addOption({QStringLiteral("seed"), QStringLiteral("random seed (same seed, same weights)"), QStringLiteral("N")});
-    p.addOption({QStringLiteral("threads"), QStringLiteral("torch threads (default 2)"), QStringLiteral("N")});
-    p.addOption({QStringLiteral("batch-size"), QStringLiteral("mini-batch size (default 32)"), QStringLiteral("N")});
-    p.addOption({QStringLiteral("learning-rate"), QStringLiteral("Adam learning rate (default 0.001)"), QStringLiteral("LR")});
+    p.addOption({QStringLiteral("threads"), QStringLiteral("torch threads (default 2, at most 256)"), QStringLiteral("N")});
+    p.addOption({QStringLiteral("batch-size"),
+                 QStringLiteral("mini-batch size (default 32); 1 trains sample by sample with BatchNorm in eval mode"),
+                 QStringLiteral("N")});
+    p.addOption({QStringLiteral("learning-rate"), QStringLiteral("Adam learning rate (default 0.001, at most 10)"), QStringLiteral("LR")});
     p.addOption({QStringLiteral("json"), QStringLiteral("print the result as JSON (no per-epoch progress lines)")});
     int code = 0;
     if (!parseOrReport(p, args, QStringLiteral("train"), 1, &code))
@@ -253,8 +284,10 @@ int cmdTrain(const QStringList &args)
     opt.kind = *kind;
     QString error;
     int seed = int(opt.train.seed);
-    if (!positiveInt(p, QStringLiteral("epochs"), &opt.train.epochs, &error) ||
-        !positiveInt(p, QStringLiteral("threads"), &opt.train.threads, &error) ||
+    if (!boundedInt(p, QStringLiteral("epochs"), kMaxEpochs, {}, &opt.train.epochs, &error) ||
+        !boundedInt(p, QStringLiteral("threads"), kMaxThreads,
+                    QStringLiteral(" (this machine has %1 cores)").arg(QThread::idealThreadCount()),
+                    &opt.train.threads, &error) ||
         !positiveInt(p, QStringLiteral("batch-size"), &opt.train.batchSize, &error))
         return usageError(QStringLiteral("train"), error);
     if (p.isSet(QStringLiteral("seed"))) {
@@ -267,8 +300,13 @@ int cmdTrain(const QStringList &args)
     if (p.isSet(QStringLiteral("learning-rate"))) {
         bool ok = false;
         opt.train.learningRate = p.value(QStringLiteral("learning-rate")).toDouble(&ok);
-        if (!ok || opt.train.learningRate <= 0)
-            return usageError(QStringLiteral("train"), QStringLiteral("--learning-rate must be a positive number"));
+        // toDouble reads "nan" and "inf"; !(x > 0) also catches NaN.
+        if (!ok || !std::isfinite(opt.train.learningRate) || !(opt.train.learningRate > 0) ||
+            opt.train.learningRate > kMaxLearningRate)
+            return usageError(QStringLiteral("train"),
+                              QStringLiteral("--learning-rate must be a finite number in (0, %1], not %2")
+                                  .arg(kMaxLearningRate)
+                                  .arg(p.value(QStringLiteral("learning-rate"))));
     }
     const bool json = p.isSet(QStringLiteral("json"));
     QTextStream err(stderr);
@@ -337,7 +375,9 @@ int cmdQuantize(const QStringList &args)
         opt.qatThreshold = pp < 0 ? -1 : pp / 100.0;
     }
     if (!positiveInt(p, QStringLiteral("calibration-samples"), &opt.quant.calibrationSamples, &error) ||
-        !positiveInt(p, QStringLiteral("threads"), &opt.train.threads, &error))
+        !boundedInt(p, QStringLiteral("threads"), kMaxThreads,
+                    QStringLiteral(" (this machine has %1 cores)").arg(QThread::idealThreadCount()),
+                    &opt.train.threads, &error))
         return usageError(QStringLiteral("quantize"), error);
     auto store = ProjectStore::open(p.positionalArguments()[0], &error);
     if (!store)
@@ -522,16 +562,16 @@ QList<Command> trainingCommands()
 {
     return {
         {QStringLiteral("features"), QStringLiteral("features PROJECT [--block NAME] [--set KEY=VALUE ...] [--json]"),
-         QStringLiteral("compute (and cache) the features of every sample"), cmdFeatures},
+         QStringLiteral("compute (and cache) the features of every sample"), guarded(cmdFeatures)},
         {QStringLiteral("train"), QStringLiteral("train PROJECT [--model auto|mlp|cnn1d|cnn2d|dscnn] [--epochs N] [--seed N] [--threads N] [--json]"),
-         QStringLiteral("train a model (libtorch) and evaluate it on the test split"), cmdTrain},
+         QStringLiteral("train a model (libtorch) and evaluate it on the test split"), guarded(cmdTrain)},
         {QStringLiteral("quantize"), QStringLiteral("quantize PROJECT [--calibration minmax|percentile] [--json]"),
-         QStringLiteral("int8 post-training quantization (+ QAT when needed), float vs int8"), cmdQuantize},
+         QStringLiteral("int8 post-training quantization (+ QAT when needed), float vs int8"), guarded(cmdQuantize)},
         {QStringLiteral("export"),
          QStringLiteral("export PROJECT --onnx FILE [--int8] | --c-library FILE.zip | --arduino FILE.zip [--model ID]"),
-         QStringLiteral("export a model to ONNX, or an int8 model as a C / Arduino library"), cmdExport},
+         QStringLiteral("export a model to ONNX, or an int8 model as a C / Arduino library"), guarded(cmdExport)},
         {QStringLiteral("import-model"), QStringLiteral("import-model PROJECT FILE.onnx"),
-         QStringLiteral("import a float ONNX model exported by PyTorch"), cmdImportModel},
+         QStringLiteral("import a float ONNX model exported by PyTorch"), guarded(cmdImportModel)},
     };
 }
 

@@ -4,6 +4,8 @@
 
 #include <QSet>
 
+#include <cmath>
+
 namespace tinyml::io {
 
 CsvImportReader::CsvImportReader(const QByteArray &bytes, const QString &fileName,
@@ -65,9 +67,17 @@ bool CsvImportReader::nextRow()
 std::optional<float> CsvImportReader::float32(int column)
 {
     const auto v = parseFloat32(m_reader.fields()[size_t(column)]);
-    if (!v)
+    if (!v) {
         m_failure =
             rowFailure(column, QStringLiteral("'%1' is not a float32 number").arg(text(column)));
+    } else if (!std::isfinite(*v)) {
+        // from_chars reads "nan" and "inf"; a non-finite value would poison normalisation
+        // and training (loss nan) far from here, so it is refused where the user can see it.
+        m_failure = rowFailure(
+            column, QStringLiteral("'%1' is not a finite number (NaN and infinity are not allowed)")
+                        .arg(text(column)));
+        return std::nullopt;
+    }
     return v;
 }
 

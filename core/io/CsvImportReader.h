@@ -39,7 +39,8 @@ public:
     bool nextRow();
     const std::vector<std::string_view> &fields() const { return m_reader.fields(); }
     QString text(int column) const { return fieldText(m_reader.fields()[size_t(column)]); }
-    /// The row's field as float32; nullopt after recording the failure.
+    /// The row's field as a finite float32; nullopt after recording the failure (not a number,
+    /// out of the float32 range, NaN or infinity).
     std::optional<float> float32(int column);
 
     bool failed() const { return m_failure.has_value(); }

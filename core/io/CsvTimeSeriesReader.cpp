@@ -69,8 +69,11 @@ FileImportResult parseTimeSeriesCsv(const QByteArray &bytes, const QString &file
     while (csv.nextRow()) {
         if (hasTime) {
             const auto t = parseFloat64(csv.fields()[0]);
-            if (!t || !std::isfinite(*t))
+            if (!t)
                 return csv.rowFailure(0, QStringLiteral("'%1' is not a number").arg(csv.text(0)));
+            if (!std::isfinite(*t))
+                return csv.rowFailure(0, QStringLiteral("'%1' is not a finite number (NaN and infinity are not allowed)")
+                                             .arg(csv.text(0)));
             if (!times.isEmpty() && !(*t > times.last()))
                 return csv.rowFailure(0, QStringLiteral("timestamps must increase: %1 after %2")
                                              .arg(*t)

@@ -1,5 +1,6 @@
 #include "io/WavReader.h"
 
+#include <cmath>
 #include <cstring>
 
 namespace tinyml::io {
@@ -138,6 +139,15 @@ FileImportResult parseWav(const QByteArray &bytes, const QString &fileName, cons
                 std::memcpy(&d, &u, 8);
                 v = float(d);
             }
+            // A float WAV can carry NaN or infinity (or a double beyond float32); one such
+            // value would make every later loss nan, so the file is refused here.
+            if (!std::isfinite(v))
+                return fail(fileName, QStringLiteral("data"),
+                            QStringLiteral("sample %1 (frame %2, channel %3) is %4: NaN and infinity are not allowed")
+                                .arg(i)
+                                .arg(i / channels)
+                                .arg(i % channels)
+                                .arg(std::isnan(v) ? QStringLiteral("NaN") : QStringLiteral("infinite")));
         } else {
             switch (bits) {
             case 8: v = (float(p[0]) - 128.0f) / 128.0f; break;

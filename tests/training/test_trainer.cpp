@@ -10,6 +10,9 @@
 
 #include <gtest/gtest.h>
 
+#include <QTemporaryDir>
+
+#include <limits>
 #include <random>
 
 using namespace tinyml;
@@ -192,4 +195,113 @@ TEST(Trainer, EveryZooModelExportsExactly)
         for (int k = 0; k < a.size(); ++k)
             EXPECT_FLOAT_EQ(a[k], b[k]);
     }
+}
+
+// Issue 18, item 3: batch size 1 used to skip every batch (BatchNorm needs two samples in
+// training mode) and "succeed" with the untrained weights.
+TEST(TrainerOptions, BatchSizeOneTrainsWithBatchNorm)
+{
+    struct Case { Architecture kind; QVector<int> shape; };
+    // The CNN has BatchNorm (a DS-CNN has the same layers, only slower to train); the MLP none.
+    const Case cases[] = {{Architecture::Mlp, {8}}, {Architecture::Cnn1d, {1, 32, 3}}};
+    for (const Case &c : cases) {
+        SCOPED_TRACE(architectureName(c.kind).toStdString());
+        const TrainingData data = c.shape.size() == 1 ? testdata::blobs(20, 5) : randomImages(c.shape, 24, 3, 17);
+        QString err;
+        auto spec = buildModelSpec(c.kind, c.shape, 3, ModelBudget{}, "audio", &err);
+        ASSERT_TRUE(spec) << err.toStdString();
+        Trainer t(*spec, 2);
+        const QVector<float> before = t.flatParameters();
+        TrainOptions o = fastOptions(3);
+        o.batchSize = 1;
+        o.validationFraction = 0;
+        const TrainResult r = t.fit(data, o);
+        ASSERT_TRUE(r.ok) << r.error.toStdString();
+        ASSERT_EQ(r.history.size(), 3);
+        EXPECT_GT(r.history.last().loss, 0);                      // batches were seen
+        EXPECT_LT(r.history.last().loss, r.history.first().loss); // and learnt from
+        EXPECT_GT(r.history.last().accuracy, 0.6);                // (chance is 1/3)
+        EXPECT_NE(t.flatParameters(), before);
+        expectTorchEqualsFloatExecutor(t, data);    // BatchNorm export still matches
+    }
+}
+
+TEST(TrainerOptions, OutOfRangeOptionsAreErrorsNotExceptions)
+{
+    const TrainingData train = testdata::blobs(20, 5);
+    QString err;
+    auto spec = buildModelSpec(Architecture::Mlp, train.inputShape, 3, ModelBudget{}, {}, &err);
+    ASSERT_TRUE(spec);
+    auto fit = [&](auto edit) {
+        Trainer t(*spec, 1);
+        TrainOptions o = fastOptions(2);
+        edit(o);
+        TrainResult r;
+        EXPECT_NO_THROW(r = t.fit(train, o));
+        EXPECT_FALSE(r.ok);
+        return r.error.toStdString();
+    };
+    const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
+    for (double lr : {nan, inf, -inf, 1e308, 0.0, -1e-3}) {
+        SCOPED_TRACE(lr);
+        EXPECT_NE(fit([&](TrainOptions &o) { o.learningRate = lr; }).find("learning rate"), std::string::npos);
+    }
+    EXPECT_NE(fit([](TrainOptions &o) { o.threads = 10000; }).find("threads 10000 is out of range"),
+              std::string::npos);
+    EXPECT_NE(fit([](TrainOptions &o) { o.epochs = 0; }).find("epochs"), std::string::npos);
+    EXPECT_NE(fit([](TrainOptions &o) { o.batchSize = 0; }).find("batch size"), std::string::npos);
+}
+
+TEST(TrainerOptions, NonFiniteLossEndsTheRunWithAnError)
+{
+    TrainingData train = testdata::blobs(20, 5);
+    train.x[7] = std::numeric_limits<float>::quiet_NaN();
+    QString err;
+    auto spec = buildModelSpec(Architecture::Mlp, train.inputShape, 3, ModelBudget{}, {}, &err);
+    ASSERT_TRUE(spec);
+    Trainer t(*spec, 1);
+    const TrainResult r = t.fit(train, fastOptions(3));
+    EXPECT_FALSE(r.ok);
+    EXPECT_NE(r.error.toStdString().find("training diverged: the loss became NaN in epoch 1"), std::string::npos)
+        << r.error.toStdString();
+}
+
+// A project whose data poisons the loss: nothing is stored as the latest model and the run is
+// marked failed, not left 'running'.
+TEST(TrainerOptions, DivergedProjectRunIsFailedAndStoresNoModel)
+{
+    QTemporaryDir dir;
+    ProjectSettings settings;
+    settings.name = QStringLiteral("nan");
+    settings.templateName = QStringLiteral("tabular");
+    settings.labels = {QStringLiteral("a"), QStringLiteral("b"), QStringLiteral("c")};
+    QString err;
+    auto store = ProjectStore::create(dir.filePath(QStringLiteral("p.tinyml")), settings, &err);
+    ASSERT_TRUE(store) << err.toStdString();
+    const TrainingData blobs = testdata::blobs(12, 5);
+    QVector<Sample> samples;
+    for (int i = 0; i < blobs.count(); ++i) {
+        Sample s;
+        s.label = blobs.labels[blobs.y[i]];
+        s.split = i % 4 == 0 ? Split::Test : Split::Train;
+        s.source = QStringLiteral("test");
+        for (int k = 0; k < 8; ++k)
+            s.channels << QStringLiteral("f%1").arg(k);
+        QVector<float> x = blobs.x.mid(i * 8, 8);
+        if (i == 5)
+            x[2] = std::numeric_limits<float>::infinity();   // as an import used to let through
+        s.data = Tensor::fromFloats(x, {8});
+        samples.append(s);
+    }
+    ASSERT_TRUE(store->addSamples(samples, &err)) << err.toStdString();
+    ProjectTrainOptions opt;
+    opt.train = fastOptions(2);
+    auto out = trainProject(*store, opt, &err);
+    ASSERT_FALSE(out.has_value());
+    EXPECT_NE(err.toStdString().find("training diverged"), std::string::npos) << err.toStdString();
+    EXPECT_FALSE(store->latestModel(ModelKind::Float).has_value());
+    const QVector<TrainingRun> runs = store->trainingRuns();
+    ASSERT_EQ(runs.size(), 1);
+    EXPECT_EQ(runs[0].status, TrainingStatus::Failed);
+    EXPECT_TRUE(runs[0].metrics.value(QStringLiteral("error")).toString().contains(QStringLiteral("diverged")));
 }

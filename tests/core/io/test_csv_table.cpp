@@ -112,3 +112,13 @@ TEST(CsvTableBad, MissingHeaderAndEmpty)
     expectFailure(parseTableCsv("a,label\n", "t.csv", {}), "t.csv", 0, "", "no data rows");
     expectFailure(parseTableCsv("label,split\nx,train\n", "t.csv", {}), "t.csv", 1, "header", "no feature");
 }
+
+TEST(CsvTableBad, NanAndInfinityFeaturesAreRefused)
+{
+    expectFailure(parseTableCsv("a,b,label\n1,2,x\n1,nan,x\n", "t.csv", {}), "t.csv", 3, "column 2 'b'",
+                  "'nan' is not a finite number");
+    expectFailure(parseTableCsv("a,b,label\n1,2,x\n\n-inf,3,x\n", "t.csv", {}), "t.csv", 4, "column 1 'a'",
+                  "'-inf' is not a finite number");
+    expectFailure(parseTableCsv("label;a\nx;INF\n", "t.csv", {}), "t.csv", 2, "column 2 'a'",
+                  "'INF' is not a finite number");
+}

@@ -128,3 +128,26 @@ TEST(CsvTimeSeries, TinyValuesUnderflowToSubnormalOrZero)
     EXPECT_EQ(v[1], 0.0f);
     EXPECT_TRUE(std::signbit(v[2]));
 }
+
+TEST(CsvTimeSeriesBad, NanAndInfinityAreRefusedNamingLineAndColumn)
+{
+    // std::from_chars reads these spellings; none may reach a sample (issue 18, item 2).
+    for (const char *cell : {"nan", "NaN", "-nan", "inf", "-inf", "+inf", "infinity", "-Infinity"}) {
+        const QByteArray csv = QByteArray("timestamp,accX,accY\n0,1,2\n10,3,") + cell + "\n20,5,6\n";
+        const FileImportResult r = parseTimeSeriesCsv(csv, "idle.1.csv", {});
+        ASSERT_TRUE(r.error.has_value()) << cell << " was accepted";
+        expectFailure(r, "idle.1.csv", 3, "column 3 'accY'", "is not a finite number");
+        EXPECT_TRUE(r.error->toString().contains(QString::fromLatin1(cell).trimmed().remove('+')))
+            << r.error->toString().toStdString();
+    }
+    expectFailure(parseTimeSeriesCsv("timestamp,x\n0,1\nnan,2\n", "idle.1.csv", {}), "idle.1.csv", 3, "timestamp",
+                  "'nan' is not a finite number");
+    expectFailure(parseTimeSeriesCsv("timestamp,x\n0,1\ninf,2\n", "idle.1.csv", {}), "idle.1.csv", 3, "timestamp",
+                  "'inf' is not a finite number");
+    // Through the importer too: a bad file imports nothing.
+    QTemporaryDir dir;
+    const QString path = writeFile(dir, "idle.nan.csv", "x,y\n1,2\n-inf,4\n");
+    const FileImportResult r = importFile(path, {});
+    expectFailure(r, path, 3, "column 1 'x'", "'-inf' is not a finite number");
+    EXPECT_TRUE(r.samples.isEmpty());
+}

@@ -5,6 +5,8 @@
 
 #include <QtEndian>
 
+#include <limits>
+
 using namespace tinyml;
 using namespace tinyml::io;
 using iotest::expectFailure;
@@ -182,4 +184,30 @@ TEST(WavBad, MissingChunksShortFmtAndNoFrames)
                   "no audio frames");
     expectFailure(parseWav(wav(1, 1, 0, 16, le16(1)), "yes.1.wav", {}), "yes.1.wav", 0, "fmt.sampleRate", "zero");
     expectFailure(parseWav(wav(1, 1, 8000, 16, le16(1)), "nolabel.wav", {}), "nolabel.wav", 0, "label", "no label");
+}
+
+TEST(WavBad, FloatNanAndInfinityAreRefusedNamingFrameAndChannel)
+{
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    const float inf = std::numeric_limits<float>::infinity();
+    {
+        // Stereo float32: value 3 is frame 1, channel 1.
+        const QVector<float> values = {0.25f, -0.5f, 0.125f, nan, 0.f, 0.f};
+        const QByteArray pcm(reinterpret_cast<const char *>(values.constData()), int(values.size() * 4));
+        const FileImportResult r = parseWav(wav(3, 2, 16000, 32, pcm), "a.b.wav", {});
+        expectFailure(r, "a.b.wav", 0, "data", "sample 3 (frame 1, channel 1) is NaN");
+    }
+    {
+        const QVector<float> values = {0.f, -inf};
+        const QByteArray pcm(reinterpret_cast<const char *>(values.constData()), 8);
+        expectFailure(parseWav(wav(3, 1, 16000, 32, pcm), "a.b.wav", {}), "a.b.wav", 0, "data",
+                      "sample 1 (frame 1, channel 0) is infinite");
+    }
+    {
+        // A float64 beyond the float32 range would become infinity.
+        const QVector<double> values = {0.5, 1e300};
+        const QByteArray pcm(reinterpret_cast<const char *>(values.constData()), 16);
+        expectFailure(parseWav(wav(3, 1, 16000, 64, pcm), "a.b.wav", {}), "a.b.wav", 0, "data",
+                      "sample 1 (frame 1, channel 0) is infinite");
+    }
 }
