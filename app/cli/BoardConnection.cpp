@@ -4,7 +4,24 @@
 
 #include <QTextStream>
 
+#include <cstdio>
+#include <cstdlib>
+
 namespace tinyml::cli {
+
+std::unique_ptr<StopHandler> stopBoardOnSignal(VirtualBoard *board)
+{
+    return std::make_unique<StopHandler>([board](int sig) {
+        QTextStream(stderr) << "tinyml: " << signalName(sig) << ": stopping virtual board "
+                            << board->board().id << "\n";
+        board->stop();
+        std::fflush(nullptr);
+        // Nothing else to finish: the project's committed writes are durable, an open
+        // transaction rolls back. _Exit: unwinding from inside a nested event loop is not
+        // possible, and static destructors must not run under a live QCoreApplication.
+        std::_Exit(128 + sig);
+    });
+}
 
 void addBoardOptions(QCommandLineParser &p)
 {
@@ -42,6 +59,7 @@ bool connectBoard(const QCommandLineParser &p, const QString &command, bool quie
         }
         c->definition = *def;
         c->board = std::make_unique<VirtualBoard>(*def);
+        c->onStop = stopBoardOnSignal(c->board.get());
         if (!quiet)
             QTextStream(stderr) << "Starting virtual board " << def->id << "...\n";
         if (!c->board->start(&error)) {

@@ -3,6 +3,7 @@
 // --board/--port options, starting a virtual board or opening a real board's port, and the
 // model to deploy.
 
+#include "CliCommands.h"
 #include "device/AgentLink.h"
 #include "device/BoardRegistry.h"
 #include "device/VirtualBoard.h"
@@ -22,7 +23,13 @@ struct Connection {
     std::unique_ptr<AgentLink> ownedLink;
     AgentLink *link = nullptr;
     BoardDefinition definition;
+    std::unique_ptr<StopHandler> onStop;   ///< see stopBoardOnSignal()
 };
+
+/// Until the result is destroyed, Ctrl+C / SIGTERM / SIGHUP stop board (port closed, process
+/// terminated and reaped) and end the process with 128 + the signal. For commands that have
+/// nothing of their own to finish (flash, profile, classify); capture adds its own handler.
+std::unique_ptr<StopHandler> stopBoardOnSignal(VirtualBoard *board);
 
 /// PROJECT, --board, --port, --baud, --model, --force, --json.
 void addBoardOptions(QCommandLineParser &p);

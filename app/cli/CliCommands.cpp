@@ -1,8 +1,20 @@
 #include "CliCommands.h"
 
 #include <QCommandLineParser>
+#include <QCoreApplication>
 #include <QJsonDocument>
+#include <QSocketNotifier>
 #include <QTextStream>
+
+#include <algorithm>
+#include <vector>
+
+#ifdef Q_OS_UNIX
+#include <cerrno>
+#include <csignal>
+#include <fcntl.h>
+#include <unistd.h>
+#endif
 
 namespace tinyml::cli {
 
@@ -44,6 +56,116 @@ bool parseOrReport(QCommandLineParser &parser, const QStringList &args, const QS
         return false;
     }
     return true;
+}
+
+// --- stop signals ---------------------------------------------------------------------------
+
+namespace {
+
+std::vector<std::function<void(int)> *> &stopHandlers()
+{
+    static std::vector<std::function<void(int)> *> handlers;
+    return handlers;
+}
+
+int g_stopSignal = 0;
+
+#ifdef Q_OS_UNIX
+int g_pipe[2] = {-1, -1};
+volatile sig_atomic_t g_armed = 0;    ///< a StopHandler is alive
+volatile sig_atomic_t g_pending = 0;  ///< a signal was passed on and not handled yet
+
+void restoreDefaultAndRaise(int sig)
+{
+    std::signal(sig, SIG_DFL);
+    ::raise(sig);
+}
+
+// Async-signal-safe: only write(), signal() and raise().
+extern "C" void onStopSignal(int sig)
+{
+    if (!g_armed || g_pending || g_pipe[1] < 0) {
+        // Nobody to stop cleanly, or the user insists: the default action (the process ends;
+        // a virtual board dies with it through PR_SET_PDEATHSIG).
+        restoreDefaultAndRaise(sig);
+        return;
+    }
+    g_pending = sig;
+    const int saved = errno;
+    const char byte = char(sig);
+    [[maybe_unused]] const ssize_t n = ::write(g_pipe[1], &byte, 1);
+    errno = saved;
+}
+
+void dispatchStopSignal()
+{
+    char byte = 0;
+    if (::read(g_pipe[0], &byte, 1) != 1)
+        return;
+    const int sig = byte;
+    g_stopSignal = sig;
+    if (stopHandlers().empty()) {
+        restoreDefaultAndRaise(sig);
+        return;
+    }
+    (*stopHandlers().back())(sig); // g_pending stays set: a second signal ends the process
+}
+#endif
+
+} // namespace
+
+void installStopSignals()
+{
+#ifdef Q_OS_UNIX
+    if (g_pipe[0] >= 0)
+        return;
+    if (::pipe(g_pipe) != 0)
+        return; // no clean stop then, but the default actions still work
+    for (int fd : g_pipe) {
+        ::fcntl(fd, F_SETFD, FD_CLOEXEC); // not inherited by QEMU or the host agent
+        ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+    }
+    auto *notifier = new QSocketNotifier(g_pipe[0], QSocketNotifier::Read, QCoreApplication::instance());
+    QObject::connect(notifier, &QSocketNotifier::activated, notifier, [] { dispatchStopSignal(); });
+    struct sigaction sa {};
+    sa.sa_handler = onStopSignal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    for (int sig : {SIGINT, SIGTERM, SIGHUP})
+        ::sigaction(sig, &sa, nullptr);
+#endif
+}
+
+int stopSignal() { return g_stopSignal; }
+
+QString signalName(int signal)
+{
+#ifdef Q_OS_UNIX
+    switch (signal) {
+    case SIGINT: return QStringLiteral("SIGINT");
+    case SIGTERM: return QStringLiteral("SIGTERM");
+    case SIGHUP: return QStringLiteral("SIGHUP");
+    default: break;
+    }
+#endif
+    return QStringLiteral("signal %1").arg(signal);
+}
+
+StopHandler::StopHandler(std::function<void(int)> onStop) : m_onStop(std::move(onStop))
+{
+    stopHandlers().push_back(&m_onStop);
+#ifdef Q_OS_UNIX
+    g_armed = 1;
+#endif
+}
+
+StopHandler::~StopHandler()
+{
+    auto &handlers = stopHandlers();
+    handlers.erase(std::remove(handlers.begin(), handlers.end(), &m_onStop), handlers.end());
+#ifdef Q_OS_UNIX
+    g_armed = handlers.empty() ? 0 : 1;
+#endif
 }
 
 static QList<Command> allCommands()

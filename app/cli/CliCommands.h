@@ -32,6 +32,32 @@ int usageError(const QString &command, const QString &message);
 bool parseOrReport(QCommandLineParser &parser, const QStringList &args, const QString &command,
                    int expectedPositional, int *exitCode);
 
+// --- stopping: Ctrl+C (SIGINT), SIGTERM, SIGHUP -----------------------------------------
+// While a StopHandler lives, such a signal runs the innermost handler's function from the
+// event loop (a self-pipe read by a QSocketNotifier), so the command can stop its board and
+// close its sample. Without one, or at a second signal, the signal's default action ends the
+// process at once. A command that ends because of a signal exits with 128 + the signal
+// (130 for Ctrl+C, 143 for SIGTERM). Unix only; elsewhere these are no-ops.
+
+/// Once, in main(), after the QCoreApplication exists.
+void installStopSignals();
+/// The signal that asked the running command to stop, 0 when none.
+int stopSignal();
+/// "SIGINT", "SIGTERM", "SIGHUP", else "signal N".
+QString signalName(int signal);
+
+class StopHandler
+{
+public:
+    explicit StopHandler(std::function<void(int signal)> onStop);
+    ~StopHandler();
+    StopHandler(const StopHandler &) = delete;
+    StopHandler &operator=(const StopHandler &) = delete;
+
+private:
+    std::function<void(int)> m_onStop;
+};
+
 /// True when the board registry knows id; otherwise error lists the known ids.
 bool boardExists(const QString &id, QString *error);
 

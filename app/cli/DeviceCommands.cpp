@@ -1,4 +1,5 @@
 // tinyml boards / devices / capture
+#include "BoardConnection.h"
 #include "CliCommands.h"
 
 #include "data/SplitAssigner.h"
@@ -186,6 +187,7 @@ int cmdCapture(const QStringList &args)
 
     BoardRegistry registry;
     std::unique_ptr<VirtualBoard> board;
+    std::unique_ptr<StopHandler> boardStop;   // before the capture: stop the board, exit
     std::unique_ptr<DeviceLink> ownedLink;
     DeviceLink *link = nullptr;
     AgentLink *agent = nullptr;
@@ -203,6 +205,7 @@ int cmdCapture(const QStringList &args)
         VirtualBoard::Options vopt;
         vopt.realtime = p.isSet(QStringLiteral("realtime"));
         board = std::make_unique<VirtualBoard>(*def, vopt);
+        boardStop = stopBoardOnSignal(board.get());
         if (!json)
             QTextStream(stderr) << "Starting virtual board " << def->id << "...\n";
         if (!board->start(&error))
@@ -246,8 +249,23 @@ int cmdCapture(const QStringList &args)
     }
     // Generous: a virtual board in real time takes `seconds` per sample, plus start-up.
     const int timeoutMs = int(opt.durationS * opt.count * 3000.0) + 30000;
-    capture.run(timeoutMs, &error);
+    int stoppedBy = 0;
+    {
+        // Ctrl+C / SIGTERM / SIGHUP during the capture: close the sample being recorded as
+        // incomplete (it keeps its frames), then stop the board on the way out.
+        StopHandler onStop([&](int sig) {
+            stoppedBy = sig;
+            capture.cancel();
+        });
+        capture.run(timeoutMs, &error);
+    }
     const CaptureResult &r = capture.result();
+    if (stoppedBy) {
+        const qint64 lastId = r.sampleIds.isEmpty() ? 0 : r.sampleIds.last();
+        QTextStream(stderr) << "tinyml: capture stopped by " << signalName(stoppedBy) << ": kept "
+                            << r.framesReceived << " frames, marked incomplete"
+                            << (lastId ? QStringLiteral(" (sample %1)").arg(lastId) : QString()) << "\n";
+    }
 
     if (autoSplit && !r.sampleIds.isEmpty()) {
         int train = 0, test = 0;
@@ -300,6 +318,11 @@ int cmdCapture(const QStringList &args)
         QTextStream(stdout) << "Captured " << r.sampleIds.size() << " sample(s) labelled '" << opt.label
                             << "': " << r.framesReceived << " frames, " << r.framesLost << " lost, "
                             << r.bytesReceived << " bytes in " << QString::number(r.seconds, 'f', 2) << " s\n";
+    }
+    if (stoppedBy) {
+        if (board)
+            board->stop();
+        return 128 + stoppedBy;
     }
     if (!r.complete)
         return fail(r.error.isEmpty() ? QStringLiteral("capture did not complete") : r.error);

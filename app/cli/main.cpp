@@ -11,5 +11,7 @@ int main(int argc, char *argv[])
     QCoreApplication::setOrganizationName(QStringLiteral("TinyML Workbench"));
     QCoreApplication::setApplicationName(QStringLiteral("tinyml"));
     QCoreApplication::setApplicationVersion(QStringLiteral(TINYML_VERSION));
+    // Ctrl+C / SIGTERM / SIGHUP stop a virtual board and close a capture cleanly.
+    tinyml::cli::installStopSignals();
     return tinyml::cli::run(QCoreApplication::arguments());
 }

@@ -9,6 +9,12 @@
 #include <QRegularExpression>
 #include <QStandardPaths>
 
+#ifdef Q_OS_LINUX
+#include <csignal>
+#include <sys/prctl.h>
+#include <unistd.h>
+#endif
+
 namespace tinyml {
 
 namespace {
@@ -194,6 +200,20 @@ bool VirtualBoard::launch(QString *error)
     m_process->setArguments(args);
     m_process->setWorkingDirectory(m_stateDir);
     m_process->setProcessChannelMode(QProcess::MergedChannels);
+#ifdef Q_OS_LINUX
+    // The emulator must never outlive its owner, however the owner ends (kill -9 included):
+    // the kernel sends SIGKILL to the child when the thread that started it dies, i.e. the
+    // thread this board lives in. Its own process group keeps a terminal's Ctrl+C for the
+    // owner, which stops the board cleanly (QEMU would otherwise quit on its own SIGINT
+    // before the capture could close its sample).
+    const pid_t owner = ::getpid();
+    m_process->setChildProcessModifier([owner] {
+        ::setpgid(0, 0);
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (::getppid() != owner) // the owner died before prctl: nothing will signal us
+            ::_exit(127);
+    });
+#endif
     connect(m_process, &QProcess::readyRead, this, &VirtualBoard::onProcessOutput);
     connect(m_process, &QProcess::finished, this, &VirtualBoard::onProcessFinished);
     // Queued: QProcess may report FailedToStart from inside start(), and failed() must not

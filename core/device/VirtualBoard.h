@@ -5,6 +5,9 @@
 // Threading: a QObject of one thread (the QProcess and the AgentLink live there).
 // Destroying a VirtualBoard stops it: the port is closed, the process terminated and
 // reaped, so no zombie or stray emulator outlives it.
+// On Linux the process also dies with its owner when the owner is killed (PR_SET_PDEATHSIG,
+// SIGKILL; tied to the thread that started it) and runs in its own process group, so a
+// terminal's Ctrl+C reaches only the owner, which decides how to stop.
 //
 //     VirtualBoard board(*registry.board("qemu-m4"));
 //     if (!board.start(&err)) fail(err);      // launch, find the pty, open, HELLO

@@ -9,6 +9,7 @@
 #include <QMap>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QLockFile>
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -263,6 +264,10 @@ struct ProjectStore::Impl {
     QSqlDatabase db;
     int schemaVersion = 0;
     QHash<qint64, StreamState> streams;  ///< samples this store is appending to
+    bool readOnly = false;
+    /// Owner locks this store holds, by key ("sample-5", "run-3"): they tell open() in any
+    /// process that the sample or run is still being written (see ProjectStore::open()).
+    std::map<QString, std::unique_ptr<QLockFile>> ownerLocks;
 
     // Write statements on hot paths (appendFrames, addSamples, transaction control),
     // prepared once: preparing through Qt costs about as much as the insert itself.
@@ -455,8 +460,41 @@ struct ProjectStore::Impl {
         return commit(error);
     }
 
-    bool openConnection(const QString &file);
+    bool openConnection(const QString &file, bool readOnlyConnection = false);
     bool configureConnection(QString *error);
+    /// Finishes abandoned samples and marks abandoned runs (see ProjectStore::open()).
+    bool repairAbandoned(QString *error);
+
+    QString ownerLockPath(const QString &key) const
+    {
+        return path + QLatin1Char('.') + key + QStringLiteral(".lock");
+    }
+    /// Best effort: a folder where the lock cannot be created cannot hold the project's WAL
+    /// either, so writing fails there anyway.
+    void holdOwnerLock(const QString &key)
+    {
+        if (ownerLocks.count(key))
+            return;
+        auto lock = std::make_unique<QLockFile>(ownerLockPath(key));
+        lock->setStaleLockTime(0); // stale only when its process is gone, never by age
+        if (lock->tryLock(0))
+            ownerLocks[key] = std::move(lock);
+    }
+    void releaseOwnerLock(const QString &key) { ownerLocks.erase(key); }
+    /// True while a live process (this one included) holds key's lock. A stale lock (dead
+    /// PID) is removed on the way.
+    bool ownerAlive(const QString &key) const
+    {
+        if (ownerLocks.count(key))
+            return true;
+        QLockFile probe(ownerLockPath(key));
+        probe.setStaleLockTime(0);
+        if (probe.tryLock(0)) {
+            probe.unlock();
+            return false;
+        }
+        return probe.error() == QLockFile::LockFailedError;
+    }
     bool migrate(QString *error);
 
     bool writeSettings(const ProjectSettings &s, QString *error);
@@ -475,14 +513,15 @@ struct ProjectStore::Impl {
 };
 
 // A named connection per store: QSqlDatabase connections are per thread (see the header).
-bool ProjectStore::Impl::openConnection(const QString &file)
+bool ProjectStore::Impl::openConnection(const QString &file, bool readOnlyConnection)
 {
     static QAtomicInteger<quint64> counter;
     path = file;
     connection = QStringLiteral("tinyml-store-%1").arg(counter.fetchAndAddRelaxed(1));
     db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), connection);
     db.setDatabaseName(file);
-    db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=5000"));
+    db.setConnectOptions(readOnlyConnection ? QStringLiteral("QSQLITE_BUSY_TIMEOUT=5000;QSQLITE_OPEN_READONLY")
+                                            : QStringLiteral("QSQLITE_BUSY_TIMEOUT=5000"));
     return db.open();
 }
 
@@ -820,6 +859,18 @@ std::unique_ptr<ProjectStore> ProjectStore::create(const QString &path, const Pr
 
 std::unique_ptr<ProjectStore> ProjectStore::open(const QString &path, QString *error)
 {
+    return openStore(path, false, error);
+}
+
+std::unique_ptr<ProjectStore> ProjectStore::openReadOnly(const QString &path, QString *error)
+{
+    return openStore(path, true, error);
+}
+
+bool ProjectStore::isReadOnly() const { return d->readOnly; }
+
+std::unique_ptr<ProjectStore> ProjectStore::openStore(const QString &path, bool readOnly, QString *error)
+{
     const QString what = QStringLiteral("Cannot open project \"%1\"").arg(path);
     auto refuse = [&](const QString &message) {
         fail(error, QStringLiteral("%1: %2").arg(what, message));
@@ -837,9 +888,14 @@ std::unique_ptr<ProjectStore> ProjectStore::open(const QString &path, QString *e
         return refuse(QStringLiteral("file is not a database (not an SQLite file), "
                                      "so not a TinyML project"));
 
+    // Not writable: read what is there rather than fail on the first write.
+    if (!info.isWritable() || !QFileInfo(info.absolutePath()).isWritable())
+        readOnly = true;
+
     std::unique_ptr<ProjectStore> store(new ProjectStore);
     Impl &d = *store->d;
-    if (!d.openConnection(path))
+    d.readOnly = readOnly;
+    if (!d.openConnection(path, readOnly))
         return refuse(sqlMessage(d.db.lastError()));
 
     // Nothing below writes until the file is known to be ours, intact and not too new.
@@ -888,11 +944,82 @@ std::unique_ptr<ProjectStore> ProjectStore::open(const QString &path, QString *e
 
     QString why;
     d.schemaVersion = int(*version);
-    if (!d.configureConnection(&why) || !d.migrate(&why)) {
+    if (readOnly) {
+        if (d.schemaVersion < kSchemaVersion)
+            return refuse(QStringLiteral("opened read-only, but its schema v%1 needs upgrading to v%2, "
+                                         "which writes; open it once where it can be written")
+                              .arg(d.schemaVersion).arg(kSchemaVersion));
+        if (!d.exec(QStringLiteral("PRAGMA foreign_keys=ON"), &why))
+            return refuse(why);
+        return store;
+    }
+    if (!d.configureConnection(&why) || !d.migrate(&why) || !d.repairAbandoned(&why)) {
         fail(error, QStringLiteral("%1: %2").arg(what, why));
         return nullptr;
     }
     return store;
+}
+
+bool ProjectStore::Impl::repairAbandoned(QString *error)
+{
+    // Streaming samples and running runs without a live owner, by id.
+    auto abandoned = [&](QVector<qint64> *samples, QVector<qint64> *runs) {
+        // A file migrated from an early schema may lack some tables; repair what is there.
+        QStringList tables;
+        if (!forEachRow(QStringLiteral("SELECT name FROM sqlite_master WHERE type = 'table'"), {}, error,
+                        [&](const QSqlQuery &q) { tables.append(q.value(0).toString()); }))
+            return false;
+        if (tables.contains(QStringLiteral("samples")) && tables.contains(QStringLiteral("sample_chunks"))
+            && !forEachRow(QStringLiteral("SELECT id FROM samples WHERE streaming = 1"), {}, error,
+                           [&](const QSqlQuery &q) {
+                               const qint64 id = q.value(0).toLongLong();
+                               if (!ownerAlive(QStringLiteral("sample-%1").arg(id)))
+                                   samples->append(id);
+                           }))
+            return false;
+        return !tables.contains(QStringLiteral("training_runs"))
+               || forEachRow(QStringLiteral("SELECT id FROM training_runs WHERE status = ?"),
+                             {trainingStatusName(TrainingStatus::Running)}, error, [&](const QSqlQuery &q) {
+                                 const qint64 id = q.value(0).toLongLong();
+                                 if (!ownerAlive(QStringLiteral("run-%1").arg(id)))
+                                     runs->append(id);
+                             });
+    };
+    // Usually nothing to do: look first without taking the write lock, so that opening a
+    // project another process is writing to does not wait for that writer.
+    QVector<qint64> samples, runs;
+    if (!abandoned(&samples, &runs))
+        return false;
+    if (samples.isEmpty() && runs.isEmpty())
+        return true;
+    // Again under the write lock: a writer creates its owner lock before committing the row
+    // it owns (beginSample, addTrainingRun), so every row seen here already has its lock.
+    return writeTransaction(error, [&] {
+        samples.clear();
+        runs.clear();
+        if (!abandoned(&samples, &runs))
+            return false;
+        for (qint64 id : samples) {
+            const auto s = readSample(id, true, error);
+            if (!s)
+                return false;
+            if (!run(QStringLiteral("UPDATE samples SET frames = ?, shape = ?, checksum = ?, complete = 0,"
+                                    " streaming = 0, data = ? WHERE id = ? AND streaming = 1"),
+                     {s->frames(), jsonShape(s->data.shape), sha256Hex(s->data.bytes),
+                      blob(s->data.bytes), id},
+                     error)
+                || !run(QStringLiteral("DELETE FROM sample_chunks WHERE sample_id = ?"), {id}, error))
+                return false;
+        }
+        for (qint64 id : runs) {
+            if (!run(QStringLiteral("UPDATE training_runs SET status = ? WHERE id = ? AND status = ?"),
+                     {trainingStatusName(TrainingStatus::Interrupted), id,
+                      trainingStatusName(TrainingStatus::Running)},
+                     error))
+                return false;
+        }
+        return true;
+    });
 }
 
 QString ProjectStore::path() const { return d->path; }
@@ -1156,9 +1283,15 @@ std::optional<qint64> ProjectStore::beginSample(const Sample &meta, QString *err
     std::optional<qint64> id;
     if (!d->writeTransaction(error, [&] {
             id = d->insertSample(row, 0, true, QString(), error);
+            // Before the commit: open() in another process then sees the row with its lock.
+            if (id)
+                d->holdOwnerLock(QStringLiteral("sample-%1").arg(*id));
             return id.has_value();
-        }))
+        })) {
+        if (id)
+            d->releaseOwnerLock(QStringLiteral("sample-%1").arg(*id));
         return std::nullopt;
+    }
     StreamState st;
     st.dtype = row.data.dtype;
     st.rowShape = row.data.shape.mid(1);
@@ -1224,6 +1357,7 @@ bool ProjectStore::finishSample(qint64 id, bool complete, QString *error)
     if (!finished)
         return false;
     d->streams.remove(id);
+    d->releaseOwnerLock(QStringLiteral("sample-%1").arg(id));
     return true;
 }
 
@@ -1237,6 +1371,7 @@ QString trainingStatusName(TrainingStatus s)
     case TrainingStatus::Finished: return QStringLiteral("finished");
     case TrainingStatus::Failed: return QStringLiteral("failed");
     case TrainingStatus::Cancelled: return QStringLiteral("cancelled");
+    case TrainingStatus::Interrupted: return QStringLiteral("interrupted");
     }
     return QStringLiteral("created");
 }
@@ -1244,7 +1379,7 @@ QString trainingStatusName(TrainingStatus s)
 std::optional<TrainingStatus> trainingStatusFromName(const QString &name)
 {
     for (TrainingStatus s : {TrainingStatus::Created, TrainingStatus::Running, TrainingStatus::Finished,
-                             TrainingStatus::Failed, TrainingStatus::Cancelled})
+                             TrainingStatus::Failed, TrainingStatus::Cancelled, TrainingStatus::Interrupted})
         if (trainingStatusName(s) == name)
             return s;
     return std::nullopt;
@@ -1368,24 +1503,47 @@ StoredModel modelWithGraph(const QSqlQuery &q)
 
 std::optional<qint64> ProjectStore::addTrainingRun(TrainingRun &run, QString *error)
 {
-    return d->insertCreated(
-        run,
-        QStringLiteral(
-            "INSERT INTO training_runs(created_utc, config, metrics, status) VALUES (?, ?, ?, ?)"),
-        [&](const QString &created) -> QVariantList {
-            return {created, jsonObjectText(run.config), jsonObjectText(run.metrics),
-                    trainingStatusName(run.status)};
-        },
-        error);
+    const bool running = run.status == TrainingStatus::Running;
+    std::optional<qint64> id;
+    const bool added = d->writeTransaction(error, [&] {
+        id = d->insertCreated(
+            run,
+            QStringLiteral(
+                "INSERT INTO training_runs(created_utc, config, metrics, status) VALUES (?, ?, ?, ?)"),
+            [&](const QString &created) -> QVariantList {
+                return {created, jsonObjectText(run.config), jsonObjectText(run.metrics),
+                        trainingStatusName(run.status)};
+            },
+            error);
+        // Before the commit, as in beginSample().
+        if (id && running)
+            d->holdOwnerLock(QStringLiteral("run-%1").arg(*id));
+        return id.has_value();
+    });
+    if (!added) {
+        if (id)
+            d->releaseOwnerLock(QStringLiteral("run-%1").arg(*id));
+        return std::nullopt;
+    }
+    return id;
 }
 
 bool ProjectStore::updateTrainingRun(qint64 id, const QJsonObject &metrics, TrainingStatus status,
                                      QString *error)
 {
-    return d->changeOne(
-        QStringLiteral("UPDATE training_runs SET metrics = ?, status = ? WHERE id = ?"),
-        {jsonObjectText(metrics), trainingStatusName(status), id},
-        QStringLiteral("no training run with id %1").arg(id), error);
+    const QString key = QStringLiteral("run-%1").arg(id);
+    const bool running = status == TrainingStatus::Running;
+    const bool updated = d->writeTransaction(error, [&] {
+        if (running)
+            d->holdOwnerLock(key);
+        return d->changeOne(
+            QStringLiteral("UPDATE training_runs SET metrics = ?, status = ? WHERE id = ?"),
+            {jsonObjectText(metrics), trainingStatusName(status), id},
+            QStringLiteral("no training run with id %1").arg(id), error);
+    });
+    if (updated != running)
+        d->releaseOwnerLock(key);
+    return updated;
 }
 
 std::optional<TrainingRun> ProjectStore::trainingRun(qint64 id, QString *error) const

@@ -71,8 +71,9 @@ struct CachedFeature {
     Tensor data;                    ///< float32 features
 };
 
-/// Persisted as text ("created", "running", "finished", "failed", "cancelled").
-enum class TrainingStatus { Created, Running, Finished, Failed, Cancelled };
+/// Persisted as text ("created", "running", "finished", "failed", "cancelled", "interrupted").
+/// Interrupted: the process training it died (kill, crash); set by ProjectStore::open().
+enum class TrainingStatus { Created, Running, Finished, Failed, Cancelled, Interrupted };
 QString trainingStatusName(TrainingStatus s);
 std::optional<TrainingStatus> trainingStatusFromName(const QString &name);
 
@@ -118,9 +119,20 @@ public:
     /// Creates a new project file; fails if the file exists.
     static std::unique_ptr<ProjectStore> create(const QString &path, const ProjectSettings &settings,
                                                 QString *error);
-    /// Opens an existing project: integrity check, then forward migrations.
+    /// Opens an existing project: integrity check, forward migrations, then repairs what a
+    /// killed process left behind: a sample still streaming with no live writer is finished
+    /// with complete = false (keeping its committed frames), a training run still "running"
+    /// with no live trainer becomes "interrupted". A writer is live while it holds the lock
+    /// file "<project>.sample-<id>.lock" / "<project>.run-<id>.lock" (QLockFile: a lock of a
+    /// dead PID is stale), so a capture or training in another store or process is left alone.
+    /// A file or folder this process cannot write is opened read-only (see openReadOnly()).
     /// Errors name the file and say what is wrong (not a project, corrupt, newer schema).
     static std::unique_ptr<ProjectStore> open(const QString &path, QString *error);
+    /// Opens without ever writing: no WAL switch, no migration (an older schema is refused),
+    /// no repair. Every write then fails with SQLite's "readonly database" error.
+    static std::unique_ptr<ProjectStore> openReadOnly(const QString &path, QString *error);
+    /// Opened by openReadOnly(), or by open() on a file or folder it cannot write.
+    bool isReadOnly() const;
     ~ProjectStore();
 
     QString path() const;
@@ -176,7 +188,9 @@ public:
     int cachedFeatureCount() const;
 
     // --- training runs and models ----------------------------------------------------------
-    /// Stores a run (created = now when invalid); sets and returns its id.
+    /// Stores a run (created = now when invalid); sets and returns its id. A run stored as
+    /// Running holds its lock file until updateTrainingRun() gives another status or this
+    /// store goes away (see open()).
     std::optional<qint64> addTrainingRun(TrainingRun &run, QString *error);
     bool updateTrainingRun(qint64 id, const QJsonObject &metrics, TrainingStatus status,
                            QString *error);
@@ -203,6 +217,7 @@ public:
 
 private:
     ProjectStore();
+    static std::unique_ptr<ProjectStore> openStore(const QString &path, bool readOnly, QString *error);
     struct Impl;
     std::unique_ptr<Impl> d;
 };

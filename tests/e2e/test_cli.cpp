@@ -336,3 +336,180 @@ TEST_F(Cli, FeaturesBlockAndSetChangeTheProjectsFeatureBlock)
     EXPECT_EQ(params["spectral"].toObject()["nBands"].toInt(), 6);
     EXPECT_EQ(params["spectral"].toObject()["windowFrames"].toInt(), 200);
 }
+
+// Issue 18 item 1: stopping `tinyml capture` on the QEMU board (Ctrl+C, SIGTERM, kill -9)
+// never leaves qemu-system-arm running without its owner, and the sample being recorded
+// ends finished as incomplete (after kill -9: at the next open of the project).
+#ifdef Q_OS_LINUX
+#include "store/ProjectStore.h"
+
+#include <QElapsedTimer>
+#include <QFileInfo>
+#include <QStandardPaths>
+#include <QThread>
+
+#include <csignal>
+
+namespace {
+
+struct EmulatorProcess {
+    qint64 pid = 0;
+    qint64 ppid = 0;
+};
+
+// qemu-system-arm processes whose working directory is stateDir, i.e. the virtual board of
+// this test's own XDG_DATA_HOME: other tests and CI runs use QEMU at the same time.
+QVector<EmulatorProcess> emulatorsIn(const QString &stateDir)
+{
+    QVector<EmulatorProcess> found;
+    const QString wanted = QFileInfo(stateDir).canonicalFilePath();
+    for (const QString &entry : QDir(QStringLiteral("/proc")).entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
+        bool isPid = false;
+        const qint64 pid = entry.toLongLong(&isPid);
+        if (!isPid)
+            continue;
+        QFile comm(QStringLiteral("/proc/%1/comm").arg(pid));
+        if (!comm.open(QIODevice::ReadOnly) || comm.readAll().trimmed() != "qemu-system-arm")
+            continue;
+        if (QFileInfo(QStringLiteral("/proc/%1/cwd").arg(pid)).canonicalFilePath() != wanted || wanted.isEmpty())
+            continue; // another owner's, or already gone (a zombie has no cwd)
+        QFile stat(QStringLiteral("/proc/%1/stat").arg(pid));
+        EmulatorProcess p{pid, 0};
+        if (stat.open(QIODevice::ReadOnly)) {
+            const QByteArray s = stat.readAll();
+            const QList<QByteArray> fields = s.mid(s.lastIndexOf(')') + 2).split(' ');
+            if (fields.size() > 1)
+                p.ppid = fields[1].toLongLong();
+        }
+        found << p;
+    }
+    return found;
+}
+
+} // namespace
+
+TEST_F(Cli, StoppingCaptureTakesTheEmulatorAlongAndClosesTheSample)
+{
+    if (QStandardPaths::findExecutable(QStringLiteral("qemu-system-arm")).isEmpty())
+        GTEST_SKIP() << "qemu-system-arm is not installed";
+    const QString proj = path("stop.tinyml");
+    ASSERT_EQ(tinymlRun({"new", proj, "--template", "motion", "--board", "qemu-m4"}).exitCode, 0);
+    const QString xdg = path("xdg");
+    const QString stateDir = xdg + QStringLiteral("/tinyml-workbench/virtual-boards/qemu-m4");
+
+    struct Round {
+        int signal;
+        int exitCode; // -1: killed, no exit code
+    };
+    int round = 0;
+    for (const Round &r : {Round{SIGINT, 130}, Round{SIGTERM, 143}, Round{SIGKILL, -1}}) {
+        SCOPED_TRACE(::testing::Message() << "signal " << r.signal);
+        ++round;
+        QProcess capture;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("XDG_DATA_HOME"), xdg);
+        capture.setProcessEnvironment(env);
+        capture.start(QStringLiteral(TINYML_CLI),
+                      {"capture", proj, "--board", "qemu-m4", "--label", "x", "--scenario", "shake",
+                       "--seconds", "60", "--realtime"});
+        ASSERT_TRUE(capture.waitForStarted(10000));
+
+        // Frames of this round's sample are in the project (read-only: no repair, no writes).
+        qint64 frames = 0;
+        QElapsedTimer clock;
+        clock.start();
+        while (frames == 0 && clock.elapsed() < 60000 && capture.state() == QProcess::Running) {
+            capture.waitForFinished(200);
+            QString error;
+            if (auto store = ProjectStore::openReadOnly(proj, &error)) {
+                const auto infos = store->sampleInfos();
+                if (infos.size() == round)
+                    frames = infos.last().frames;
+            }
+        }
+        ASSERT_GT(frames, 0) << capture.readAllStandardError().toStdString();
+        ASSERT_EQ(emulatorsIn(stateDir).size(), 1) << "the capture runs its own QEMU in " << stateDir.toStdString();
+
+        ::kill(pid_t(capture.processId()), r.signal);
+        const bool ended = capture.waitForFinished(30000);
+        const QString err = QString::fromUtf8(capture.readAllStandardError());
+        if (!ended)
+            capture.kill();
+        ASSERT_TRUE(ended) << err.toStdString();
+        if (r.exitCode >= 0) {
+            EXPECT_EQ(capture.exitStatus(), QProcess::NormalExit) << err.toStdString();
+            EXPECT_EQ(capture.exitCode(), r.exitCode) << err.toStdString();
+            EXPECT_TRUE(err.contains(QStringLiteral("marked incomplete"))) << err.toStdString();
+        } else {
+            EXPECT_EQ(capture.exitStatus(), QProcess::CrashExit);
+        }
+
+        // No emulator of ours survives, whoever its parent (PPID 1 = orphaned).
+        QVector<EmulatorProcess> left = emulatorsIn(stateDir);
+        for (clock.restart(); !left.isEmpty() && clock.elapsed() < 5000; left = emulatorsIn(stateDir))
+            QThread::msleep(100);
+        for (const EmulatorProcess &p : left) {
+            ADD_FAILURE() << "qemu-system-arm " << p.pid << " (parent " << p.ppid << ") outlived tinyml";
+            ::kill(pid_t(p.pid), SIGKILL); // ours (its cwd is our state folder): do not leak it
+        }
+
+        // The sample is finished as incomplete; after kill -9 the next open finishes it.
+        QString error;
+        auto store = ProjectStore::open(proj, &error);
+        ASSERT_TRUE(store) << error.toStdString();
+        const auto infos = store->sampleInfos();
+        ASSERT_EQ(infos.size(), round);
+        EXPECT_FALSE(infos.last().complete);
+        EXPECT_GE(infos.last().frames, frames);
+        EXPECT_FALSE(infos.last().checksum.isEmpty()) << "the sample is still half-saved";
+        auto s = store->sample(infos.last().id, &error);
+        ASSERT_TRUE(s) << error.toStdString();
+        EXPECT_EQ(s->frames(), infos.last().frames);
+    }
+}
+#endif
+
+// Issue 18, items 2 and 3: non-finite data is refused at import, hyper-parameters are checked
+// with one-line usage errors (no abort), and batch size 1 trains.
+TEST_F(Cli, NonFiniteDataAndBadHyperParametersAreRefusedBatchSizeOneTrains)
+{
+    const QString proj = path("hp.tinyml");
+    ASSERT_EQ(tinymlRun({"new", proj, "--template", "tabular", "--labels", "neg,pos"}).exitCode, 0);
+    writeFile(path("nan.csv"), "f0,f1,label\n1,2,pos\n-1,nan,neg\n");
+    CliRun r = tinymlRun({"import", proj, path("nan.csv"), "--format", "csv-table"});
+    EXPECT_EQ(r.exitCode, 1);
+    EXPECT_TRUE(r.err.contains("nan.csv:3: column 2 'f1'") && r.err.contains("not a finite number"))
+        << r.err.toStdString();
+    EXPECT_EQ(tinymlRun({"info", proj, "--json"}).json()["samples"].toInt(), 0);
+
+    QByteArray csv = "f0,f1,label\n";
+    for (int i = 0; i < 40; ++i) {
+        const double v = (i % 2 ? 1.0 : -1.0) * (1 + 0.05 * i);
+        csv += QByteArray::number(v) + "," + QByteArray::number(std::cos(i)) + "," + (v > 0 ? "pos" : "neg") + "\n";
+    }
+    writeFile(path("rows.csv"), csv);
+    ASSERT_EQ(tinymlRun({"import", proj, path("rows.csv"), "--format", "csv-table"}).exitCode, 0);
+
+    const QList<QStringList> bad = {{"--learning-rate", "nan"}, {"--learning-rate", "inf"},
+                                    {"--learning-rate", "1e308"}, {"--learning-rate", "0"},
+                                    {"--threads", "10000"},      {"--epochs", "0"},
+                                    {"--batch-size", "0"}};
+    for (const QStringList &opt : bad) {
+        r = tinymlRun(QStringList{"train", proj} + opt);
+        EXPECT_EQ(r.exitCode, 2) << opt.join(' ').toStdString() << ": " << r.err.toStdString();
+        // The usage error's first line names the option; no libtorch backtrace.
+        EXPECT_TRUE(r.err.section('\n', 0, 0).contains(opt[0])) << r.err.toStdString();
+        EXPECT_FALSE(r.err.contains("c10") || r.err.contains("terminate")) << r.err.toStdString();
+    }
+
+    r = tinymlRun({"train", proj, "--batch-size", "1", "--epochs", "3", "--json"});
+    ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+    EXPECT_GT(r.json()["float_accuracy"].toDouble(), 0.7) << r.out.toStdString();
+
+    QString err;
+    auto store = ProjectStore::open(proj, &err);
+    ASSERT_TRUE(store) << err.toStdString();
+    const QVector<TrainingRun> runs = store->trainingRuns();
+    ASSERT_EQ(runs.size(), 1);   // refused options start no run
+    EXPECT_EQ(runs[0].status, TrainingStatus::Finished);
+}

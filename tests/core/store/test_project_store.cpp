@@ -641,7 +641,13 @@ TEST_F(ProjectStoreTest, UnfinishedSampleKeepsItsFramesAcrossReopen)
             expected.append(chunk.bytes);
         }
     } // the writer goes away without finishSample()
+    {
+        // Until a writable open, the file keeps the half-saved sample.
+        RawDb raw(path);
+        EXPECT_EQ(raw.value(QStringLiteral("SELECT streaming FROM samples WHERE id = %1").arg(id)).toInt(), 1);
+    }
 
+    // Nobody writes it any more: open() finishes it as incomplete, keeping every frame.
     auto store = ProjectStore::open(path, &error);
     ASSERT_TRUE(store) << error.toStdString();
     auto s = store->sample(id, &error);
@@ -650,18 +656,123 @@ TEST_F(ProjectStoreTest, UnfinishedSampleKeepsItsFramesAcrossReopen)
     EXPECT_EQ(s->frames(), 12);
     EXPECT_EQ(s->data.bytes, expected);
     EXPECT_EQ(s->checksum, sha256(expected));
+    EXPECT_EQ(store->sampleInfos().first().checksum, sha256(expected));
+    {
+        RawDb raw(path);
+        EXPECT_EQ(raw.value(QStringLiteral("SELECT streaming FROM samples WHERE id = %1").arg(id)).toInt(), 0);
+        EXPECT_EQ(raw.value(QStringLiteral("SELECT complete FROM samples WHERE id = %1").arg(id)).toInt(), 0);
+        EXPECT_EQ(raw.value(QStringLiteral("SELECT COUNT(*) FROM sample_chunks")).toInt(), 0);
+    }
+    // Finished: nobody appends to it any more.
+    EXPECT_FALSE(store->appendFrames(id, chunkOf(3, 1, 2), &error));
+    EXPECT_FALSE(store->finishSample(id, false, &error));
+    EXPECT_FALSE(QFile::exists(path + QStringLiteral(".sample-%1.lock").arg(id)));
+}
 
-    // Another store can resume the capture where the first one stopped.
-    const Tensor more = chunkOf(3, 1, 2);
-    ASSERT_TRUE(store->appendFrames(id, more, &error)) << error.toStdString();
-    expected.append(more.bytes);
-    ASSERT_TRUE(store->finishSample(id, false, &error)) << error.toStdString();
-    s = store->sample(id, &error);
-    ASSERT_TRUE(s);
-    EXPECT_FALSE(s->complete);
-    EXPECT_EQ(s->frames(), 13);
-    EXPECT_EQ(s->data.bytes, expected);
-    EXPECT_EQ(s->checksum, sha256(expected));
+TEST_F(ProjectStoreTest, OpenLeavesASampleOfALiveWriterStreaming)
+{
+    const QString path = file("live.tinyml");
+    auto writer = newProject("live.tinyml");
+    QString error;
+    Sample meta;
+    meta.label = QStringLiteral("wave");
+    meta.data.shape = {0, 2};
+    const auto id = writer->beginSample(meta, &error);
+    ASSERT_TRUE(id) << error.toStdString();
+    ASSERT_TRUE(writer->appendFrames(*id, chunkOf(0, 4, 2), &error)) << error.toStdString();
+    EXPECT_TRUE(QFile::exists(path + QStringLiteral(".sample-%1.lock").arg(*id)));
+
+    // A second store (another thread, or `tinyml info` while the GUI captures) opens the file.
+    auto other = ProjectStore::open(path, &error);
+    ASSERT_TRUE(other) << error.toStdString();
+    other.reset();
+    ASSERT_TRUE(writer->appendFrames(*id, chunkOf(1, 4, 2), &error)) << error.toStdString();
+    ASSERT_TRUE(writer->finishSample(*id, true, &error)) << error.toStdString();
+    auto s = writer->sample(*id, &error);
+    ASSERT_TRUE(s) << error.toStdString();
+    EXPECT_TRUE(s->complete);
+    EXPECT_EQ(s->frames(), 8);
+    EXPECT_FALSE(QFile::exists(path + QStringLiteral(".sample-%1.lock").arg(*id)));
+}
+
+TEST_F(ProjectStoreTest, RunningTrainingRunIsInterruptedAtOpenOnceItsTrainerIsGone)
+{
+    const QString path = file("runs.tinyml");
+    QString error;
+    qint64 runningId = 0, finishedId = 0;
+    auto trainer = newProject("runs.tinyml");
+    {
+        TrainingRun done;
+        done.status = TrainingStatus::Running;
+        ASSERT_TRUE(trainer->addTrainingRun(done, &error)) << error.toStdString();
+        ASSERT_TRUE(trainer->updateTrainingRun(done.id, {}, TrainingStatus::Finished, &error));
+        finishedId = done.id;
+        TrainingRun run;
+        run.status = TrainingStatus::Running;
+        ASSERT_TRUE(trainer->addTrainingRun(run, &error)) << error.toStdString();
+        runningId = run.id;
+    }
+    // The trainer still runs: another open leaves its run alone.
+    {
+        auto other = ProjectStore::open(path, &error);
+        ASSERT_TRUE(other) << error.toStdString();
+        EXPECT_EQ(other->trainingRun(runningId)->status, TrainingStatus::Running);
+    }
+    trainer.reset(); // dies without updating the run (kill -9 leaves it the same way)
+
+    auto store = ProjectStore::open(path, &error);
+    ASSERT_TRUE(store) << error.toStdString();
+    EXPECT_EQ(store->trainingRun(runningId)->status, TrainingStatus::Interrupted);
+    EXPECT_EQ(store->trainingRun(finishedId)->status, TrainingStatus::Finished);
+    EXPECT_EQ(trainingStatusName(TrainingStatus::Interrupted), QStringLiteral("interrupted"));
+    EXPECT_EQ(trainingStatusFromName(QStringLiteral("interrupted")), TrainingStatus::Interrupted);
+}
+
+TEST_F(ProjectStoreTest, ReadOnlyOpenReadsButRepairsNothing)
+{
+    const QString path = file("ro.tinyml");
+    QString error;
+    qint64 sampleId = 0, runId = 0;
+    {
+        auto store = newProject("ro.tinyml");
+        Sample meta;
+        meta.label = QStringLiteral("idle");
+        meta.data.shape = {0, 2};
+        auto id = store->beginSample(meta, &error);
+        ASSERT_TRUE(id) << error.toStdString();
+        sampleId = *id;
+        ASSERT_TRUE(store->appendFrames(sampleId, chunkOf(0, 3, 2), &error));
+        TrainingRun run;
+        run.status = TrainingStatus::Running;
+        ASSERT_TRUE(store->addTrainingRun(run, &error)) << error.toStdString();
+        runId = run.id;
+    }
+    {
+        auto ro = ProjectStore::openReadOnly(path, &error);
+        ASSERT_TRUE(ro) << error.toStdString();
+        EXPECT_TRUE(ro->isReadOnly());
+        auto s = ro->sample(sampleId, &error);
+        ASSERT_TRUE(s) << error.toStdString();
+        EXPECT_EQ(s->frames(), 3);
+        EXPECT_FALSE(s->complete);
+        EXPECT_EQ(ro->trainingRun(runId)->status, TrainingStatus::Running);
+        ProjectSettings settings = ro->settings();
+        settings.name = QStringLiteral("changed");
+        EXPECT_FALSE(ro->setSettings(settings, &error));
+    }
+    {
+        RawDb raw(path);
+        EXPECT_EQ(raw.value(QStringLiteral("SELECT streaming FROM samples WHERE id = %1").arg(sampleId)).toInt(), 1);
+        EXPECT_EQ(raw.value(QStringLiteral("SELECT status FROM training_runs WHERE id = %1").arg(runId)).toString(),
+                  QStringLiteral("running"));
+    }
+    // The first writable open repairs both.
+    auto store = ProjectStore::open(path, &error);
+    ASSERT_TRUE(store) << error.toStdString();
+    EXPECT_FALSE(store->isReadOnly());
+    EXPECT_EQ(store->trainingRun(runId)->status, TrainingStatus::Interrupted);
+    RawDb raw(path);
+    EXPECT_EQ(raw.value(QStringLiteral("SELECT streaming FROM samples WHERE id = %1").arg(sampleId)).toInt(), 0);
 }
 
 TEST_F(ProjectStoreTest, WriterKilledMidCaptureLosesAtMostTheChunkInFlight)
@@ -712,6 +823,13 @@ TEST_F(ProjectStoreTest, WriterKilledMidCaptureLosesAtMostTheChunkInFlight)
     EXPECT_GE(chunks, reported);
     EXPECT_LE(chunks, reported + 1);
     EXPECT_EQ(infos[0].frames, s->frames());
+    // The killed writer's sample was finished by that open, and its stale lock removed.
+    EXPECT_FALSE(infos[0].checksum.isEmpty());
+    EXPECT_FALSE(QFile::exists(path + QStringLiteral(".sample-%1.lock").arg(infos[0].id)));
+    {
+        RawDb raw(path);
+        EXPECT_EQ(raw.value(QStringLiteral("SELECT streaming FROM samples")).toInt(), 0);
+    }
 
     const QVector<float> values = s->data.toFloats();
     ASSERT_EQ(values.size(), chunks * 300);
