@@ -187,9 +187,14 @@ static void printUsage(QTextStream &out)
 {
     out << "usage: tinyml <command> [options]\n\n"
            "TinyML Workbench on the command line: capture, import, train, quantize, flash, "
-           "profile.\n\ncommands:\n";
-    for (const Command &c : allCommands())
-        out << "  " << c.name.leftJustified(14) << c.summary << "\n";
+           "profile, classify.\n\ncommands:\n";
+    const QList<Command> commands = allCommands();
+    int width = 0;
+    for (const Command &c : commands)
+        width = qMax(width, int(c.name.size()));
+    // Every name gets at least two blanks before its summary, however long it is.
+    for (const Command &c : commands)
+        out << "  " << c.name.leftJustified(width + 2) << c.summary << "\n";
     out << "\n`tinyml <command> --help` describes a command's options.\n";
 }
 

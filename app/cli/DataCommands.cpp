@@ -10,6 +10,8 @@
 #include <QJsonArray>
 #include <QTextStream>
 
+#include <cmath>
+
 namespace tinyml::cli {
 
 namespace {
@@ -41,8 +43,8 @@ int cmdImport(const QStringList &args)
     if (p.isSet(QStringLiteral("rate"))) {
         bool ok = false;
         opt.sampleRateHz = p.value(QStringLiteral("rate")).toDouble(&ok);
-        if (!ok || opt.sampleRateHz <= 0)
-            return usageError(QStringLiteral("import"), QStringLiteral("--rate must be a positive number"));
+        if (!ok || !std::isfinite(opt.sampleRateHz) || opt.sampleRateHz <= 0 || opt.sampleRateHz > 1e7)
+            return usageError(QStringLiteral("import"), QStringLiteral("--rate must be a positive number of Hz (at most 10 MHz)"));
     }
     const QString splitArg = p.value(QStringLiteral("split"));
     const bool autoSplit = splitArg == QLatin1String("auto");

@@ -17,6 +17,8 @@
 
 #include <memory>
 
+#include <cmath>
+
 namespace tinyml::cli {
 
 namespace {
@@ -165,12 +167,12 @@ int cmdCapture(const QStringList &args)
     bool ok = true;
     opt.durationS = p.isSet(QStringLiteral("seconds")) ? p.value(QStringLiteral("seconds")).toDouble(&ok)
                                                        : defaults.sampleLengthS;
-    if (!ok || opt.durationS <= 0)
+    if (!ok || !std::isfinite(opt.durationS) || opt.durationS <= 0)
         return usageError(QStringLiteral("capture"), QStringLiteral("--seconds must be a positive number (the project sets no default length)"));
     if (p.isSet(QStringLiteral("rate"))) {
         opt.rateHz = p.value(QStringLiteral("rate")).toDouble(&ok);
-        if (!ok || opt.rateHz <= 0)
-            return usageError(QStringLiteral("capture"), QStringLiteral("--rate must be a positive number"));
+        if (!ok || !std::isfinite(opt.rateHz) || opt.rateHz <= 0 || opt.rateHz > 1e7)
+            return usageError(QStringLiteral("capture"), QStringLiteral("--rate must be a positive number of Hz (at most 10 MHz)"));
     } else {
         opt.rateHz = defaults.sampleRateHz;
     }

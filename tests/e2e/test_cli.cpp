@@ -513,3 +513,37 @@ TEST_F(Cli, NonFiniteDataAndBadHyperParametersAreRefusedBatchSizeOneTrains)
     ASSERT_EQ(runs.size(), 1);   // refused options start no run
     EXPECT_EQ(runs[0].status, TrainingStatus::Finished);
 }
+
+// Issue 18, item 8: the command list keeps a gap after every name (`flash-firmware` ran into
+// its summary), and --rate / --seconds refuse NaN and infinity before anything is stored.
+TEST_F(Cli, HelpListsEveryCommandApartAndRatesMustBeFinite)
+{
+    CliRun r = tinymlRun({"--help"});
+    ASSERT_EQ(r.exitCode, 0);
+    int listed = 0;
+    for (const QString &line : r.out.split(QLatin1Char('\n'))) {
+        if (!line.startsWith(QLatin1String("  ")) || line.trimmed().isEmpty())
+            continue;
+        const QString body = line.mid(2);
+        const int gap = body.indexOf(QLatin1String("  "));
+        EXPECT_GT(gap, 0) << "no gap after the command name in: " << line.toStdString();
+        ++listed;
+    }
+    EXPECT_GE(listed, 17);
+    EXPECT_TRUE(r.out.contains("flash-firmware  ")) << r.out.toStdString();
+
+    const QString proj = path("rates.tinyml");
+    ASSERT_EQ(tinymlRun({"new", proj, "--template", "motion", "--board", "qemu-m4"}).exitCode, 0);
+    for (const char *bad : {"nan", "inf", "-inf", "0"}) {
+        r = tinymlRun({"capture", proj, "--board", "qemu-m4", "--label", "idle", "--seconds", "1", "--rate", bad});
+        EXPECT_EQ(r.exitCode, 2) << bad << ": " << r.err.toStdString();
+        EXPECT_TRUE(r.err.contains("--rate")) << r.err.toStdString();
+        r = tinymlRun({"capture", proj, "--board", "qemu-m4", "--label", "idle", "--seconds", bad});
+        EXPECT_EQ(r.exitCode, 2) << bad << ": " << r.err.toStdString();
+        const QString csv = path("a.csv");
+        writeFile(csv, "x,y,z\n1,2,3\n4,5,6\n");
+        r = tinymlRun({"import", proj, csv, "--label", "idle", "--rate", bad});
+        EXPECT_EQ(r.exitCode, 2) << bad << ": " << r.err.toStdString();
+    }
+    EXPECT_EQ(tinymlRun({"info", proj, "--json"}).json()["samples"].toInt(), 0);
+}
