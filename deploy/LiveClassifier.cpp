@@ -163,10 +163,7 @@ std::optional<RecordingCalibration> calibrateOnRecording(ProjectStore &store, qi
     }
     RecordingCalibration out;
     out.clippingWarning = recording->clippingWarning();
-    const QByteArray &raw = recording->rawBytes();
-    QVector<qint16> samples(int(raw.size() / 2));
-    for (int i = 0; i < samples.size(); ++i)
-        samples[i] = qint16(quint16(quint8(raw[2 * i])) | quint16(quint8(raw[2 * i + 1])) << 8);
+    const QVector<qint16> samples = recording->samples();
     QElapsedTimer clock;
     clock.start();
     auto result = replay.run(samples.constData(), recording->frames(), spec.channels, replayOptions, error);
@@ -630,11 +627,8 @@ void LiveClassifier::Impl::finish(const ClassifyEnd &end)
         qint64 frames = 0;
         const int channels = spec.channels;
         if (recording) {
-            const QByteArray &raw = recording->rawBytes();
+            samples = recording->samples();
             frames = recording->frames();
-            samples.resize(int(raw.size() / 2));
-            for (int i = 0; i < samples.size(); ++i)
-                samples[i] = qint16(quint16(quint8(raw[2 * i])) | quint16(quint8(raw[2 * i + 1])) << 8);
         } else {
             samples = captured;
             frames = capturedFrames;

@@ -6,6 +6,7 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QSaveFile>
+#include <QtEndian>
 
 #include <cmath>
 
@@ -137,6 +138,15 @@ QString ReplayRecording::clippingWarning() const
     const qint64 total = m_raw.size() / 2;
     return QStringLiteral("%1: clipped %2 of %3 values (%4 %) at the int16 range of the sensor")
         .arg(m_source).arg(m_clipped).arg(total).arg(100.0 * double(m_clipped) / double(total), 0, 'g', 3);
+}
+
+QVector<qint16> ReplayRecording::samples() const
+{
+    QVector<qint16> out(int(m_raw.size() / 2));
+    const auto *p = reinterpret_cast<const uchar *>(m_raw.constData());
+    for (int i = 0; i < out.size(); ++i)
+        out[i] = qFromLittleEndian<qint16>(p + 2 * i);
+    return out;
 }
 
 bool ReplayRecording::writeRaw(const QString &path, QString *error) const

@@ -64,6 +64,8 @@ public:
     const QByteArray &rawBytes() const { return m_raw; }
     /// One raw value (frame, channel), for host replay of exactly what the device plays.
     qint16 rawValue(qint64 frame, int channel) const;
+    /// All raw values, interleaved (frames() x channels()), as the device plays them.
+    QVector<qint16> samples() const;
 
     /// Writes rawBytes() to path (atomically: a reader never sees half a file).
     bool writeRaw(const QString &path, QString *error) const;

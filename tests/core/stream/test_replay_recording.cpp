@@ -48,6 +48,7 @@ TEST(ReplayRecording, WavRoundTripsToTheSameInt16)
         EXPECT_EQ(rec->rawValue(i, 0), values[i]);
         EXPECT_EQ(qFromLittleEndian<qint16>(rec->rawBytes().constData() + 2 * i), values[i]);
     }
+    EXPECT_EQ(rec->samples(), values);
 }
 
 TEST(ReplayRecording, WrongRateAndChannelsNameFileAndField)
