@@ -19,7 +19,9 @@
  * (the 40-instruction resolution is then below 0.01 %), and subtracts the same loop run with
  * an empty layer (the call, the dispatch and the timer reads), measured in the same run.
  * These are instruction counts, not cycles: a Cortex-M4 needs more cycles than instructions
- * (loads take 2, a taken branch 2-4).
+ * (loads take 2, a taken branch 2-4). Estimated cycles come from the cycle-model plugin: every
+ * timer read is marked (bench_marks.h) and `ninja kernel-bench` (kernel_bench_cycles.py) adds
+ * the estimate of the same loops to each row.
  */
 #include <stdint.h>
 #include <string.h>
@@ -27,6 +29,7 @@
 #include "mps2.h"
 #include "tm_nn.h"
 #include "tm_nn_variants.h"
+#include "bench_marks.h"
 #include "model_rows.h"
 /* The optimized kernels' requantization (inline assembly on this core), for the check. */
 #include "../nn/src/tm_nn_simd.h"
@@ -323,9 +326,31 @@ static const model_t models[] = {
 
 /* ---- measuring --------------------------------------------------------------------------- */
 
-static uint32_t ticks(void)
+static uint32_t marks_so_far;
+
+/* Distinct from every other function (the plugin finds it by name), never inlined. */
+__attribute__((noinline, used)) void tm_cycle_mark_user(void)
 {
+    __asm__ volatile("" : : "i"(5) : "memory");
+}
+
+uint32_t tm_bench_ticks(uint32_t *mark)
+{
+    *mark = marks_so_far++;
+    tm_cycle_mark_user();
     return 0xFFFFFFFFu - MPS2_TIMER0->VALUE;
+}
+
+tm_bench_count_t tm_bench_per_run(tm_bench_count_t c, const tm_bench_count_t *base)
+{
+    const uint64_t b = base ? base->instr : 0u;
+    const uint64_t reps = (uint64_t)c.reps;
+    if (base) {
+        c.base[0] = base->mark[0];
+        c.base[1] = base->mark[1];
+    }
+    c.instr = c.instr > b ? (c.instr - b + reps / 2u) / reps : 0u;
+    return c;
 }
 
 #define INSTRUCTIONS_PER_TICK 40u
@@ -383,14 +408,18 @@ static int32_t requant_check(int32_t *cases)
     return bad;
 }
 
-/* Instructions of reps runs of one layer; *status collects kernel errors. */
-static uint64_t measure_layer(const layer_t *l, int optimized, int32_t reps, int8_t *y, int *status)
+/* Instructions of reps runs of one layer, with the loop's marks; *status collects kernel
+ * errors. */
+static tm_bench_count_t measure_layer(const layer_t *l, int optimized, int32_t reps, int8_t *y,
+                                      int *status)
 {
-    const uint32_t t0 = ticks();
+    tm_bench_count_t c = {0, {0, 0}, {TM_BENCH_NO_MARK, TM_BENCH_NO_MARK}, reps};
+    const uint32_t t0 = tm_bench_ticks(&c.mark[0]);
     for (int32_t r = 0; r < reps; ++r) {
         *status |= run_layer(l, optimized, act_in, y);
     }
-    return (uint64_t)(uint32_t)(ticks() - t0) * INSTRUCTIONS_PER_TICK;
+    c.instr = (uint64_t)(uint32_t)(tm_bench_ticks(&c.mark[1]) - t0) * INSTRUCTIONS_PER_TICK;
+    return c;
 }
 
 static int run_model(const model_t *m, int optimized, int8_t *result, int32_t *result_bytes)
@@ -416,8 +445,33 @@ static void print_header(void)
     flush();
 }
 
-static void print_row(const char *name, int64_t n_macs, uint64_t ref, uint64_t opt, int same)
+static void put_mark(uint32_t m)
 {
+    put(" ");
+    if (m == TM_BENCH_NO_MARK) {
+        put("-");
+    } else {
+        put_num(m, 0, 0);
+    }
+}
+
+/* The recipe line of the row above (bench_marks.h). */
+static void put_recipe(const char *which, const tm_bench_count_t *c)
+{
+    put(" ");
+    put(which);
+    put_mark(c->mark[0]);
+    put_mark(c->mark[1]);
+    put_mark(c->base[0]);
+    put_mark(c->base[1]);
+    put(" ");
+    put_num((uint64_t)c->reps, 0, 0);
+}
+
+static void print_row(const char *name, int64_t n_macs, const tm_bench_count_t *ref_count,
+                      const tm_bench_count_t *opt_count, int same)
+{
+    const uint64_t ref = ref_count->instr, opt = opt_count->instr;
     put_text(name, 40);
     put_num((uint64_t)n_macs, 12, 0);
     put_num(ref, 13, 0);
@@ -430,6 +484,10 @@ static void print_row(const char *name, int64_t n_macs, uint64_t ref, uint64_t o
     }
     put_num(opt > 0 ? (ref * 100u + opt / 2u) / opt : 0u, 9, 2);
     put(same ? "  yes" : "  NO");
+    flush();
+    put("#cycles");
+    put_recipe("ref", ref_count);
+    put_recipe("opt", opt_count);
     flush();
 }
 
@@ -486,14 +544,14 @@ int main(void)
             const layer_t *l = &models[m].layers[i];
             const int64_t work = macs(l) > 0 ? macs(l) : count(&l->in);
             const int32_t reps = (int32_t)(400000 / work + 1);
-            const uint64_t empty = measure_layer(&empty_layer, 1, reps, act_opt, &status);
-            uint64_t ref = measure_layer(l, 0, reps, act_ref, &status);
-            uint64_t opt = measure_layer(l, 1, reps, act_opt, &status);
-            ref = ref > empty ? (ref - empty + (uint64_t)reps / 2u) / (uint64_t)reps : 0u;
-            opt = opt > empty ? (opt - empty + (uint64_t)reps / 2u) / (uint64_t)reps : 0u;
+            const tm_bench_count_t empty = measure_layer(&empty_layer, 1, reps, act_opt, &status);
+            const tm_bench_count_t ref =
+                tm_bench_per_run(measure_layer(l, 0, reps, act_ref, &status), &empty);
+            const tm_bench_count_t opt =
+                tm_bench_per_run(measure_layer(l, 1, reps, act_opt, &status), &empty);
             const int same = memcmp(act_ref, act_opt, (size_t)count(&l->out)) == 0;
             all_same &= same;
-            print_row(l->name, macs(l), ref, opt, same);
+            print_row(l->name, macs(l), &ref, &opt, same);
         }
     }
     for (size_t m = 0; m < sizeof models / sizeof models[0]; ++m) {
@@ -506,20 +564,23 @@ int main(void)
         }
         int32_t n_ref = 0, n_opt = 0;
         const int32_t reps = (int32_t)(400000 / total + 1);
-        uint32_t t0 = ticks();
+        tm_bench_count_t ref = {0, {0, 0}, {TM_BENCH_NO_MARK, TM_BENCH_NO_MARK}, reps};
+        tm_bench_count_t opt = ref;
+        uint32_t t0 = tm_bench_ticks(&ref.mark[0]);
         for (int32_t r = 0; r < reps; ++r) {
             status |= run_model(&models[m], 0, act_ref, &n_ref);
         }
-        const uint64_t ref = (uint64_t)(uint32_t)(ticks() - t0) * INSTRUCTIONS_PER_TICK;
-        t0 = ticks();
+        ref.instr = (uint64_t)(uint32_t)(tm_bench_ticks(&ref.mark[1]) - t0) * INSTRUCTIONS_PER_TICK;
+        t0 = tm_bench_ticks(&opt.mark[0]);
         for (int32_t r = 0; r < reps; ++r) {
             status |= run_model(&models[m], 1, act_opt, &n_opt);
         }
-        const uint64_t opt = (uint64_t)(uint32_t)(ticks() - t0) * INSTRUCTIONS_PER_TICK;
+        opt.instr = (uint64_t)(uint32_t)(tm_bench_ticks(&opt.mark[1]) - t0) * INSTRUCTIONS_PER_TICK;
         const int same = n_ref == n_opt && memcmp(act_ref, act_opt, (size_t)n_ref) == 0;
         all_same &= same;
-        print_row(models[m].name, total, (ref + (uint64_t)reps / 2u) / (uint64_t)reps,
-                  (opt + (uint64_t)reps / 2u) / (uint64_t)reps, same);
+        ref = tm_bench_per_run(ref, NULL);
+        opt = tm_bench_per_run(opt, NULL);
+        print_row(models[m].name, total, &ref, &opt, same);
     }
     status |= tm_bench_model_rows(print_row, &all_same); /* trainer packages, model_rows.c */
     put(status == 0 && all_same ? "kernel-bench status 0" : "kernel-bench status -1");

@@ -33,7 +33,7 @@ static tm_bench_nn_trace_t trace;
 static int8_t out_ref[MAX_OUTPUT], out_opt[MAX_OUTPUT], out_kref[MAX_OUTPUT], out_kopt[MAX_OUTPUT];
 
 typedef struct {
-    uint64_t invoke_ref, invoke_opt, kernels_ref, kernels_opt;
+    tm_bench_count_t invoke_ref, invoke_opt, kernels_ref, kernels_opt;
     int host_match, replay_match, ran;
 } result_t;
 
@@ -84,11 +84,6 @@ static void print_line(text_t *t)
     t->len = 0;
 }
 
-static uint32_t ticks(void)
-{
-    return 0xFFFFFFFFu - MPS2_TIMER0->VALUE;
-}
-
 static int64_t volume(const uint8_t *tensor)
 {
     int64_t v = 1;
@@ -126,12 +121,13 @@ enum { COPY_ONLY, INVOKE, REPLAY };
 
 /* Instructions of reps x (input copy, then mode's work: nothing, tm_model_invoke or the
  * replay of the recorded kernel calls); *failed is set when a run does not return OK. */
-static uint64_t run(const tm_model_t *m, const tm_bench_model_t *b, int32_t reps, int optimized,
-                    int mode, int *failed)
+static tm_bench_count_t run(const tm_model_t *m, const tm_bench_model_t *b, int32_t reps,
+                            int optimized, int mode, int *failed)
 {
     int8_t *in = tm_model_input(m, arena, NULL);
+    tm_bench_count_t c = {0, {0, 0}, {TM_BENCH_NO_MARK, TM_BENCH_NO_MARK}, reps};
     tm_bench_nn_optimized = optimized;
-    const uint32_t t0 = ticks();
+    const uint32_t t0 = tm_bench_ticks(&c.mark[0]);
     for (int32_t r = 0; r < reps; ++r) {
         memcpy(in, b->input, b->input_bytes);
         if (mode == INVOKE) {
@@ -140,12 +136,8 @@ static uint64_t run(const tm_model_t *m, const tm_bench_model_t *b, int32_t reps
             *failed |= tm_bench_nn_replay(&trace, optimized) != TM_NN_OK;
         }
     }
-    return (uint64_t)(uint32_t)(ticks() - t0) * INSTRUCTIONS_PER_TICK;
-}
-
-static uint64_t per_run(uint64_t total, uint64_t copy_only, int32_t reps)
-{
-    return total > copy_only ? (total - copy_only + (uint64_t)reps / 2u) / (uint64_t)reps : 0u;
+    c.instr = (uint64_t)(uint32_t)(tm_bench_ticks(&c.mark[1]) - t0) * INSTRUCTIONS_PER_TICK;
+    return c;
 }
 
 static void output_to(const tm_model_t *m, int8_t *dst)
@@ -210,14 +202,14 @@ static int bench_one(const tm_bench_model_t *b, result_t *res, tm_bench_print_ro
     const int64_t macs = package_macs(b->package);
     /* At least 4 runs: the interpreter's overhead is a difference of two counts. */
     const int32_t reps = (int32_t)(400000 / (macs > 0 ? macs : 1) + 4);
-    const uint64_t copy_only = run(&m, b, reps, 1, COPY_ONLY, &failed);
-    res->invoke_ref = per_run(run(&m, b, reps, 0, INVOKE, &failed), copy_only, reps);
+    const tm_bench_count_t copy_only = run(&m, b, reps, 1, COPY_ONLY, &failed);
+    res->invoke_ref = tm_bench_per_run(run(&m, b, reps, 0, INVOKE, &failed), &copy_only);
     output_to(&m, out_ref);
-    res->invoke_opt = per_run(run(&m, b, reps, 1, INVOKE, &failed), copy_only, reps);
+    res->invoke_opt = tm_bench_per_run(run(&m, b, reps, 1, INVOKE, &failed), &copy_only);
     output_to(&m, out_opt);
-    res->kernels_ref = per_run(run(&m, b, reps, 0, REPLAY, &failed), copy_only, reps);
+    res->kernels_ref = tm_bench_per_run(run(&m, b, reps, 0, REPLAY, &failed), &copy_only);
     output_to(&m, out_kref);
-    res->kernels_opt = per_run(run(&m, b, reps, 1, REPLAY, &failed), copy_only, reps);
+    res->kernels_opt = tm_bench_per_run(run(&m, b, reps, 1, REPLAY, &failed), &copy_only);
     output_to(&m, out_kopt);
 
     const int same = memcmp(out_ref, out_opt, out_bytes) == 0;
@@ -232,10 +224,10 @@ static int bench_one(const tm_bench_model_t *b, result_t *res, tm_bench_print_ro
     add(&row, b->name);
     const int stem = row.len;
     add(&row, " (tm_model_invoke)");
-    print_row(text_of(&row), macs, res->invoke_ref, res->invoke_opt, same);
+    print_row(text_of(&row), macs, &res->invoke_ref, &res->invoke_opt, same);
     row.len = stem;
     add(&row, " (kernels alone)");
-    print_row(text_of(&row), macs, res->kernels_ref, res->kernels_opt, same_kernels);
+    print_row(text_of(&row), macs, &res->kernels_ref, &res->kernels_opt, same_kernels);
     if (failed) {
         add(&t, b->name);
         add(&t, ": tm_model_invoke or a replayed kernel failed");
@@ -283,9 +275,9 @@ int tm_bench_model_rows(tm_bench_print_row_fn print_row, int *all_same)
         add(&t, "  ");
         add(&t, tm_bench_models[i].name);
         add(&t, ": interpreter ref ");
-        add_overhead(&t, r->invoke_ref, r->kernels_ref);
+        add_overhead(&t, r->invoke_ref.instr, r->kernels_ref.instr);
         add(&t, ", opt ");
-        add_overhead(&t, r->invoke_opt, r->kernels_opt);
+        add_overhead(&t, r->invoke_opt.instr, r->kernels_opt.instr);
         add(&t, "; output = host reference: ");
         add(&t, r->host_match ? "yes" : "NO");
         add(&t, "; replay = invoke: ");

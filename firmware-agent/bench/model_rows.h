@@ -13,6 +13,8 @@
 
 #include <stdint.h>
 
+#include "bench_marks.h"
+
 /** One embedded package with its example input and the host int8 reference's output
  *  (model::Int8Executor at export). Generated: bench_models.c in the build tree. */
 typedef struct {
@@ -28,10 +30,10 @@ typedef struct {
 extern const tm_bench_model_t tm_bench_models[];
 extern const int tm_bench_model_count;
 
-/** kernel_bench.c's table row printer: name, MACs, instructions with each kernel set,
- *  and whether both sets wrote the same bytes. */
-typedef void (*tm_bench_print_row_fn)(const char *name, int64_t macs, uint64_t ref, uint64_t opt,
-                                      int same);
+/** kernel_bench.c's table row printer: name, MACs, instructions per run with each kernel set
+ *  (with their cycle-model marks, bench_marks.h), and whether both sets wrote the same bytes. */
+typedef void (*tm_bench_print_row_fn)(const char *name, int64_t macs, const tm_bench_count_t *ref,
+                                      const tm_bench_count_t *opt, int same);
 
 /** Prints two rows per package (interpreter, kernels alone) and, after them, one line per
  *  package with the interpreter's overhead and the comparison with the host reference.

@@ -5,6 +5,7 @@ set(TINYML_AGENT_CORE_SOURCES
   src/tm_agent_classify.c
   src/tm_agent_model.c
   src/tm_agent_source.c
+  src/tm_cycle_mark.c
   src/tm_flash_image.c
   src/tm_mlperf.c
   src/tm_sensor_sim.c)

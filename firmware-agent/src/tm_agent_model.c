@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "tm_agent_internal.h"
+#include "tm_cycle_mark.h"
 
 static int slot_verifies(const tm_agent_t *a, uint8_t s)
 {
@@ -255,7 +256,11 @@ static tm_error_t run_with(tm_agent_t *a, tm_model_layer_cb cb, void *user, uint
         return TM_ERR_INTERNAL;
     memcpy(in, a->input, in_bytes);
     const uint64_t t0 = p->now(p->ctx);
+    /* Markers for the virtual board's cycle model (tm_cycle_mark.h): the same interval as
+     * the counter, without the counter reads. */
+    tm_cycle_mark_invoke_begin();
     tm_model_status_t s = tm_model_invoke(&a->model, p->arena, p->arena_size, cb, user);
+    tm_cycle_mark_invoke_end();
     const uint64_t t1 = p->now(p->ctx);
     *ticks = t1 - t0;
     return s == TM_MODEL_OK ? TM_OK : TM_ERR_INTERNAL;
@@ -293,6 +298,7 @@ static void put_u64(uint8_t *b, uint64_t v)
 static void layer_hook(void *user, uint32_t op_index, uint32_t op_code)
 {
     layer_probe_t *lp = (layer_probe_t *)user;
+    tm_cycle_mark_layer_end();
     const uint64_t t = lp->port->now(lp->port->ctx);
     (void)op_code;
     if (op_index >= lp->first && op_index - lp->first < lp->count) {
@@ -302,6 +308,7 @@ static void layer_hook(void *user, uint32_t op_index, uint32_t op_code)
             put_u64(o, d);
     }
     lp->last = lp->port->now(lp->port->ctx);
+    tm_cycle_mark_layer_resume();
 }
 
 static tm_error_t layer_profile(tm_request_t *r)
