@@ -9,7 +9,7 @@
 namespace tinyml {
 
 struct ProjectTemplate {
-    QString id;               ///< motion | audio | image | tabular (ProjectSettings::templateName)
+    QString id;               ///< motion | audio | image | tabular | vibration (ProjectSettings::templateName)
     QString title;            ///< "Motion / gesture"
     QString description;      ///< one line for the wizard
     QString iconName;         ///< resource name under :/icons
@@ -25,7 +25,7 @@ struct ProjectTemplate {
     static const ProjectTemplate *find(const QString &id);
     /// The template with that id, or the first (motion) when unknown.
     static const ProjectTemplate &byId(const QString &id);
-    /// "motion, audio, image, tabular", for messages.
+    /// "motion, audio, image, tabular, vibration", for messages.
     static QString idList();
 };
 

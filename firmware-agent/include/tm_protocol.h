@@ -165,7 +165,8 @@ typedef enum {
 
 typedef enum {
     TM_SENSOR_ACCELEROMETER = 0,
-    TM_SENSOR_MICROPHONE = 1
+    TM_SENSOR_MICROPHONE = 1,
+    TM_SENSOR_VIBRATION = 2       /* a machine-vibration accelerometer, AC-coupled (no gravity) */
 } tm_sensor_kind_t;
 
 typedef enum {

@@ -20,6 +20,8 @@
  * The simulator is deterministic: the same seed (SET_SENSOR_SEED) and the same sequence
  * of recordings give the same samples on every build (host or device, bit for bit only
  * where the libm sinf agrees; statistics always agree).
+ *
+ * Every simulated sensor is a simulation: no physical sensor is read, and INFO says so.
  */
 #ifndef TM_SENSOR_H
 #define TM_SENSOR_H
@@ -99,6 +101,23 @@ typedef struct {
     float tilt_x, tilt_y;         /**< gravity direction offsets (radians) */
     float phase[3];               /**< oscillator phases in turns, [0, 1) */
     uint32_t t;                   /**< samples produced since start() */
+    float severity;               /**< fault severity in [0, 1] (vibration sensor only) */
+    /** The simulated machine behind the vibration sensor (unused by the others). */
+    struct {
+        float f_set;              /**< shaft speed set-point of this recording, Hz */
+        float residual;           /**< the healthy machine's 1x, m/s^2 (0.1 .. 0.4) */
+        float load, load_target;  /**< 0 .. 1; the load steps, the speed follows through slip */
+        uint32_t next_load_step;  /**< sample index of the next load step */
+        float load_alpha;         /**< first-order lag per sample (time constant 0.4 s) */
+        float shaft;              /**< shaft angle in turns, [0, 2): two turns carry the 1/2x */
+        float race;               /**< outer-race defect phase in turns; an impact at each 1 */
+        uint32_t proc_rng;        /**< load steps and impact jitter, apart from the noise */
+        float res_a1, res_a2;     /**< structural mode: y = a1 y1 + a2 y2 + input */
+        float res_y1, res_y2;
+        float res_noise_gain;     /**< white input giving the mode's normal RMS */
+        float res_impulse_gain;   /**< impact input giving a unit ringing envelope */
+        uint8_t res_on;           /**< 0 when the mode lies above the anti-alias cut-off */
+    } vib;
 } tm_sim_sensor_t;
 
 /** Accelerometer: 3 channels (x, y, z) in m/s^2, int16 at 0.002 m/s^2 per LSB,
@@ -109,6 +128,32 @@ void tm_sim_accel_init(tm_sim_sensor_t *sim, uint8_t id);
  *  16000). Scenarios: silence, noise, tone (440 Hz), chirp (200 Hz .. 4 kHz in 1 s),
  *  twotone (697 Hz + 1209 Hz). */
 void tm_sim_mic_init(tm_sim_sensor_t *sim, uint8_t id);
+
+/** Vibration sensor on a simulated rotating machine (kind TM_SENSOR_VIBRATION, name "vib"):
+ *  3 channels x, y (radial: horizontal, vertical) and z (axial) in m/s^2, AC-coupled like a
+ *  piezoelectric sensor (no gravity), int16 at 0.002 m/s^2 per LSB (+-65 m/s^2),
+ *  400 .. 12800 Hz (default 6400: the structural mode near 2.2 kHz needs more than 5.2 kHz).
+ *
+ *  The machine: a motor whose shaft turns at f_r = f_set (1 + 0.04 (0.5 - load)), f_set =
+ *  25 Hz +-7.5 % per recording, the load (0 .. 1) stepping every 0.5 .. 2.5 s and the speed
+ *  following it with a 0.4 s lag (so f_r stays within 25 Hz +-10 %). Normal vibration: a small 1x (0.1 .. 0.4
+ *  m/s^2, drawn per recording: no machine is perfectly balanced) and 2x,
+ *  broadband noise and one lightly damped structural mode (2.2 kHz +-3 % per recording,
+ *  damping ratio 0.03) excited by noise. Above 0.42 x rate the mode is not produced: the
+ *  sensor's anti-alias filter removes it, as on a real sensor sampled too slowly.
+ *
+ *  Scenarios: normal, imbalance (1x, radial x and y in quadrature), misalignment (2x and 1x,
+ *  strongest axial z), looseness (harmonics 1x .. 10x and 1/2x, 3/2x, 5/2x: an impacting
+ *  waveform, mostly vertical y), bearing (outer-race defect of a 6205 bearing: impacts at
+ *  BPFO = 3.585 f_r ringing the structural mode, constant amplitude).
+ *
+ *  set_scenario accepts "NAME" or "NAME:SEVERITY" with SEVERITY low (0.25), medium (0.5),
+ *  high (1) or a decimal number in [0, 1] ("bearing:0.4"); a bare fault name means medium
+ *  (SENSOR_SCRIPT steps name bare scenarios). "normal" takes no severity. Unknown name:
+ *  TM_ERR_NO_SCENARIO; a bad or out-of-range severity: TM_ERR_BAD_ARGUMENT. The fault's
+ *  amplitude is proportional to the severity; noise and speed do not depend on the
+ *  scenario, so the same seed gives the same machine with and without the fault. */
+void tm_sim_vibration_init(tm_sim_sensor_t *sim, uint8_t id);
 
 #ifdef __cplusplus
 }

@@ -47,7 +47,7 @@ static union {
 } host_arena;
 static tm_agent_t agent;
 static tm_port_t port;
-static tm_sim_sensor_t accel, mic;
+static tm_sim_sensor_t accel, mic, vib;
 static volatile sig_atomic_t stop_requested;
 
 static void on_signal(int sig)
@@ -294,6 +294,7 @@ int main(int argc, char **argv)
 
     tm_sim_accel_init(&accel, 0);
     tm_sim_mic_init(&mic, 1);
+    tm_sim_vibration_init(&vib, 2);
     port.ctx = &host;
     port.board.board_id = board_id;
 #if defined(__x86_64__)
@@ -325,7 +326,8 @@ int main(int argc, char **argv)
     port.slot_load = host_slot_load;
     port.sensors[0] = &accel.base;
     port.sensors[1] = &mic.base;
-    port.sensor_count = 2;
+    port.sensors[2] = &vib.base;
+    port.sensor_count = 3;
     host.replay_fd = -1;
     port.replay_open = host_replay_open;
     port.replay_read = host_replay_read;

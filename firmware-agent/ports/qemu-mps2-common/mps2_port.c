@@ -21,7 +21,7 @@ extern uint8_t __arena_start[], __arena_end[];
 
 static tm_agent_t agent;
 static tm_port_t port;
-static tm_sim_sensor_t accel, mic;
+static tm_sim_sensor_t accel, mic, vib;
 
 /* ---- UART ------------------------------------------------------------------------- */
 
@@ -307,6 +307,7 @@ int main(void)
 
     tm_sim_accel_init(&accel, 0);
     tm_sim_mic_init(&mic, 1);
+    tm_sim_vibration_init(&vib, 2);
     port.ctx = NULL;
     port.board.board_id = tm_mps2_board.board_id;
     port.board.cpu = tm_mps2_board.cpu;
@@ -336,7 +337,8 @@ int main(void)
     port.slot_load = slot_load;
     port.sensors[0] = &accel.base;
     port.sensors[1] = &mic.base;
-    port.sensor_count = 2;
+    port.sensors[2] = &vib.base;
+    port.sensor_count = 3;
     if (!tm_mps2_no_semihosting) {
         port.replay_open = replay_open;
         port.replay_read = replay_read;

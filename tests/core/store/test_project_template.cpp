@@ -26,6 +26,14 @@ TEST(ProjectTemplate, StreamedTemplatesCarryTheirSensorRateAndLength)
     EXPECT_DOUBLE_EQ(audio->sampleRateHz, 16000.0);
     EXPECT_DOUBLE_EQ(audio->sampleLengthS, 1.0);
 
+    // The simulated machine's vibration sensor at the lowest rate that shows its resonance.
+    const ProjectTemplate *vibration = ProjectTemplate::find(QStringLiteral("vibration"));
+    ASSERT_NE(vibration, nullptr);
+    EXPECT_EQ(vibration->sensor, QStringLiteral("vib"));
+    EXPECT_DOUBLE_EQ(vibration->sampleRateHz, 6400.0);
+    EXPECT_DOUBLE_EQ(vibration->sampleLengthS, 1.0);
+    EXPECT_TRUE(vibration->labels.contains(QStringLiteral("normal")));
+
     for (const char *imported : {"image", "tabular"}) {
         const ProjectTemplate *t = ProjectTemplate::find(QLatin1String(imported));
         ASSERT_NE(t, nullptr) << imported;
@@ -38,7 +46,7 @@ TEST(ProjectTemplate, UnknownIdsAreNotFoundAndTheListNamesEveryId)
 {
     EXPECT_EQ(ProjectTemplate::find(QStringLiteral("radar")), nullptr);
     EXPECT_EQ(ProjectTemplate::byId(QStringLiteral("radar")).id, QStringLiteral("motion"));
-    EXPECT_EQ(ProjectTemplate::idList(), QStringLiteral("motion, audio, image, tabular"));
+    EXPECT_EQ(ProjectTemplate::idList(), QStringLiteral("motion, audio, image, tabular, vibration"));
     QSet<QString> ids;
     for (const ProjectTemplate &t : ProjectTemplate::all()) {
         EXPECT_FALSE(ids.contains(t.id)) << t.id.toStdString();
@@ -46,7 +54,7 @@ TEST(ProjectTemplate, UnknownIdsAreNotFoundAndTheListNamesEveryId)
         EXPECT_FALSE(t.title.isEmpty()) << t.id.toStdString();
         EXPECT_FALSE(t.labels.isEmpty()) << t.id.toStdString();
     }
-    EXPECT_EQ(ids.size(), 4);
+    EXPECT_EQ(ids.size(), 5);
 }
 
 } // namespace
