@@ -135,11 +135,14 @@ int cmdCapture(const QStringList &args)
     p.addOption({QStringLiteral("port"), QStringLiteral("serial port of a real board"), QStringLiteral("PATH")});
     p.addOption({QStringLiteral("protocol"), QStringLiteral("agent | lines (a board printing numbers per line)"), QStringLiteral("P"), QStringLiteral("agent")});
     p.addOption({QStringLiteral("baud"), QStringLiteral("baud rate"), QStringLiteral("N"), QStringLiteral("115200")});
-    p.addOption({QStringLiteral("sensor"), QStringLiteral("sensor name (accel, mic; default: the project's)"), QStringLiteral("NAME")});
+    p.addOption({QStringLiteral("sensor"), QStringLiteral("sensor name (accel, mic, vib; default: the project's)"), QStringLiteral("NAME")});
     p.addOption({QStringLiteral("label"), QStringLiteral("label of the recorded samples"), QStringLiteral("L")});
     p.addOption({QStringLiteral("seconds"), QStringLiteral("length of each sample (default: the project's)"), QStringLiteral("S")});
     p.addOption({QStringLiteral("rate"), QStringLiteral("sample rate (default: the project's, else the sensor's)"), QStringLiteral("HZ")});
-    p.addOption({QStringLiteral("scenario"), QStringLiteral("virtual board: what the simulated sensor does (idle, shake, circle, updown, ...; tone, noise, ...)"), QStringLiteral("NAME")});
+    p.addOption({QStringLiteral("scenario"), QStringLiteral("virtual board: what the simulated sensor does (accel: idle, shake, circle, updown, walk; "
+                                                 "mic: silence, noise, tone, chirp, twotone; vib, a simulated rotating machine: "
+                                                 "normal, imbalance, misalignment, looseness, bearing, a fault optionally with "
+                                                 ":low, :medium (default), :high or :0..1, e.g. bearing:high)"), QStringLiteral("NAME")});
     p.addOption({QStringLiteral("count"), QStringLiteral("number of consecutive samples"), QStringLiteral("K"), QStringLiteral("1")});
     p.addOption({QStringLiteral("split"), QStringLiteral("train | test | auto (tops each label up to 20 % test, deterministic; samples already stored keep their split)"), QStringLiteral("SPLIT"), QStringLiteral("auto")});
     p.addOption({QStringLiteral("realtime"), QStringLiteral("virtual board: pace the sensor by the wall clock (default: as fast as the emulator runs)")});

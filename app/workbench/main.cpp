@@ -13,15 +13,10 @@
 #include <QMessageBox>
 #include <QTimer>
 
-int main(int argc, char *argv[])
-{
-    QApplication app(argc, argv);
-    QApplication::setOrganizationName(QStringLiteral("TinyML Workbench"));
-    QApplication::setApplicationName(QStringLiteral("tinyml-workbench"));
-    QApplication::setApplicationVersion(QStringLiteral(TINYML_VERSION));
-    tinyml::ui::applyWorkbenchStyle(app);
+namespace {
 
-    QCommandLineParser parser;
+void addOptions(QCommandLineParser &parser)
+{
     parser.setApplicationDescription(QStringLiteral("TinyML Workbench: capture, train, quantize, flash, profile."));
     parser.addHelpOption();
     parser.addVersionOption();
@@ -35,11 +30,53 @@ int main(int argc, char *argv[])
     parser.addOption({QStringLiteral("open-example"),
                       QStringLiteral("create FILE from the motion example and open it (Open example without the dialog)"),
                       QStringLiteral("FILE")});
+}
+
+void setApplicationNames()
+{
+    QCoreApplication::setOrganizationName(QStringLiteral("TinyML Workbench"));
+    QCoreApplication::setApplicationName(QStringLiteral("tinyml-workbench"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(TINYML_VERSION));
+}
+
+/// --help, --version and usage errors need no display: answer them before QApplication,
+/// which aborts when there is none.
+bool answersWithoutWindow(int argc, char *argv[])
+{
+    for (int i = 1; i < argc; ++i) {
+        const QByteArray a(argv[i]);
+        if (a == "--") // what follows are file names
+            break;
+        if (a == "-h" || a == "--help" || a == "--help-all" || a == "-?" || a == "-v" || a == "--version")
+            return true;
+    }
+    return false;
+}
+
+} // namespace
+
+int main(int argc, char *argv[])
+{
+    if (answersWithoutWindow(argc, argv)) {
+        QCoreApplication app(argc, argv);
+        setApplicationNames();
+        QCommandLineParser parser;
+        addOptions(parser);
+        parser.process(app); // prints help or version and exits 0; a bad option exits 1
+        return 0;
+    }
+    QApplication app(argc, argv);
+    setApplicationNames();
+    tinyml::ui::applyWorkbenchStyle(app);
+
+    QCommandLineParser parser;
+    addOptions(parser);
     parser.process(app);
 
     tinyml::ui::MainWindow window;
     auto *exampleOpener = new tinyml::app::ExampleOpener(&window);
     const QString screenshot = parser.value(QStringLiteral("screenshot"));
+    const QStringList files = parser.positionalArguments();
     if (!screenshot.isEmpty())
         window.resize(1280, 800);
     window.show();
@@ -54,7 +91,6 @@ int main(int argc, char *argv[])
             QApplication::exit(0);
         });
     }
-    const QStringList files = parser.positionalArguments();
     if (parser.isSet(QStringLiteral("open-example"))) {
         QString error;
         if (!exampleOpener->createAndOpen(QStringLiteral("motion"), parser.value(QStringLiteral("open-example")), &error)) {
@@ -66,15 +102,20 @@ int main(int argc, char *argv[])
     } else {
         QString error;
         if (!window.openProject(files.first(), &error)) {
+            // A screenshot run has nobody to close a message box: end it with the reason.
+            if (!screenshot.isEmpty()) {
+                qCritical("tinyml-workbench: cannot open %s: %s", qPrintable(files.first()), qPrintable(error));
+                return 1;
+            }
             QMessageBox::critical(&window, QObject::tr("Open project"), error);
-        } else {
-            window.showStage(tinyml::ui::MainWindow::Stage::Acquisition);
-            const QString board = parser.isSet(QStringLiteral("board")) ? parser.value(QStringLiteral("board"))
-                                                                        : window.session()->boardId();
-            auto *acquisition = window.acquisitionPage();
-            if (acquisition->selectDevice(board))
-                acquisition->connectDevice();
+            return QApplication::exec();
         }
+        window.showStage(tinyml::ui::MainWindow::Stage::Acquisition);
+        const QString board = parser.isSet(QStringLiteral("board")) ? parser.value(QStringLiteral("board"))
+                                                                    : window.session()->boardId();
+        auto *acquisition = window.acquisitionPage();
+        if (acquisition->selectDevice(board))
+            acquisition->connectDevice();
     }
     return QApplication::exec();
 }

@@ -1,5 +1,7 @@
 #include "device/DeviceLink.h"
 
+#include "device/BoardLock.h"
+
 namespace tinyml {
 
 namespace {
@@ -36,11 +38,26 @@ bool DeviceLink::open(QString *error)
             *error = tr("no serial port given");
         return false;
     }
+    // Two readers of one port each get part of the bytes: refuse, naming the other user.
+    QList<qint64> shared;
+    if (m_sharedWith > 0)
+        shared << m_sharedWith;
+    if (const auto user = portUser(m_portName, shared)) {
+        const QString message = tr("port %1 is in use by %2").arg(m_portName, user->text());
+        m_lastError = message;
+        if (error)
+            *error = message;
+        return false;
+    }
     delete m_port;
     m_port = new QSerialPort(this);
     m_port->setPortName(m_portName);
     if (!m_port->open(QIODevice::ReadWrite)) {
-        const QString message = tr("cannot open %1: %2").arg(m_portName, m_port->errorString());
+        QString message = tr("cannot open %1: %2").arg(m_portName, m_port->errorString());
+        // Qt's own lock file (LCK..<port>) of another process, e.g. one of another user.
+        if (m_port->error() == QSerialPort::PermissionError)
+            if (const auto holder = portLockFileHolder(m_portName))
+                message = tr("port %1 is in use by %2").arg(m_portName, holder->text());
         m_lastError = message;
         if (error)
             *error = message;

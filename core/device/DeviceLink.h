@@ -79,8 +79,14 @@ public:
     void setPortName(const QString &portName) { m_portName = portName; }
     QString portName() const { return m_portName; }
     void setBaudRate(qint32 baud) { m_baudRate = baud; }
+    /// A process that holds the port open by design (the emulator behind a virtual board's
+    /// pty) and does not count as a second user.
+    void setPortSharedWith(qint64 pid) { m_sharedWith = pid; }
 
     /// Opens the port (8N1, no flow control). A subclass handshake, if any, is separate.
+    /// Refuses a port another process has open: "port P is in use by PID N (<command line>)"
+    /// (QSerialPort alone would open a port a non-Qt program holds, and say only "Permission
+    /// error while locking the device" for one a Qt program holds).
     virtual bool open(QString *error);
     virtual void close();
     bool isOpen() const { return m_state == State::Open; }
@@ -134,6 +140,7 @@ private:
     QSerialPort *m_port = nullptr;
     QString m_portName;
     qint32 m_baudRate = 115200;
+    qint64 m_sharedWith = 0;
     State m_state = State::Closed;
     QString m_lastError;
 };

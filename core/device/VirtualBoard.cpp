@@ -113,6 +113,9 @@ VirtualBoard::~VirtualBoard()
 
 QString VirtualBoard::defaultStateDirectory(const QString &boardId)
 {
+    const QString root = qEnvironmentVariable("TINYML_VIRTUAL_BOARDS_DIR");
+    if (!root.isEmpty())
+        return QDir(root).filePath(boardId);
     // Generic, not per-application: the CLI and the GUI flash the same virtual board.
     return QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation)
            + QStringLiteral("/tinyml-workbench/virtual-boards/") + boardId;
@@ -159,6 +162,12 @@ bool VirtualBoard::launch(QString *error)
         if (error)
             *error = QStringLiteral("cannot create the state directory %1 of virtual board %2")
                          .arg(m_stateDir, m_board.id);
+        return false;
+    }
+    // Before anything runs: a second emulator on the same flash file would lose an upload.
+    m_lock = std::make_unique<BoardLock>(m_stateDir, m_board.id);
+    if (!m_lock->tryLock(error)) {
+        m_lock.reset();
         return false;
     }
 
@@ -319,6 +328,8 @@ void VirtualBoard::beginHandshake()
     m_link = std::make_unique<AgentLink>();
     m_link->setPortName(m_ptyPath);
     m_link->setDeviceId(m_board.id);
+    // The host agent keeps the pty's device end open itself; anyone else is a second user.
+    m_link->setPortSharedWith(processId());
     QString e;
     if (!m_link->open(&e)) {
         failStart(withProcessOutput(e));
@@ -428,6 +439,7 @@ void VirtualBoard::shutdown(bool notifyCancel)
         delete m_process;
         m_process = nullptr;
     }
+    m_lock.reset(); // after the process is gone: it wrote the flash file until then
     if (wasStarting && notifyCancel)
         Q_EMIT failed(QStringLiteral("virtual board %1: start cancelled").arg(m_board.id));
 }

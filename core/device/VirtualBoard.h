@@ -8,6 +8,9 @@
 // On Linux the process also dies with its owner when the owner is killed (PR_SET_PDEATHSIG,
 // SIGKILL; tied to the thread that started it) and runs in its own process group, so a
 // terminal's Ctrl+C reaches only the owner, which decides how to stop.
+// One user per board: the state folder is locked (BoardLock) from the launch until stop(),
+// so a second process, CLI or GUI, fails to start the same board with "board <id> is in use
+// by PID N (<command line>)"; the lock of a process that died is taken over.
 //
 //     VirtualBoard board(*registry.board("qemu-m4"));
 //     if (!board.start(&err)) fail(err);      // launch, find the pty, open, HELLO
@@ -20,6 +23,7 @@
 // start() is startAsync() plus a local event loop, so both take one path.
 
 #include "device/AgentLink.h"
+#include "device/BoardLock.h"
 #include "device/BoardRegistry.h"
 
 #include <QObject>
@@ -94,7 +98,8 @@ public:
     QString processOutput() const { return QString::fromLocal8Bit(m_output); }
 
     /// GenericDataLocation/tinyml-workbench/virtual-boards/<id> (~/.local/share/... on Linux),
-    /// shared by the CLI and the GUI.
+    /// shared by the CLI and the GUI; $TINYML_VIRTUAL_BOARDS_DIR/<id> when that is set (a
+    /// second, independent set of virtual boards: parallel jobs, tests).
     static QString defaultStateDirectory(const QString &boardId);
     /// The path of qemu-system-arm (or the given program), or empty with an install hint.
     static QString findQemu(const QString &program, QString *error);
@@ -129,6 +134,7 @@ private:
     Options m_options;
     QProcess *m_process = nullptr;
     std::unique_ptr<AgentLink> m_link;
+    std::unique_ptr<BoardLock> m_lock;   ///< held from launch() to shutdown()
     QString m_ptyPath;
     QString m_stateDir;
     QStringList m_commandLine;
