@@ -173,6 +173,7 @@ static QList<Command> allCommands()
     QList<Command> all;
     all += projectCommands();
     all += dataCommands();
+    all += sampleCommands();
     all += deviceCommands();
     all += deployCommands();
     all += impulseCommands();

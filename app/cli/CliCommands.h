@@ -4,8 +4,13 @@
 #include <QStringList>
 
 #include <functional>
+#include <memory>
 
 class QCommandLineParser;
+
+namespace tinyml {
+class ProjectStore;
+}
 
 namespace tinyml::cli {
 
@@ -58,12 +63,21 @@ private:
     std::function<void(int)> m_onStop;
 };
 
+/// Opens a project for a command that only reads it. A file or folder this process cannot
+/// write is opened read-only, and the user is told once on stderr:
+/// "tinyml: note: project is read-only: <reason>".
+std::unique_ptr<ProjectStore> openProjectToRead(const QString &path, QString *error);
+/// Opens a project for a command that writes it; a read-only one is refused with one message
+/// naming the command's action ("cannot import into X: project is read-only: <reason>").
+std::unique_ptr<ProjectStore> openProjectToWrite(const QString &path, const QString &action, QString *error);
+
 /// True when the board registry knows id; otherwise error lists the known ids.
 bool boardExists(const QString &id, QString *error);
 
 // Command groups, one file each.
 QList<Command> projectCommands();   // new, info
 QList<Command> dataCommands();      // import, export-data
+QList<Command> sampleCommands();    // samples list|delete|relabel
 QList<Command> deviceCommands();    // boards, devices, capture
 QList<Command> trainingCommands();  // features, train, quantize, export, import-model
 QList<Command> deployCommands();    // flash, profile

@@ -104,8 +104,9 @@ QJsonObject projectJson(const ProjectStore &store)
     for (const auto &row : c.perLabel)
         perLabel.insert(row.label, QJsonObject{{QStringLiteral("train"), row.train},
                                                {QStringLiteral("test"), row.test},
-                                               {QStringLiteral("total"), row.train + row.test}});
-    return {
+                                               {QStringLiteral("total"), row.train + row.test},
+                                               {QStringLiteral("incomplete"), row.incomplete}});
+    QJsonObject j{
         {QStringLiteral("path"), QFileInfo(store.path()).absoluteFilePath()},
         {QStringLiteral("name"), s.name},
         {QStringLiteral("schema_version"), store.schemaVersion()},
@@ -118,8 +119,13 @@ QJsonObject projectJson(const ProjectStore &store)
         {QStringLiteral("samples"), c.total()},
         {QStringLiteral("splits"), QJsonObject{{QStringLiteral("train"), c.train},
                                                {QStringLiteral("test"), c.test}}},
+        {QStringLiteral("incomplete"), c.incomplete},
         {QStringLiteral("per_label"), perLabel},
+        {QStringLiteral("read_only"), store.isReadOnly()},
     };
+    if (store.isReadOnly())
+        j.insert(QStringLiteral("read_only_reason"), store.readOnlyReason());
+    return j;
 }
 
 int cmdInfo(const QStringList &args)
@@ -132,7 +138,7 @@ int cmdInfo(const QStringList &args)
     if (!parseOrReport(p, args, QStringLiteral("info"), 1, &code))
         return code;
     QString error;
-    auto store = ProjectStore::open(p.positionalArguments().first(), &error);
+    auto store = openProjectToRead(p.positionalArguments().first(), &error);
     if (!store)
         return fail(error);
     const QJsonObject j = projectJson(*store);
@@ -149,14 +155,42 @@ int cmdInfo(const QStringList &args)
     if (!s.sensor.isEmpty())
         out << "Capture   " << s.sensor << " at " << s.sampleRateHz << " Hz, " << s.sampleLengthS << " s per sample\n";
     const DatasetCounts c = store->counts();
-    out << "Samples   " << c.total() << " (train " << c.train << ", test " << c.test << ")\n";
-    for (const auto &row : c.perLabel)
+    out << "Samples   " << c.total() << " (train " << c.train << ", test " << c.test << ")";
+    if (c.incomplete)
+        out << ", not counted: " << c.incomplete << " incomplete or half-saved";
+    out << "\n";
+    for (const auto &row : c.perLabel) {
         out << "  " << row.label.leftJustified(16) << " train " << QString::number(row.train).rightJustified(5)
-            << "  test " << QString::number(row.test).rightJustified(5) << "\n";
+            << "  test " << QString::number(row.test).rightJustified(5);
+        if (row.incomplete)
+            out << "  incomplete " << QString::number(row.incomplete).rightJustified(5);
+        out << "\n";
+    }
+    if (c.incomplete)
+        out << "Incomplete samples are left out of features and training; list them with `tinyml samples "
+            << store->path() << " list --incomplete`, remove them with `... delete --incomplete`.\n";
     return Ok;
 }
 
 } // namespace
+
+std::unique_ptr<ProjectStore> openProjectToRead(const QString &path, QString *error)
+{
+    auto store = ProjectStore::open(path, error);
+    if (store && store->isReadOnly())
+        QTextStream(stderr) << "tinyml: note: project is read-only: " << store->readOnlyReason() << "\n";
+    return store;
+}
+
+std::unique_ptr<ProjectStore> openProjectToWrite(const QString &path, const QString &action, QString *error)
+{
+    auto store = ProjectStore::open(path, error);
+    if (store && store->isReadOnly()) {
+        *error = QStringLiteral("cannot %1 %2: project is read-only: %3").arg(action, path, store->readOnlyReason());
+        return nullptr;
+    }
+    return store;
+}
 
 QList<Command> projectCommands()
 {

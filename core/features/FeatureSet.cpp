@@ -97,6 +97,55 @@ void FeatureSet::featureStats(QVector<float> *mean, QVector<float> *std) const
     }
 }
 
+namespace {
+
+/// The block's feature window in frames; 0 when it takes each sample whole (or is an image).
+qint64 windowFramesOf(const FeatureParams &p)
+{
+    switch (p.kind) {
+    case BlockKind::Raw: return p.raw.windowFrames;
+    case BlockKind::Spectral: return p.spectral.windowFrames;
+    case BlockKind::Mfe: return p.mfe.windowFrames;
+    case BlockKind::Mfcc: return p.mfcc.mfe.windowFrames;
+    case BlockKind::Image: return 0;
+    }
+    return 0;
+}
+
+/// The channel count most samples have (ties: the one the earliest sample has); 0 if none.
+int usualChannelCount(const QVector<SampleInfo> &infos)
+{
+    QHash<int, int> votes;
+    for (const SampleInfo &i : infos)
+        if (!i.channels.isEmpty())
+            ++votes[int(i.channels.size())];
+    int best = 0, bestVotes = 0;
+    for (const SampleInfo &i : infos) {
+        const int c = int(i.channels.size());
+        if (c > 0 && votes.value(c) > bestVotes) {
+            best = c;
+            bestVotes = votes.value(c);
+        }
+    }
+    return best;
+}
+
+/// "frame F, channel C" of the first non-finite value of float data; empty when all are finite.
+QString firstNonFinite(const Tensor &t)
+{
+    if (t.dtype != DType::Float32 || !t.isConsistent())
+        return {};
+    const float *v = t.floatData();
+    const qint64 n = t.elementCount();
+    const qint64 row = t.shape.size() >= 2 ? t.shape.last() : 1;
+    for (qint64 k = 0; k < n; ++k)
+        if (!std::isfinite(v[k]))
+            return QStringLiteral("frame %1, channel %2").arg(k / row).arg(k % row);
+    return {};
+}
+
+} // namespace
+
 std::optional<FeatureSet> computeFeatures(ProjectStore &store, const FeatureParams &params,
                                           const FeatureProgress &progress, QString *error)
 {
@@ -104,10 +153,36 @@ std::optional<FeatureSet> computeFeatures(ProjectStore &store, const FeaturePara
     set.params = params;
     set.paramsHash = params.hash();
 
-    QVector<SampleInfo> infos = store.sampleInfos();
-    // A sample still streaming has no checksum yet: its data is not final.
-    infos.erase(std::remove_if(infos.begin(), infos.end(),
-                               [](const SampleInfo &i) { return i.checksum.isEmpty(); }),
+    const QVector<SampleInfo> all = store.sampleInfos();
+    auto skip = [&](qint64 id, const QString &reason) { set.skipped.append({id, reason}); };
+
+    // What can be judged from the list alone, before any data is read.
+    QVector<SampleInfo> infos;
+    for (const SampleInfo &i : all) {
+        if (i.checksum.isEmpty()) // no checksum yet: its data is not final
+            skip(i.id, QStringLiteral("still being recorded, or left half-saved (%1 frames so far)").arg(i.frames));
+        else if (!i.complete)
+            skip(i.id, QStringLiteral("incomplete: its capture was cut off after %1 frames").arg(i.frames));
+        else
+            infos.append(i);
+    }
+    const bool timeSeries = params.kind != BlockKind::Image;
+    const int channels = timeSeries ? usualChannelCount(infos) : 0;
+    const qint64 window = windowFramesOf(params);
+    infos.erase(std::remove_if(infos.begin(), infos.end(), [&](const SampleInfo &i) {
+                    const int c = int(i.channels.size());
+                    if (channels > 0 && c > 0 && c != channels) {
+                        skip(i.id, QStringLiteral("has %1 channel(s), the project's samples have %2")
+                                       .arg(c).arg(channels));
+                        return true;
+                    }
+                    if (timeSeries && window > 0 && i.frames < (window + 1) / 2) {
+                        skip(i.id, QStringLiteral("too short: %1 frames, less than half the feature window "
+                                                  "of %2 frames").arg(i.frames).arg(window));
+                        return true;
+                    }
+                    return false;
+                }),
                 infos.end());
 
     const ProjectSettings settings = store.settings();
@@ -136,6 +211,11 @@ std::optional<FeatureSet> computeFeatures(ProjectStore &store, const FeaturePara
     const int total = infos.size();
     for (int n = 0; n < total; ++n) {
         const SampleInfo &info = infos[n];
+        if (progress && n > 0 && !progress(n, total)) {
+            flush();   // keep what was computed
+            fail(error, QStringLiteral("cancelled"));
+            return std::nullopt;
+        }
         Tensor features;
         const auto hit = cache.constFind(info.id);
         if (hit != cache.constEnd() && hit->sampleChecksum == info.checksum && hit->data.dtype == DType::Float32) {
@@ -144,14 +224,23 @@ std::optional<FeatureSet> computeFeatures(ProjectStore &store, const FeaturePara
             QString why;
             const auto sample = store.sample(info.id, &why);
             if (!sample) {
-                fail(error, why);
-                return std::nullopt;
-            }
-            auto extracted = extractor.extract(*sample, &why);
-            if (!extracted) {
                 flush();
                 fail(error, why);
                 return std::nullopt;
+            }
+            const QString nonFinite = firstNonFinite(sample->data);
+            if (!nonFinite.isEmpty()) {
+                skip(info.id, QStringLiteral("contains NaN or infinity (%1)").arg(nonFinite));
+                continue;
+            }
+            auto extracted = extractor.extract(*sample, &why);
+            if (!extracted) {
+                skip(info.id, why);
+                continue;
+            }
+            if (!firstNonFinite(*extracted).isEmpty()) {
+                skip(info.id, QStringLiteral("its features are not finite"));
+                continue;
             }
             features = *extracted;
             CachedFeature row;
@@ -168,25 +257,25 @@ std::optional<FeatureSet> computeFeatures(ProjectStore &store, const FeaturePara
             set.featureShape = features.shape;
             set.values.reserve(qsizetype(total * set.featureSize()));
         } else if (features.shape != set.featureShape) {
-            flush();
-            fail(error, QStringLiteral("sample %1 gives features of shape %2, the first sample %3 "
-                                       "(do all samples have the same channels?)")
-                            .arg(info.id).arg(shapeText(features.shape), shapeText(set.featureShape)));
-            return std::nullopt;
+            skip(info.id, QStringLiteral("gives features of shape %1, the first sample %2")
+                              .arg(shapeText(features.shape), shapeText(set.featureShape)));
+            continue;
         }
         const float *f = features.floatData();
         set.values.append(QVector<float>(f, f + features.elementCount()));
         set.labels.append(int(set.labelNames.indexOf(info.label)));
         set.sampleIds.append(info.id);
         set.splits.append(info.split);
-        if (progress && !progress(n + 1, total)) {
-            flush();   // keep what was computed
-            fail(error, QStringLiteral("cancelled"));
-            return std::nullopt;
-        }
+    }
+    if (progress && total > 0 && !progress(total, total)) {
+        flush();
+        fail(error, QStringLiteral("cancelled"));
+        return std::nullopt;
     }
     if (!flush())
         return std::nullopt;
+    std::sort(set.skipped.begin(), set.skipped.end(),
+              [](const FeatureSet::Skipped &a, const FeatureSet::Skipped &b) { return a.sampleId < b.sampleId; });
     return set;
 }
 

@@ -25,6 +25,12 @@ struct FeatureSet {
     QVector<qint64> sampleIds;
     QVector<Split> splits;
     int computed = 0;               ///< rows computed by this call (the rest came from the cache)
+    /// A sample left out of the set, and why, in the user's words.
+    struct Skipped {
+        qint64 sampleId = 0;
+        QString reason;
+    };
+    QVector<Skipped> skipped;       ///< by sample id
 
     int size() const { return sampleIds.size(); }
     qint64 featureSize() const;     ///< product of featureShape
@@ -41,11 +47,17 @@ struct FeatureSet {
 /// error "cancelled").
 using FeatureProgress = std::function<bool(int done, int total)>;
 
-/// Features of every finished sample of the project (samples still streaming are skipped).
+/// Features of every usable sample of the project. One bad sample does not fail the project:
+/// it is left out and listed in FeatureSet::skipped with the reason. Skipped are samples
+/// - still streaming, or finished incomplete (a capture cut off or stopped);
+/// - of a time series whose channel count differs from most of the project's samples;
+/// - shorter than half the block's feature window (the rest would be zero padding);
+/// - holding NaN or infinity, or giving non-finite features;
+/// - that the block refuses (wrong rate for mfe/mfcc, ...), or whose features have another
+///   shape than the first row's.
 /// Cached in the store keyed by (sample id, params.hash()); a cached row is reused only when
 /// the sample's checksum is unchanged, and rows of other parameter hashes are dropped.
-/// All samples must give the same feature shape (an image block always does; a time-series
-/// block does when all samples have the same channel count).
+/// Fails (nullopt) only when the store fails or progress cancels.
 std::optional<FeatureSet> computeFeatures(ProjectStore &store, const FeatureParams &params,
                                           const FeatureProgress &progress, QString *error);
 

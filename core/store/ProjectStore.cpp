@@ -13,6 +13,7 @@
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
+#include <QUrl>
 #include <QVariant>
 
 #include <algorithm>
@@ -265,6 +266,7 @@ struct ProjectStore::Impl {
     int schemaVersion = 0;
     QHash<qint64, StreamState> streams;  ///< samples this store is appending to
     bool readOnly = false;
+    QString readOnlyReason;              ///< why readOnly (ProjectStore::readOnlyReason())
     /// Owner locks this store holds, by key ("sample-5", "run-3"): they tell open() in any
     /// process that the sample or run is still being written (see ProjectStore::open()).
     std::map<QString, std::unique_ptr<QLockFile>> ownerLocks;
@@ -438,7 +440,12 @@ struct ProjectStore::Impl {
     // Write transactions take the write lock up front (IMMEDIATE): a deferred one that
     // upgrades from read to write can fail with SQLITE_BUSY without waiting when another
     // connection committed in between.
-    bool beginWrite(QString *error) const { return execCached(QStringLiteral("BEGIN IMMEDIATE"), error); }
+    bool beginWrite(QString *error) const
+    {
+        if (readOnly) // say why, rather than SQLite's "attempt to write a readonly database"
+            return fail(error, QStringLiteral("the project is read-only (%1)").arg(readOnlyReason));
+        return execCached(QStringLiteral("BEGIN IMMEDIATE"), error);
+    }
     bool beginRead(QString *error) const { return execCached(QStringLiteral("BEGIN"), error); }
     bool commit(QString *error) const
     {
@@ -460,7 +467,8 @@ struct ProjectStore::Impl {
         return commit(error);
     }
 
-    bool openConnection(const QString &file, bool readOnlyConnection = false);
+    /// immutable: SQLite's immutable=1 (no locking, no -shm/-wal); only for a file nobody writes.
+    bool openConnection(const QString &file, bool readOnlyConnection = false, bool immutable = false);
     bool configureConnection(QString *error);
     /// Finishes abandoned samples and marks abandoned runs (see ProjectStore::open()).
     bool repairAbandoned(QString *error);
@@ -513,12 +521,19 @@ struct ProjectStore::Impl {
 };
 
 // A named connection per store: QSqlDatabase connections are per thread (see the header).
-bool ProjectStore::Impl::openConnection(const QString &file, bool readOnlyConnection)
+bool ProjectStore::Impl::openConnection(const QString &file, bool readOnlyConnection, bool immutable)
 {
     static QAtomicInteger<quint64> counter;
     path = file;
     connection = QStringLiteral("tinyml-store-%1").arg(counter.fetchAndAddRelaxed(1));
     db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), connection);
+    if (immutable) {
+        // A URI: the path percent-encoded (spaces, '?', '#', non-ASCII), then the parameter.
+        db.setDatabaseName(QUrl::fromLocalFile(QFileInfo(file).absoluteFilePath()).toString(QUrl::FullyEncoded)
+                           + QStringLiteral("?immutable=1"));
+        db.setConnectOptions(QStringLiteral("QSQLITE_OPEN_READONLY;QSQLITE_OPEN_URI"));
+        return db.open();
+    }
     db.setDatabaseName(file);
     db.setConnectOptions(readOnlyConnection ? QStringLiteral("QSQLITE_BUSY_TIMEOUT=5000;QSQLITE_OPEN_READONLY")
                                             : QStringLiteral("QSQLITE_BUSY_TIMEOUT=5000"));
@@ -869,6 +884,8 @@ std::unique_ptr<ProjectStore> ProjectStore::openReadOnly(const QString &path, QS
 
 bool ProjectStore::isReadOnly() const { return d->readOnly; }
 
+QString ProjectStore::readOnlyReason() const { return d->readOnlyReason; }
+
 std::unique_ptr<ProjectStore> ProjectStore::openStore(const QString &path, bool readOnly, QString *error)
 {
     const QString what = QStringLiteral("Cannot open project \"%1\"").arg(path);
@@ -889,13 +906,26 @@ std::unique_ptr<ProjectStore> ProjectStore::openStore(const QString &path, bool 
                                      "so not a TinyML project"));
 
     // Not writable: read what is there rather than fail on the first write.
-    if (!info.isWritable() || !QFileInfo(info.absolutePath()).isWritable())
-        readOnly = true;
+    QString readOnlyReason = readOnly ? QStringLiteral("opened read-only") : QString();
+    if (!readOnly && !info.isWritable())
+        readOnlyReason = QStringLiteral("the file %1 is not writable").arg(path);
+    else if (!readOnly && !QFileInfo(info.absolutePath()).isWritable())
+        readOnlyReason = QStringLiteral("its folder %1 is not writable").arg(info.absolutePath());
+    // A WAL-mode file needs its "-shm" index even to be read; a reader that cannot create
+    // it gets "attempt to write a readonly database". When nobody can have written a WAL
+    // (this process cannot write the file or its folder, and no "-wal" with frames is
+    // there), the file alone is the whole database: open it immutable, which needs no
+    // side files and leaves none behind. An explicit openReadOnly() may run next to a live
+    // writer, so it reads through the WAL as usual.
+    const QFileInfo wal(path + QStringLiteral("-wal"));
+    const bool immutable = !readOnly && !readOnlyReason.isEmpty() && (!wal.exists() || wal.size() == 0);
+    readOnly = readOnly || !readOnlyReason.isEmpty();
 
     std::unique_ptr<ProjectStore> store(new ProjectStore);
     Impl &d = *store->d;
     d.readOnly = readOnly;
-    if (!d.openConnection(path, readOnly))
+    d.readOnlyReason = readOnlyReason;
+    if (!d.openConnection(path, readOnly, immutable))
         return refuse(sqlMessage(d.db.lastError()));
 
     // Nothing below writes until the file is known to be ours, intact and not too new.
@@ -1131,13 +1161,17 @@ DatasetCounts ProjectStore::counts() const
     for (const QString &label : settings().labels)
         rows[label].label = label;
     const bool read = d->forEachRow(
-        QStringLiteral("SELECT label, split, COUNT(*) FROM samples GROUP BY label, split"), {},
+        QStringLiteral("SELECT label, split, COUNT(*), complete = 1 AND streaming = 0 AS usable"
+                       " FROM samples GROUP BY label, split, usable"), {},
         nullptr, [&](const QSqlQuery &q) {
             const QString label = q.value(0).toString();
             const int n = q.value(2).toInt();
             DatasetCounts::Row &row = rows[label];
             row.label = label;
-            if (splitFromName(q.value(1).toString()) == Split::Test) {
+            if (!q.value(3).toBool()) {
+                row.incomplete += n;
+                c.incomplete += n;
+            } else if (splitFromName(q.value(1).toString()) == Split::Test) {
                 row.test += n;
                 c.test += n;
             } else {

@@ -55,12 +55,16 @@ struct SensorInfo {
     QStringList units;              ///< one per channel, empty strings when unknown
 };
 
+/// train and test count finished, complete samples only: a sample still streaming, left
+/// half-saved or cut off (complete = false) is counted under incomplete instead, whatever its
+/// split, so that it never passes for a normal sample.
 struct DatasetCounts {
-    struct Row { QString label; int train = 0; int test = 0; };
+    struct Row { QString label; int train = 0; int test = 0; int incomplete = 0; };
     QVector<Row> perLabel;          ///< sorted by label
     int train = 0;
     int test = 0;
-    int total() const { return train + test; }
+    int incomplete = 0;
+    int total() const { return train + test; }  ///< complete samples
 };
 
 /// A cached feature row (see features/FeatureSet.h).
@@ -133,6 +137,9 @@ public:
     static std::unique_ptr<ProjectStore> openReadOnly(const QString &path, QString *error);
     /// Opened by openReadOnly(), or by open() on a file or folder it cannot write.
     bool isReadOnly() const;
+    /// Why the store is read-only, for the user: "the file X is not writable", "its folder X
+    /// is not writable" or "opened read-only"; empty when it is writable.
+    QString readOnlyReason() const;
     ~ProjectStore();
 
     QString path() const;

@@ -45,6 +45,9 @@ QByteArray wav16(const QVector<qint16> &samples, quint32 rate)
 
 class Cli : public ::testing::Test {
 protected:
+    // Virtual boards under this test's folder: a board has one user at a time, and other
+    // tests start the same board ids in parallel.
+    Cli() { qputenv("XDG_DATA_HOME", tmp.filePath(QStringLiteral("xdg")).toUtf8()); }
     QTemporaryDir tmp;
     QString path(const QString &name) const { return tmp.filePath(name); }
 };
@@ -84,10 +87,17 @@ TEST_F(Cli, UsageErrorsExitNonZeroWithOneLine)
 
 TEST_F(Cli, ImportsEveryFormatAndCountsPerLabelAndSplit)
 {
+    // Each format into a project it fits (issue 18 item 7: a motion project refuses WAV and
+    // images): time series into motion, WAV into audio, images into image.
     const QString proj = path("all.tinyml");
+    const QString audio = path("audio.tinyml");
+    const QString images = path("images.tinyml");
     ASSERT_EQ(tinymlRun({"new", proj, "--template", "motion"}).exitCode, 0);
+    ASSERT_EQ(tinymlRun({"new", audio, "--template", "audio"}).exitCode, 0);
+    ASSERT_EQ(tinymlRun({"new", images, "--template", "image"}).exitCode, 0);
     QDir().mkpath(path("in/images/cat"));
     QDir().mkpath(path("in/images/dog"));
+    QDir().mkpath(path("wav"));
 
     // time-series CSV, label from the file-name prefix
     for (int k = 0; k < 5; ++k) {
@@ -97,16 +107,24 @@ TEST_F(Cli, ImportsEveryFormatAndCountsPerLabelAndSplit)
         writeFile(path(QString("in/wave.%1.csv").arg(k)), csv);
     }
     // WAV
-    writeFile(path("in/tone.1.wav"), wav16({0, 16384, -16384, 32767, -32768}, 8000));
+    writeFile(path("wav/tone.1.wav"), wav16({0, 16384, -16384, 32767, -32768}, 16000));
     // Edge Impulse JSON, unsigned
+    QJsonArray sensors;
+    for (const char *axis : {"x", "y", "z"})
+        sensors.append(QJsonObject{{"name", axis}, {"units", "m/s2"}});
     QJsonObject payload{{"device_type", "TEST"}, {"interval_ms", 10},
-                        {"sensors", QJsonArray{QJsonObject{{"name", "x"}, {"units", "m/s2"}}}},
-                        {"values", QJsonArray{QJsonArray{1.0}, QJsonArray{2.0}, QJsonArray{3.0}}}};
+                        {"sensors", sensors},
+                        {"values", QJsonArray{QJsonArray{1.0, 0.0, 9.8}, QJsonArray{2.0, 0.0, 9.8}, QJsonArray{3.0, 0.0, 9.8}}}};
     QJsonObject ei{{"protected", QJsonObject{{"ver", "v1"}, {"alg", "none"}}},
                    {"signature", QString(64, '0')}, {"payload", payload}};
     writeFile(path("in/updown.ei.json"), QJsonDocument(ei).toJson());
-    // Edge Impulse CBOR
-    writeFile(path("in/circle.ei.cbor"), QCborValue::fromJsonValue(ei).toCbor());
+    // Edge Impulse CBOR, with its own values: the same data twice is skipped as a duplicate
+    // (issue 18, item 8)
+    QJsonObject circlePayload = payload;
+    circlePayload["values"] = QJsonArray{QJsonArray{0.0, 1.0, 9.8}, QJsonArray{0.0, 2.0, 9.8}, QJsonArray{0.0, 3.0, 9.8}};
+    QJsonObject circle = ei;
+    circle["payload"] = circlePayload;
+    writeFile(path("in/circle.ei.cbor"), QCborValue::fromJsonValue(circle).toCbor());
     // images
     for (const char *lab : {"cat", "dog"}) {
         QImage img(8, 6, QImage::Format_RGB888);
@@ -114,30 +132,40 @@ TEST_F(Cli, ImportsEveryFormatAndCountsPerLabelAndSplit)
         ASSERT_TRUE(img.save(path(QString("in/images/%1/a.png").arg(lab))));
     }
 
-    CliRun r = tinymlRun({"import", proj, path("in"), "--json"});
+    CliRun r = tinymlRun({"import", proj, path("in/wave.0.csv"), path("in/wave.1.csv"), path("in/wave.2.csv"),
+                          path("in/wave.3.csv"), path("in/wave.4.csv"), path("in/updown.ei.json"),
+                          path("in/circle.ei.cbor"), "--json"});
     ASSERT_EQ(r.exitCode, 0) << r.err.toStdString() << r.out.toStdString();
-    EXPECT_EQ(r.json()["imported"].toInt(), 5 + 1 + 1 + 1 + 2);
+    EXPECT_EQ(r.json()["imported"].toInt(), 5 + 1 + 1);
+    r = tinymlRun({"import", audio, path("wav"), "--json"});
+    ASSERT_EQ(r.exitCode, 0) << r.err.toStdString() << r.out.toStdString();
+    EXPECT_EQ(r.json()["imported"].toInt(), 1);
+    r = tinymlRun({"import", images, path("in/images"), "--json"});
+    ASSERT_EQ(r.exitCode, 0) << r.err.toStdString() << r.out.toStdString();
+    EXPECT_EQ(r.json()["imported"].toInt(), 2);
 
     QJsonObject info = tinymlRun({"info", proj, "--json"}).json();
-    EXPECT_EQ(info["samples"].toInt(), 10);
+    EXPECT_EQ(info["samples"].toInt(), 7);
     QJsonObject per = info["per_label"].toObject();
     EXPECT_EQ(per["wave"].toObject()["total"].toInt(), 5);
-    EXPECT_EQ(per["tone"].toObject()["total"].toInt(), 1);
-    EXPECT_EQ(per["cat"].toObject()["total"].toInt(), 1);
+    EXPECT_EQ(per["updown"].toObject()["total"].toInt(), 1);
+    EXPECT_EQ(per["circle"].toObject()["total"].toInt(), 1);
     // stratified 80/20 of five "wave" samples: one test sample
     EXPECT_EQ(per["wave"].toObject()["test"].toInt(), 1);
-    EXPECT_EQ(info["splits"].toObject()["train"].toInt() + info["splits"].toObject()["test"].toInt(), 10);
+    EXPECT_EQ(info["splits"].toObject()["train"].toInt() + info["splits"].toObject()["test"].toInt(), 7);
+    EXPECT_EQ(tinymlRun({"info", audio, "--json"}).json()["per_label"].toObject()["tone"].toObject()["total"].toInt(), 1);
+    EXPECT_EQ(tinymlRun({"info", images, "--json"}).json()["per_label"].toObject()["cat"].toObject()["total"].toInt(), 1);
 
     // WAV values as PCM / 32768, computed here independently.
     QString error;
-    auto store = ProjectStore::open(proj, &error);
+    auto store = ProjectStore::open(audio, &error);
     ASSERT_TRUE(store) << error.toStdString();
     bool sawWav = false;
     for (const Sample &s : store->samples()) {
         if (s.label != "tone")
             continue;
         sawWav = true;
-        EXPECT_DOUBLE_EQ(s.sampleRateHz, 8000.0);
+        EXPECT_DOUBLE_EQ(s.sampleRateHz, 16000.0);
         QVector<float> v = s.data.toFloats();
         ASSERT_EQ(v.size(), 5);
         EXPECT_FLOAT_EQ(v[1], 0.5f);
@@ -153,8 +181,8 @@ TEST_F(Cli, BadFileIsReportedWithLineAndGoodFilesAreKept)
     const QString proj = path("bad.tinyml");
     ASSERT_EQ(tinymlRun({"new", proj, "--template", "motion"}).exitCode, 0);
     QDir().mkpath(path("in"));
-    writeFile(path("in/ok.1.csv"), "timestamp,x\n0,1\n10,2\n20,3\n");
-    writeFile(path("in/broken.1.csv"), "timestamp,x\n0,1\n10,zz\n20,3\n");
+    writeFile(path("in/ok.1.csv"), "timestamp,x,y,z\n0,1,0,9\n10,2,0,9\n20,3,0,9\n");
+    writeFile(path("in/broken.1.csv"), "timestamp,x,y,z\n0,1,0,9\n10,zz,0,9\n20,3,0,9\n");
     CliRun r = tinymlRun({"import", proj, path("in/ok.1.csv"), path("in/broken.1.csv")});
     EXPECT_EQ(r.exitCode, 1);
     EXPECT_TRUE(r.err.contains("broken.1.csv")) << r.err.toStdString();

@@ -10,6 +10,7 @@
 #include <QTemporaryDir>
 
 #include <cmath>
+#include <limits>
 
 using namespace tinyml;
 using namespace tinyml::features;
@@ -362,12 +363,76 @@ TEST_F(FeatureSetTest, CancelKeepsWhatWasComputed)
 
 TEST_F(FeatureSetTest, MismatchedShapesAreReported)
 {
+    // Issue 18 item 7: one odd sample is reported and left out; the project still computes.
     Sample wide = timeSeries({1, 2, 3, 4}, 4, 0);
     wide.data.shape = {1, 4};
     QString error;
     ASSERT_TRUE(store->addSample(wide, &error)) << str(error);
-    EXPECT_FALSE(computeFeatures(*store, FeatureParams{}, {}, &error));
-    EXPECT_TRUE(error.contains(QString::number(wide.id)) && error.contains("[1,4]")) << str(error);
+    const auto set = computeFeatures(*store, FeatureParams{}, {}, &error);
+    ASSERT_TRUE(set) << str(error);
+    EXPECT_EQ(set->size(), 7);
+    EXPECT_FALSE(set->sampleIds.contains(wide.id));
+    ASSERT_EQ(set->skipped.size(), 1);
+    EXPECT_EQ(set->skipped[0].sampleId, wide.id);
+    EXPECT_TRUE(set->skipped[0].reason.contains("4 channel")) << str(set->skipped[0].reason);
+}
+
+TEST_F(FeatureSetTest, BadSamplesAreSkippedWithTheirReasonAndTheRestComputes)
+{
+    // Issue 18 item 7: half-saved, incomplete, too short, NaN and wrong-channel samples used to
+    // be counted (or to fail the whole project); each is now skipped, named, with its reason.
+    ProjectSettings s;
+    s.name = "motion";
+    s.templateName = "motion";
+    s.labels = {"idle", "shake"};
+    QString error;
+    auto motion = ProjectStore::create(dir.filePath("m.tinyml"), s, &error);
+    ASSERT_TRUE(motion) << str(error);
+    auto wave = [](int frames, int channels, float phase) {
+        QVector<float> v;
+        for (int t = 0; t < frames; ++t)
+            for (int c = 0; c < channels; ++c)
+                v.append(std::sin(0.3f * float(t) + phase + float(c)));
+        return v;
+    };
+    QVector<Sample> good;
+    for (int i = 0; i < 4; ++i)
+        good.append(timeSeries(wave(100, 3, float(i)), 3, 100, i % 2 ? "shake" : "idle"));
+    Sample shortOne = timeSeries(wave(7, 3, 0), 3, 100, "shake");      // random bytes on a lines port
+    Sample oneAxis = timeSeries(wave(100, 1, 0), 1, 100, "shake");     // wrong channel count
+    QVector<float> nan = wave(100, 3, 1);
+    nan[3 * 40 + 2] = std::numeric_limits<float>::quiet_NaN();
+    Sample withNan = timeSeries(nan, 3, 100, "idle");
+    Sample cut = timeSeries(wave(100, 3, 2), 3, 100, "idle");
+    cut.complete = false;
+    QVector<Sample> all = good;
+    all << shortOne << oneAxis << withNan << cut;
+    ASSERT_TRUE(motion->addSamples(all, &error)) << str(error);
+    Sample meta = timeSeries({}, 3, 100, "idle");
+    meta.data.shape = {0, 3};
+    const auto streaming = motion->beginSample(meta, &error);
+    ASSERT_TRUE(streaming) << str(error);
+    ASSERT_TRUE(motion->appendFrames(*streaming, Tensor::fromFloats(wave(10, 3, 0), {10, 3}), &error)) << str(error);
+
+    FeatureParams p;
+    p.kind = BlockKind::Spectral;
+    p.spectral.windowFrames = 100;
+    const auto set = computeFeatures(*motion, p, {}, &error);
+    ASSERT_TRUE(set) << str(error);
+    QVector<qint64> goodIds;
+    for (const Sample &g : all.mid(0, 4))
+        goodIds << g.id;
+    EXPECT_EQ(set->sampleIds, goodIds);
+    QHash<qint64, QString> reasons;
+    for (const auto &k : set->skipped)
+        reasons.insert(k.sampleId, k.reason);
+    ASSERT_EQ(reasons.size(), 5);
+    EXPECT_TRUE(reasons[all[4].id].contains("too short: 7 frames")) << str(reasons[all[4].id]);
+    EXPECT_TRUE(reasons[all[5].id].contains("1 channel(s), the project's samples have 3")) << str(reasons[all[5].id]);
+    EXPECT_TRUE(reasons[all[6].id].contains("NaN") && reasons[all[6].id].contains("frame 40, channel 2"))
+        << str(reasons[all[6].id]);
+    EXPECT_TRUE(reasons[all[7].id].contains("incomplete")) << str(reasons[all[7].id]);
+    EXPECT_TRUE(reasons[*streaming].contains("still being recorded")) << str(reasons[*streaming]);
 }
 
 // --- PCA ----------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 
 #include <QBuffer>
 #include <QImage>
+#include <QImageWriter>
 
 using namespace tinyml;
 using namespace tinyml::io;
@@ -114,4 +115,101 @@ TEST(ImagesBad, HugeDimensionsAreRefusedBeforeDecoding)
     ASSERT_FALSE(r.ok());
     EXPECT_TRUE(r.samples.isEmpty());
     EXPECT_EQ(r.error->file, "/d/cats/huge.png");
+}
+
+// --- issue 18, item 5: a damaged image imports nothing; a huge one says its size -------------
+
+namespace {
+
+/// Big enough that a cut keeps whole MCU rows: libjpeg then decodes the top part and only
+/// warns ("Premature end of JPEG file"), which is how truncated JPEGs used to import.
+QImage texturedImage(int w, int h)
+{
+    QImage image(w, h, QImage::Format_RGB888);
+    for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x)
+            image.setPixel(x, y, qRgb((x * 7 + y * 3) % 256, (x * y) % 256, (x ^ y) % 256));
+    return image;
+}
+
+} // namespace
+
+TEST(ImagesBad, TruncatedJpegImportsNothing)
+{
+    const QByteArray jpg = encoded(texturedImage(128, 128), "JPEG");
+    for (const double keep : {0.9, 0.6, 0.3}) {
+        QTemporaryDir dir;
+        const QString path = writeFile(dir, "cats/cut.jpg", jpg.left(qsizetype(jpg.size() * keep)));
+        const QVector<FileImportResult> results = importPaths({dir.filePath("cats")}, {});
+        ASSERT_EQ(results.size(), 1);
+        expectFailure(results[0], path, 0, "", "truncated");
+    }
+    // The whole file still imports, also with bytes after the end marker (some cameras).
+    EXPECT_TRUE(parseImage(jpg, "/d/cats/whole.jpg", {}).ok());
+    EXPECT_TRUE(parseImage(jpg + QByteArray(100, '\0'), "/d/cats/padded.jpg", {}).ok());
+
+    // Progressive: several scans with tables between them; whole it imports, cut it does not.
+    QByteArray progressive;
+    {
+        QBuffer buffer(&progressive);
+        buffer.open(QIODevice::WriteOnly);
+        QImageWriter writer(&buffer, "jpeg");
+        writer.setProgressiveScanWrite(true);
+        ASSERT_TRUE(writer.write(texturedImage(128, 128)));
+    }
+    ASSERT_GT(progressive.count(QByteArray("\xFF\xDA", 2)), 1); // more than one scan
+    const FileImportResult whole = parseImage(progressive, "/d/cats/prog.jpg", {});
+    EXPECT_TRUE(whole.ok()) << whole.error->toString().toStdString();
+    expectFailure(parseImage(progressive.left(progressive.size() * 2 / 3), "/d/cats/prog-cut.jpg", {}),
+                  "/d/cats/prog-cut.jpg", 0, "", "truncated");
+}
+
+TEST(ImagesBad, JpegWithDamagedScanDataImportsNothing)
+{
+    QByteArray jpg = encoded(texturedImage(128, 128), "JPEG");
+    // Overwrite a stretch of entropy-coded data with markers libjpeg skips with a warning
+    // ("Corrupt JPEG data: N extraneous bytes before marker").
+    const int sos = int(jpg.indexOf(QByteArray("\xFF\xDA", 2)));
+    ASSERT_GT(sos, 0);
+    for (int i = sos + 400; i < sos + 420; ++i)
+        jpg[i] = char(0xFF);
+    jpg[sos + 420] = char(0xD3);
+    const FileImportResult r = parseImage(jpg, "/d/cats/damaged.jpg", {});
+    // The structure is intact: only libjpeg's warning tells, and it is quoted.
+    expectFailure(r, "/d/cats/damaged.jpg", 0, "", "Corrupt JPEG data");
+}
+
+TEST(ImagesBad, TruncatedOrDamagedPngImportsNothing)
+{
+    const QByteArray png = encoded(texturedImage(64, 64), "PNG");
+    // Only the IEND chunk missing: every pixel is there, the file is still cut short.
+    expectFailure(parseImage(png.left(png.size() - 12), "/d/cats/noend.png", {}),
+                  "/d/cats/noend.png", 0, "", "truncated");
+    expectFailure(parseImage(png.left(png.size() * 3 / 4), "/d/cats/cut.png", {}),
+                  "/d/cats/cut.png", 0, "", "");
+    QByteArray flipped = png;
+    flipped[png.size() / 2] = char(flipped[png.size() / 2] ^ 0x55);
+    expectFailure(parseImage(flipped, "/d/cats/flipped.png", {}), "/d/cats/flipped.png", 0, "", "");
+}
+
+TEST(ImagesBad, TenThousandSquarePngSaysItsSizeAndTheLimit)
+{
+    // A valid IHDR (with its CRC) claiming 10000 x 10000 RGB, then nothing: the size must be
+    // refused before decoding, saying the size and the limit.
+    const QByteArray ihdr("IHDR\x00\x00\x27\x10\x00\x00\x27\x10\x08\x02\x00\x00\x00", 17);
+    quint32 crc = 0xFFFFFFFFu;
+    for (char ch : ihdr) {
+        crc ^= uchar(ch);
+        for (int k = 0; k < 8; ++k)
+            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+    }
+    crc ^= 0xFFFFFFFFu;
+    QByteArray png("\x89PNG\r\n\x1a\n\x00\x00\x00\x0d", 12);
+    png += ihdr;
+    for (int shift = 24; shift >= 0; shift -= 8)
+        png += char((crc >> shift) & 0xFF);
+    const FileImportResult r = parseImage(png, "/d/cats/huge.png", {});
+    expectFailure(r, "/d/cats/huge.png", 0, "size", "10000 x 10000");
+    EXPECT_TRUE(r.error->message.contains(QStringLiteral("limit"))) << r.error->message.toStdString();
+    EXPECT_TRUE(r.error->message.contains(QStringLiteral("8192 x 8192"))) << r.error->message.toStdString();
 }

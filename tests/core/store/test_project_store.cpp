@@ -841,3 +841,31 @@ TEST_F(ProjectStoreTest, WriterKilledMidCaptureLosesAtMostTheChunkInFlight)
 }
 
 } // namespace
+
+TEST_F(ProjectStoreTest, CountsKeepIncompleteAndStreamingSamplesApart)
+{
+    // Issue 18 item 7: a sample cut off or still streaming is not a normal train/test sample.
+    auto store = newProject();
+    QVector<Sample> s{floatSample("idle", Split::Train, {1, 2}, 2), floatSample("idle", Split::Test, {3, 4}, 2),
+                      floatSample("wave", Split::Train, {5, 6}, 2)};
+    s[2].complete = false;
+    QString error;
+    ASSERT_TRUE(store->addSamples(s, &error)) << error.toStdString();
+    Sample meta;
+    meta.label = QStringLiteral("idle");
+    meta.data.shape = {0, 2};
+    ASSERT_TRUE(store->beginSample(meta, &error)) << error.toStdString();
+
+    const DatasetCounts c = store->counts();
+    EXPECT_EQ(c.train, 1);
+    EXPECT_EQ(c.test, 1);
+    EXPECT_EQ(c.total(), 2);
+    EXPECT_EQ(c.incomplete, 2);
+    ASSERT_EQ(c.perLabel.size(), 2);
+    EXPECT_EQ(c.perLabel[0].label, "idle");
+    EXPECT_EQ(c.perLabel[0].train, 1);
+    EXPECT_EQ(c.perLabel[0].incomplete, 1);
+    EXPECT_EQ(c.perLabel[1].label, "wave");
+    EXPECT_EQ(c.perLabel[1].train, 0);
+    EXPECT_EQ(c.perLabel[1].incomplete, 1);
+}
