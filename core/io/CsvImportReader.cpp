@@ -69,13 +69,13 @@ std::optional<float> CsvImportReader::float32(int column)
     const auto v = parseFloat32(m_reader.fields()[size_t(column)]);
     if (!v) {
         m_failure =
-            rowFailure(column, QStringLiteral("'%1' is not a float32 number").arg(text(column)));
+            rowFailure(column, QStringLiteral("'%1' is not a float32 number").arg(excerpt(column)));
     } else if (!std::isfinite(*v)) {
         // from_chars reads "nan" and "inf"; a non-finite value would poison normalisation
         // and training (loss nan) far from here, so it is refused where the user can see it.
         m_failure = rowFailure(
             column, QStringLiteral("'%1' is not a finite number (NaN and infinity are not allowed)")
-                        .arg(text(column)));
+                        .arg(excerpt(column)));
         return std::nullopt;
     }
     return v;
@@ -105,7 +105,7 @@ FileImportResult CsvImportReader::fileFailure(const QString &field, const QStrin
 
 QString CsvImportReader::columnField(int column) const
 {
-    return QStringLiteral("column %1 '%2'").arg(column + 1).arg(m_names.value(column));
+    return QStringLiteral("column %1 '%2'").arg(column + 1).arg(messageExcerpt(m_names.value(column)));
 }
 
 bool CsvImportReader::fail(int line, const QString &field, const QString &message)

@@ -39,6 +39,8 @@ public:
     bool nextRow();
     const std::vector<std::string_view> &fields() const { return m_reader.fields(); }
     QString text(int column) const { return fieldText(m_reader.fields()[size_t(column)]); }
+    /// text(column) shortened for a message (messageExcerpt).
+    QString excerpt(int column) const { return messageExcerpt(text(column)); }
     /// The row's field as a finite float32; nullopt after recording the failure (not a number,
     /// out of the float32 range, NaN or infinity).
     std::optional<float> float32(int column);
@@ -51,6 +53,8 @@ public:
     FileImportResult rowFailure(int column, const QString &message) const;
     FileImportResult headerFailure(const QString &message) const;
     FileImportResult fileFailure(const QString &field, const QString &message) const;
+    /// "column 1 'timestamp'": how messages name a column.
+    QString headerFieldName(int column) const { return columnField(column); }
 
 private:
     QString columnField(int column) const;

@@ -42,7 +42,7 @@ FileImportResult parseTableCsv(const QByteArray &bytes, const QString &fileName,
     }
     if (labelColumn < 0 && options.label.isEmpty())
         return csv.headerFailure(
-            QStringLiteral("no label column '%1' and no label given").arg(labelColumnName));
+            QStringLiteral("no label column '%1' and no label given").arg(messageExcerpt(labelColumnName)));
     if (featureColumns.isEmpty())
         return csv.headerFailure(QStringLiteral("no feature columns"));
 
@@ -68,7 +68,7 @@ FileImportResult parseTableCsv(const QByteArray &bytes, const QString &fileName,
                 const auto split = splitFromCell(cell);
                 if (!split)
                     return csv.rowFailure(splitColumn,
-                                          QStringLiteral("'%1' is not train or test").arg(cell));
+                                          QStringLiteral("'%1' is not train or test").arg(messageExcerpt(cell)));
                 s.split = *split;
             }
         }

@@ -70,10 +70,10 @@ FileImportResult parseTimeSeriesCsv(const QByteArray &bytes, const QString &file
         if (hasTime) {
             const auto t = parseFloat64(csv.fields()[0]);
             if (!t)
-                return csv.rowFailure(0, QStringLiteral("'%1' is not a number").arg(csv.text(0)));
+                return csv.rowFailure(0, QStringLiteral("'%1' is not a number").arg(csv.excerpt(0)));
             if (!std::isfinite(*t))
                 return csv.rowFailure(0, QStringLiteral("'%1' is not a finite number (NaN and infinity are not allowed)")
-                                             .arg(csv.text(0)));
+                                             .arg(csv.excerpt(0)));
             if (!times.isEmpty() && !(*t > times.last()))
                 return csv.rowFailure(0, QStringLiteral("timestamps must increase: %1 after %2")
                                              .arg(*t)
@@ -102,12 +102,25 @@ FileImportResult parseTimeSeriesCsv(const QByteArray &bytes, const QString &file
         std::nth_element(intervals.begin(), mid, intervals.end());
         rate = rateFromIntervalMs(*mid);
     }
-
     const QString label = options.label.isEmpty() ? labelFromFileName(fileName) : options.label;
     if (label.isEmpty())
         return csv.fileFailure(
             QStringLiteral("label"),
             QStringLiteral("no label: name the file <label>.<anything>.csv or give a label"));
+
+    // A sample without a rate breaks windowing, features and replay far from here, and
+    // nothing later can tell what it should have been: refuse it now and say what to add.
+    if (!(rate > 0)) {
+        if (hasTime)
+            return csv.fileFailure(
+                csv.headerFieldName(0),
+                QStringLiteral("one data row gives no interval between timestamps, so no sample rate; "
+                               "add rows or give the rate (tinyml import --rate HZ)"));
+        return csv.fileFailure(
+            QStringLiteral("header"),
+            QStringLiteral("no timestamp column and no sample rate given: add a first column "
+                           "'timestamp' in milliseconds, or give the rate (tinyml import --rate HZ)"));
+    }
 
     Sample s;
     stampSample(s, fileName, label, options);

@@ -7,8 +7,9 @@
 //
 // - A header row is required. The first column is a time axis in milliseconds when it is
 //   named `timestamp`, `time` or `timestamp_ms` (any case); timestamps must increase and the
-//   sample rate is 1000 / median interval. Without one, options.sampleRateHz is used
-//   (0 = unknown).
+//   sample rate is 1000 / median interval. Without one (or with a single row),
+//   options.sampleRateHz is used; when that is 0 too the file is refused, saying so,
+//   because a sample stored without a rate cannot be windowed or replayed.
 // - Every other column is a numeric channel; "name (unit)" gives the channel's unit.
 // - Label: options.label, else the file-name prefix (`idle.01.csv` -> "idle").
 // Result: one Sample, float32 [frames, channels].

@@ -6,6 +6,7 @@
 #include "io/CsvTableReader.h"
 #include "io/CsvTimeSeriesReader.h"
 #include "io/EdgeImpulseCodec.h"
+#include "io/FileNameBytes.h"
 #include "io/ImageReader.h"
 #include "io/WavReader.h"
 
@@ -13,6 +14,9 @@
 #include <QDirIterator>
 #include <QFile>
 #include <QFileInfo>
+#include <QHash>
+
+#include <cmath>
 
 namespace tinyml::io {
 
@@ -132,12 +136,30 @@ QVector<FileImportResult> importPaths(const QStringList &paths, const ImportOpti
                 if (!fi.fileName().startsWith(QLatin1Char('.')) && extensions.contains(fi.suffix().toLower()))
                     found << file;
             }
-            if (found.isEmpty())
+            // QDirIterator leaves out names that are not UTF-8 altogether: list them per folder
+            // so that none is skipped without a word (see FileNameBytes.h).
+            int undecodable = 0;
+            QStringList folders{path};
+            QDirIterator dirs(path, QDir::Dirs | QDir::NoDotAndDotDot, QDirIterator::Subdirectories);
+            while (dirs.hasNext())
+                folders << dirs.next();
+            for (const QString &folder : folders) {
+                for (const QByteArray &raw : undecodableEntries(folder)) {
+                    if (raw.startsWith('.'))
+                        continue;
+                    const QString file = QDir(folder).filePath(QFile::decodeName(raw));
+                    results.append(importFailure(file, {}, 0, {}, undecodableEntryMessage(raw)));
+                    ++undecodable;
+                }
+            }
+            if (found.isEmpty() && undecodable == 0)
                 results.append(importFailure(path, {}, 0, {}, QStringLiteral("no importable files in this folder")));
             found.sort();
             files += found;
         } else if (info.exists()) {
             files << path;
+        } else if (isUndecodableName(path)) {
+            results.append(importFailure(path, {}, 0, {}, undecodableNameMessage(path)));
         } else {
             results.append(importFailure(path, {}, 0, {}, QStringLiteral("no such file or folder")));
         }
@@ -151,6 +173,81 @@ QVector<FileImportResult> importPaths(const QStringList &paths, const ImportOpti
             break;
     }
     return results;
+}
+
+SampleExpectation expectationFor(const ProjectSettings &settings, const QVector<SampleInfo> &samples)
+{
+    SampleExpectation e;
+    e.templateName = settings.templateName;
+    if (e.templateName == QLatin1String("image"))
+        return e; // the image block converts sizes and colour itself
+    QHash<int, int> votes;
+    for (const SampleInfo &i : samples)
+        if (i.complete && !i.checksum.isEmpty() && !i.channels.isEmpty())
+            ++votes[int(i.channels.size())];
+    for (auto it = votes.cbegin(); it != votes.cend(); ++it)
+        if (it.value() > votes.value(e.channels) || (it.value() == votes.value(e.channels) && it.key() < e.channels))
+            e.channels = it.key();
+    if (e.channels > 0) {
+        e.channelsFrom = QStringLiteral("the project's samples");
+    } else if (e.templateName == QLatin1String("motion") && settings.sensor == QLatin1String("accel")) {
+        e.channels = 3;
+        e.channelsFrom = QStringLiteral("the project's 3-axis accelerometer");
+    } else if (e.templateName == QLatin1String("audio") && settings.sensor == QLatin1String("mic")) {
+        e.channels = 1;
+        e.channelsFrom = QStringLiteral("the project's microphone");
+    }
+    if (e.templateName == QLatin1String("motion") || e.templateName == QLatin1String("audio"))
+        e.sampleRateHz = settings.sampleRateHz;
+    return e;
+}
+
+void checkAgainstProject(FileImportResult &result, const SampleExpectation &expect)
+{
+    if (!result.ok() || expect.templateName.isEmpty())
+        return;
+    const QString project = QStringLiteral("this is %1 %2 project")
+                                .arg(expect.templateName.startsWith(QLatin1Char('a')) || expect.templateName.startsWith(QLatin1Char('i'))
+                                         ? QStringLiteral("an") : QStringLiteral("a"), expect.templateName);
+    auto refuse = [&](const QString &field, const QString &message) {
+        const QString file = result.file, format = result.format;
+        result = importFailure(file, format, 0, field, message);
+    };
+    const bool image = result.format == QLatin1String("image");
+    const bool table = result.format == QLatin1String("csv-table");
+    const bool audio = result.format == QLatin1String("wav");
+    const QString t = expect.templateName;
+    if (t == QLatin1String("image")) {
+        if (!image)
+            refuse(QStringLiteral("format"), QStringLiteral("%1 data, but %2: it takes PNG or JPEG images")
+                                                 .arg(result.format, project));
+        return;
+    }
+    if (image)
+        return refuse(QStringLiteral("format"), QStringLiteral("an image, but %1").arg(project));
+    if (t == QLatin1String("tabular") && !table)
+        return refuse(QStringLiteral("format"), QStringLiteral("%1 data, but %2: it takes table CSV rows "
+                                                               "(--format csv-table)").arg(result.format, project));
+    if ((t == QLatin1String("motion") || t == QLatin1String("audio")) && table)
+        return refuse(QStringLiteral("format"), QStringLiteral("table rows, but %1: it takes one recording per file").arg(project));
+    if (t == QLatin1String("motion") && audio)
+        return refuse(QStringLiteral("format"), QStringLiteral("a WAV (audio) recording, but %1").arg(project));
+    for (const Sample &s : result.samples) {
+        const int channels = s.data.shape.size() == 1 ? int(s.data.shape[0])
+                             : s.data.shape.size() >= 2 ? int(s.data.shape.last()) : 0;
+        if (expect.channels > 0 && channels != expect.channels) {
+            const QString what = table ? QStringLiteral("feature columns") : QStringLiteral("channels");
+            return refuse(QStringLiteral("channels"),
+                          QStringLiteral("%1 %2, but this %3 project takes %4 %2 (%5)")
+                              .arg(channels).arg(what, t).arg(expect.channels).arg(expect.channelsFrom));
+        }
+        if (expect.sampleRateHz > 0 && s.sampleRateHz > 0 &&
+            std::fabs(s.sampleRateHz - expect.sampleRateHz) > 0.02 * expect.sampleRateHz)
+            return refuse(QStringLiteral("sample_rate_hz"),
+                          QStringLiteral("recorded at %1 Hz, but this %2 project samples at %3 Hz (the feature "
+                                         "block and the device use one rate; resample the file first)")
+                              .arg(s.sampleRateHz).arg(t).arg(expect.sampleRateHz));
+    }
 }
 
 void assignAutoSplits(QVector<FileImportResult> &results, double testFraction)

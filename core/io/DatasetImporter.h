@@ -16,6 +16,7 @@
 // large folders and report progress through the callback.
 
 #include "io/ImportResult.h"
+#include "store/ProjectStore.h"
 
 #include <QStringList>
 
@@ -40,6 +41,27 @@ FileImportResult importFile(const QString &path, const ImportOptions &options);
 /// returning false cancels, and the results so far are returned (fewer than total).
 QVector<FileImportResult> importPaths(const QStringList &paths, const ImportOptions &options,
                                       const std::function<bool(int done, int total)> &progress = {});
+
+/// What a project takes: the kind of data, the channel count and the rate. A sample that
+/// does not fit could never share a feature block and a model with the others.
+struct SampleExpectation {
+    QString templateName;     ///< motion | audio | image | tabular; empty: no check at all
+    int channels = 0;         ///< time series and table rows; 0: any
+    double sampleRateHz = 0;  ///< time series; 0: any
+    QString channelsFrom;     ///< where channels comes from, for messages ("the accel sensor")
+};
+
+/// The expectation of a project with these settings and samples: the modality from the
+/// template; the channel count most complete samples have, or when there are none the
+/// template's sensor (motion: 3-axis accelerometer, audio: 1 microphone); the rate from
+/// the settings (streamed templates only).
+SampleExpectation expectationFor(const ProjectSettings &settings, const QVector<SampleInfo> &samples);
+
+/// Refuses a result whose samples do not fit the expectation: the result becomes a failure
+/// naming the file, the field ("channels", "sample_rate_hz", "format") and the reason, with
+/// no samples (a file imports whole or not at all). A rate within 2 % passes (timestamps
+/// jitter); a sample of unknown rate (0) passes the rate check.
+void checkAgainstProject(FileImportResult &result, const SampleExpectation &expect);
 
 /// Extensions (lowercase, no dot) that importPaths picks up inside folders.
 QStringList importableExtensions();

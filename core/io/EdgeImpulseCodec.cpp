@@ -78,7 +78,7 @@ FileImportResult decode(const QCborValue &root, const QByteArray &bytes, EdgeImp
         return fail(QStringLiteral("protected.ver"), QStringLiteral("must be \"v1\""));
     const QString alg = prot.toMap().value(QLatin1String("alg")).toString();
     if (alg != QLatin1String("HS256") && alg != QLatin1String("none"))
-        return fail(QStringLiteral("protected.alg"), QStringLiteral("must be \"HS256\" or \"none\", is \"%1\"").arg(alg));
+        return fail(QStringLiteral("protected.alg"), QStringLiteral("must be \"HS256\" or \"none\", is \"%1\"").arg(messageExcerpt(alg)));
     const QCborValue sigValue = top.value(QLatin1String("signature"));
     if (!sigValue.isString())
         return fail(QStringLiteral("signature"), QStringLiteral("missing or not a string"));
@@ -112,7 +112,7 @@ FileImportResult decode(const QCborValue &root, const QByteArray &bytes, EdgeImp
         if (!name.isString() || name.toString().isEmpty())
             return fail(field + QStringLiteral(".name"), QStringLiteral("missing or empty"));
         if (names.contains(name.toString()))
-            return fail(field + QStringLiteral(".name"), QStringLiteral("duplicate sensor name '%1'").arg(name.toString()));
+            return fail(field + QStringLiteral(".name"), QStringLiteral("duplicate sensor name '%1'").arg(messageExcerpt(name.toString())));
         names << name.toString();
         QString unit = s.toMap().value(QLatin1String("units")).toString();
         if (unit == QLatin1String("N/A"))
@@ -168,7 +168,7 @@ FileImportResult decode(const QCborValue &root, const QByteArray &bytes, EdgeImp
     if (!options.hmacKey.isEmpty()) {
         if (alg != QLatin1String("HS256"))
             return fail(QStringLiteral("protected.alg"),
-                        QStringLiteral("the file is not signed (alg \"%1\") but an HMAC key was given").arg(alg));
+                        QStringLiteral("the file is not signed (alg \"%1\") but an HMAC key was given").arg(messageExcerpt(alg)));
         const QString sig = sigValue.toString();
         if (!isHex64(sig))
             return fail(QStringLiteral("signature"), QStringLiteral("not 64 hex characters"));
@@ -208,6 +208,24 @@ FileImportResult decode(const QCborValue &root, const QByteArray &bytes, EdgeImp
     return result;
 }
 
+/// A failure when bytes exceed the size limit (see defaultEdgeImpulseSizeLimit).
+std::optional<FileImportResult> checkSize(const QByteArray &bytes, const QString &fileName,
+                                          const QString &format, const ImportOptions &options)
+{
+    const qint64 limit = options.maxEdgeImpulseBytes > 0 ? options.maxEdgeImpulseBytes
+                                                         : defaultEdgeImpulseSizeLimit();
+    if (bytes.size() <= limit)
+        return std::nullopt;
+    const double mib = 1024.0 * 1024.0;
+    return importFailure(
+        fileName, format, 0, {},
+        QStringLiteral("the file is %1 MiB, more than the %2 MiB limit for Edge Impulse files (reading "
+                       "one takes about 10x its size in memory); raise the limit with --max-ei-mb N "
+                       "or TINYML_EI_MAX_MB=N, or split the recording")
+            .arg(bytes.size() / mib, 0, 'f', 1)
+            .arg(limit / mib, 0, 'f', 0));
+}
+
 QByteArray jsonString(const QString &s)
 {
     QByteArray out = "\"";
@@ -234,9 +252,20 @@ QByteArray edgeImpulseSignature(const QByteArray &message, const QByteArray &hma
     return QMessageAuthenticationCode::hash(message, hmacKey, QCryptographicHash::Sha256).toHex();
 }
 
+qint64 defaultEdgeImpulseSizeLimit()
+{
+    bool ok = false;
+    const qint64 mb = qEnvironmentVariable("TINYML_EI_MAX_MB").toLongLong(&ok);
+    if (ok && mb > 0 && mb < (qint64(1) << 40))
+        return mb * 1024 * 1024;
+    return qint64(64) * 1024 * 1024;
+}
+
 FileImportResult parseEdgeImpulseJson(const QByteArray &bytes, const QString &fileName,
                                       const ImportOptions &options)
 {
+    if (auto tooLarge = checkSize(bytes, fileName, kJson, options))
+        return *tooLarge;
     QJsonParseError err;
     const QJsonDocument doc = QJsonDocument::fromJson(bytes, &err);
     if (err.error != QJsonParseError::NoError) {
@@ -253,6 +282,8 @@ FileImportResult parseEdgeImpulseJson(const QByteArray &bytes, const QString &fi
 FileImportResult parseEdgeImpulseCbor(const QByteArray &bytes, const QString &fileName,
                                       const ImportOptions &options)
 {
+    if (auto tooLarge = checkSize(bytes, fileName, kCbor, options))
+        return *tooLarge;
     QCborStreamReader reader(bytes);
     const QCborValue root = QCborValue::fromCbor(reader);
     const QCborError err = reader.lastError();

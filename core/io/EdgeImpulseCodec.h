@@ -24,6 +24,12 @@ namespace tinyml::io {
 
 enum class EdgeImpulseEncoding { Json, Cbor };
 
+/// The size limit of an Edge Impulse file when options.maxEdgeImpulseBytes is 0:
+/// $TINYML_EI_MAX_MB mebibytes when set to a positive number, else 64 MiB. Qt's JSON and
+/// CBOR trees peak at 9-10x the file size (a 121 MB JSON took 1.14 GB), so larger files are
+/// refused before parsing, naming their size, the limit and how to raise it.
+qint64 defaultEdgeImpulseSizeLimit();
+
 FileImportResult parseEdgeImpulseJson(const QByteArray &bytes, const QString &fileName,
                                       const ImportOptions &options);
 FileImportResult parseEdgeImpulseCbor(const QByteArray &bytes, const QString &fileName,

@@ -54,6 +54,16 @@ QString encodeLabelForFileName(const QString &label)
     return QString::fromUtf8(out);
 }
 
+QString messageExcerpt(const QString &text, int maxChars)
+{
+    if (text.size() <= maxChars)
+        return text;
+    qsizetype cut = maxChars;
+    if (text.at(cut - 1).isHighSurrogate())
+        --cut; // never split a character in two
+    return text.left(cut) + QStringLiteral("\u2026 (%1 bytes)").arg(text.toUtf8().size());
+}
+
 void stampSample(Sample &sample, const QString &fileName, const QString &label,
                  const ImportOptions &options)
 {

@@ -29,6 +29,19 @@ struct ImportOptions {
     QString labelColumn = QStringLiteral("label"); ///< table CSV
     QByteArray hmacKey;            ///< when set, Edge Impulse files must carry a valid HS256 signature
     double sampleRateHz = 0;       ///< time-series CSV without a timestamp column
+    /// Largest Edge Impulse JSON/CBOR file read, in bytes; 0: $TINYML_EI_MAX_MB MiB, else 64 MiB.
+    /// Their parse holds the whole document tree, about 10x the file size in memory.
+    qint64 maxEdgeImpulseBytes = 0;
+};
+
+/// A sample of a file that was not imported because the project (or an earlier file of the
+/// same import) already holds the same data (skipDuplicateSamples).
+struct SkippedDuplicate {
+    QString label;            ///< this file's label for it
+    QString checksum;         ///< hex SHA-256 of the data bytes
+    qint64 existingId = 0;    ///< the project's sample with the same data; 0: an earlier file
+    QString existingLabel;    ///< that sample's label (may differ from label)
+    QString existingFile;     ///< the earlier file of this import, when existingId is 0
 };
 
 struct FileImportResult {
@@ -37,6 +50,7 @@ struct FileImportResult {
     QVector<Sample> samples;       ///< empty when error is set
     std::optional<ImportError> error;
     bool splitFromFile = false;    ///< the file assigned train/test itself (table CSV split column)
+    QVector<SkippedDuplicate> duplicates; ///< samples left out as copies of stored data
 
     bool ok() const { return !error.has_value(); }
 };
@@ -53,6 +67,11 @@ QString labelFromFileName(const QString &fileName);
 /// The inverse used by the exporter: percent-encodes everything but [A-Za-z0-9_-] and
 /// characters outside ASCII, so that labelFromFileName(encodeLabelForFileName(l) + ".1.csv") == l.
 QString encodeLabelForFileName(const QString &label);
+
+/// A cell, name or other text of the user's file as it may appear inside a message: up to
+/// maxChars characters, longer text cut there and followed by "… (N bytes)" with its UTF-8
+/// size, so that a 10 MB cell cannot flood the error line (every CSV message goes through it).
+QString messageExcerpt(const QString &text, int maxChars = 80);
 
 /// Sample defaults every importer applies: source, created (now, UTC), split, label.
 void stampSample(Sample &sample, const QString &fileName, const QString &label,

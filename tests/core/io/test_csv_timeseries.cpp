@@ -121,7 +121,9 @@ TEST(CsvTimeSeriesBad, HeaderOnlyUnterminatedQuoteDuplicateAndOutOfRange)
 
 TEST(CsvTimeSeries, TinyValuesUnderflowToSubnormalOrZero)
 {
-    const FileImportResult r = parseTimeSeriesCsv("x\n1e-40\n1e-50\n-1e-50\n", "a.b.csv", {});
+    ImportOptions opt;
+    opt.sampleRateHz = 100; // no timestamp column: a rate must be given (issue 18, item 8)
+    const FileImportResult r = parseTimeSeriesCsv("x\n1e-40\n1e-50\n-1e-50\n", "a.b.csv", opt);
     ASSERT_TRUE(r.ok()) << r.error->toString().toStdString();
     const QVector<float> v = r.samples[0].data.toFloats();
     EXPECT_EQ(v[0], 1e-40f);

@@ -105,9 +105,15 @@ TEST(Export, CsvWithoutRateHasNoTimestampColumn)
     QFile f(written[0]);
     ASSERT_TRUE(f.open(QIODevice::ReadOnly));
     EXPECT_TRUE(f.readLine().startsWith("accX,accY,accZ"));
-    const FileImportResult r = importFile(written[0], {});
-    ASSERT_TRUE(r.ok());
+    // Reading it back needs the rate the file cannot carry (issue 18, item 8).
+    EXPECT_FALSE(importFile(written[0], {}).ok());
+    ImportOptions withRate;
+    withRate.sampleRateHz = 25;
+    const FileImportResult r = importFile(written[0], withRate);
+    ASSERT_TRUE(r.ok()) << r.error->toString().toStdString();
+    s.sampleRateHz = 25;
     expectSameTimeSeries(r.samples[0], s);
+    s.sampleRateHz = 0;
     EXPECT_TRUE(r.samples[0].units.isEmpty());
     // EI files need a rate.
     EXPECT_FALSE(exportSamples({s}, dir.path(), "ei-cbor", {}, &written, &error));
