@@ -147,8 +147,10 @@ std::pair<int, int> activationRange(Activation activation, const QuantParams &ou
     case Activation::Relu:
         return {clampInt8(output.zeroPoint), 127};
     case Activation::Relu6:
+        // In double: with a tiny scale 6 / scale is beyond int (found by fuzz_model_package).
         return {clampInt8(output.zeroPoint),
-                clampInt8(output.zeroPoint + roundAway(6.0 / double(output.scale)))};
+                clampInt8(int(std::clamp(double(output.zeroPoint) + std::round(6.0 / double(output.scale)),
+                                         -128.0, 127.0)))};
     }
     return {-128, 127};
 }
