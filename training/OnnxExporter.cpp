@@ -46,8 +46,18 @@ public:
         const TensorDesc &inT = m_g.tensors[in];
         if (inT.shape.size() != 2 && inT.shape.size() != 4)
             return fail(QStringLiteral("input \"%1\" must be [1, F] or [1, H, W, C]").arg(inT.name));
-        addValueInfo(m_graph->add_input(), "input", onnxShape(inT.shape));
-        m_names[in] = m_qdq ? quantDequant("input", in) : std::string("input");
+        // A 1-D model imported as [N, C, L] is held as [N, 1, L, C]; give it back the user's
+        // rank and restore the 2-D view inside the model.
+        const std::vector<int64_t> rank3 = importedRank3Input(inT.shape);
+        std::string input = "input";
+        if (!rank3.empty()) {
+            addValueInfo(m_graph->add_input(), "input", rank3);
+            input = "input_nchw";
+            node("Unsqueeze", "input_unsqueeze", {"input", int64s("input_unsqueeze_axes", {2})}, input);
+        } else {
+            addValueInfo(m_graph->add_input(), "input", onnxShape(inT.shape));
+        }
+        m_names[in] = m_qdq ? quantDequant(input, in) : input;
 
         for (int i = 0; i < m_g.nodes.size(); ++i)
             if (!emit(i, m_g.nodes[i]))
@@ -102,6 +112,19 @@ private:
         return std::vector<int64_t>(irShape.begin(), irShape.end());
     }
     bool rank4(int t) const { return m_g.tensors[t].shape.size() == 4; }
+
+    /// [N, C, L] when the graph came from an ONNX model whose input had rank 3 (meta
+    /// "onnx_input_shape") and still has that shape as IR [N, 1, L, C]; else empty.
+    std::vector<int64_t> importedRank3Input(const QVector<int> &irShape) const
+    {
+        const QJsonArray dims = m_g.meta.value(QStringLiteral("onnx_input_shape")).toArray();
+        if (dims.size() != 3 || irShape.size() != 4 || irShape[1] != 1)
+            return {};
+        const std::vector<int64_t> shape{irShape[0], irShape[3], irShape[2]};
+        if (dims[1].toInteger() != shape[1] || dims[2].toInteger() != shape[2])
+            return {};
+        return shape;
+    }
 
     static void addValueInfo(onnx::ValueInfoProto *v, const std::string &name, const std::vector<int64_t> &shape)
     {

@@ -113,6 +113,11 @@ public:
                     for (const auto &l : QJsonDocument::fromJson(QByteArray::fromStdString(p.value())).array())
                         m_graph.labels << l.toString();
         m_graph.meta.insert(QStringLiteral("imported_from"), QStringLiteral("onnx"));
+        // The IR is NHWC of rank 2 or 4; the exporter gives a [N, C, L] model its rank back.
+        QJsonArray userShape;
+        for (int64_t d : dims)
+            userShape.append(qint64(d));
+        m_graph.meta.insert(QStringLiteral("onnx_input_shape"), userShape);
         m_graph.meta.insert(QStringLiteral("producer"), QString::fromStdString(m.producer_name() + " " + m.producer_version()).trimmed());
         QString err;
         if (!m_graph.inferShapes(&err) || !m_graph.validate(&err))
@@ -302,6 +307,19 @@ private:
         const QVector<int> inShape = m_graph.tensors[in.tensor].shape;
         if (op == "Pad")
             return pad(n, in);
+        if (op == "Unsqueeze") {
+            // [N, C, L] -> [N, C, 1, L] (what our exporter writes for a 1-D model, and the way
+            // a 1-D signal is fed to 2-D layers): the IR already holds it as [N, 1, L, C].
+            std::vector<int64_t> axes = attrInts(n, "axes");
+            if (const Const *a = constOf(n, 1); a && !a->isFloat)
+                axes = a->i;
+            if (in.layout != Value::Spatial || in.rank != 3 || axes.size() != 1 || (axes[0] != 2 && axes[0] != -2))
+                return refuse(n, QStringLiteral("only Unsqueeze of a [N, C, L] activation at axis 2 is supported"));
+            Value out = in;
+            out.rank = 4;
+            m_values[n.output(0)] = out;
+            return true;
+        }
         if (op == "Conv")
             return conv(n, in);
         if (in.padded())

@@ -388,6 +388,14 @@ std::optional<Graph> quantizeWithRanges(const Graph &prepared, const QHash<QStri
 std::optional<Graph> quantizeGraph(const Graph &floatGraph, const TrainingData &calibration,
                                    const QuantizeOptions &options, QString *error)
 {
+    // Anomaly scores (K-means, GMM, reconstruction error) have no int8 form yet.
+    for (const Node &n : floatGraph.nodes)
+        if (model::isAnomalyScoreOp(n.op)) {
+            if (error)
+                *error = QStringLiteral("int8 anomaly models: not yet (node \"%1\" is %2); the float model is "
+                                        "stored and evaluated").arg(n.name, model::opName(n.op));
+            return std::nullopt;
+        }
     auto folded = foldBatchNorm(floatGraph, error);
     if (!folded)
         return std::nullopt;

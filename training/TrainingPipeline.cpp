@@ -326,6 +326,16 @@ std::optional<QuantizeOutcome> quantizeProject(ProjectStore &store, const Projec
     auto graph = latestModelGraph(store, false, &floatId, error);
     if (!graph)
         return std::nullopt;
+    // Before the checks below, which assume one output per label: an anomaly model has one score.
+    for (const model::Node &n : graph->nodes)
+        if (model::isAnomalyScoreOp(n.op)) {
+            if (error)
+                *error = QStringLiteral("int8 anomaly models: not yet (model %1 is a %2 anomaly model; its float "
+                                        "scores are the reference for now)")
+                             .arg(floatId)
+                             .arg(graph->meta.value(QStringLiteral("anomaly_model")).toString());
+            return std::nullopt;
+        }
     std::optional<features::FeatureParams> params;
     const QJsonObject fp = graph->meta.value(QStringLiteral("features")).toObject();
     if (!fp.isEmpty())
@@ -333,6 +343,18 @@ std::optional<QuantizeOutcome> quantizeProject(ProjectStore &store, const Projec
     auto data = loadProjectData(store, params, error);
     if (!data)
         return std::nullopt;
+    // An accuracy of a model whose outputs are not the project's classes means nothing.
+    const qint64 outputs = graph->tensors[graph->outputs[0]].elementCount();
+    if (outputs != data->train.classCount()) {
+        if (error)
+            *error = QStringLiteral("model %1 has %2 outputs but the project has %3 labels (%4): "
+                                    "train or import a model with one output per label")
+                         .arg(floatId)
+                         .arg(outputs)
+                         .arg(data->train.classCount())
+                         .arg(data->train.labels.join(QStringLiteral(", ")));
+        return std::nullopt;
+    }
     // The model's own normalisation, not the one of today's train split.
     auto raw = [&](TrainingData d) {
         const int n = d.inputSize();

@@ -2,6 +2,7 @@
 // headers only (no torch headers in app/).
 #include "CliCommands.h"
 
+#include "AnomalyPipeline.h"
 #include "OnnxExporter.h"
 #include "OnnxImporter.h"
 #include "TrainingPipeline.h"
@@ -235,6 +236,9 @@ int cmdFeatures(const QStringList &args)
     int train = 0, test = 0;
     for (Split s : set->splits)
         (s == Split::Train ? train : test)++;
+    QJsonArray skipped;
+    for (const auto &k : set->skipped)
+        skipped.append(QJsonObject{{QStringLiteral("id"), k.sampleId}, {QStringLiteral("reason"), k.reason}});
     if (json) {
         QJsonArray sh;
         for (int d : shape)
@@ -249,12 +253,83 @@ int cmdFeatures(const QStringList &args)
                    {QStringLiteral("test"), test},
                    {QStringLiteral("computed"), set->computed},
                    {QStringLiteral("cached"), set->size() - set->computed},
+                   {QStringLiteral("skipped"), skipped},
                    {QStringLiteral("labels"), QJsonArray::fromStringList(set->labelNames)}});
     } else {
         QTextStream(stdout) << "Features (" << features::blockKindName(params.kind) << "): " << set->size()
                             << " samples (" << train << " train, " << test << " test) of shape " << shapeText(shape)
                             << "; computed " << set->computed << ", from cache " << set->size() - set->computed << "\n";
     }
+    // Bad samples are left out, not fatal: name each, so the user can fix or delete it.
+    for (const auto &k : set->skipped)
+        err << "tinyml: warning: skipped sample " << k.sampleId << ": " << k.reason << "\n";
+    if (!set->skipped.isEmpty())
+        err << "tinyml: " << set->skipped.size() << " sample(s) skipped; `tinyml samples " << p.positionalArguments()[0]
+            << " list` shows them, `tinyml samples ... delete ID...` removes them\n";
+    return Ok;
+}
+
+/// train --model kmeans|gmm|autoencoder: the anomaly part of cmdTrain, after the shared options.
+int trainAnomaly(const QCommandLineParser &p, AnomalyTrainOptions opt, bool json)
+{
+    QTextStream err(stderr);
+    if (!json && opt.kind == AnomalyModelKind::Autoencoder)
+        opt.train.onEpoch = [&](const EpochProgress &e) {
+            err << "epoch " << QString::number(e.epoch).rightJustified(3) << "/" << e.epochs << "  loss "
+                << QString::number(e.loss, 'f', 5) << "  val_loss " << QString::number(e.valLoss, 'f', 5) << "  lr "
+                << QString::number(e.learningRate, 'g', 3) << "  (" << QString::number(e.seconds, 'f', 2) << " s)\n"
+                << Qt::flush;
+        };
+    QString error;
+    auto store = ProjectStore::open(p.positionalArguments()[0], &error);
+    if (!store)
+        return fail(error);
+    auto out = trainAnomalyProject(*store, opt, &error);
+    if (!out)
+        return fail(error);
+    for (const QString &w : out->warnings)
+        err << "tinyml: warning: " << w << "\n";
+    if (json) {
+        printJson(out->toJson());
+        return Ok;
+    }
+    QTextStream o(stdout);
+    const QString model = anomalyModelName(out->kind);
+    o << "Trained " << model << " anomaly model";
+    if (out->kind != AnomalyModelKind::Autoencoder)
+        o << " (K = " << out->clusters
+          << (out->clustersAutomatic ? (out->kind == AnomalyModelKind::Gmm ? QStringLiteral(", chosen by BIC")
+                                                                          : QStringLiteral(", chosen by the elbow rule"))
+                                     : QString())
+          << ")";
+    else
+        o << " (" << out->train.epochsRun << " epochs, best " << out->train.bestEpoch << ")";
+    o << " on " << out->trainNormal << " train samples of the normal label(s) "
+      << out->normalLabels.join(QStringLiteral(", ")) << " (" << out->validationNormal
+      << " more held out for validation); " << out->graph.parameterCount() << " parameters\n";
+    o << "Test split: " << out->testNormal << " normal, " << out->testAnomalous << " anomalous";
+    if (!out->anomalyLabels.isEmpty())
+        o << " (" << out->anomalyLabels.join(QStringLiteral(", ")) << ")";
+    o << "\n";
+    if (out->test.auc)
+        o << "ROC AUC " << QString::number(*out->test.auc, 'f', 4) << ", PR-AUC (average precision) "
+          << QString::number(*out->test.prAuc, 'f', 4) << "\n";
+    else
+        o << "ROC AUC undefined: the test split needs both normal and anomalous samples\n";
+    if (out->perLabel.size() > 1 && out->test.auc)
+        for (const AnomalyOutcome::PerLabel &l : out->perLabel)
+            o << "  " << l.label.leftJustified(16) << QString::number(l.count).rightJustified(5) << " samples  AUC "
+              << QString::number(*l.auc, 'f', 4) << "  PR-AUC " << QString::number(*l.prAuc, 'f', 4) << "\n";
+    o << "Threshold " << QString::number(out->threshold, 'g', 6) << " (" << out->thresholdRule << "; alarm when score > threshold)";
+    if (out->tpr || out->fpr) {
+        o << ":";
+        if (out->tpr)
+            o << " TPR " << percent(*out->tpr);
+        if (out->fpr)
+            o << (out->tpr ? "," : "") << " FPR " << percent(*out->fpr);
+    }
+    o << "\n";
+    o << "Stored run " << out->runId << ", float model " << out->modelId << "\n";
     return Ok;
 }
 
@@ -263,9 +338,25 @@ int cmdTrain(const QStringList &args)
     QCommandLineParser p;
     p.setApplicationDescription(QStringLiteral(
         "Train a model on the project's train split (libtorch) and evaluate it on the test split.\n"
-        "The run and the float model are stored in the project."));
+        "The run and the float model are stored in the project.\n"
+        "Anomaly models (--model kmeans | gmm | autoencoder) learn the --normal labels' train samples only;\n"
+        "the other labels evaluate them on the test split (ROC and PR curves with their areas) and the\n"
+        "alarm threshold is set from the false-positive-rate budget --max-fpr. The features are\n"
+        "standardised with the normal train samples' mean and std."));
     p.addPositionalArgument(QStringLiteral("PROJECT"), QStringLiteral("project file"));
-    p.addOption({QStringLiteral("model"), QStringLiteral("auto | mlp | cnn1d | cnn2d | dscnn"), QStringLiteral("KIND"), QStringLiteral("auto")});
+    p.addOption({QStringLiteral("model"),
+                 QStringLiteral("classifiers: auto | mlp | cnn1d | cnn2d | dscnn; anomaly models (trained on the "
+                                "--normal labels only): kmeans | gmm | autoencoder"),
+                 QStringLiteral("KIND"), QStringLiteral("auto")});
+    p.addOption({QStringLiteral("normal"),
+                 QStringLiteral("anomaly models: the normal label(s); every other label only evaluates"),
+                 QStringLiteral("LABEL[,LABEL...]")});
+    p.addOption({QStringLiteral("clusters"),
+                 QStringLiteral("kmeans / gmm: clusters or mixture components (default: elbow rule / BIC over 1..8)"),
+                 QStringLiteral("K")});
+    p.addOption({QStringLiteral("max-fpr"),
+                 QStringLiteral("anomaly models: false-positive-rate budget for the threshold (default 0.01)"),
+                 QStringLiteral("RATE")});
     p.addOption({QStringLiteral("epochs"), QStringLiteral("maximum epochs (early stopping may end sooner)"), QStringLiteral("N")});
     p.addOption({QStringLiteral("seed"), QStringLiteral("random seed (same seed, same weights)"), QStringLiteral("N")});
     p.addOption({QStringLiteral("threads"), QStringLiteral("torch threads (default 2, at most 256)"), QStringLiteral("N")});
@@ -278,11 +369,43 @@ int cmdTrain(const QStringList &args)
     if (!parseOrReport(p, args, QStringLiteral("train"), 1, &code))
         return code;
     ProjectTrainOptions opt;
-    auto kind = architectureFromName(p.value(QStringLiteral("model")));
+    const auto anomalyKind = anomalyModelFromName(p.value(QStringLiteral("model")));
+    auto kind = anomalyKind ? std::optional<Architecture>(Architecture::Auto)
+                            : architectureFromName(p.value(QStringLiteral("model")));
     if (!kind)
-        return usageError(QStringLiteral("train"), QStringLiteral("--model must be auto, mlp, cnn1d, cnn2d or dscnn"));
+        return usageError(QStringLiteral("train"),
+                          QStringLiteral("--model must be auto, mlp, cnn1d, cnn2d, dscnn, kmeans, gmm or autoencoder"));
     opt.kind = *kind;
     QString error;
+    AnomalyTrainOptions anomaly;
+    if (anomalyKind) {
+        anomaly.kind = *anomalyKind;
+        for (const QString &l : p.value(QStringLiteral("normal")).split(QLatin1Char(','), Qt::SkipEmptyParts))
+            anomaly.normalLabels.append(l.trimmed());
+        if (anomaly.normalLabels.isEmpty())
+            return usageError(QStringLiteral("train"),
+                              QStringLiteral("--model %1 is trained on normal data only: give --normal LABEL[,LABEL...]")
+                                  .arg(anomalyModelName(anomaly.kind)));
+        if (p.isSet(QStringLiteral("clusters"))) {
+            if (anomaly.kind == AnomalyModelKind::Autoencoder)
+                return usageError(QStringLiteral("train"), QStringLiteral("--clusters applies to kmeans and gmm only"));
+            if (!boundedInt(p, QStringLiteral("clusters"), kMaxAnomalyClusters, {}, &anomaly.clusters, &error))
+                return usageError(QStringLiteral("train"), error);
+        }
+        if (p.isSet(QStringLiteral("max-fpr"))) {
+            bool ok = false;
+            anomaly.maxFpr = p.value(QStringLiteral("max-fpr")).toDouble(&ok);
+            if (!ok || !(anomaly.maxFpr >= 0 && anomaly.maxFpr < 1))
+                return usageError(QStringLiteral("train"), QStringLiteral("--max-fpr must be a rate in [0, 1), not %1")
+                                                               .arg(p.value(QStringLiteral("max-fpr"))));
+        }
+    } else {
+        for (const char *name : {"normal", "clusters", "max-fpr"})
+            if (p.isSet(QString::fromLatin1(name)))
+                return usageError(QStringLiteral("train"),
+                                  QStringLiteral("--%1 applies to the anomaly models (--model kmeans, gmm or autoencoder)")
+                                      .arg(QString::fromLatin1(name)));
+    }
     int seed = int(opt.train.seed);
     if (!boundedInt(p, QStringLiteral("epochs"), kMaxEpochs, {}, &opt.train.epochs, &error) ||
         !boundedInt(p, QStringLiteral("threads"), kMaxThreads,
@@ -309,6 +432,10 @@ int cmdTrain(const QStringList &args)
                                   .arg(p.value(QStringLiteral("learning-rate"))));
     }
     const bool json = p.isSet(QStringLiteral("json"));
+    if (anomalyKind) {
+        anomaly.train = opt.train;
+        return trainAnomaly(p, anomaly, json);
+    }
     QTextStream err(stderr);
     if (!json)
         opt.train.onEpoch = [&](const EpochProgress &e) {
@@ -563,8 +690,10 @@ QList<Command> trainingCommands()
     return {
         {QStringLiteral("features"), QStringLiteral("features PROJECT [--block NAME] [--set KEY=VALUE ...] [--json]"),
          QStringLiteral("compute (and cache) the features of every sample"), guarded(cmdFeatures)},
-        {QStringLiteral("train"), QStringLiteral("train PROJECT [--model auto|mlp|cnn1d|cnn2d|dscnn] [--epochs N] [--seed N] [--threads N] [--json]"),
-         QStringLiteral("train a model (libtorch) and evaluate it on the test split"), guarded(cmdTrain)},
+        {QStringLiteral("train"), QStringLiteral("train PROJECT [--model auto|mlp|cnn1d|cnn2d|dscnn|kmeans|gmm|autoencoder] "
+                        "[--normal LABEL[,LABEL...]] [--clusters K] [--max-fpr RATE] [--epochs N] [--seed N] "
+                        "[--threads N] [--json]"),
+         QStringLiteral("train a classifier or an anomaly model and evaluate it on the test split"), guarded(cmdTrain)},
         {QStringLiteral("quantize"), QStringLiteral("quantize PROJECT [--calibration minmax|percentile] [--json]"),
          QStringLiteral("int8 post-training quantization (+ QAT when needed), float vs int8"), guarded(cmdQuantize)},
         {QStringLiteral("export"),

@@ -231,6 +231,40 @@ std::optional<QVector<float>> FloatExecutor::run(const QVector<float> &input, QS
             }
             break;
         }
+        case OpType::KMeansScore:
+        case OpType::GmmScore: {
+            // Sums in double: the float reference should not add rounding of its own that the
+            // device's version would then have to explain.
+            const TensorDesc &ct = g.tensors[n.inputs[1]];
+            const int K = ct.shape[0], D = ct.shape[1];
+            const QVector<float> &c = valuesOf(n.inputs[1]);
+            const bool gmm = n.op == OpType::GmmScore;
+            const float *ivar = gmm ? valuesOf(n.inputs[2]).constData() : nullptr;
+            const float *offset = gmm ? valuesOf(n.inputs[3]).constData() : nullptr;
+            double best = std::numeric_limits<double>::infinity();
+            for (int k = 0; k < K; ++k) {
+                double acc = 0;
+                for (int d = 0; d < D; ++d) {
+                    const double diff = double(x[d]) - double(c[qint64(k) * D + d]);
+                    acc += gmm ? diff * diff * double(ivar[qint64(k) * D + d]) : diff * diff;
+                }
+                if (gmm)
+                    acc = double(offset[k]) + 0.5 * acc;
+                best = std::min(best, acc);
+            }
+            y[0] = float(best);
+            break;
+        }
+        case OpType::SquaredError: {
+            const QVector<float> &b = valuesOf(n.inputs[1]);
+            double acc = 0;
+            for (int k = 0; k < x.size(); ++k) {
+                const double diff = double(x[k]) - double(b[k]);
+                acc += diff * diff;
+            }
+            y[0] = float(acc / double(x.size()));
+            break;
+        }
         }
         m_values[n.outputs[0]] = std::move(y);
         if (!m_record)

@@ -35,7 +35,7 @@ QString nodeWhere(const Node &node, int index)
     return QStringLiteral("node %1 \"%2\" (%3)").arg(index).arg(node.name, opName(node.op));
 }
 
-bool validOp(int op) { return op >= int(OpType::Conv2D) && op <= int(OpType::Clip); }
+bool validOp(int op) { return op >= int(OpType::Conv2D) && op <= int(kLastOpType); }
 bool validActivation(int a) { return a >= int(Activation::None) && a <= int(Activation::Relu6); }
 bool validTensorDType(DType t) { return t == DType::Float32 || t == DType::Int8 || t == DType::Int32; }
 
@@ -67,6 +67,9 @@ Arity inputArity(OpType op)
     case OpType::FullyConnected: return {2, 3};
     case OpType::Add: return {2, 2};
     case OpType::BatchNorm: return {5, 5};
+    case OpType::KMeansScore: return {2, 2};
+    case OpType::GmmScore: return {4, 4};
+    case OpType::SquaredError: return {2, 2};
     case OpType::Concat: return {1, 64};
     default: return {1, 1};
     }
@@ -121,16 +124,24 @@ QString opName(OpType op)
     case OpType::BatchNorm: return QStringLiteral("batch_norm");
     case OpType::Concat: return QStringLiteral("concat");
     case OpType::Clip: return QStringLiteral("clip");
+    case OpType::KMeansScore: return QStringLiteral("kmeans_score");
+    case OpType::GmmScore: return QStringLiteral("gmm_score");
+    case OpType::SquaredError: return QStringLiteral("squared_error");
     }
     return QStringLiteral("op%1").arg(int(op));
 }
 
 std::optional<OpType> opFromName(const QString &name)
 {
-    for (int i = int(OpType::Conv2D); i <= int(OpType::Clip); ++i)
+    for (int i = int(OpType::Conv2D); i <= int(kLastOpType); ++i)
         if (opName(OpType(i)) == name)
             return OpType(i);
     return std::nullopt;
+}
+
+bool isAnomalyScoreOp(OpType op)
+{
+    return op == OpType::KMeansScore || op == OpType::GmmScore || op == OpType::SquaredError;
 }
 
 // --- TensorDesc -----------------------------------------------------------------------------
@@ -349,6 +360,36 @@ std::optional<QVector<int>> outputShape(const Graph &g, const Node &n, int index
         out.last() = int(last);
         return out;
     }
+    case OpType::KMeansScore:
+    case OpType::GmmScore: {
+        // Parameters per component k: rows of [K,D] tables (and one offset per component).
+        const qint64 d = x.elementCount();
+        const TensorDesc &c = g.tensors[n.inputs[1]];
+        if (c.shape.size() != 2 || c.shape[0] < 1 || c.shape[1] != d)
+            return err(QStringLiteral("%1 \"%2\" shape %3 must be [K,%4] (D = the input's element count)")
+                           .arg(n.op == OpType::KMeansScore ? QStringLiteral("centroids") : QStringLiteral("means"),
+                                c.name, shapeText(c.shape))
+                           .arg(d));
+        const int k = c.shape[0];
+        if (n.op == OpType::GmmScore) {
+            const TensorDesc &ivar = g.tensors[n.inputs[2]];
+            const TensorDesc &offsets = g.tensors[n.inputs[3]];
+            if (ivar.shape != c.shape)
+                return err(QStringLiteral("inverse variances \"%1\" shape %2 must equal the means' %3")
+                               .arg(ivar.name, shapeText(ivar.shape), shapeText(c.shape)));
+            if (offsets.shape != QVector<int>{k})
+                return err(QStringLiteral("offsets \"%1\" shape %2 must be [%3]")
+                               .arg(offsets.name, shapeText(offsets.shape)).arg(k));
+        }
+        return QVector<int>{1, 1};
+    }
+    case OpType::SquaredError: {
+        const TensorDesc &b = g.tensors[n.inputs[1]];
+        if (b.elementCount() != x.elementCount())
+            return err(QStringLiteral("inputs %1 and %2 differ in element count")
+                           .arg(shapeText(xs), shapeText(b.shape)));
+        return QVector<int>{1, 1};
+    }
     }
     return err(QStringLiteral("unknown op"));
 }
@@ -406,6 +447,12 @@ bool checkStructure(const Graph &g, QString *error)
                     return fail(error, QStringLiteral("%1: inputs[%2] \"%3\" (%4) must be a constant")
                                            .arg(where).arg(k).arg(g.tensors[n.inputs[k]].name,
                                                                   k == 1 ? QStringLiteral("weights") : QStringLiteral("bias")));
+        // The model of a score op (centroids, means, ...) is part of the graph, not computed.
+        if (n.op == OpType::KMeansScore || n.op == OpType::GmmScore)
+            for (int k = 1; k < n.inputs.size(); ++k)
+                if (!g.tensors[n.inputs[k]].isConstant())
+                    return fail(error, QStringLiteral("%1: inputs[%2] \"%3\" must be a constant")
+                                           .arg(where).arg(k).arg(g.tensors[n.inputs[k]].name));
     }
     for (int t : g.outputs)
         if (!available[t])
@@ -429,6 +476,9 @@ bool checkQuantization(const Graph &g, QString *error)
         if (n.op == OpType::BatchNorm)
             return fail(error, QStringLiteral("%1: BatchNorm cannot run in an int8 graph; fold it into "
                                               "the preceding layer").arg(where));
+        // No int8 executor or device kernel computes these yet: refuse rather than run nothing.
+        if (isAnomalyScoreOp(n.op))
+            return fail(error, QStringLiteral("%1: int8 anomaly scores are not supported yet").arg(where));
         for (int k = 0; k < n.inputs.size(); ++k) {
             const bool isWeights = k == 1 && (n.op == OpType::Conv2D || n.op == OpType::DepthwiseConv2D
                                               || n.op == OpType::FullyConnected);
@@ -639,7 +689,8 @@ qint64 Graph::weightBytes() const
 //       u32 activation, f32 clipMin clipMax epsilon
 //   u32 nInputs i32[]   u32 nOutputs i32[]
 // str and bytes are u32 length + raw bytes. Nothing may follow.
-// Version history: 1 = the above.
+// Version history: 1 = the above. New op codes (KMeansScore, GmmScore, SquaredError) need no new
+// version: the layout is unchanged and an older reader refuses the unknown op code by number.
 
 namespace {
 

@@ -25,6 +25,18 @@
 //                      dimension may be -1 and is inferred)
 //    BatchNorm         x [..., C], gamma [C], beta [C], mean [C], var [C]
 //    Concat            x1, x2, ... equal except the last dimension
+//  Anomaly scores (each output [1,1], bigger = more anomalous; float graphs only for now):
+//    KMeansScore       x (D elements), centroids [K,D] constant
+//                      -> min_k sum_d (x_d - c_kd)^2 (squared distance to the nearest centroid)
+//    GmmScore          x (D elements), means [K,D], inverse variances [K,D], offsets [K] (constants)
+//                      -> min_k (offset_k + 1/2 sum_d (x_d - mu_kd)^2 * ivar_kd), with
+//                      offset_k = -ln pi_k + 1/2 sum_d ln(2 pi sigma_kd^2). This is the "hard"
+//                      mixture negative log-likelihood -ln max_k pi_k N_k(x): it is never below
+//                      the exact -ln sum_k pi_k N_k(x) and at most ln K above it. Chosen because it
+//                      needs no exp/log at inference and its int8 form can be exact in integers.
+//    SquaredError      a, b with the same element count -> mean_d (a_d - b_d)^2 (an autoencoder's
+//                      reconstruction error: a = reconstruction, b = the graph input, which
+//                      therefore stays alive to the end of the graph)
 // Output spatial size (conv, depthwise, pools): (H + padTop + padBottom - KH) / strideH + 1,
 // rounded down. Padding is explicit (TFLite SAME = the split that gives ceil(H / stride)).
 //
@@ -35,7 +47,8 @@
 //  - MaxPool2D, AvgPool2D, GlobalAvgPool, Reshape, Relu, Relu6 and Clip outputs carry the
 //    input's scale and zero point (TFLite's rule; the executor copies, never requantizes);
 //  - Softmax output: scale 1/256, zero point -128;
-//  - BatchNorm does not appear (the quantizer folds it).
+//  - BatchNorm does not appear (the quantizer folds it);
+//  - KMeansScore, GmmScore and SquaredError do not appear yet (no int8 form is defined).
 
 #include "data/Sample.h"
 
@@ -65,7 +78,14 @@ enum class OpType : int {
     BatchNorm = 11,       ///< float only; folded into the preceding conv/fc by the quantizer
     Concat = 12,          ///< along the last axis (channels)
     Clip = 13,            ///< float only; min/max attributes, Relu6 when [0, 6]
+    KMeansScore = 14,     ///< x, centroids [K,D] -> [1,1] squared distance to the nearest centroid
+    GmmScore = 15,        ///< x, means, inverse variances, offsets -> [1,1] hard mixture NLL
+    SquaredError = 16,    ///< a, b -> [1,1] mean squared difference
 };
+/// The highest OpType value (validation and deserialization accept 0..kLastOpType).
+constexpr OpType kLastOpType = OpType::SquaredError;
+/// True for KMeansScore, GmmScore and SquaredError (anomaly-score ops).
+bool isAnomalyScoreOp(OpType op);
 QString opName(OpType op);                             ///< "conv2d", "depthwise_conv2d", ...
 std::optional<OpType> opFromName(const QString &name);
 

@@ -288,8 +288,12 @@ TEST(TrainerOptions, DivergedProjectRunIsFailedAndStoresNoModel)
         for (int k = 0; k < 8; ++k)
             s.channels << QStringLiteral("f%1").arg(k);
         QVector<float> x = blobs.x.mid(i * 8, 8);
+        // Finite values (features no longer let inf through) whose normalisation overflows:
+        // mean = -FLT_MAX / (train count), so FLT_MAX - mean is beyond float and the input is inf.
         if (i == 5)
-            x[2] = std::numeric_limits<float>::infinity();   // as an import used to let through
+            x[2] = std::numeric_limits<float>::max();
+        if (i == 6 || i == 7)
+            x[2] = -std::numeric_limits<float>::max();
         s.data = Tensor::fromFloats(x, {8});
         samples.append(s);
     }
