@@ -26,13 +26,18 @@ struct Const {
     std::vector<float> f;          ///< float tensors
     std::vector<int64_t> i;        ///< integer tensors
     bool isFloat = true;
+    /// Element count; -1 when a dim is negative or the count passes kMaxElements.
     int64_t count() const
     {
         int64_t n = 1;
-        for (int64_t d : dims)
+        for (int64_t d : dims) {
+            if (d < 0 || (d > 0 && n > kMaxElements / d))
+                return -1;
             n *= d;
+        }
         return n;
     }
+    static constexpr int64_t kMaxElements = int64_t(1) << 28;
 };
 
 /// An activation: the IR tensor and how its ONNX view maps onto it.
@@ -77,6 +82,13 @@ public:
         std::vector<int64_t> dims;
         for (const auto &d : input->type().tensor_type().shape().dim())
             dims.push_back(d.has_dim_value() ? d.dim_value() : 1);
+        for (size_t i = 1; i < dims.size(); ++i)
+            if (dims[i] < 1 || dims[i] > (int64_t(1) << 20))
+                return fail(QStringLiteral("input \"%1\": dimension %2 is %3 (expected 1 to %4)")
+                                .arg(QString::fromStdString(input->name()))
+                                .arg(i)
+                                .arg(dims[i])
+                                .arg(int64_t(1) << 20));
         Value v;
         if (dims.size() == 4) {
             v = spatial(act("input", {1, int(dims[2]), int(dims[3]), int(dims[1])}), int(dims[1]), int(dims[2]), int(dims[3]));
@@ -180,6 +192,10 @@ private:
     {
         c->dims.assign(t.dims().begin(), t.dims().end());
         const int64_t n = c->count();
+        if (n < 0) {
+            fail(QStringLiteral("initializer \"%1\" has a negative or too large shape").arg(QString::fromStdString(t.name())));
+            return false;
+        }
         if (t.data_location() == onnx::TensorProto::EXTERNAL) {
             fail(QStringLiteral("initializer \"%1\" uses external data, which is not supported").arg(QString::fromStdString(t.name())));
             return false;
@@ -189,7 +205,8 @@ private:
             c->isFloat = true;
             if (t.has_raw_data()) {
                 c->f.resize(size_t(t.raw_data().size() / 4));
-                std::memcpy(c->f.data(), t.raw_data().data(), c->f.size() * 4);
+                if (!c->f.empty())
+                    std::memcpy(c->f.data(), t.raw_data().data(), c->f.size() * 4);
             } else {
                 c->f.assign(t.float_data().begin(), t.float_data().end());
             }
@@ -202,7 +219,8 @@ private:
             c->isFloat = false;
             if (t.has_raw_data()) {
                 c->i.resize(size_t(t.raw_data().size() / 8));
-                std::memcpy(c->i.data(), t.raw_data().data(), c->i.size() * 8);
+                if (!c->i.empty())
+                    std::memcpy(c->i.data(), t.raw_data().data(), c->i.size() * 8);
             } else {
                 c->i.assign(t.int64_data().begin(), t.int64_data().end());
             }
@@ -211,7 +229,8 @@ private:
             c->isFloat = false;
             if (t.has_raw_data()) {
                 std::vector<int32_t> v(size_t(t.raw_data().size() / 4));
-                std::memcpy(v.data(), t.raw_data().data(), v.size() * 4);
+                if (!v.empty())
+                    std::memcpy(v.data(), t.raw_data().data(), v.size() * 4);
                 c->i.assign(v.begin(), v.end());
             } else {
                 c->i.assign(t.int32_data().begin(), t.int32_data().end());
@@ -280,6 +299,8 @@ private:
     bool convert(const onnx::NodeProto &n)
     {
         const std::string &op = n.op_type();
+        if (n.output_size() < 1 || n.output(0).empty())
+            return refuse(n, QStringLiteral("the node has no output"));
         if (!n.domain().empty() && n.domain() != "ai.onnx")
             return refuse(n, QStringLiteral("domain %1 is not supported").arg(QString::fromStdString(n.domain())));
         if (op == "Constant") {
@@ -505,11 +526,15 @@ private:
         return refuse(n, QStringLiteral("unsupported op"));
     }
 
+    static constexpr int64_t kMaxWindow = 4096; ///< kernel, stride and pad bound (outside input)
+
     bool window(const onnx::NodeProto &n, const Value &in, std::vector<int64_t> k, std::vector<int64_t> s,
                 std::vector<int64_t> pads, Node *p)
     {
         // 1-D ops ([N, C, L]) arrive with one entry per attribute: H = 1.
         if (k.size() == 1) {
+            if (s.size() > 1 || (!pads.empty() && pads.size() != 2))
+                return refuse(n, QStringLiteral("strides / pads do not match a 1-D kernel"));
             k = {1, k[0]};
             s = s.empty() ? std::vector<int64_t>{1, 1} : std::vector<int64_t>{1, s[0]};
             pads = pads.empty() ? std::vector<int64_t>{0, 0, 0, 0} : std::vector<int64_t>{0, pads[0], 0, pads[1]};
@@ -522,6 +547,15 @@ private:
             pads = {0, 0, 0, 0};
         if (s.size() != 2 || pads.size() != 4)
             return refuse(n, QStringLiteral("strides / pads do not match a 2-D kernel"));
+        for (int64_t v : k)
+            if (v < 1 || v > kMaxWindow)
+                return refuse(n, QStringLiteral("kernel_shape %1 is outside 1..%2").arg(v).arg(kMaxWindow));
+        for (int64_t v : s)
+            if (v < 1 || v > kMaxWindow)
+                return refuse(n, QStringLiteral("stride %1 is outside 1..%2").arg(v).arg(kMaxWindow));
+        for (int64_t v : pads)
+            if (v < 0 || v > kMaxWindow)
+                return refuse(n, QStringLiteral("pad %1 is outside 0..%2").arg(v).arg(kMaxWindow));
         p->kernelH = int(k[0]);
         p->kernelW = int(k[1]);
         p->strideH = int(s[0]);

@@ -218,7 +218,7 @@ TEST_P(AgentQemu, HelloOverTheSerialPty)
     EXPECT_EQ(tm_get_u32(info.find(TM_INFO_CLOCK_HZ)->second.data()), 25000000u);
     EXPECT_TRUE(tm_get_u32(info.find(TM_INFO_CAPABILITIES)->second.data()) &
                 TM_CAP_PERSISTENT_SLOTS);
-    EXPECT_EQ(info.count(TM_INFO_SENSOR), 2u);
+    EXPECT_EQ(info.count(TM_INFO_SENSOR), 3u); // accel, mic, vib (the simulated machine)
 
     // a short accelerometer stream: contiguous and complete
     Frame st = link.request(TM_OP_STREAM_START, cat({{0}, u32le(1000), u32le(500), u16le(0)}));

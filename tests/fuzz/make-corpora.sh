@@ -10,9 +10,12 @@
 #   io/corpus/fuzz_ei_cbor       EI JSON and CBOR from export-data, unsigned and signed ("fuzz-key")
 #   stream/corpus/fuzz_replay_recording  the exported CSV (accelerometer) and a 16 kHz WAV
 #   agent/corpus/fuzz_agent_frame_decoder  the dispatcher's frame streams without their mode byte
-# Seeds made by other writers and kept as committed: model packages (fuzz_model_package, written
-# by `tinyml classify` on a virtual board), serialized graphs (fuzz_graph_deserialize), WAVs,
-# agent frame streams, ELF objects, stream scripts.
+#   agent/corpus/fuzz_model_package  version-1 packages (ModelPackageWriter; needs BUILD_FUZZ_DIR)
+#   training/corpus/fuzz_onnx_import  ONNX models from our exporter (needs BUILD_FUZZ_DIR)
+# Seeds made by other writers and kept as committed: version-2 model packages (fuzz_model_package,
+# written by `tinyml classify` on a virtual board), serialized graphs (fuzz_graph_deserialize), WAVs,
+# agent frame streams, ELF objects, stream scripts, and TFLite files (model/corpus/fuzz_tflite_import:
+# `flatc --binary` of tests/core/model/tflite/fixtures/*.json, committed).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:-build}
@@ -69,6 +72,15 @@ mkdir -p "$f"
 for s in tests/fuzz/agent/corpus/fuzz_agent_dispatcher/*; do
   tail -c +2 "$s" > "$f/$(basename "$s")"
 done
+
+# Seeds written by programs of the clang tree: version-1 packages and ONNX models.
+if [ -d "$fuzzbuild/tests/fuzz" ]; then
+  "$fuzzbuild/tests/fuzz/agent/write_package_seeds" tests/fuzz/agent/corpus/fuzz_model_package
+  TINYML_FUZZ_WRITE_SEEDS=tests/fuzz/training/corpus/fuzz_onnx_import \
+    "$fuzzbuild/tests/fuzz/training/fuzz_onnx_import"
+else
+  echo "make-corpora: no $fuzzbuild: model package v1 and ONNX seeds not re-made" >&2
+fi
 
 # Minimise: keep only inputs that add coverage (libFuzzer -merge=1 into an empty folder).
 if [ -d "$fuzzbuild/tests/fuzz" ]; then
