@@ -1,5 +1,7 @@
 #include "device/CaptureSession.h"
 
+#include "device/LineLink.h"
+#include "io/DatasetImporter.h"
 #include "store/ProjectStore.h"
 
 #include <QEventLoop>
@@ -11,6 +13,9 @@ namespace tinyml {
 
 namespace {
 const int kResultMetaType = qRegisterMetaType<CaptureResult>();
+/// After the stream was accepted, this many malformed lines times the preroll with no
+/// well-formed line between them: the board stopped printing numbers (reset, baud change).
+constexpr qint64 kMalformedRunFactor = 4;
 }
 
 CaptureSession::CaptureSession(DeviceLink *link, ProjectStore *store, const CaptureOptions &options,
@@ -59,6 +64,13 @@ bool CaptureSession::start(QString *error)
     m_buffer.clear();
     m_framesPerSample = 0;
     m_bytesAtStart = m_link->statistics().bytesReceived;
+    m_lineStream = qobject_cast<LineLink *>(m_link.data()) != nullptr;
+    m_accepted = false;
+    m_preroll.clear();
+    m_prerollFrames = 0;
+    m_malformedAtStart = m_link->statistics().malformedLines;
+    m_malformedCounted = 0;
+    m_malformedInARow = 0;
     m_clock.start();
     for (const auto &c : std::as_const(m_connections))
         disconnect(c);
@@ -67,6 +79,7 @@ bool CaptureSession::start(QString *error)
         connect(m_link, &DeviceLink::streamChunk, this, &CaptureSession::onChunk),
         connect(m_link, &DeviceLink::streamEnded, this, &CaptureSession::onStreamEnded),
         connect(m_link, &DeviceLink::connectionLost, this, &CaptureSession::onConnectionLost),
+        connect(m_link, &DeviceLink::linkError, this, &CaptureSession::onLinkError),
     };
     m_running = true;
     if (m_options.rateHz > 0)
@@ -152,33 +165,82 @@ bool CaptureSession::finishSample(bool complete, QString *error)
     return flushed && ok;
 }
 
-void CaptureSession::onChunk(const StreamChunk &chunk)
+qint64 CaptureSession::framesNeededFirst() const
 {
-    if (!m_running)
-        return;
-    const qint64 channels = chunk.data.shape.value(1);
-    if (channels <= 0)
-        return;
-    if (m_channels == 0)
-        m_channels = int(channels);
-    if (channels != m_channels) {
-        finish(tr("the stream changed from %1 to %2 channels").arg(m_channels).arg(channels));
-        return;
+    if (!m_lineStream)
+        return 1;
+    return qBound(qint64(1), qint64(m_options.minConsistentLines), m_framesPerSample * m_options.count);
+}
+
+void CaptureSession::onLinkError()
+{
+    if (m_running && m_lineStream)
+        checkLines();
+}
+
+bool CaptureSession::checkLines()
+{
+    if (!m_lineStream || !m_link)
+        return true;
+    const qint64 malformed = m_link->statistics().malformedLines - m_malformedAtStart;
+    m_result.malformedLines = malformed;
+    const qint64 fresh = malformed - m_malformedCounted;
+    if (fresh <= 0)
+        return true;
+    m_malformedCounted = malformed;
+    m_malformedInARow += fresh;
+    const qint64 need = framesNeededFirst();
+    if (!m_accepted) {
+        // Until the stream is accepted nothing is stored; garbage fails it early.
+        const qint64 good = m_prerollFrames;
+        if (malformed >= need && malformed > good) {
+            finish(tr("%1 does not print lines of numbers: %2 of the %3 lines received were not numbers "
+                      "(or not the stream's channel count); check the port, the baud rate and --protocol. "
+                      "Nothing stored")
+                       .arg(m_link->portName()).arg(malformed).arg(malformed + good));
+            return false;
+        }
+        return true;
     }
-    if (m_framesPerSample == 0) {
-        if (m_link && m_link->streamFormat().rateHz > 0)
-            onStreamStarted(m_link->streamFormat());
-        if (m_framesPerSample == 0) {
-            finish(tr("the device did not say its sample rate"));
-            return;
+    // Each malformed line is a frame missing from the recording.
+    m_result.framesLost += fresh;
+    m_sampleLost += fresh;
+    if (m_malformedInARow >= kMalformedRunFactor * need) {
+        finish(tr("%1 stopped printing lines of numbers (%2 malformed lines in a row); kept %3 frames, "
+                  "sample marked incomplete")
+                   .arg(m_link->portName()).arg(m_malformedInARow).arg(m_result.framesReceived));
+        return false;
+    }
+    return true;
+}
+
+bool CaptureSession::acceptStream()
+{
+    if (m_options.checkProject) {
+        io::FileImportResult candidate;
+        candidate.file = m_link ? m_link->portName() : QString();
+        candidate.format = QStringLiteral("device");
+        Sample s;
+        s.data.dtype = DType::Float32;
+        s.data.shape = {0, m_channels};
+        s.sampleRateHz = m_format.rateHz > 0 ? m_format.rateHz : m_options.rateHz;
+        candidate.samples << s;
+        io::checkAgainstProject(candidate, io::expectationFor(m_store->settings(), m_store->sampleInfos()));
+        if (!candidate.ok()) {
+            finish(tr("the stream from %1 does not fit the project (%2): %3; nothing stored")
+                       .arg(candidate.file, candidate.error->field, candidate.error->message));
+            return false;
         }
     }
-    m_result.framesLost += chunk.lostBefore;
-    m_sampleLost += chunk.lostBefore;
-    const float *values = chunk.data.floatData();
+    m_accepted = true;
+    // Malformed lines from here on are gaps in the recording.
+    m_malformedInARow = 0;
+    return true;
+}
+
+void CaptureSession::storeFrames(const float *values, qint64 frames)
+{
     qint64 offset = 0;
-    const qint64 frames = chunk.frames();
-    const qint64 total = m_framesPerSample * m_options.count;
     QString error;
     while (offset < frames && m_running) {
         if (m_sampleId == 0) {
@@ -207,15 +269,70 @@ void CaptureSession::onChunk(const StreamChunk &chunk)
             }
         }
     }
+}
+
+void CaptureSession::onChunk(const StreamChunk &chunk)
+{
+    if (!m_running)
+        return;
+    const qint64 channels = chunk.data.shape.value(1);
+    if (channels <= 0)
+        return;
+    if (m_channels == 0)
+        m_channels = int(channels);
+    if (channels != m_channels) {
+        finish(tr("the stream changed from %1 to %2 channels").arg(m_channels).arg(channels));
+        return;
+    }
+    if (m_framesPerSample == 0) {
+        if (m_link && m_link->streamFormat().rateHz > 0)
+            onStreamStarted(m_link->streamFormat());
+        if (m_framesPerSample == 0) {
+            finish(tr("the device did not say its sample rate"));
+            return;
+        }
+    }
+    if (!checkLines())
+        return;
+    m_malformedInARow = 0;
+    m_result.framesLost += chunk.lostBefore;
+    m_sampleLost += chunk.lostBefore;
+    const float *values = chunk.data.floatData();
+    const qint64 frames = chunk.frames();
+    const qint64 total = m_framesPerSample * m_options.count;
+    if (!m_accepted) {
+        // Held in memory until the stream has proved itself and fits the project.
+        m_preroll.append(QList<float>(values, values + frames * m_channels));
+        m_prerollFrames += frames;
+        if (m_prerollFrames < framesNeededFirst())
+            return;
+        if (!checkLines() || !acceptStream())
+            return;
+        QVector<float> held;
+        held.swap(m_preroll);
+        const qint64 heldFrames = m_prerollFrames;
+        m_prerollFrames = 0;
+        storeFrames(held.constData(), heldFrames);
+    } else {
+        storeFrames(values, frames);
+    }
+    if (!m_running)
+        return;
     Q_EMIT progress(m_result.framesReceived, total);
     if (m_result.sampleIds.size() >= m_options.count) {
-        // Done. An agent ends its stream by itself; a line board is told to stop.
-        if (m_link && m_link->isStreaming() && m_result.framesReceived >= total
-            && m_link->streamFormat().sensor == QLatin1String("lines"))
-            m_link->stopStream();
+        // Done. An agent ends its stream by itself; a line board is told to stop, after
+        // finish() has disconnected: its "stream stopped" is not a capture cut short.
+        const QPointer<DeviceLink> link = m_link;
+        const bool stopLines = m_lineStream && m_result.framesReceived >= total;
         finish(m_result.framesLost > 0
-                   ? tr("%1 frames were lost on the link; the samples are marked incomplete").arg(m_result.framesLost)
+                   ? (m_result.malformedLines > 0
+                          ? tr("%1 frames were lost (%2 malformed lines); the samples are marked incomplete")
+                                .arg(m_result.framesLost).arg(m_result.malformedLines)
+                          : tr("%1 frames were lost on the link; the samples are marked incomplete").arg(m_result.framesLost))
                    : QString());
+        // Only locals from here: a finished() handler may have deleted this session.
+        if (stopLines && link && link->isStreaming())
+            link->stopStream();
     }
 }
 
@@ -244,8 +361,11 @@ void CaptureSession::onConnectionLost(const QString &message)
 {
     if (!m_running)
         return;
-    finish(tr("board lost mid-capture (%1); kept the %2 frames received, sample marked incomplete")
-               .arg(message).arg(m_result.framesReceived));
+    if (m_sampleId == 0 && m_result.sampleIds.isEmpty())
+        finish(tr("board lost mid-capture (%1)").arg(message));
+    else
+        finish(tr("board lost mid-capture (%1); kept the %2 frames received, sample marked incomplete")
+                   .arg(message).arg(m_result.framesReceived));
 }
 
 void CaptureSession::cancel()
@@ -269,6 +389,12 @@ void CaptureSession::finish(const QString &error)
     if (m_sampleId != 0)
         finishSample(false, &storeError);
     m_result.error = error;
+    if (!m_accepted && m_prerollFrames > 0 && !error.isEmpty() && !error.contains(QLatin1String("nothing stored"), Qt::CaseInsensitive))
+        m_result.error += tr("; only %1 well-formed lines had arrived, fewer than the %2 needed before "
+                             "anything is stored: nothing stored")
+                              .arg(m_prerollFrames).arg(framesNeededFirst());
+    m_preroll.clear();
+    m_prerollFrames = 0;
     if (!storeError.isEmpty())
         m_result.error += (m_result.error.isEmpty() ? QString() : QStringLiteral("; ")) + storeError;
     m_result.complete = m_result.error.isEmpty()
@@ -293,8 +419,14 @@ bool CaptureSession::run(int timeoutMs, QString *error)
         loop.exec();
     }
     if (m_running) {
+        const qint64 held = m_accepted ? 0 : m_prerollFrames;
+        const bool lines = m_lineStream;
         cancel();
         m_result.error = tr("capture timed out after %1 ms; kept %2 frames").arg(timeoutMs).arg(m_result.framesReceived);
+        if (lines && !m_accepted)
+            m_result.error += tr(" (%1 well-formed lines arrived, %2 malformed; %3 needed before anything is "
+                                 "stored): nothing stored")
+                                  .arg(held).arg(m_result.malformedLines).arg(framesNeededFirst());
         m_result.complete = false;
     }
     if (!m_result.complete && error)

@@ -73,7 +73,7 @@ FeaturesPage::FeaturesPage(QWidget *parent)
       m_outputShape(new QLabel(this)), m_defaults(new QPushButton(tr("Defaults"), this)),
       m_save(new QPushButton(tr("Save"), this)), m_generate(new QPushButton(tr("Generate features"), this)),
       m_cancel(new QPushButton(tr("Cancel"), this)), m_progress(new QProgressBar(this)), m_status(new QLabel(this)),
-      m_statShape(statValue(this)), m_statCount(statValue(this)), m_statSplit(statValue(this)),
+      m_skipped(new QLabel(this)), m_statShape(statValue(this)), m_statCount(statValue(this)), m_statSplit(statValue(this)),
       m_scatter(new FeatureScatterPlot(this)), m_sampleCombo(new QComboBox(this)),
       m_sampleFeatures(new SampleFeaturesPlot(this))
 {
@@ -114,6 +114,12 @@ FeaturesPage::FeaturesPage(QWidget *parent)
     m_status->setWordWrap(true);
     m_status->setObjectName(QStringLiteral("hint"));
     runLayout->addWidget(m_status);
+    // Samples left out of the set are named, never dropped silently (issue 18, item 7).
+    m_skipped->setWordWrap(true);
+    m_skipped->setObjectName(QStringLiteral("featuresSkipped"));
+    m_skipped->setTextFormat(Qt::RichText);
+    m_skipped->setVisible(false);
+    runLayout->addWidget(m_skipped);
     auto *stats = new QGridLayout;
     stats->addWidget(m_statCount, 0, 0);
     stats->addWidget(m_statShape, 0, 1);
@@ -210,6 +216,8 @@ void FeaturesPage::setSession(ProjectSession *session)
     m_progress->setRange(0, 1);
     m_progress->setValue(0);
     m_status->clear();
+    m_skipped->clear();
+    m_skipped->setVisible(false);
     for (QLabel *l : {m_statShape, m_statCount, m_statSplit})
         l->setText(QStringLiteral("–"));
     if (m_session) {
@@ -433,6 +441,7 @@ void FeaturesPage::showSet()
     m_statShape->setText(dims.join(QStringLiteral(" × ")));
     m_statShape->setToolTip(shapeText(set.featureShape));
     m_statSplit->setText(QStringLiteral("%1 / %2").arg(train).arg(test));
+    showSkipped();
     {
         const QSignalBlocker blocker(m_sampleCombo);
         m_sampleCombo->clear();
@@ -443,6 +452,35 @@ void FeaturesPage::showSet()
                                             set.splits[i] == Split::Test ? tr("test") : tr("train")));
     }
     selectRow(set.size() > 0 ? 0 : -1);
+}
+
+void FeaturesPage::showSkipped()
+{
+    const QVector<features::FeatureSet::Skipped> skipped = m_set ? m_set->skipped : QVector<features::FeatureSet::Skipped>{};
+    m_skipped->setVisible(!skipped.isEmpty());
+    if (skipped.isEmpty()) {
+        m_skipped->clear();
+        m_skipped->setToolTip(QString());
+        return;
+    }
+    // The first few inline, every one in the tooltip: a project with hundreds of cut-off
+    // captures must not push the page's controls off screen.
+    constexpr int kShown = 5;
+    QStringList lines, all;
+    for (int i = 0; i < skipped.size(); ++i) {
+        const QString line = tr("#%1: %2").arg(skipped[i].sampleId).arg(skipped[i].reason);
+        all << line;
+        if (i < kShown)
+            lines << line.toHtmlEscaped();
+    }
+    if (skipped.size() > kShown)
+        lines << tr("… and %1 more (hover for the list)").arg(skipped.size() - kShown);
+    m_skipped->setText(QStringLiteral("<span style='color:#b45309'>%1</span><br>%2")
+                           .arg(tr("%1 left out of the features (see the Dataset page):")
+                                    .arg(countText(skipped.size(), "%1 sample", "%1 samples"))
+                                    .toHtmlEscaped(),
+                                lines.join(QStringLiteral("<br>"))));
+    m_skipped->setToolTip(all.join(QLatin1Char('\n')));
 }
 
 void FeaturesPage::selectRow(int row)

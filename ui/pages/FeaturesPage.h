@@ -53,6 +53,9 @@ public:
     QPushButton *saveButton() const { return m_save; }
     QProgressBar *progressBar() const { return m_progress; }
     QLabel *statusLabel() const { return m_status; }
+    /// The samples the last run left out (FeatureSet::skipped), one per line with the reason;
+    /// hidden when there are none.
+    QLabel *skippedLabel() const { return m_skipped; }
 
 Q_SIGNALS:
     /// A run ended (ok, failed or cancelled) or cached features were loaded.
@@ -65,6 +68,7 @@ private:
     void updateOutputShape();
     void updateButtons();
     void showSet();
+    void showSkipped();
     QString shapeText(const QVector<qint64> &shape) const;
 
     ProjectSession *m_session = nullptr;
@@ -82,6 +86,7 @@ private:
     QPushButton *m_cancel;
     QProgressBar *m_progress;
     QLabel *m_status;
+    QLabel *m_skipped;
     QLabel *m_statShape;
     QLabel *m_statCount;
     QLabel *m_statSplit;

@@ -3,6 +3,7 @@
 #include "models/BoardCatalog.h"
 #include "models/ImportRunner.h"
 #include "pages/AcquisitionPage.h"
+#include "pages/AnomalyPage.h"
 #include "pages/DatasetPage.h"
 #include "pages/DeploymentPage.h"
 #include "pages/FeaturesPage.h"
@@ -16,6 +17,7 @@
 
 #include "io/DatasetExporter.h"
 #include "io/DatasetImporter.h"
+#include "io/ImportDuplicates.h"
 #include "store/ProjectStore.h"
 
 #include <QAction>
@@ -62,6 +64,7 @@ const StageEntry kStages[] = {
     {MainWindow::Stage::Training, QT_TRANSLATE_NOOP("MainWindow", "Training"), "training"},
     {MainWindow::Stage::Deployment, QT_TRANSLATE_NOOP("MainWindow", "Deployment & profiling"), "deploy"},
     {MainWindow::Stage::Live, QT_TRANSLATE_NOOP("MainWindow", "Live classification"), "motion"},
+    {MainWindow::Stage::Anomaly, QT_TRANSLATE_NOOP("MainWindow", "Anomaly detection"), "warning"},
 };
 
 } // namespace
@@ -71,7 +74,8 @@ MainWindow::MainWindow(QWidget *parent)
       m_pages(new QStackedWidget(this)), m_welcome(new WelcomePage(this)), m_acquisition(new AcquisitionPage(this)),
       m_dataset(new DatasetPage(this)),
       m_features(new FeaturesPage(this)), m_training(new TrainingPage(this)),
-      m_deployment(new DeploymentPage(this)), m_live(new LivePage(this)), m_liveController(new LiveController(m_live, this)),
+      m_deployment(new DeploymentPage(this)), m_live(new LivePage(this)), m_anomaly(new AnomalyPage(this)),
+      m_liveController(new LiveController(m_live, this)),
       m_boardStatus(new QLabel(this)), m_projectStatus(new QLabel(this))
 {
     setWindowTitle(tr("TinyML Workbench"));
@@ -106,6 +110,7 @@ MainWindow::MainWindow(QWidget *parent)
     m_pages->addWidget(m_training);
     m_pages->addWidget(m_deployment);
     m_pages->addWidget(m_live);
+    m_pages->addWidget(m_anomaly);
     m_pages->addWidget(m_welcome);
 
     auto *central = new QWidget(this);
@@ -208,6 +213,7 @@ MainWindow::~MainWindow()
     m_dataset->setSession(nullptr);
     m_features->setSession(nullptr);
     m_training->setSession(nullptr);
+    m_anomaly->setSession(nullptr);
     m_deployment->setSession(nullptr);
     m_liveController->setSession(nullptr);
 }
@@ -292,6 +298,7 @@ void MainWindow::setSession(std::unique_ptr<ProjectStore> store)
     m_dataset->setSession(nullptr);
     m_features->setSession(nullptr);
     m_training->setSession(nullptr);
+    m_anomaly->setSession(nullptr);
     m_deployment->setSession(nullptr);
     m_liveController->setSession(nullptr);   // stops a run, cancels a calibration
     m_session.reset();
@@ -306,6 +313,7 @@ void MainWindow::setSession(std::unique_ptr<ProjectStore> store)
     m_dataset->setSession(s);
     m_features->setSession(s);
     m_training->setSession(s);
+    m_anomaly->setSession(s);
     m_deployment->setSession(s);
     m_liveController->setSession(s);
 
@@ -480,7 +488,7 @@ void MainWindow::showStage(Stage stage)
 
 MainWindow::Stage MainWindow::currentStage() const
 {
-    return Stage(qBound(0, m_pages->currentIndex(), int(Stage::Live)));
+    return Stage(qBound(0, m_pages->currentIndex(), int(Stage::Anomaly)));
 }
 
 // --- import / export --------------------------------------------------------------------------
@@ -501,19 +509,27 @@ void MainWindow::importData()
         return;
 
     io::ImportOptions options;
+    // A CSV without a timestamp column is recorded at the project's rate (the CLI asks for --rate).
+    const ProjectSettings before = m_session->settings();
+    if (before.templateName == QLatin1String("motion") || before.templateName == QLatin1String("audio"))
+        options.sampleRateHz = before.sampleRateHz;
     const ImportRun run = runImport(this, paths, options);
 
+    // The CLI's checks: every file must fit the project; data already stored is not doubled.
     QVector<io::FileImportResult> results = run.results;
+    const io::ProjectFit fit = io::fitToProject(results, before, m_session->store().sampleInfos());
     io::assignAutoSplits(results); // as the CLI's --split auto
 
     int imported = 0;
-    QStringList problems;
+    QStringList problems, duplicates;
     ProjectSettings settings = m_session->settings();
     for (auto &r : results) {
         QString error;
+        for (const io::SkippedDuplicate &d : std::as_const(r.duplicates))
+            duplicates << io::describeDuplicate(r.file, d);
         if (r.error) {
             problems << r.error->toString();
-        } else if (!m_session->store().addSamples(r.samples, &error)) {
+        } else if (!r.samples.isEmpty() && !m_session->store().addSamples(r.samples, &error)) {
             problems << QStringLiteral("%1: %2").arg(r.file, error);
         } else {
             imported += r.samples.size();
@@ -529,15 +545,25 @@ void MainWindow::importData()
     }
     m_session->notifySamplesChanged();
     showStage(Stage::Dataset);
-    const QString summary = tr("Imported %1").arg(countText(imported, "%1 sample", "%1 samples"))
-                            + (run.cancelled ? tr(" before the import was cancelled") : QString());
-    if (problems.isEmpty()) {
+    QString summary = tr("Imported %1").arg(countText(imported, "%1 sample", "%1 samples"))
+                      + (run.cancelled ? tr(" before the import was cancelled") : QString());
+    if (!duplicates.isEmpty())
+        summary += tr("; skipped %1 already in the project")
+                       .arg(countText(duplicates.size(), "%1 duplicate sample", "%1 duplicate samples"));
+    if (fit.misfitFiles > 0)
+        summary += tr("; %1 not fit this project (channels, rate or kind of data)")
+                       .arg(countText(fit.misfitFiles, "%1 file does", "%1 files do"));
+    if (problems.isEmpty() && duplicates.isEmpty()) {
         statusBar()->showMessage(summary, 6000);
     } else {
-        QMessageBox box(QMessageBox::Warning, tr("Import data"),
-                        summary + tr("; %1 not imported.").arg(countText(problems.size(), "%1 file was", "%1 files were")),
-                        QMessageBox::Ok, this);
-        box.setDetailedText(problems.join(QLatin1Char('\n')));
+        QString text = summary;
+        if (!problems.isEmpty())
+            text += tr("; %1 not imported.").arg(countText(problems.size(), "%1 file was", "%1 files were"));
+        else
+            text += QLatin1Char('.');
+        QMessageBox box(QMessageBox::Warning, tr("Import data"), text, QMessageBox::Ok, this);
+        box.setObjectName(QStringLiteral("importResultBox"));
+        box.setDetailedText((problems + duplicates).join(QLatin1Char('\n')));
         box.exec();
     }
 }

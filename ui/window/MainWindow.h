@@ -19,6 +19,7 @@ class ProjectStore;
 namespace tinyml::ui {
 
 class AcquisitionPage;
+class AnomalyPage;
 class DatasetPage;
 class DeploymentPage;
 class FeaturesPage;
@@ -33,7 +34,7 @@ class MainWindow : public QMainWindow
 {
     Q_OBJECT
 public:
-    enum class Stage { Acquisition, Dataset, Features, Training, Deployment, Live };
+    enum class Stage { Acquisition, Dataset, Features, Training, Deployment, Live, Anomaly };
 
     explicit MainWindow(QWidget *parent = nullptr);
     ~MainWindow() override;
@@ -56,6 +57,7 @@ public:
     TrainingPage *trainingPage() const { return m_training; }
     DeploymentPage *deploymentPage() const { return m_deployment; }
     LivePage *livePage() const { return m_live; }
+    AnomalyPage *anomalyPage() const { return m_anomaly; }
     LiveController *liveController() const { return m_liveController; }
     WelcomePage *welcomePage() const { return m_welcome; }
     QAction *undoAction() const { return m_undo; }
@@ -91,6 +93,7 @@ private:
     TrainingPage *m_training;
     DeploymentPage *m_deployment;
     LivePage *m_live;
+    AnomalyPage *m_anomaly;
     LiveController *m_liveController;
     QLabel *m_boardStatus;
     QLabel *m_projectStatus;

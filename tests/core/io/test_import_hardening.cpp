@@ -98,6 +98,60 @@ TEST(ImportDuplicates, SkipsDataTheProjectHoldsAndRepeatsWithinOneImport)
     EXPECT_EQ(table[0].samples.size(), 2);
 }
 
+TEST(ImportDuplicates, FitToProjectChecksTheProjectThenSkipsDuplicates)
+{
+    // What the GUI's Import data and the CLI's import do before storing: a 3-axis motion
+    // project at 100 Hz holding one sample (id 4, label "idle").
+    ProjectSettings settings;
+    settings.templateName = QStringLiteral("motion");
+    settings.sensor = QStringLiteral("accel");
+    settings.sampleRateHz = 100;
+    ImportOptions opt;
+    opt.sampleRateHz = 100;
+    auto parse = [&](const QByteArray &csv, const QString &name) { return parseTimeSeriesCsv(csv, name, opt); };
+    const FileImportResult stored = parse("x,y,z\n1,2,3\n4,5,6\n", "idle.1.csv");
+    ASSERT_TRUE(stored.ok());
+    SampleInfo info;
+    info.id = 4;
+    info.label = QStringLiteral("idle");
+    info.channels = {QStringLiteral("x"), QStringLiteral("y"), QStringLiteral("z")};
+    info.checksum = sha256Hex(stored.samples[0].data.bytes);
+
+    QVector<FileImportResult> results{parse("x,y,z\n1,2,3\n4,5,6\n", "shake.1.csv"), // same data as 4
+                                      parse("x,y\n1,2\n", "two.1.csv"),               // 2 channels
+                                      parse("x,y,z\n0,0,9\n1,1,9\n", "idle.2.csv"),  // new
+                                      parse("x,y,z\nzz,0,0\n", "bad.1.csv")};         // already failed
+    opt.sampleRateHz = 50;
+    results << parse("x,y,z\n7,8,9\n", "slow.1.csv");                                 // 50 Hz
+    const ProjectFit fit = fitToProject(results, settings, {info});
+    EXPECT_EQ(fit.misfitFiles, 2);
+    EXPECT_EQ(fit.duplicates, 1);
+    EXPECT_TRUE(results[0].ok());
+    EXPECT_TRUE(results[0].samples.isEmpty());
+    ASSERT_EQ(results[0].duplicates.size(), 1);
+    EXPECT_EQ(describeDuplicate(results[0].file, results[0].duplicates[0]),
+              "shake.1.csv: skipped a sample labelled 'shake': the same data is already in sample 4, labelled 'idle'");
+    ASSERT_FALSE(results[1].ok());
+    EXPECT_EQ(results[1].error->field, "channels");
+    EXPECT_EQ(results[2].samples.size(), 1);
+    EXPECT_FALSE(results[3].ok());
+    ASSERT_FALSE(results[4].ok());
+    EXPECT_EQ(results[4].error->field, "sample_rate_hz");
+
+    // --allow-duplicates: the project check still applies, the copy is kept.
+    opt.sampleRateHz = 100;
+    QVector<FileImportResult> again{parse("x,y,z\n1,2,3\n4,5,6\n", "idle.3.csv")};
+    const ProjectFit allowed = fitToProject(again, settings, {info}, true);
+    EXPECT_EQ(allowed.duplicates, 0);
+    EXPECT_EQ(again[0].samples.size(), 1);
+    SkippedDuplicate earlier;
+    earlier.label = QStringLiteral("a");
+    earlier.existingLabel = QStringLiteral("a");
+    earlier.existingFile = QStringLiteral("a.2.csv");
+    EXPECT_EQ(describeDuplicate("b.csv", earlier),
+              "b.csv: skipped a sample labelled 'a': the same data is already in a.2.csv, earlier in this import");
+}
+
 TEST(EdgeImpulseBad, AFileOverTheSizeLimitIsRefusedNamingSizeLimitAndHowToRaiseIt)
 {
     const QByteArray json = R"({"protected":{"ver":"v1","alg":"none"},"signature":")" + QByteArray(64, '0') +
