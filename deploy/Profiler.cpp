@@ -1,5 +1,6 @@
 #include "Profiler.h"
 
+#include "CycleSideChannel.h"
 #include "Flasher.h"
 #include "ModelPackageWriter.h"
 #include "RuntimeSize.h"
@@ -17,6 +18,7 @@
 
 #include <QDateTime>
 #include <QEventLoop>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QPointer>
 #include <QTimer>
@@ -62,9 +64,48 @@ QJsonObject ProfileResult::toJson() const
                                       {QStringLiteral("macs"), double(l.macs)},
                                       {QStringLiteral("counter"), double(l.counter)},
                                       {QStringLiteral("ms"), l.ms}});
+        if (hasCycleEstimate) {
+            QJsonObject lo = layerArray.last().toObject();
+            lo[QStringLiteral("cycles_estimated")] = double(l.cyclesEstimated);
+            layerArray.replace(layerArray.size() - 1, lo);
+        }
     }
     o[QStringLiteral("layers")] = layerArray;
     o[QStringLiteral("macs")] = double(macs);
+
+    if (hasCycleEstimate) {
+        o[QStringLiteral("cycles_estimated")] = QJsonObject{{QStringLiteral("min"), double(cyclesMin)},
+                                                            {QStringLiteral("median"), double(cyclesMedian)},
+                                                            {QStringLiteral("max"), double(cyclesMax)},
+                                                            {QStringLiteral("low"), double(cyclesLow)},
+                                                            {QStringLiteral("high"), double(cyclesHigh)},
+                                                            {QStringLiteral("label"), cycleModel.label}};
+        QJsonArray cycles;
+        for (quint64 c : runCycles)
+            cycles.append(double(c));
+        o[QStringLiteral("run_cycles_estimated")] = cycles;
+        o[QStringLiteral("cycle_model")] = QJsonObject{{QStringLiteral("core"), cycleModel.core},
+                                                       {QStringLiteral("model"), cycleModel.model},
+                                                       {QStringLiteral("wait_states"), cycleModel.waitStates},
+                                                       {QStringLiteral("format"), cycleModel.format},
+                                                       {QStringLiteral("label"), cycleModel.label}};
+        o[QStringLiteral("cycles_per_instruction")] = cyclesPerInstruction;
+        o[QStringLiteral("cycles_estimated_layer_profile")] =
+            QJsonObject{{QStringLiteral("invoke"), double(layerRunCycles)},
+                        {QStringLiteral("hooks"), double(layerHookCycles)},
+                        {QStringLiteral("after_last_layer"), double(layerTailCycles)}};
+        if (onTarget)
+            o[QStringLiteral("latency_ms_on_target")] =
+                QJsonObject{{QStringLiteral("board"), onTarget->board},
+                            {QStringLiteral("part"), onTarget->part},
+                            {QStringLiteral("clock_hz"), double(onTarget->clockHz)},
+                            {QStringLiteral("min"), onTarget->minMs},
+                            {QStringLiteral("median"), onTarget->medianMs},
+                            {QStringLiteral("max"), onTarget->maxMs},
+                            {QStringLiteral("label"), cycleModel.label}};
+    } else if (!cyclesUnavailable.isEmpty()) {
+        o[QStringLiteral("cycles_estimated_unavailable")] = cyclesUnavailable;
+    }
 
     o[QStringLiteral("arena_bytes")] = double(arenaBytes);
     o[QStringLiteral("arena_lower_bound_bytes")] = double(arenaLowerBoundBytes);
@@ -77,8 +118,10 @@ QJsonObject ProfileResult::toJson() const
     o[QStringLiteral("energy_estimated")] = energyEstimated;
     o[QStringLiteral("energy_source")] = energySource;
 
-    o[QStringLiteral("device_accuracy")] = deviceAccuracy;
-    o[QStringLiteral("host_int8_accuracy")] = hostInt8Accuracy;
+    if (!task.isEmpty())
+        o[QStringLiteral("task")] = task;
+    o[QStringLiteral("device_accuracy")] = isAnomaly() ? QJsonValue() : QJsonValue(deviceAccuracy);
+    o[QStringLiteral("host_int8_accuracy")] = isAnomaly() ? QJsonValue() : QJsonValue(hostInt8Accuracy);
     o[QStringLiteral("bitexact_outputs")] = bitexactOutputs;
     o[QStringLiteral("outputs_compared")] = outputsCompared;
     return o;
@@ -119,9 +162,44 @@ ProfileResult ProfileResult::fromJson(const QJsonObject &o)
         l.macs = i64(lo.value(QStringLiteral("macs")));
         l.counter = u64(lo.value(QStringLiteral("counter")));
         l.ms = lo.value(QStringLiteral("ms")).toDouble();
+        l.cyclesEstimated = u64(lo.value(QStringLiteral("cycles_estimated")));
         r.layers.append(l);
     }
     r.macs = i64(o.value(QStringLiteral("macs")));
+
+    // Profiles stored before the cycle model have none of these keys: no estimate.
+    const QJsonObject cycles = o.value(QStringLiteral("cycles_estimated")).toObject();
+    r.hasCycleEstimate = !cycles.isEmpty();
+    r.cyclesUnavailable = o.value(QStringLiteral("cycles_estimated_unavailable")).toString();
+    r.cyclesMin = u64(cycles.value(QStringLiteral("min")));
+    r.cyclesMedian = u64(cycles.value(QStringLiteral("median")));
+    r.cyclesMax = u64(cycles.value(QStringLiteral("max")));
+    r.cyclesLow = u64(cycles.value(QStringLiteral("low")));
+    r.cyclesHigh = u64(cycles.value(QStringLiteral("high")));
+    for (const QJsonValue &v : o.value(QStringLiteral("run_cycles_estimated")).toArray())
+        r.runCycles.append(u64(v));
+    const QJsonObject model = o.value(QStringLiteral("cycle_model")).toObject();
+    r.cycleModel.core = model.value(QStringLiteral("core")).toString();
+    r.cycleModel.model = model.value(QStringLiteral("model")).toString();
+    r.cycleModel.waitStates = model.value(QStringLiteral("wait_states")).toInt();
+    r.cycleModel.format = model.value(QStringLiteral("format")).toInt();
+    r.cycleModel.label = model.value(QStringLiteral("label")).toString();
+    r.cyclesPerInstruction = o.value(QStringLiteral("cycles_per_instruction")).toDouble();
+    const QJsonObject split = o.value(QStringLiteral("cycles_estimated_layer_profile")).toObject();
+    r.layerRunCycles = u64(split.value(QStringLiteral("invoke")));
+    r.layerHookCycles = u64(split.value(QStringLiteral("hooks")));
+    r.layerTailCycles = u64(split.value(QStringLiteral("after_last_layer")));
+    const QJsonObject target = o.value(QStringLiteral("latency_ms_on_target")).toObject();
+    if (!target.isEmpty()) {
+        TargetLatency t;
+        t.board = target.value(QStringLiteral("board")).toString();
+        t.part = target.value(QStringLiteral("part")).toString();
+        t.clockHz = u64(target.value(QStringLiteral("clock_hz")));
+        t.minMs = target.value(QStringLiteral("min")).toDouble();
+        t.medianMs = target.value(QStringLiteral("median")).toDouble();
+        t.maxMs = target.value(QStringLiteral("max")).toDouble();
+        r.onTarget = t;
+    }
 
     r.arenaBytes = i64(o.value(QStringLiteral("arena_bytes")));
     r.arenaLowerBoundBytes = i64(o.value(QStringLiteral("arena_lower_bound_bytes")));
@@ -134,6 +212,7 @@ ProfileResult ProfileResult::fromJson(const QJsonObject &o)
     r.energyEstimated = o.value(QStringLiteral("energy_estimated")).toBool(true);
     r.energySource = o.value(QStringLiteral("energy_source")).toString();
 
+    r.task = o.value(QStringLiteral("task")).toString();
     r.deviceAccuracy = o.value(QStringLiteral("device_accuracy")).toDouble();
     r.hostInt8Accuracy = o.value(QStringLiteral("host_int8_accuracy")).toDouble();
     r.bitexactOutputs = o.value(QStringLiteral("bitexact_outputs")).toInt();
@@ -201,6 +280,9 @@ struct Profiler::Impl {
     int sample = 0, deviceCorrect = 0, hostCorrect = 0, withLabel = 0;
     QVector<double> runMs;
 
+    // estimated cycles: the plugin's side channel, while it gives good data
+    std::optional<CycleSideChannel> cycles;
+
     double ticksToMs(quint64 units) const
     {
         if (result.counter == QLatin1String("microseconds"))
@@ -257,7 +339,107 @@ struct Profiler::Impl {
     void memoryAndEnergy();
     void accuracyStep();
     void finish();
+
+    /// The estimate is dropped (the profile goes on): why is reported instead.
+    void cyclesLost(const QString &why)
+    {
+        cycles.reset();
+        result.hasCycleEstimate = false;
+        result.cyclesUnavailable = why;
+    }
+    void cyclesBeforeRuns();
+    void cyclesAfterRuns();
+    void cyclesAfterLayers();
 };
+
+// --- estimated cycles ---------------------------------------------------------------------------
+// The plugin flushes each mark before the agent's reply leaves the board, so after a reply the
+// request's marks are in the file. Warm-up runs are skipped by catching up just before the
+// first measured INVOKE.
+
+void Profiler::Impl::cyclesBeforeRuns()
+{
+    QString e;
+    if (cycles && !cycles->catchUp(&e))
+        cyclesLost(e);
+}
+
+void Profiler::Impl::cyclesAfterRuns()
+{
+    if (!cycles)
+        return;
+    QString e;
+    const auto marks = cycles->readNew(&e);
+    const auto runs = marks ? pairInvokes(*marks, &e) : std::nullopt;
+    if (!runs)
+        return cyclesLost(e);
+    const auto &header = cycles->header();
+    if (!header)
+        return cyclesLost(tr("%1 has no header line").arg(cycles->path()));
+    if (header->branches != QLatin1String("exact"))
+        return cyclesLost(tr("the cycle plugin ran with branches=%1, whose counts are not estimates")
+                              .arg(header->branches));
+    if (runs->size() != opt.runs)
+        return cyclesLost(tr("%1 marks %2 model runs for the %3 measured INVOKEs")
+                              .arg(cycles->path()).arg(runs->size()).arg(opt.runs));
+    CycleModelInfo &m = result.cycleModel;
+    m.core = normalizedCycleCore(header->core).isEmpty() ? header->core : normalizedCycleCore(header->core);
+    m.model = header->model;
+    m.waitStates = header->waitStates;
+    m.format = header->format;
+    m.label = cycleModelLabel(m.core, m.waitStates);
+    QVector<double> values;
+    quint64 cyclesSum = 0, insnsSum = 0;
+    result.runCycles.clear();
+    for (const InvokeCycles &r : *runs) {
+        result.runCycles.append(r.cycles);
+        values.append(double(r.cycles));
+        cyclesSum += r.cycles;
+        insnsSum += r.insns;
+    }
+    std::sort(values.begin(), values.end());
+    result.cyclesMin = quint64(values.first());
+    result.cyclesMax = quint64(values.last());
+    result.cyclesMedian = quint64(median(values));
+    result.cyclesLow = std::min_element(runs->begin(), runs->end(), [](auto &a, auto &b) { return a.low < b.low; })->low;
+    result.cyclesHigh = std::max_element(runs->begin(), runs->end(), [](auto &a, auto &b) { return a.high < b.high; })->high;
+    result.cyclesPerInstruction = insnsSum ? double(cyclesSum) / double(insnsSum) : 0.0;
+    result.hasCycleEstimate = true;
+    result.cyclesUnavailable.clear();
+}
+
+void Profiler::Impl::cyclesAfterLayers()
+{
+    if (!cycles || !result.hasCycleEstimate)
+        return;
+    QString e;
+    const auto marks = cycles->readNew(&e);
+    const auto split = marks ? pairLayerRuns(*marks, int(result.layers.size()), &e) : std::nullopt;
+    if (!split)
+        return cyclesLost(e);
+    for (int i = 0; i < result.layers.size(); ++i)
+        result.layers[i].cyclesEstimated = split->layerCycles[i];
+    result.layerRunCycles = split->invokeCycles;
+    result.layerHookCycles = split->hookCycles;
+    result.layerTailCycles = split->tailCycles;
+    if (opt.target) {
+        const ProfileTarget &t = *opt.target;
+        if (normalizedCycleCore(t.core) != result.cycleModel.core)
+            return cyclesLost(tr("target %1 is a %2, but the side channel's model is a %3")
+                                  .arg(t.board, cycleCoreDisplayName(t.core), cycleCoreDisplayName(result.cycleModel.core)));
+        TargetLatency l;
+        l.board = t.board;
+        l.part = t.part;
+        l.clockHz = t.clockHz;
+        const auto ms = [&](quint64 c) { return t.clockHz ? double(c) * 1000.0 / double(t.clockHz) : 0.0; };
+        l.minMs = ms(result.cyclesMin);
+        l.medianMs = ms(result.cyclesMedian);
+        l.maxMs = ms(result.cyclesMax);
+        result.onTarget = l;
+    }
+    result.method += tr("; cycles: %1 (model %2, QEMU cycle plugin, the same intervals)")
+                         .arg(result.cycleModel.label, result.cycleModel.model);
+}
 
 // The test split's features come from the feature cache, or are computed on a worker
 // thread with its own ProjectStore (an uncached project takes seconds): the thread that
@@ -409,9 +591,12 @@ void Profiler::Impl::latencyStep(int index)
         return;
     }
     const int run = index - 1;  // warm-up runs first, then the measured ones
-    if (run == opt.warmup)
+    if (run == opt.warmup) {
         Q_EMIT q->stageChanged(tr("Measuring latency"));
+        cyclesBeforeRuns();
+    }
     if (run >= opt.warmup + opt.runs) {
+        cyclesAfterRuns();
         result.latencyMinMs = *std::min_element(runMs.begin(), runMs.end());
         result.latencyMaxMs = *std::max_element(runMs.begin(), runMs.end());
         result.latencyMedianMs = median(runMs);
@@ -454,6 +639,7 @@ void Profiler::Impl::layerStep(QVector<quint64> counters)
                  result.layers[i].counter = counters[i] * unitsPerTick;
                  result.layers[i].ms = ticksToMs(result.layers[i].counter);
              }
+             cyclesAfterLayers();
              Q_EMIT q->layersMeasured(result.layers);
              memoryAndEnergy();
          });
@@ -504,7 +690,8 @@ void Profiler::Impl::accuracyStep()
                 ++result.outputsCompared;
                 if (hostBytes == device)
                     ++result.bitexactOutputs;
-                const int label = labels.value(sample, -1);
+                // An anomaly score has no class to pick: its outputs are only compared.
+                const int label = result.isAnomaly() ? -1 : labels.value(sample, -1);
                 if (label >= 0) {
                     ++withLabel;
                     deviceCorrect += argmax(device) == label;
@@ -607,6 +794,7 @@ bool Profiler::start(ProjectStore *store, qint64 modelId, AgentLink *link, const
     r.agentBuild = info.build;
     r.modelId = modelId;
     r.modelName = stored->name;
+    r.task = g.meta.value(QStringLiteral("task")).toString();
     r.runs = options.runs;
     r.warmup = options.warmup;
     r.macs = g.macs();
@@ -624,6 +812,19 @@ bool Profiler::start(ProjectStore *store, qint64 modelId, AgentLink *link, const
     if (board.launcher == QLatin1String("qemu"))
         r.method += tr("; QEMU %1 -icount shift=0: instruction counts at %2 MHz, not cycles")
                         .arg(board.qemuMachine).arg(double(r.clockHz) / 1e6);
+    if (!options.cycleChannel.isEmpty())
+        s.cycles.emplace(options.cycleChannel);
+    else
+        r.cyclesUnavailable = !options.cycleUnavailable.isEmpty() ? options.cycleUnavailable
+                              : board.launcher == QLatin1String("qemu")
+                                  ? tr("virtual board %1 runs without the cycle-model plugin").arg(r.board)
+                                  : tr("board %1 is not a virtual board with a cycle model: its counter is what "
+                                       "it measures").arg(r.board);
+    if (options.target) {
+        const QString why = checkTarget(board, *options.target);
+        if (!why.isEmpty())
+            return refuse(why);
+    }
     for (const model::Node &n : g.nodes) {
         LayerProfile l;
         l.name = n.name;
@@ -687,6 +888,46 @@ bool Profiler::start(ProjectStore *store, qint64 modelId, AgentLink *link, const
             d->flashStep();
     });
     return true;
+}
+
+std::optional<ProfileTarget> Profiler::targetFromBoard(const BoardDefinition &target, QString *error)
+{
+    const QString file = QFileInfo(target.filePath).fileName();
+    if (!target.cycleModel.isSet() || target.cycleModel.part.isEmpty()) {
+        if (error)
+            *error = tr("board %1 is not a target part: %2 has no \"cycle_model\" with a part (targets: boards whose "
+                        "file names a part, core and clock, e.g. nucleo-l4r5zi)")
+                         .arg(target.id, file.isEmpty() ? target.id + QStringLiteral(".json") : file);
+        return std::nullopt;
+    }
+    if (target.clockHz == 0) {
+        if (error)
+            *error = tr("board %1 gives no clock_hz").arg(target.id);
+        return std::nullopt;
+    }
+    ProfileTarget t;
+    t.board = target.id;
+    t.part = target.cycleModel.part;
+    t.core = target.cycleModel.core;
+    t.waitStates = target.cycleModel.waitStates;
+    t.clockHz = target.clockHz;
+    return t;
+}
+
+QString Profiler::checkTarget(const BoardDefinition &board, const ProfileTarget &target)
+{
+    if (!board.cycleModel.isSet() || board.launcher != QLatin1String("qemu"))
+        return tr("--target %1 converts the estimated cycles of a virtual board's cycle model; board %2 has no "
+                  "cycle model (use qemu-m4 or qemu-m7)").arg(target.board, board.id);
+    if (normalizedCycleCore(board.cycleModel.core) != normalizedCycleCore(target.core))
+        return tr("target %1 (%2) has a %3 core, but virtual board %4 models a %5: estimated cycles of one core "
+                  "say nothing about the other; choose a target with a %5 core or the virtual board of the %3")
+            .arg(target.board, target.part, cycleCoreDisplayName(target.core), board.id,
+                 cycleCoreDisplayName(board.cycleModel.core));
+    if (board.cycleModel.waitStates != target.waitStates)
+        return tr("target %1 (%2) assumes %3 flash wait states, but virtual board %4's cycle model runs with %5")
+            .arg(target.board, target.part).arg(target.waitStates).arg(board.id).arg(board.cycleModel.waitStates);
+    return {};
 }
 
 void Profiler::cancel()

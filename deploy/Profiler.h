@@ -18,6 +18,14 @@
 // MODEL_INFO check, warm-up and measured INVOKEs, LAYER_PROFILE, then SET_INPUT / INVOKE /
 // GET_OUTPUT per test sample. Latency and per-layer figures are counter units (INFO COUNTER
 // resolution applied); ms at INFO CLOCK_HZ.
+//
+// Estimated cycles (issue 15): on a virtual board running the cycle-model plugin
+// (ProfileOptions::cycleChannel = VirtualBoard::cycleChannelPath()), the profiler also reads
+// the plugin's side channel (CycleSideChannel.h) around the measured INVOKEs and the
+// LAYER_PROFILE step and reports the estimated cycles of the same intervals, per run and per
+// layer, their ratio to the instructions, and, with a target part (ProfileOptions::target),
+// the latency on that part. Always labelled as an estimate with its model; the instruction
+// counts stay as they are. Without the channel the profile says why (cyclesUnavailable).
 
 #include <QJsonObject>
 #include <QObject>
@@ -26,6 +34,7 @@
 #include <QVector>
 
 #include <functional>
+#include <optional>
 
 namespace tinyml {
 class AgentLink;
@@ -41,6 +50,38 @@ struct LayerProfile {
     qint64 macs = 0;
     quint64 counter = 0;          ///< counter units (cycles / instructions / µs), min over runs
     double ms = 0;                ///< counter converted at the board clock
+    /// Estimated cycles of the layer (cycle model), min over the LAYER_PROFILE runs; 0 with
+    /// ProfileResult::hasCycleEstimate false.
+    quint64 cyclesEstimated = 0;
+};
+
+/// Which timing model produced ProfileResult's estimated cycles (the side channel's header).
+struct CycleModelInfo {
+    QString core;                 ///< "m4", "m7"
+    QString model;                ///< table and version: "cortex-m4-trm-r0p1/1"
+    int waitStates = 0;
+    int format = 0;               ///< side-channel format
+    QString label;                ///< "estimated (Cortex-M4 timing model, zero wait states)"
+};
+
+/// A real part the estimated cycles are converted for: a board with a cycle_model and a
+/// part (resources/boards), e.g. nucleo-l4r5zi.
+struct ProfileTarget {
+    QString board;                ///< registry id
+    QString part;                 ///< "STM32L4R5ZI"
+    QString core;                 ///< "m4"
+    int waitStates = 0;
+    quint64 clockHz = 0;
+};
+
+/// The estimated latency on a target part: estimated cycles / its clock.
+struct TargetLatency {
+    QString board;
+    QString part;
+    quint64 clockHz = 0;
+    double minMs = 0;
+    double medianMs = 0;
+    double maxMs = 0;
 };
 
 struct ProfileResult {
@@ -80,10 +121,33 @@ struct ProfileResult {
     QString energySource;         ///< "estimated: <board> power model, <datasheet section>"
 
     // accuracy on the device
+    /// The model's meta "task": "anomaly" for a score model (one output, bigger = more
+    /// anomalous), else empty (a classifier). An anomaly model has no argmax and so no
+    /// accuracy: device_accuracy / host_int8_accuracy are null in the JSON, and the test
+    /// split's device scores are only compared with the host int8 scores.
+    QString task;
     int outputsCompared = 0;
     int bitexactOutputs = 0;
-    double deviceAccuracy = 0;
-    double hostInt8Accuracy = 0;
+    double deviceAccuracy = 0;    ///< classifiers only (see task)
+    double hostInt8Accuracy = 0;  ///< classifiers only (see task)
+    bool isAnomaly() const { return task == QLatin1String("anomaly"); }
+
+    // estimated cycles (cycle model of the virtual board; see the overview)
+    bool hasCycleEstimate = false;
+    QString cyclesUnavailable;    ///< why there is no estimate (hasCycleEstimate false)
+    CycleModelInfo cycleModel;
+    QVector<quint64> runCycles;   ///< estimated cycles per measured run, in order
+    quint64 cyclesMin = 0;
+    quint64 cyclesMedian = 0;
+    quint64 cyclesMax = 0;
+    quint64 cyclesLow = 0;        ///< lower bound of the smallest run (the model's approximations)
+    quint64 cyclesHigh = 0;       ///< upper bound of the largest run
+    double cyclesPerInstruction = 0;  ///< sum of estimated cycles / sum of instructions, same intervals
+    /// LAYER_PROFILE's fastest run split exactly: layers + hooks + after-last-layer = its invoke.
+    quint64 layerRunCycles = 0;
+    quint64 layerHookCycles = 0;
+    quint64 layerTailCycles = 0;
+    std::optional<TargetLatency> onTarget;
 
     qint64 profileId = 0;         ///< id in the project's profiles once stored (not in the JSON)
 
@@ -97,6 +161,13 @@ struct ProfileOptions {
     bool accuracy = true;         ///< stream the test split through the device
     int maxAccuracySamples = 0;   ///< 0 = the whole test split
     bool forceFlash = false;      ///< upload even if the board already runs this package
+    /// The cycle model's side channel (VirtualBoard::cycleChannelPath()); empty: no estimate.
+    QString cycleChannel;
+    /// Why there is no side channel (VirtualBoard::cycleModelUnavailableReason()), reported
+    /// as cycles_estimated_unavailable.
+    QString cycleUnavailable;
+    /// Convert the estimate to this part's clock (latency_ms_on_target); none: not converted.
+    std::optional<ProfileTarget> target;
 };
 
 class Profiler : public QObject
@@ -114,6 +185,12 @@ public:
     /// model). Neither start() nor any step blocks the calling thread.
     bool start(ProjectStore *store, qint64 modelId, AgentLink *link, const BoardDefinition &board,
                const ProfileOptions &options, QString *error);
+    /// The target a board definition describes, or nullopt with *error (no cycle_model, no part).
+    static std::optional<ProfileTarget> targetFromBoard(const BoardDefinition &target, QString *error);
+    /// Empty when target can be used with the virtual board's cycle model, else why not
+    /// (different core, different wait states).
+    static QString checkTarget(const BoardDefinition &board, const ProfileTarget &target);
+
     /// Stops after the request in flight; the board keeps whatever model it had committed.
     void cancel();
     bool isRunning() const;

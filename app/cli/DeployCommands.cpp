@@ -5,6 +5,7 @@
 
 #include "Flasher.h"
 #include "ModelPackageWriter.h"
+#include "CycleSideChannel.h"
 #include "Profiler.h"
 
 #include "device/AgentLink.h"
@@ -108,17 +109,39 @@ void printProfile(const deploy::ProfileResult &r)
                .arg(bytesText(r.flashBytes), bytesText(r.packageBytes), bytesText(r.runtimeBytes));
     out << QStringLiteral("  %1 %2 µJ per inference (%3)\n").arg(QStringLiteral("energy"), -30)
                .arg(r.energyUj, 0, 'f', 3).arg(r.energySource);
+    // Estimated cycles: one line, labelled with its model (never presented as a measurement).
+    if (r.hasCycleEstimate) {
+        const QString label = r.cycleModel.label.startsWith(QLatin1String("estimated ("))
+                                  ? r.cycleModel.label.mid(11).chopped(1) : r.cycleModel.label;
+        out << QStringLiteral("  Estimated cycles (%1): median %2 (%3..%4), %5 cycles/instruction")
+                   .arg(label).arg(r.cyclesMedian).arg(r.cyclesMin).arg(r.cyclesMax)
+                   .arg(r.cyclesPerInstruction, 0, 'f', 2);
+        if (r.onTarget)
+            out << QStringLiteral("; on %1 at %2 MHz: %3 ms").arg(r.onTarget->part)
+                       .arg(double(r.onTarget->clockHz) / 1e6).arg(r.onTarget->medianMs, 0, 'f', 3);
+        out << "\n";
+    } else if (!r.cyclesUnavailable.isEmpty()) {
+        out << "  Estimated cycles: unavailable: " << r.cyclesUnavailable << "\n";
+    }
     if (r.outputsCompared > 0) {
-        out << QStringLiteral("  %1 %2 % on the device, %3 % host int8 reference\n").arg(QStringLiteral("accuracy (test split)"), -30)
-                   .arg(100.0 * r.deviceAccuracy, 0, 'f', 2).arg(100.0 * r.hostInt8Accuracy, 0, 'f', 2);
+        if (!r.isAnomaly())   // an anomaly score has no argmax: its outputs are only compared
+            out << QStringLiteral("  %1 %2 % on the device, %3 % host int8 reference\n").arg(QStringLiteral("accuracy (test split)"), -30)
+                       .arg(100.0 * r.deviceAccuracy, 0, 'f', 2).arg(100.0 * r.hostInt8Accuracy, 0, 'f', 2);
         out << QStringLiteral("  %1 %2 of %3 outputs\n").arg(QStringLiteral("bit-exact with the host"), -30)
                    .arg(r.bitexactOutputs).arg(r.outputsCompared);
     }
-    out << "\n  " << QStringLiteral("%1 %2 %3 %4 %5\n").arg(QStringLiteral("layer"), -28).arg(QStringLiteral("op"), -18)
+    out << "\n  " << QStringLiteral("%1 %2 %3 %4 %5").arg(QStringLiteral("layer"), -28).arg(QStringLiteral("op"), -18)
                                      .arg(QStringLiteral("MACs"), 10).arg(unit, 14).arg(QStringLiteral("ms"), 10);
-    for (const deploy::LayerProfile &l : r.layers)
-        out << "  " << QStringLiteral("%1 %2 %3 %4 %5\n").arg(l.name.left(28), -28).arg(l.op, -18).arg(l.macs, 10)
+    if (r.hasCycleEstimate)
+        out << QStringLiteral(" %1").arg(QStringLiteral("est. cycles"), 14);
+    out << "\n";
+    for (const deploy::LayerProfile &l : r.layers) {
+        out << "  " << QStringLiteral("%1 %2 %3 %4 %5").arg(l.name.left(28), -28).arg(l.op, -18).arg(l.macs, 10)
                                        .arg(l.counter, 14).arg(l.ms, 10, 'f', 4);
+        if (r.hasCycleEstimate)
+            out << QStringLiteral(" %1").arg(l.cyclesEstimated, 14);
+        out << "\n";
+    }
 }
 
 int cmdProfile(const QStringList &args)
@@ -134,6 +157,11 @@ int cmdProfile(const QStringList &args)
     p.addOption({QStringLiteral("warmup"), QStringLiteral("warm-up inferences"), QStringLiteral("N"), QStringLiteral("5")});
     p.addOption({QStringLiteral("samples"), QStringLiteral("test samples streamed through the device (0 = all)"), QStringLiteral("N"), QStringLiteral("0")});
     p.addOption({QStringLiteral("no-accuracy"), QStringLiteral("skip the on-device accuracy pass")});
+    p.addOption({QStringLiteral("target"),
+                 QStringLiteral("a real part's board id (e.g. nucleo-l4r5zi): convert the virtual board's estimated "
+                                "cycles to ms at its clock (latency_ms_on_target); its core must be the one the "
+                                "virtual board models"),
+                 QStringLiteral("ID")});
     int code = 0;
     if (!parseOrReport(p, args, QStringLiteral("profile"), 1, &code))
         return code;
@@ -159,9 +187,34 @@ int cmdProfile(const QStringList &args)
     auto stored = pickModel(*store, p, &error);
     if (!stored)
         return fail(error);
+    // The target is checked before a board is started: a wrong one should not cost a boot.
+    if (p.isSet(QStringLiteral("target"))) {
+        BoardRegistry registry;
+        if (!registry.loadDefault(&error))
+            return fail(error);
+        const BoardDefinition *target = registry.board(p.value(QStringLiteral("target")));
+        if (!target) {
+            boardExists(p.value(QStringLiteral("target")), &error);
+            return fail(QStringLiteral("--target: %1").arg(error));
+        }
+        opt.target = deploy::Profiler::targetFromBoard(*target, &error);
+        if (!opt.target)
+            return fail(QStringLiteral("--target: %1").arg(error));
+        if (p.isSet(QStringLiteral("board"))) {
+            if (const BoardDefinition *board = registry.board(p.value(QStringLiteral("board")))) {
+                const QString why = deploy::Profiler::checkTarget(*board, *opt.target);
+                if (!why.isEmpty())
+                    return fail(why);
+            }
+        }
+    }
     Connection c;
     if (!connectBoard(p, QStringLiteral("profile"), json, &c, &code))
         return code;
+    if (c.board) {
+        opt.cycleChannel = c.board->cycleChannelPath();
+        opt.cycleUnavailable = c.board->cycleModelUnavailableReason();
+    }
     deploy::ProfileResult result;
     auto log = [&](const QString &line) {
         if (!json)
@@ -188,7 +241,7 @@ QList<Command> deployCommands()
         {QStringLiteral("flash"), QStringLiteral("flash PROJECT (--board ID | --port PATH) [--model ID] [--json]"),
          QStringLiteral("put the int8 model onto a board running the agent"), cmdFlash},
         {QStringLiteral("profile"),
-         QStringLiteral("profile PROJECT (--board ID | --port PATH) [--model ID] [--runs N] [--json]"),
+         QStringLiteral("profile PROJECT (--board ID | --port PATH) [--model ID] [--runs N] [--target ID] [--json]"),
          QStringLiteral("measure latency, memory, energy and accuracy on the board"), cmdProfile},
     };
 }

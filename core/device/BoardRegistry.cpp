@@ -256,6 +256,31 @@ std::optional<BoardDefinition> BoardRegistry::parseBoard(const QByteArray &json,
             b.power.sleepSource = r.string(power, QStringLiteral("power."), QStringLiteral("sleep_source"));
     }
 
+    const QJsonObject cycles = r.object(o, {}, QStringLiteral("cycle_model"), false);
+    if (o.contains(QStringLiteral("cycle_model"))) {
+        const QString prefix = QStringLiteral("cycle_model.");
+        const QString core = r.string(cycles, prefix, QStringLiteral("core")).trimmed().toLower();
+        if (core == QLatin1String("m4") || core == QLatin1String("m7"))
+            b.cycleModel.core = core;
+        else if (!core.isEmpty())
+            r.problem(prefix + QStringLiteral("core"),
+                      QStringLiteral("must be \"m4\" or \"m7\" (the cores the cycle plugin models), not \"%1\"").arg(core));
+        const QJsonValue ws = cycles.value(QStringLiteral("wait_states"));
+        if (!ws.isUndefined()) {
+            const double n = ws.toDouble(-1);
+            if (!ws.isDouble() || n < 0 || n > 15 || n != double(int(n)))
+                r.problem(prefix + QStringLiteral("wait_states"), QStringLiteral("must be an integer from 0 to 15"));
+            else
+                b.cycleModel.waitStates = int(n);
+        }
+        b.cycleModel.part = r.string(cycles, prefix, QStringLiteral("part"), !b.isVirtual);
+        b.cycleModel.source = r.string(cycles, prefix, QStringLiteral("source"));
+        if (b.isVirtual && b.launcher != QLatin1String("qemu"))
+            r.problem(QStringLiteral("cycle_model"), QStringLiteral("only QEMU boards run the cycle model"));
+        if (b.clockHz == 0 && !b.isVirtual)
+            r.problem(QStringLiteral("cycle_model"), QStringLiteral("a target part needs clock_hz"));
+    }
+
     const QJsonValue sensors = o.value(QStringLiteral("sensors"));
     if (!sensors.isUndefined() && !sensors.isArray())
         r.problem(QStringLiteral("sensors"), QStringLiteral("must be an array"));

@@ -28,6 +28,19 @@ struct BoardPowerModel {
     double activePowerMw(double clockHz) const;
 };
 
+/// "cycle_model": which Cortex-M timing model of the QEMU cycle plugin
+/// (firmware-agent/qemu-plugin) describes the board. On a QEMU board it is the model the
+/// plugin runs with; on a real part it makes the board a target that estimated cycles are
+/// converted for (part name, core, wait states, and the board's clock_hz). Estimates only:
+/// nothing here is measured on silicon.
+struct BoardCycleModel {
+    QString core;                 ///< "m4" or "m7" (the plugin's cores); empty: no cycle model
+    int waitStates = 0;           ///< flash wait states the estimate charges (0..15)
+    QString part;                 ///< the microcontroller: "STM32L4R5ZI"; empty on virtual boards
+    QString source;               ///< the documents core, clock and wait states come from
+    bool isSet() const { return !core.isEmpty(); }
+};
+
 struct BoardSensorSpec {
     QString name;                 ///< "accel", "mic"
     QString kind;                 ///< "accelerometer", "microphone", ...
@@ -80,6 +93,7 @@ struct BoardDefinition {
     int baud = 115200;
     QVector<UsbId> usbIds;
     BoardPowerModel power;
+    BoardCycleModel cycleModel;
     QVector<BoardSensorSpec> sensors;
     QString filePath;             ///< the JSON it was read from
 };

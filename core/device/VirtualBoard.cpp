@@ -95,6 +95,39 @@ QString AgentLocator::findHostAgent(const QString &executableName, QString *erro
     return {};
 }
 
+QString CycleModelLocator::findPlugin(QString *why)
+{
+    auto refuse = [why](const QString &text) {
+        if (why)
+            *why = text;
+        return QString();
+    };
+#ifdef Q_OS_WIN
+    return refuse(QStringLiteral("QEMU loads no TCG plugins on Windows"));
+#endif
+    const QString env = qEnvironmentVariable("TINYML_CYCLES_PLUGIN");
+    if (env.compare(QLatin1String("off"), Qt::CaseInsensitive) == 0)
+        return refuse(QStringLiteral("switched off by TINYML_CYCLES_PLUGIN=off"));
+    if (!env.isEmpty()) {
+        if (!QFileInfo(env).isFile())
+            return refuse(QStringLiteral("TINYML_CYCLES_PLUGIN=%1: no such file").arg(env));
+        return QFileInfo(env).absoluteFilePath();
+    }
+    const QString file = QLatin1String(kPluginFile);
+    QStringList tried;
+    for (const QString &dir : AgentLocator::searchDirectories()) {
+        // Installed: next to the agent images; build tree: firmware-agent/qemu-plugin/.
+        for (const QString &candidate : {dir + QLatin1Char('/') + file, dir + QStringLiteral("/qemu-plugin/") + file}) {
+            tried << candidate;
+            if (QFileInfo(candidate).isFile())
+                return QFileInfo(candidate).absoluteFilePath();
+        }
+    }
+    return refuse(QStringLiteral("the cycle-model plugin %1 was not found (looked in: %2); build it with "
+                                 "`ninja -C <build dir> tinyml_cycles` or set TINYML_CYCLES_PLUGIN")
+                      .arg(file, tried.join(QStringLiteral(", "))));
+}
+
 VirtualBoard::VirtualBoard(const BoardDefinition &board, QObject *parent)
     : VirtualBoard(board, Options(), parent)
 {
@@ -189,7 +222,30 @@ bool VirtualBoard::launch(QString *error)
              << QStringLiteral("-serial") << QStringLiteral("pty")
              << QStringLiteral("-semihosting-config") << QStringLiteral("enable=on,target=native")
              << QStringLiteral("-kernel") << image << m_board.qemuExtraArgs;
+        m_cycleChannel.clear();
+        m_cycleUnavailable.clear();
+        if (!m_options.cycleModel) {
+            m_cycleUnavailable = QStringLiteral("the virtual board was started without the cycle model");
+        } else if (!m_board.cycleModel.isSet()) {
+            m_cycleUnavailable = QStringLiteral("board %1 has no cycle_model in %2")
+                                     .arg(m_board.id, QFileInfo(m_board.filePath).fileName());
+        } else {
+            const QString plugin = CycleModelLocator::findPlugin(&m_cycleUnavailable);
+            if (!plugin.isEmpty()) {
+                // QEMU's option syntax: a comma inside a value is written twice.
+                const auto quoted = [](QString v) { return v.replace(QLatin1Char(','), QStringLiteral(",,")); };
+                const QString channel = QDir(m_stateDir).filePath(QStringLiteral("tinyml-cycles.txt"));
+                args << QStringLiteral("-plugin")
+                     << QStringLiteral("%1,core=%2,ws=%3,out=%4")
+                            .arg(quoted(plugin), m_board.cycleModel.core)
+                            .arg(m_board.cycleModel.waitStates)
+                            .arg(quoted(channel));
+                m_cycleChannel = channel;
+            }
+        }
     } else if (m_board.launcher == QLatin1String("host")) {
+        m_cycleChannel.clear();
+        m_cycleUnavailable = QStringLiteral("board %1 runs the host agent, not an emulated Cortex-M").arg(m_board.id);
         program = AgentLocator::findHostAgent(m_board.agentExecutable, error);
         if (program.isEmpty())
             return false;
@@ -476,10 +532,15 @@ void VirtualBoard::onProcessFinished(int exitCode, QProcess::ExitStatus status)
                                                       : QStringLiteral("exited with code %1").arg(exitCode);
     const QString program = QFileInfo(m_commandLine.value(0)).fileName();
     if (m_phase == Phase::Launching) {
-        failStart(QStringLiteral("%1 exited (code %2) without printing its pty path; output: %3")
+        // A QEMU built without plugin support refuses -plugin: say how to run without it.
+        const QString hint = m_cycleChannel.isEmpty()
+                                 ? QString()
+                                 : QStringLiteral(" (it ran with the cycle-model plugin; TINYML_CYCLES_PLUGIN=off "
+                                                  "starts the board without it)");
+        failStart(QStringLiteral("%1 exited (code %2) without printing its pty path; output: %3%4")
                       .arg(program)
                       .arg(exitCode)
-                      .arg(QString::fromLocal8Bit(m_output).trimmed()));
+                      .arg(QString::fromLocal8Bit(m_output).trimmed(), hint));
         return;
     }
     if (m_phase == Phase::Handshaking) {

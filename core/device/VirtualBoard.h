@@ -21,6 +21,13 @@
 //     connect(&board, &VirtualBoard::failed, ...);    // the same messages start() gives
 //     board.startAsync();                             // returns at once
 // start() is startAsync() plus a local event loop, so both take one path.
+//
+// Cycle model: a QEMU board whose JSON has "cycle_model" runs with the QEMU plugin
+// libtinyml_cycles.so (firmware-agent/qemu-plugin), which writes the estimated cycles of the
+// agent's marked intervals into cycleChannelPath() in the state folder. The plugin is found
+// like the agent images (CycleModelLocator); env TINYML_CYCLES_PLUGIN=/path picks one,
+// TINYML_CYCLES_PLUGIN=off runs without. Without it the board runs as before and
+// cycleModelUnavailableReason() says why.
 
 #include "device/AgentLink.h"
 #include "device/BoardLock.h"
@@ -46,6 +53,17 @@ public:
     static QStringList searchDirectories();
 };
 
+/// Finds the cycle-model QEMU plugin: env TINYML_CYCLES_PLUGIN (a path, or "off"), then
+/// libtinyml_cycles.so in the agent directories (AgentLocator::searchDirectories(): the
+/// installed agent folder, else the build tree's firmware-agent/qemu-plugin/).
+class CycleModelLocator
+{
+public:
+    static constexpr const char *kPluginFile = "libtinyml_cycles.so";
+    /// The plugin's absolute path, or empty with *why (switched off, not built, not found).
+    static QString findPlugin(QString *why);
+};
+
 class VirtualBoard : public QObject
 {
     Q_OBJECT
@@ -60,6 +78,8 @@ public:
         int handshakeAttempts = 40;    ///< HELLOs while the guest boots
         int handshakeTimeoutMs = 250;
         QStringList extraArguments;
+        /// Run the cycle-model plugin when the board has a cycle_model and the plugin is found.
+        bool cycleModel = true;
     };
 
     explicit VirtualBoard(const BoardDefinition &board, QObject *parent = nullptr);
@@ -94,6 +114,12 @@ public:
     QString workingDirectory() const { return stateDirectory(); }
     /// The command line used (program first), for logs and error messages.
     QStringList commandLine() const { return m_commandLine; }
+    /// The cycle model's side channel (state folder/tinyml-cycles.txt) while the board runs
+    /// with the plugin; empty when it runs without (see cycleModelUnavailableReason()).
+    QString cycleChannelPath() const { return m_cycleChannel; }
+    /// Why the board runs without the cycle model ("board host has no cycle_model",
+    /// "TINYML_CYCLES_PLUGIN=off", "... not found (looked in ...)"); empty when it runs with it.
+    QString cycleModelUnavailableReason() const { return m_cycleUnavailable; }
     /// The last lines the process printed (its stderr and stdout), for error messages.
     QString processOutput() const { return QString::fromLocal8Bit(m_output); }
 
@@ -137,6 +163,8 @@ private:
     std::unique_ptr<BoardLock> m_lock;   ///< held from launch() to shutdown()
     QString m_ptyPath;
     QString m_stateDir;
+    QString m_cycleChannel;
+    QString m_cycleUnavailable;
     QStringList m_commandLine;
     QByteArray m_output;
     bool m_stopping = false;

@@ -47,6 +47,7 @@ expect_file -rwxr-xr-x usr/bin/tinyml-workbench
 expect_file -rwxr-xr-x usr/lib/tinyml-workbench/agent/tinyml-agent-host
 expect_file -rw-r--r-- usr/lib/tinyml-workbench/agent/qemu-mps2-an386/tinyml-agent.elf
 expect_file -rw-r--r-- usr/lib/tinyml-workbench/agent/qemu-mps2-an500/tinyml-agent.elf
+expect_file -rw-r--r-- usr/lib/tinyml-workbench/agent/libtinyml_cycles.so
 expect_file -rw-r--r-- usr/share/tinyml-workbench/boards/qemu-m4.json
 expect_file -rw-r--r-- usr/share/tinyml-workbench/examples/motion/example.json
 expect_file -rw-r--r-- usr/share/applications/tinyml-workbench.desktop

@@ -11,6 +11,7 @@
 #include "device/AgentLink.h"
 #include "device/VirtualBoard.h"
 #include "CLibraryExporter.h"
+#include "CycleSideChannel.h"
 #include "store/ProjectStore.h"
 
 #include <QApplication>
@@ -49,6 +50,54 @@ namespace {
 const QString kRunsKey = QStringLiteral("deployment/runs");
 const QString kWarmupKey = QStringLiteral("deployment/warmup");
 const QString kAccuracyKey = QStringLiteral("deployment/accuracy");
+const QString kTargetKey = QStringLiteral("deployment/target");
+
+/// "STM32L4R5ZI at 120 MHz".
+QString targetText(const QString &part, quint64 clockHz)
+{
+    return QObject::tr("%1 at %2").arg(part, clockText(clockHz));
+}
+
+/// The report's rows plus the cycle model's estimate, right after the measured counter
+/// (ProfileReport's rows know nothing of estimates; the estimate must stand next to the
+/// measured count it is derived alongside, labelled with its model).
+QVector<ProfileRow> rowsWithEstimate(const deploy::ProfileResult &r, const BoardDefinition *board)
+{
+    QVector<ProfileRow> rows = profileRows(r, board);
+    QVector<ProfileRow> extra;
+    const QLocale locale;
+    if (r.hasCycleEstimate) {
+        // Units stay short (the unit column sizes to its contents); the model's full label
+        // gets its own row.
+        const QString cycles = QObject::tr("cycles");
+        extra << ProfileRow{QObject::tr("Estimated cycles median"), locale.toString(qlonglong(r.cyclesMedian)), cycles,
+                            double(r.cyclesMedian)};
+        extra << ProfileRow{QObject::tr("Estimated cycles min … max"),
+                            QObject::tr("%1 … %2").arg(locale.toString(qlonglong(r.cyclesMin)),
+                                                       locale.toString(qlonglong(r.cyclesMax))),
+                            cycles, std::nullopt};
+        extra << ProfileRow{QObject::tr("Estimated cycles per instruction"), locale.toString(r.cyclesPerInstruction, 'f', 2),
+                            QObject::tr("cycles/instr."), r.cyclesPerInstruction};
+        if (r.onTarget)
+            extra << ProfileRow{QObject::tr("Estimated on %1").arg(targetText(r.onTarget->part, r.onTarget->clockHz)),
+                                locale.toString(r.onTarget->medianMs, 'f', 4), QObject::tr("ms"), r.onTarget->medianMs};
+        extra << ProfileRow{QObject::tr("Cycle model"),
+                            QObject::tr("%1, %2").arg(deploy::cycleModelLabel(r.cycleModel.core, r.cycleModel.waitStates),
+                                                      r.cycleModel.model),
+                            QString(), std::nullopt};
+    } else if (!r.cyclesUnavailable.isEmpty()) {
+        extra << ProfileRow{QObject::tr("Estimated cycles"), QObject::tr("unavailable: %1").arg(r.cyclesUnavailable),
+                            QString(), std::nullopt};
+    }
+    // After the measured counter's rows ("Latency median (counter)", "Counter per MAC").
+    int at = 0;
+    for (int i = 0; i < rows.size(); ++i)
+        if (rows[i].metric.startsWith(QObject::tr("Latency median")) || rows[i].metric.startsWith(QObject::tr("Counter per MAC")))
+            at = i + 1;
+    for (int i = 0; i < extra.size(); ++i)
+        rows.insert(at + i, extra[i]);
+    return rows;
+}
 
 /// Ctrl+R records on the Data acquisition page (a window-wide shortcut); profiling gets
 /// its own chord so the two never collide.
@@ -97,7 +146,7 @@ DeploymentPage::DeploymentPage(QWidget *parent)
     : QWidget(parent), m_profiler(new deploy::Profiler(this)), m_summary(new QLabel(this)), m_banner(new QLabel(this)),
       m_model(new QComboBox(this)), m_board(new QLabel(this)), m_connect(new QPushButton(tr("Connect"), this)),
       m_runs(new QSpinBox(this)), m_warmup(new QSpinBox(this)),
-      m_accuracy(new QCheckBox(tr("On-device accuracy (test split)"), this)),
+      m_accuracy(new QCheckBox(tr("On-device accuracy (test split)"), this)), m_target(new QComboBox(this)),
       m_profile(new QPushButton(tr("Flash && Profile"), this)), m_cancel(new QPushButton(tr("Cancel"), this)),
       m_progress(new QProgressBar(this)), m_status(new QLabel(this)), m_charts(new ProfileCharts(this)),
       m_tabs(new QTabWidget(this)),
@@ -171,6 +220,19 @@ DeploymentPage::DeploymentPage(QWidget *parent)
     m_accuracy->setToolTip(tr("Streams the test split's features through the device and compares every output with "
                               "the host int8 reference, bit for bit"));
     row2->addWidget(m_accuracy);
+    row2->addSpacing(8);
+    row2->addWidget(new QLabel(tr("Target:"), runBox));
+    m_target->addItem(tr("No target"), QString());
+    for (const BoardDefinition &b : BoardCatalog::orderedBoards())
+        if (!b.isVirtual && b.cycleModel.isSet() && !b.cycleModel.part.isEmpty() && b.clockHz)
+            m_target->addItem(tr("%1 (%2)").arg(targetText(b.cycleModel.part, b.clockHz), b.name), b.id);
+    m_target->setToolTip(tr("A real part to convert the virtual board's estimated cycles for: its clock and core "
+                            "(resources/boards). The estimate comes from the cycle model of the virtual board, "
+                            "never from silicon; its core must be the one the virtual board models"));
+    // Part names are long: the combo does not widen the page (the window fits 1280 px).
+    m_target->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_target->setMinimumContentsLength(14);
+    row2->addWidget(m_target);
     row2->addStretch(1);
     m_profile->setObjectName(QStringLiteral("primaryButton"));
     m_profile->setIcon(QIcon(QStringLiteral(":/icons/deploy.svg")));
@@ -279,6 +341,7 @@ DeploymentPage::DeploymentPage(QWidget *parent)
     for (QSpinBox *s : {m_runs, m_warmup})
         connect(s, &QSpinBox::valueChanged, this, [this] { storeSettings(); });
     connect(m_accuracy, &QCheckBox::toggled, this, [this] { storeSettings(); });
+    connect(m_target, &QComboBox::currentIndexChanged, this, [this] { storeSettings(); });
 
     connect(m_profiler, &deploy::Profiler::stageChanged, this, &DeploymentPage::onStage);
     connect(m_profiler, &deploy::Profiler::uploadProgress, this, &DeploymentPage::onUploadProgress);
@@ -304,11 +367,13 @@ DeploymentPage::~DeploymentPage()
 void DeploymentPage::restoreSettings()
 {
     // Each change stores all three options: restoring one must not overwrite the others.
-    const QSignalBlocker b1(m_runs), b2(m_warmup), b3(m_accuracy);
+    const QSignalBlocker b1(m_runs), b2(m_warmup), b3(m_accuracy), b4(m_target);
     QSettings s;
     m_runs->setValue(s.value(kRunsKey, m_runs->value()).toInt());
     m_warmup->setValue(s.value(kWarmupKey, m_warmup->value()).toInt());
     m_accuracy->setChecked(s.value(kAccuracyKey, m_accuracy->isChecked()).toBool());
+    // A remembered target that is no longer a board file falls back to none.
+    m_target->setCurrentIndex(qMax(0, m_target->findData(s.value(kTargetKey).toString())));
 }
 
 void DeploymentPage::storeSettings() const
@@ -317,6 +382,7 @@ void DeploymentPage::storeSettings() const
     s.setValue(kRunsKey, m_runs->value());
     s.setValue(kWarmupKey, m_warmup->value());
     s.setValue(kAccuracyKey, m_accuracy->isChecked());
+    s.setValue(kTargetKey, m_target->currentData().toString());
 }
 
 // --- project and board ----------------------------------------------------------------------------
@@ -452,7 +518,7 @@ void DeploymentPage::updateControls()
     const bool running = isRunning() || m_waitingForStream || m_waitingForBoard;
     const bool hasModel = m_model->count() > 0;
     m_model->setEnabled(open && !running && hasModel);
-    for (QWidget *w : std::initializer_list<QWidget *>{m_runs, m_warmup, m_accuracy})
+    for (QWidget *w : std::initializer_list<QWidget *>{m_runs, m_warmup, m_accuracy, m_target})
         w->setEnabled(open && !running);
     m_profile->setEnabled(open && !running && hasModel);
     m_profileShortcut->setEnabled(m_profile->isEnabled());
@@ -610,6 +676,24 @@ void DeploymentPage::beginProfile()
     options.runs = m_runs->value();
     options.warmup = m_warmup->value();
     options.accuracy = m_accuracy->isChecked();
+    if (m_virtual) {
+        options.cycleChannel = m_virtual->cycleChannelPath();
+        options.cycleUnavailable = m_virtual->cycleModelUnavailableReason();
+    }
+    // The target converts a virtual board's estimate; a real board's counter is its own.
+    const QString targetId = m_target->currentData().toString();
+    if (!targetId.isEmpty() && m_virtual && board->cycleModel.isSet()) {
+        if (const BoardDefinition *target = BoardCatalog::board(targetId)) {
+            QString why;
+            options.target = deploy::Profiler::targetFromBoard(*target, &why);
+            if (!options.target) {
+                showBanner(tr("Not started: %1").arg(why));
+                updateControls();
+                releasePreview();
+                return;
+            }
+        }
+    }
     const qint64 modelId = m_model->currentData().toLongLong();
 
     ProfileCharts::Setup setup;
@@ -858,7 +942,7 @@ void DeploymentPage::releasePreview()
 void DeploymentPage::fillTable(const deploy::ProfileResult &result, bool live)
 {
     const BoardDefinition *board = BoardCatalog::board(result.board);
-    QVector<ProfileRow> rows = profileRows(result, board);
+    QVector<ProfileRow> rows = rowsWithEstimate(result, board);
     if (live) {
         // Mid-run: only what has been measured so far (memory and energy come at the end).
         rows.erase(std::remove_if(rows.begin(), rows.end(),
@@ -895,6 +979,13 @@ void DeploymentPage::fillTable(const deploy::ProfileResult &result, bool live)
         about += QStringLiteral(" · ") + QDateTime::fromString(result.createdUtc, Qt::ISODateWithMs)
                                                .toUTC()
                                                .toString(QStringLiteral("yyyy-MM-dd HH:mm 'UTC'"));
+    // The estimate on the user's part leads: it is the number they compare with published ones.
+    if (result.hasCycleEstimate && result.onTarget)
+        about = tr("Estimated on %1: %2 ms (%3 timing model) · ")
+                    .arg(targetText(result.onTarget->part, result.onTarget->clockHz))
+                    .arg(result.onTarget->medianMs, 0, 'f', 4)
+                    .arg(deploy::cycleCoreDisplayName(result.cycleModel.core))
+                + about;
     m_about->setText(live ? tr("Measuring on %1…").arg(about) : about);
 }
 
@@ -923,7 +1014,7 @@ QString DeploymentPage::resultsText() const
 {
     if (!m_result)
         return {};
-    return profileRowsTsv(profileRows(*m_result, BoardCatalog::board(m_result->board)));
+    return profileRowsTsv(rowsWithEstimate(*m_result, BoardCatalog::board(m_result->board)));
 }
 
 void DeploymentPage::copyResults()

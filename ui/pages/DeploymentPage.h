@@ -82,6 +82,9 @@ public:
     QSpinBox *runsSpin() const { return m_runs; }
     QSpinBox *warmupSpin() const { return m_warmup; }
     QCheckBox *accuracyCheck() const { return m_accuracy; }
+    /// "No target" (data: empty) and the real parts with a cycle model (data: board id);
+    /// the estimated cycles are converted to ms at the chosen part's clock.
+    QComboBox *targetCombo() const { return m_target; }
     QPushButton *profileButton() const { return m_profile; }
     QPushButton *cancelButton() const { return m_cancel; }
     QPushButton *connectButton() const { return m_connect; }
@@ -171,6 +174,7 @@ private:
     QSpinBox *m_runs;
     QSpinBox *m_warmup;
     QCheckBox *m_accuracy;
+    QComboBox *m_target;
     QPushButton *m_profile;
     QPushButton *m_cancel;
     QPushButton *m_exportC = nullptr;

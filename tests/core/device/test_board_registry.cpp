@@ -128,3 +128,65 @@ TEST(BoardRegistryTest, DirectoryLoadReportsEveryBrokenFile)
     EXPECT_FALSE(registry.loadDirectory(tmp.path(), &error));
     EXPECT_TRUE(error.contains(QStringLiteral("wrong.json"))) << error.toStdString();
 }
+
+// Issue 15: "cycle_model" says which timing model of the QEMU cycle plugin describes a board;
+// on a real part it makes the board a target (part, core, wait states, clock_hz).
+TEST(BoardRegistryTest, CycleModelsOfVirtualBoardsAndTargetParts)
+{
+    BoardRegistry registry;
+    QString error;
+    ASSERT_TRUE(registry.loadDirectory(QStringLiteral(TINYML_SOURCE_DIR "/resources/boards"), &error))
+        << error.toStdString();
+    const BoardDefinition *m4 = registry.board(QStringLiteral("qemu-m4"));
+    ASSERT_TRUE(m4);
+    EXPECT_EQ(m4->cycleModel.core, QStringLiteral("m4"));
+    EXPECT_EQ(m4->cycleModel.waitStates, 0);
+    EXPECT_TRUE(m4->cycleModel.part.isEmpty());
+    EXPECT_EQ(registry.board(QStringLiteral("qemu-m7"))->cycleModel.core, QStringLiteral("m7"));
+    EXPECT_FALSE(registry.board(QStringLiteral("host"))->cycleModel.isSet());
+    EXPECT_FALSE(registry.board(QStringLiteral("rpi-pico"))->cycleModel.isSet()) << "Cortex-M0+ is not modelled";
+
+    const BoardDefinition *nucleo = registry.board(QStringLiteral("nucleo-l4r5zi"));
+    ASSERT_TRUE(nucleo);
+    EXPECT_EQ(nucleo->cycleModel.part, QStringLiteral("STM32L4R5ZI"));
+    EXPECT_EQ(nucleo->cycleModel.core, QStringLiteral("m4"));
+    EXPECT_EQ(nucleo->clockHz, 120000000u);
+    EXPECT_TRUE(nucleo->cycleModel.source.contains(QStringLiteral("RM0432"))) << "the wait-state caveat cites its manual";
+    const BoardDefinition *nano = registry.board(QStringLiteral("arduino-nano-33-ble-sense"));
+    ASSERT_TRUE(nano);
+    EXPECT_EQ(nano->cycleModel.part, QStringLiteral("nRF52840"));
+    EXPECT_EQ(nano->clockHz, 64000000u);
+}
+
+TEST(BoardRegistryTest, BadCycleModelsNameTheField)
+{
+    const auto withCycleModel = [](const QString &id, const QJsonValue &model) {
+        QJsonObject o = QJsonDocument::fromJson(shippedJson(id)).object();
+        o.insert(QStringLiteral("cycle_model"), model);
+        return QJsonDocument(o).toJson();
+    };
+    const struct {
+        QString id;
+        QJsonValue model;
+        const char *expect;
+    } cases[] = {
+        {QStringLiteral("qemu-m4"), QJsonObject{{"core", "m0plus"}, {"source", "x"}},
+         "field \"cycle_model.core\": must be \"m4\" or \"m7\""},
+        {QStringLiteral("qemu-m4"), QJsonObject{{"core", "m4"}, {"wait_states", 16}, {"source", "x"}},
+         "field \"cycle_model.wait_states\": must be an integer from 0 to 15"},
+        {QStringLiteral("qemu-m4"), QJsonObject{{"core", "m4"}, {"wait_states", 1.5}, {"source", "x"}},
+         "field \"cycle_model.wait_states\""},
+        {QStringLiteral("qemu-m4"), QJsonObject{{"core", "m4"}}, "field \"cycle_model.source\": missing"},
+        {QStringLiteral("qemu-m4"), QJsonValue(QStringLiteral("m4")), "field \"cycle_model\": must be an object"},
+        {QStringLiteral("nucleo-l4r5zi"), QJsonObject{{"core", "m4"}, {"source", "x"}},
+         "field \"cycle_model.part\": missing"},
+        {QStringLiteral("host"), QJsonObject{{"core", "m4"}, {"source", "x"}},
+         "field \"cycle_model\": only QEMU boards run the cycle model"},
+    };
+    for (const auto &c : cases) {
+        QString error;
+        EXPECT_FALSE(BoardRegistry::parseBoard(withCycleModel(c.id, c.model), c.id + QStringLiteral(".json"), &error));
+        EXPECT_TRUE(error.contains(QLatin1String(c.expect))) << c.expect << "\n" << error.toStdString();
+        EXPECT_TRUE(error.startsWith(c.id + QStringLiteral(".json: "))) << error.toStdString();
+    }
+}
