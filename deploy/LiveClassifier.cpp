@@ -117,6 +117,18 @@ std::optional<ImpulsePackage> buildImpulsePackage(const ProjectStore &store, qin
     out.package = *package;
     out.modelId = modelId;
     out.modelName = stored->name;
+    if (graph->meta.value(QStringLiteral("task")).toString() == QLatin1String("anomaly")) {
+        const QJsonValue t = graph->meta.value(QStringLiteral("threshold"));
+        if (!t.isDouble() || !std::isfinite(t.toDouble())) {
+            *error = QStringLiteral("model %1 is an anomaly model without a numeric \"threshold\" in its meta: "
+                                    "retrain it with `tinyml train --model ...`").arg(modelId);
+            return std::nullopt;
+        }
+        out.anomaly = true;
+        out.anomalyThreshold = t.toDouble();
+        for (const QJsonValue &v : graph->meta.value(QStringLiteral("normal_labels")).toArray())
+            out.normalLabels << v.toString();
+    }
     return out;
 }
 
@@ -214,6 +226,11 @@ QJsonObject LiveClassifyReport::toJson() const
                                {QStringLiteral("label"), w.label},
                                {QStringLiteral("score"), double(w.device.score)}});
     o.insert(QStringLiteral("decisions"), dec);
+    if (anomaly)
+        o.insert(QStringLiteral("anomaly"), QJsonObject{{QStringLiteral("threshold"), anomalyThreshold},
+                                                        {QStringLiteral("alarms"), alarms},
+                                                        {QStringLiteral("alarm_windows"), alarmWindows},
+                                                        {QStringLiteral("max_score"), maxAnomalyScore}});
     if (metrics) {
         const QJsonObject m = metrics->toJson();
         for (auto it = m.begin(); it != m.end(); ++it)
@@ -246,6 +263,26 @@ QJsonObject LiveClassifyReport::toJson() const
     return o;
 }
 
+namespace {
+
+/// What an anomaly model's alarms are scored against: every event that is not one of the
+/// normal labels, relabelled kAnomalyLabel (consecutive faults stay separate events).
+constexpr const char *kAnomalyLabel = "anomaly";
+
+stream::GroundTruth anomalyTruth(const stream::GroundTruth &truth, const QStringList &normalLabels)
+{
+    QVector<stream::TruthEvent> events;
+    for (stream::TruthEvent e : truth.events()) {
+        if (normalLabels.contains(e.label))
+            continue;
+        e.label = QString::fromLatin1(kAnomalyLabel);
+        events.append(e);
+    }
+    return stream::GroundTruth(events);
+}
+
+} // namespace
+
 struct LiveClassifier::Impl {
     LiveClassifier *q = nullptr;
     AgentLink *link = nullptr;
@@ -262,6 +299,9 @@ struct LiveClassifier::Impl {
 
     QVector<ClassifyResult> results;
     QVector<LiveWindow> detections;
+    bool inAlarm = false;              ///< anomaly model: the last window alarmed
+    int alarms = 0, alarmWindows = 0;
+    double maxAnomalyScore = 0;
     QVector<stream::Detection> streamDetections;
     QVector<qint16> captured;          ///< raw frames from STREAM_DATA, interleaved
     qint64 capturedFrames = 0;
@@ -269,6 +309,7 @@ struct LiveClassifier::Impl {
 
     QString sourceText() const;
     void onResult(const ClassifyResult &r);
+    void emitRunningMetrics(double tS);
     void onChunk(const StreamChunk &chunk);
     void onEnd(const ClassifyEnd &end);
     void finish(const ClassifyEnd &end);
@@ -387,12 +428,16 @@ bool LiveClassifier::start(ProjectStore *store, qint64 modelId, AgentLink *link,
         for (int c = 0; c < spec.labels.size(); ++c)
             if (spec.post.background.value(c))
                 background << spec.labels[c];
+        if (d->pkg.anomaly)
+            background = d->pkg.normalLabels;
         if (background.isEmpty())
             background << QStringLiteral("idle");
         d->truth = script->groundTruth(spec.sampleRateHz, background);
         d->hasTruth = true;
+        if (d->pkg.anomaly)
+            d->truth = anomalyTruth(d->truth, d->pkg.normalLabels);
         for (const stream::TruthEvent &e : d->truth.events())
-            if (!spec.labels.contains(e.label)) {
+            if (!d->pkg.anomaly && !spec.labels.contains(e.label)) {
                 *error = tr("%1: scenario \"%2\" (line %3) is not a label of model %4 (%5): the truth would have events the "
                             "model cannot detect")
                              .arg(options.path, e.label).arg(e.line).arg(modelId).arg(spec.labels.join(QStringLiteral(", ")));
@@ -401,12 +446,13 @@ bool LiveClassifier::start(ProjectStore *store, qint64 modelId, AgentLink *link,
     }
     if (!options.truthPath.isEmpty()) {
         io::ImportError ie;
-        auto truth = stream::GroundTruth::loadCsv(options.truthPath, spec.labels, &ie);
+        // An anomaly model knows no fault labels: any label is accepted, the normal ones dropped.
+        auto truth = stream::GroundTruth::loadCsv(options.truthPath, d->pkg.anomaly ? QStringList() : spec.labels, &ie);
         if (!truth) {
             *error = ie.toString();
             return false;
         }
-        d->truth = *truth;
+        d->truth = d->pkg.anomaly ? anomalyTruth(*truth, d->pkg.normalLabels) : *truth;
         d->hasTruth = true;
     }
 
@@ -503,6 +549,30 @@ void LiveClassifier::Impl::onResult(const ClassifyResult &r)
     const PostConfig pc = replay.postConfig();
     for (qint8 v : r.raw)
         w.scores << pc.outScale * float(int(v) - pc.outZeroPoint);
+    if (pkg.anomaly) {
+        // One score, compared with the threshold here; the device's class decision (a
+        // probability threshold over one "class") has no meaning for it.
+        LiveAnomaly a;
+        a.score = w.scores.value(0);
+        a.threshold = pkg.anomalyThreshold;
+        a.alarm = double(a.score) > a.threshold;
+        a.alarmOnset = a.alarm && !inAlarm;
+        inAlarm = a.alarm;
+        maxAnomalyScore = results.size() == 1 ? double(a.score) : std::max(maxAnomalyScore, double(a.score));
+        alarmWindows += a.alarm ? 1 : 0;
+        w.anomaly = a;
+        if (a.alarm)
+            w.label = QStringLiteral("alarm");
+        if (a.alarmOnset) {
+            ++alarms;
+            detections.append(w);
+            streamDetections.append({w.tS, QString::fromLatin1(kAnomalyLabel)});
+        }
+        Q_EMIT q->windowReceived(w);
+        if (hasTruth && a.alarmOnset)
+            emitRunningMetrics(w.tS);
+        return;
+    }
     if (!r.isUncertain())
         w.label = pkg.spec.labels.value(r.decision);
     if (r.isDetection()) {
@@ -510,15 +580,19 @@ void LiveClassifier::Impl::onResult(const ClassifyResult &r)
         streamDetections.append({w.tS, w.label});
     }
     Q_EMIT q->windowReceived(w);
-    if (hasTruth && r.isDetection()) {
-        // Running metrics over the events that have started by now.
-        QVector<stream::TruthEvent> started;
-        for (const stream::TruthEvent &e : truth.events())
-            if (e.startS < w.tS)
-                started.append(e);
-        Q_EMIT q->metricsUpdated(stream::computeStreamMetrics(started, streamDetections, w.tS,
-                                                              double(format.window) / format.rateHz));
-    }
+    if (hasTruth && r.isDetection())
+        emitRunningMetrics(w.tS);
+}
+
+/// Running metrics over the truth events that have started by tS.
+void LiveClassifier::Impl::emitRunningMetrics(double tS)
+{
+    QVector<stream::TruthEvent> started;
+    for (const stream::TruthEvent &e : truth.events())
+        if (e.startS < tS)
+            started.append(e);
+    Q_EMIT q->metricsUpdated(stream::computeStreamMetrics(started, streamDetections, tS,
+                                                          double(format.window) / format.rateHz));
 }
 
 void LiveClassifier::Impl::onChunk(const StreamChunk &chunk)
@@ -568,6 +642,11 @@ void LiveClassifier::Impl::finish(const ClassifyEnd &end)
     rep.framesLost = end.framesLost;
     rep.endReason = end.reason == ClassifyEnd::kLinkLost ? QStringLiteral("link lost") : streamEndReasonName(end.reason);
     rep.detections = detections;
+    rep.anomaly = pkg.anomaly;
+    rep.anomalyThreshold = pkg.anomalyThreshold;
+    rep.alarms = alarms;
+    rep.alarmWindows = alarmWindows;
+    rep.maxAnomalyScore = maxAnomalyScore;
 
     const double windowS = double(format.window) / format.rateHz;
     const double strideS = double(format.stride) / format.rateHz;

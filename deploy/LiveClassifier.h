@@ -44,6 +44,16 @@ struct ImpulsePackage {
     qint64 modelId = 0;
     QString modelName;
     DeviceSensorInfo sensor;          ///< the board's sensor (id -1: not known, no board)
+    /// An anomaly model (graph meta "task": "anomaly"): its one output is a score, bigger =
+    /// more anomalous, and an alarm is a window whose score exceeds the saved threshold
+    /// (meta "threshold", in the score's units). The device's class post-processing does not
+    /// apply to it.
+    bool anomaly = false;
+    double anomalyThreshold = 0;
+    /// Anomaly model: its normal labels (meta "normal_labels"). In a script or a truth file
+    /// they are the background; every other event is an anomaly ("anomaly" in the metrics,
+    /// against the alarm onsets).
+    QStringList normalLabels;
 };
 std::optional<ImpulsePackage> buildImpulsePackage(const ProjectStore &store, qint64 modelId,
                                                   const DeviceInfo *device, QString *error);
@@ -83,12 +93,21 @@ struct LiveClassifyOptions {
     bool hostReplay = true;
 };
 
+/// An anomaly model's window: the device's int8 score dequantized, against the threshold.
+struct LiveAnomaly {
+    float score = 0;
+    double threshold = 0;
+    bool alarm = false;               ///< score > threshold
+    bool alarmOnset = false;          ///< alarm, and the window before was not (one alarm)
+};
+
 /// One window as the live view shows it.
 struct LiveWindow {
     ClassifyResult device;
     double tS = 0;                    ///< window end in seconds from the start
     QVector<float> scores;            ///< dequantized raw model outputs, one per class
-    QString label;                    ///< decision label, empty when uncertain
+    QString label;                    ///< decision label, empty when uncertain ("alarm": anomaly)
+    std::optional<LiveAnomaly> anomaly;  ///< set for an anomaly model only
 };
 
 struct LiveClassifyReport {
@@ -101,7 +120,13 @@ struct LiveClassifyReport {
     int windows = 0;
     quint32 overruns = 0, framesLost = 0;
     QString endReason;
-    QVector<LiveWindow> detections;   ///< windows whose decision was a new detection
+    QVector<LiveWindow> detections;   ///< windows whose decision was a new detection (anomaly: alarm onsets)
+    /// Anomaly model: the threshold, alarms (onsets: runs of consecutive alarm windows) and
+    /// windows in alarm, and the largest score seen.
+    bool anomaly = false;
+    double anomalyThreshold = 0;
+    int alarms = 0, alarmWindows = 0;
+    double maxAnomalyScore = 0;
     std::optional<stream::StreamMetricsResult> metrics;
     QString counter;                  ///< "instructions", "cycles", "microseconds"
     quint64 counterResolution = 1;

@@ -67,6 +67,9 @@ constexpr int kOpParamCount[] = {
     -1,  // 11 BatchNorm: float only, folded by the quantizer
     -2,  // 12 Concat: variable, see above
     2,   // 13 Clip
+    3,   // 14 KMeansScore: out_zp, multiplier, shift (tm_nn_score_params_t)
+    3,   // 15 GmmScore: as KMeansScore
+    3,   // 16 SquaredError: as KMeansScore
 };
 constexpr int kOpCodeCount = int(sizeof(kOpParamCount) / sizeof(kOpParamCount[0]));
 

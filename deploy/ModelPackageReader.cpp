@@ -42,6 +42,9 @@ std::pair<int, int> inputRange(OpType op)
     case OpType::FullyConnected: return {2, 3};
     case OpType::Add: return {2, 2};
     case OpType::Concat: return {1, 255};
+    case OpType::KMeansScore:
+    case OpType::SquaredError: return {2, 2};
+    case OpType::GmmScore: return {4, 4};
     default: return {1, 1};
     }
 }

@@ -200,6 +200,16 @@ bool opParams(const Graph &g, int index, DataSection &data, QVector<qint32> *out
             p += {qi.zeroPoint, requantize, mult, shift};
         }
         break;
+    case OpType::KMeansScore:
+    case OpType::GmmScore:
+    case OpType::SquaredError: {
+        const double real = model::scoreRequantizationScale(g, n);   // as Int8Executor
+        int32_t mult = 0, shift = 0;
+        if (tm_nn_quantize_multiplier(real, &mult, &shift) != TM_NN_OK)
+            return err(QStringLiteral("score requantization scale %1 out of range").arg(real));
+        p = {qy.zeroPoint, mult, shift};
+        break;
+    }
     case OpType::BatchNorm:
         return err(QStringLiteral("BatchNorm cannot be packaged; fold it first"));
     }

@@ -65,6 +65,77 @@ bool isActivationTensor(const Graph &g, int t)
     return !g.tensors[t].isConstant();
 }
 
+// tm_nn.h's bounds of the score tables.
+constexpr double kMaxScoreCenter = 1 << 20;
+constexpr double kMaxScoreWeight = 1 << 20;
+
+/// The int32 tables of an anomaly-score node whose input and output are already quantized
+/// (Graph.h, int8 rules), appended as new tensors; and the check that the kernel's saturation at
+/// L never changes an output: L * u / s_y >= 256.
+bool quantizeScoreTables(Graph &g, int index, QString *error)
+{
+    Node &n = g.nodes[index];
+    const TensorDesc &x = g.tensors[n.inputs[0]];
+    const TensorDesc &y = g.tensors[n.outputs[0]];
+    const float sx = x.scales[0];
+    const int zx = x.zeroPoints[0];
+    const model::QuantParams yq{y.scales[0], y.zeroPoints[0]};
+    auto fail = [&](const QString &m) {
+        if (error)
+            *error = m;
+        return false;
+    };
+    if (n.op == OpType::SquaredError) {
+        if (g.tensors[n.inputs[1]].scales != x.scales || g.tensors[n.inputs[1]].zeroPoints != x.zeroPoints)
+            return fail(QStringLiteral("the reconstruction and the input it is compared with must share one "
+                                       "quantization (no calibration range for \"%1\")")
+                            .arg(g.tensors[n.inputs[1]].name));
+    } else {
+        // Centres in the input's integer domain, not clamped to int8 (a centroid outside the input
+        // range keeps its true distance).
+        TensorDesc c = g.tensors[n.inputs[1]];
+        const QVector<float> cv = floatsOf(c);
+        QVector<qint32> cq(cv.size());
+        for (int k = 0; k < cv.size(); ++k)
+            cq[k] = qint32(std::clamp(std::round(double(cv[k]) / double(sx)) + zx, -kMaxScoreCenter, kMaxScoreCenter));
+        g.tensors.append(TensorDesc::constantInt32(c.name, c.shape, cq, {sx}));
+        g.tensors.last().zeroPoints = {zx};
+        n.inputs[1] = g.tensors.size() - 1;
+    }
+    if (n.op == OpType::GmmScore) {
+        const TensorDesc iv = g.tensors[n.inputs[2]], off = g.tensors[n.inputs[3]];
+        const QVector<float> ivv = floatsOf(iv), offv = floatsOf(off);
+        double maxIv = 0, maxOff = 0;
+        for (float v : ivv)
+            maxIv = std::max(maxIv, double(v));
+        for (float v : offv)
+            maxOff = std::max(maxOff, std::abs(double(v)));
+        // Units u of the score small enough for precision, large enough that the output's real
+        // range and every offset stay within 2^29 units (int32 offsets, no saturation in range).
+        const double maxR = double(yq.scale) * std::max(std::abs(-128.0 - yq.zeroPoint), std::abs(127.0 - yq.zeroPoint));
+        const double uMin = std::max(maxR, maxOff) / double(1 << 29);
+        const double s2 = double(sx) * double(sx);
+        const float siv = float(std::max(2.0 * uMin / s2, maxIv / kMaxScoreWeight));
+        if (!(siv > 0) || !std::isfinite(siv))
+            return fail(QStringLiteral("inverse variances give no usable scale (largest %1)").arg(maxIv));
+        const double u = s2 * double(siv) / 2.0;
+        QVector<qint32> ivq(ivv.size()), offq(offv.size());
+        for (int k = 0; k < ivv.size(); ++k)
+            ivq[k] = qint32(std::clamp(std::round(double(ivv[k]) / double(siv)), 0.0, kMaxScoreWeight));
+        for (int k = 0; k < offv.size(); ++k)
+            offq[k] = qint32(std::clamp(std::round(double(offv[k]) / u), -2147483647.0, 2147483647.0));
+        g.tensors.append(TensorDesc::constantInt32(iv.name, iv.shape, ivq, {siv}));
+        n.inputs[2] = g.tensors.size() - 1;
+        g.tensors.append(TensorDesc::constantInt32(off.name, off.shape, offq, {float(u)}));
+        n.inputs[3] = g.tensors.size() - 1;
+    }
+    const double real = model::scoreRequantizationScale(g, n);
+    if (model::scoreSaturationReach(real) < 256.0)
+        return fail(QStringLiteral("the score's int8 range (scale %1) is too wide for its integer units "
+                                   "(multiplier %2)").arg(yq.scale).arg(real));
+    return true;
+}
+
 } // namespace
 
 QString calibrationName(Calibration c)
@@ -292,10 +363,19 @@ std::optional<QHash<QString, TensorRange>> calibrateRanges(const Graph &graph, c
     return out;
 }
 
-std::optional<Graph> quantizeWithRanges(const Graph &prepared, const QHash<QString, TensorRange> &ranges,
+std::optional<Graph> quantizeWithRanges(const Graph &prepared, const QHash<QString, TensorRange> &calibrated,
                                         QString *error)
 {
     Graph g = prepared;
+    // SquaredError compares integers directly: its reconstruction (input 0) gets the range, and
+    // so the scale and zero point, of what it reconstructs (input 1, the graph input).
+    QHash<QString, TensorRange> ranges = calibrated;
+    for (const Node &n : g.nodes)
+        if (n.op == OpType::SquaredError && n.inputs.size() == 2) {
+            const auto it = ranges.constFind(g.tensors[n.inputs[1]].name);
+            if (it != ranges.constEnd())
+                ranges.insert(g.tensors[n.inputs[0]].name, *it);
+        }
     if (!g.inferShapes(error))
         return std::nullopt;
     auto fail = [&](const QString &m) {
@@ -353,6 +433,11 @@ std::optional<Graph> quantizeWithRanges(const Graph &prepared, const QHash<QStri
             break;
         }
         }
+        if (model::isAnomalyScoreOp(n.op)) {
+            QString e;
+            if (!quantizeScoreTables(g, i, &e))
+                return fail(QStringLiteral("node %1 \"%2\": %3").arg(i).arg(n.name, e));
+        }
         if (isWeighted(n.op)) {
             TensorDesc w = g.tensors[n.inputs[1]];
             if (w.dtype != DType::Float32)
@@ -385,17 +470,36 @@ std::optional<Graph> quantizeWithRanges(const Graph &prepared, const QHash<QStri
     return g;
 }
 
+void widenAnomalyRanges(const Graph &graph, QHash<QString, TensorRange> *ranges)
+{
+    auto widen = [&](const QString &name, double below, double above, bool fromZero) {
+        auto it = ranges->find(name);
+        if (it == ranges->end())
+            return;
+        const double lo = fromZero ? std::min(0.0, double(it->min)) : double(it->min);
+        const double w = double(it->max) - lo;
+        it->min = float(lo - below * w);
+        it->max = float(double(it->max) + above * w);
+    };
+    for (int t : graph.inputs)
+        widen(graph.tensors[t].name, kAnomalyInputHeadroom, kAnomalyInputHeadroom, false);
+    // The saved alarm threshold must lie inside the score's int8 range with room above it: a
+    // score that saturates at or below the threshold never alarms (AUC 1, TPR 0). The threshold
+    // comes from the test split's normal scores, which can exceed twice the train rows' largest.
+    const double threshold = graph.meta.value(QStringLiteral("threshold")).toDouble();
+    for (const Node &n : graph.nodes)
+        if (model::isAnomalyScoreOp(n.op)) {
+            const QString name = graph.tensors[n.outputs[0]].name;
+            widen(name, 0.0, kAnomalyScoreHeadroom, true);
+            auto it = ranges->find(name);
+            if (it != ranges->end() && threshold > 0 && double(it->max) < (1.0 + kAnomalyScoreHeadroom) * threshold)
+                it->max = float((1.0 + kAnomalyScoreHeadroom) * threshold);
+        }
+}
+
 std::optional<Graph> quantizeGraph(const Graph &floatGraph, const TrainingData &calibration,
                                    const QuantizeOptions &options, QString *error)
 {
-    // Anomaly scores (K-means, GMM, reconstruction error) have no int8 form yet.
-    for (const Node &n : floatGraph.nodes)
-        if (model::isAnomalyScoreOp(n.op)) {
-            if (error)
-                *error = QStringLiteral("int8 anomaly models: not yet (node \"%1\" is %2); the float model is "
-                                        "stored and evaluated").arg(n.name, model::opName(n.op));
-            return std::nullopt;
-        }
     auto folded = foldBatchNorm(floatGraph, error);
     if (!folded)
         return std::nullopt;
@@ -403,6 +507,10 @@ std::optional<Graph> quantizeGraph(const Graph &floatGraph, const TrainingData &
     auto ranges = calibrateRanges(prepared, calibration, options, error);
     if (!ranges)
         return std::nullopt;
+    const bool anomaly = std::any_of(prepared.nodes.begin(), prepared.nodes.end(),
+                                     [](const Node &n) { return model::isAnomalyScoreOp(n.op); });
+    if (anomaly)
+        widenAnomalyRanges(prepared, &*ranges);
     auto q = quantizeWithRanges(prepared, *ranges, error);
     if (!q)
         return std::nullopt;
@@ -412,6 +520,13 @@ std::optional<Graph> quantizeGraph(const Graph &floatGraph, const TrainingData &
                       std::min(options.calibrationSamples, calibration.count())}};
     if (options.calibration == Calibration::Percentile)
         info.insert(QStringLiteral("percentile"), options.percentile);
+    if (anomaly)
+        info.insert(QStringLiteral("anomaly_headroom"),
+                    QJsonObject{{QStringLiteral("input"), kAnomalyInputHeadroom},
+                                {QStringLiteral("score"), kAnomalyScoreHeadroom},
+                                {QStringLiteral("rule"), QStringLiteral("input range widened by this share of its width on "
+                                                                        "each side; score range [min(lo, 0), hi] "
+                                                                        "extended above by this share of its width")}});
     q->meta.insert(QStringLiteral("quantization"), info);
     return q;
 }

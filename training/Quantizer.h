@@ -65,6 +65,17 @@ std::optional<model::Graph> quantizeWithRanges(const model::Graph &prepared,
                                                const QHash<QString, TensorRange> &ranges,
                                                QString *error);
 
+/// Anomaly-score graphs (KMeansScore, GmmScore, SquaredError; int8 rules in model/Graph.h) are
+/// calibrated on normal rows only; so that anomalies stay distinguishable the graph input's
+/// range is widened by kAnomalyInputHeadroom of its width on each side (features of a fault
+/// often leave the normal range), and each score's range [min(lo, 0), hi] is extended above by
+/// kAnomalyScoreHeadroom of its width (the alarm threshold then sits inside the int8 range; far
+/// anomalies saturate at 127, which still alarms).
+constexpr double kAnomalyInputHeadroom = 0.5;
+constexpr double kAnomalyScoreHeadroom = 1.0;
+/// Applies those two widenings to calibrated ranges (quantizeGraph calls it for score graphs).
+void widenAnomalyRanges(const model::Graph &graph, QHash<QString, TensorRange> *ranges);
+
 /// The whole post-training quantization: fold, fuse, calibrate on a representative subset
 /// of `calibration` (options.calibrationSamples rows), quantize. meta gains "quantization".
 std::optional<model::Graph> quantizeGraph(const model::Graph &floatGraph,

@@ -1,9 +1,13 @@
 #include "TrainingPipeline.h"
 
+#include "AnomalyMetrics.h"
+#include "GraphEvaluation.h"
+
 #include "device/BoardRegistry.h"
 
 #include <QJsonArray>
 
+#include <algorithm>
 #include <cmath>
 
 namespace tinyml::training {
@@ -236,6 +240,27 @@ std::optional<TrainOutcome> trainProject(ProjectStore &store, const ProjectTrain
 QJsonObject QuantizeOutcome::toJson() const
 {
     QJsonObject q = int8Graph.meta.value(QStringLiteral("quantization")).toObject();
+    if (int8Graph.meta.contains(QStringLiteral("int8_evaluation"))) {
+        // Anomaly model: AUC / TPR / FPR of the int8 scores next to the float ones.
+        const QJsonObject e = int8Graph.meta.value(QStringLiteral("int8_evaluation")).toObject();
+        const QJsonObject f = e.value(QStringLiteral("float")).toObject(), i = e.value(QStringLiteral("int8")).toObject();
+        return {{QStringLiteral("task"), QStringLiteral("anomaly")},
+                {QStringLiteral("float_auc"), f.value(QStringLiteral("auc"))},
+                {QStringLiteral("int8_auc"), i.value(QStringLiteral("auc"))},
+                {QStringLiteral("auc"), i.value(QStringLiteral("auc"))},
+                {QStringLiteral("pr_auc"), i.value(QStringLiteral("pr_auc"))},
+                {QStringLiteral("tpr"), i.value(QStringLiteral("tpr"))},
+                {QStringLiteral("fpr"), i.value(QStringLiteral("fpr"))},
+                {QStringLiteral("threshold"), e.value(QStringLiteral("threshold"))},
+                {QStringLiteral("split"), e.value(QStringLiteral("split"))},
+                {QStringLiteral("float"), f},
+                {QStringLiteral("int8"), i},
+                {QStringLiteral("layers"), layerSqnrJson(sqnr)},
+                {QStringLiteral("weight_bytes"), QJsonObject{{QStringLiteral("float"), floatWeightBytes},
+                                                             {QStringLiteral("int8"), int8WeightBytes}}},
+                {QStringLiteral("calibration"), q.value(QStringLiteral("calibration"))},
+                {QStringLiteral("model_id"), modelId}};
+    }
     return {{QStringLiteral("float_accuracy"), floatTest.accuracy},
             {QStringLiteral("int8_accuracy"), int8Test.accuracy},
             {QStringLiteral("accuracy_drop"), floatTest.accuracy - int8Test.accuracy},
@@ -305,6 +330,89 @@ std::optional<QuantizeOutcome> quantizeModel(const model::Graph &floatGraph, con
     return out;
 }
 
+namespace {
+
+/// Float and int8 scores of an anomaly graph on one split, split into normal / anomalous by the
+/// graph's meta "normal_labels".
+bool anomalyScores(const model::Graph &graph, const TrainingData &data, const QStringList &normalLabels,
+                   QVector<double> *normal, QVector<double> *anomalous, QString *error)
+{
+    auto s = runGraph(graph, data, error);
+    if (!s)
+        return false;
+    for (int i = 0; i < data.count(); ++i) {
+        const int y = data.y[i];
+        const bool isNormal = y >= 0 && y < data.labels.size() && normalLabels.contains(data.labels[y]);
+        (isNormal ? normal : anomalous)->append((*s)[i]);
+    }
+    return true;
+}
+
+QJsonValue optionalJson(const std::optional<double> &v) { return v ? QJsonValue(*v) : QJsonValue(); }
+
+} // namespace
+
+static std::optional<QuantizeOutcome> quantizeAnomalyModel(const model::Graph &floatGraph, const TrainingData &train,
+                                                    const TrainingData &test, const ProjectQuantizeOptions &options,
+                                                    QString *error)
+{
+    QStringList normalLabels;
+    for (const QJsonValue &v : floatGraph.meta.value(QStringLiteral("normal_labels")).toArray())
+        normalLabels.append(v.toString());
+    if (normalLabels.isEmpty()) {
+        if (error)
+            *error = QStringLiteral("the anomaly model's meta has no \"normal_labels\": retrain it with `tinyml train "
+                                    "--model ... --normal LABEL`");
+        return std::nullopt;
+    }
+    // Calibrated on the normal train rows only: the model was fitted on them, and anomalies in
+    // the train split serve only to evaluate.
+    QVector<int> normalRows;
+    for (int i = 0; i < train.count(); ++i) {
+        const int y = train.y[i];
+        if (y >= 0 && y < train.labels.size() && normalLabels.contains(train.labels[y]))
+            normalRows.append(i);
+    }
+    if (normalRows.isEmpty()) {
+        if (error)
+            *error = QStringLiteral("no train samples of the normal label(s) %1 to calibrate with")
+                         .arg(normalLabels.join(QStringLiteral(", ")));
+        return std::nullopt;
+    }
+    const TrainingData calibration = train.subset(normalRows);
+    QuantizeOutcome out;
+    auto q = quantizeGraph(floatGraph, calibration, options.quant, error);
+    if (!q)
+        return std::nullopt;
+    out.int8Graph = *q;
+    out.ptqAccuracy = 0;
+    const TrainingData &evalData = test.count() ? test : train;
+    const double threshold = floatGraph.meta.value(QStringLiteral("threshold")).toDouble();
+    QJsonObject evaluation{{QStringLiteral("split"), test.count() ? QStringLiteral("test") : QStringLiteral("train")},
+                           {QStringLiteral("threshold"), threshold}};
+    for (const bool int8 : {false, true}) {
+        QVector<double> normal, anomalous;
+        if (!anomalyScores(int8 ? *q : floatGraph, evalData, normalLabels, &normal, &anomalous, error))
+            return std::nullopt;
+        const AnomalyEvaluation e = evaluateScores(normal, anomalous);
+        evaluation.insert(int8 ? QStringLiteral("int8") : QStringLiteral("float"),
+                          QJsonObject{{QStringLiteral("auc"), optionalJson(e.auc)},
+                                      {QStringLiteral("pr_auc"), optionalJson(e.prAuc)},
+                                      {QStringLiteral("tpr"), optionalJson(rateAbove(anomalous, threshold))},
+                                      {QStringLiteral("fpr"), optionalJson(rateAbove(normal, threshold))},
+                                      {QStringLiteral("normal"), normal.size()},
+                                      {QStringLiteral("anomalous"), anomalous.size()}});
+    }
+    out.int8Graph.meta.insert(QStringLiteral("int8_evaluation"), evaluation);
+    auto layers = layerSqnr(floatGraph, out.int8Graph, calibration, options.sqnrSamples, error);
+    if (!layers)
+        return std::nullopt;
+    out.sqnr = *layers;
+    out.floatWeightBytes = floatGraph.weightBytes();
+    out.int8WeightBytes = out.int8Graph.weightBytes();
+    return out;
+}
+
 std::optional<model::Graph> latestModelGraph(ProjectStore &store, bool int8, qint64 *id, QString *error)
 {
     auto m = store.latestModel(int8 ? tinyml::ModelKind::Int8 : tinyml::ModelKind::Float, error);
@@ -326,16 +434,8 @@ std::optional<QuantizeOutcome> quantizeProject(ProjectStore &store, const Projec
     auto graph = latestModelGraph(store, false, &floatId, error);
     if (!graph)
         return std::nullopt;
-    // Before the checks below, which assume one output per label: an anomaly model has one score.
-    for (const model::Node &n : graph->nodes)
-        if (model::isAnomalyScoreOp(n.op)) {
-            if (error)
-                *error = QStringLiteral("int8 anomaly models: not yet (model %1 is a %2 anomaly model; its float "
-                                        "scores are the reference for now)")
-                             .arg(floatId)
-                             .arg(graph->meta.value(QStringLiteral("anomaly_model")).toString());
-            return std::nullopt;
-        }
+    const bool anomaly = std::any_of(graph->nodes.begin(), graph->nodes.end(),
+                                     [](const model::Node &n) { return model::isAnomalyScoreOp(n.op); });
     std::optional<features::FeatureParams> params;
     const QJsonObject fp = graph->meta.value(QStringLiteral("features")).toObject();
     if (!fp.isEmpty())
@@ -343,19 +443,7 @@ std::optional<QuantizeOutcome> quantizeProject(ProjectStore &store, const Projec
     auto data = loadProjectData(store, params, error);
     if (!data)
         return std::nullopt;
-    // An accuracy of a model whose outputs are not the project's classes means nothing.
-    const qint64 outputs = graph->tensors[graph->outputs[0]].elementCount();
-    if (outputs != data->train.classCount()) {
-        if (error)
-            *error = QStringLiteral("model %1 has %2 outputs but the project has %3 labels (%4): "
-                                    "train or import a model with one output per label")
-                         .arg(floatId)
-                         .arg(outputs)
-                         .arg(data->train.classCount())
-                         .arg(data->train.labels.join(QStringLiteral(", ")));
-        return std::nullopt;
-    }
-    // The model's own normalisation, not the one of today's train split.
+    // The raw features of the split, normalised with the model's own statistics (not today's).
     auto raw = [&](TrainingData d) {
         const int n = d.inputSize();
         if (data->mean.size() == n)
@@ -364,8 +452,25 @@ std::optional<QuantizeOutcome> quantizeProject(ProjectStore &store, const Projec
         applyNormalization(*graph, d);
         return d;
     };
-    const TrainingData train = raw(data->train), test = raw(data->test);
-    auto out = quantizeModel(*graph, train, test, options, error);
+    std::optional<QuantizeOutcome> out;
+    if (anomaly) {
+        // One score, not one output per label: AUC / TPR / FPR instead of accuracy.
+        out = quantizeAnomalyModel(*graph, raw(data->train), raw(data->test), options, error);
+    } else {
+        // An accuracy of a model whose outputs are not the project's classes means nothing.
+        const qint64 outputs = graph->tensors[graph->outputs[0]].elementCount();
+        if (outputs != data->train.classCount()) {
+            if (error)
+                *error = QStringLiteral("model %1 has %2 outputs but the project has %3 labels (%4): "
+                                        "train or import a model with one output per label")
+                             .arg(floatId)
+                             .arg(outputs)
+                             .arg(data->train.classCount())
+                             .arg(data->train.labels.join(QStringLiteral(", ")));
+            return std::nullopt;
+        }
+        out = quantizeModel(*graph, raw(data->train), raw(data->test), options, error);
+    }
     if (!out)
         return std::nullopt;
     out->int8Graph.meta.insert(QStringLiteral("float_model"), floatId);

@@ -13,9 +13,11 @@
 
 #include <QCommandLineParser>
 #include <QJsonArray>
+#include <QRandomGenerator>
 #include <QTextStream>
 
 #include <memory>
+#include <optional>
 
 #include <cmath>
 
@@ -49,15 +51,23 @@ int cmdBoards(const QStringList &args)
         return fail(error);
     if (p.isSet(QStringLiteral("json"))) {
         QJsonArray boards;
-        for (const BoardDefinition &b : registry.boards())
-            boards.append(QJsonObject{
+        for (const BoardDefinition &b : registry.boards()) {
+            QJsonObject o{
                 {QStringLiteral("id"), b.id}, {QStringLiteral("name"), b.name},
                 {QStringLiteral("cpu"), b.cpu}, {QStringLiteral("clock_hz"), double(b.clockHz)},
                 {QStringLiteral("ram_bytes"), double(b.ramBytes)},
                 {QStringLiteral("flash_bytes"), double(b.flashBytes)},
                 {QStringLiteral("virtual"), b.isVirtual},
                 {QStringLiteral("verified_on_hardware"), b.verifiedOnHardware},
-                {QStringLiteral("flasher"), b.flasherTool}});
+                {QStringLiteral("flasher"), b.flasherTool}};
+            // Which timing model estimates its cycles; with a part, a `profile --target`.
+            if (b.cycleModel.isSet())
+                o.insert(QStringLiteral("cycle_model"),
+                         QJsonObject{{QStringLiteral("core"), b.cycleModel.core},
+                                     {QStringLiteral("wait_states"), b.cycleModel.waitStates},
+                                     {QStringLiteral("part"), b.cycleModel.part}});
+            boards.append(o);
+        }
         printJson({{QStringLiteral("boards"), boards}, {QStringLiteral("directory"), registry.directory()}});
         return Ok;
     }
@@ -143,6 +153,9 @@ int cmdCapture(const QStringList &args)
                                                  "mic: silence, noise, tone, chirp, twotone; vib, a simulated rotating machine: "
                                                  "normal, imbalance, misalignment, looseness, bearing, a fault optionally with "
                                                  ":low, :medium (default), :high or :0..1, e.g. bearing:high)"), QStringLiteral("NAME")});
+    p.addOption({QStringLiteral("seed"), QStringLiteral("virtual board: seed of the simulated sensor's variation (default: a fresh random "
+                                                        "seed per capture, so two captures of one scenario differ; give one to repeat a capture)"),
+                 QStringLiteral("N")});
     p.addOption({QStringLiteral("count"), QStringLiteral("number of consecutive samples"), QStringLiteral("K"), QStringLiteral("1")});
     p.addOption({QStringLiteral("split"), QStringLiteral("train | test | auto (tops each label up to 20 % test, deterministic; samples already stored keep their split)"), QStringLiteral("SPLIT"), QStringLiteral("auto")});
     p.addOption({QStringLiteral("realtime"), QStringLiteral("virtual board: pace the sensor by the wall clock (default: as fast as the emulator runs)")});
@@ -189,6 +202,14 @@ int cmdCapture(const QStringList &args)
     opt.split = split.value_or(Split::Train);
     if (opt.label.isEmpty())
         return usageError(QStringLiteral("capture"), QStringLiteral("--label must not be empty"));
+    std::optional<quint32> seed;
+    if (p.isSet(QStringLiteral("seed"))) {
+        const uint v = p.value(QStringLiteral("seed")).toUInt(&ok);
+        if (!ok)
+            return usageError(QStringLiteral("capture"),
+                              QStringLiteral("--seed must be an integer from 0 to 4294967295, not %1").arg(p.value(QStringLiteral("seed"))));
+        seed = quint32(v);
+    }
 
     BoardRegistry registry;
     std::unique_ptr<VirtualBoard> board;
@@ -244,6 +265,19 @@ int cmdCapture(const QStringList &args)
             return fail(QStringLiteral("--scenario needs a board running the TinyML agent"));
         if (!agent->setScenario(opt.sensor, p.value(QStringLiteral("scenario")), &error))
             return fail(error);
+    }
+    // The simulated sensor varies its subject (speed, load, amplitudes) by a seed: without a
+    // fresh one every capture of a scenario would be the same signal, a data set of copies.
+    std::optional<quint32> seedSent;
+    if (p.isSet(QStringLiteral("scenario")) || seed) {
+        if (!agent)
+            return fail(QStringLiteral("--seed needs a board running the TinyML agent"));
+        const quint32 s = seed ? *seed : QRandomGenerator::system()->generate();
+        if (!agent->setSensorSeed(opt.sensor, s, &error))
+            return fail(QStringLiteral("setting the seed of sensor %1: %2").arg(opt.sensor, error));
+        seedSent = s;
+        if (!json)
+            QTextStream(stderr) << "Sensor seed " << s << (seed ? "" : " (random; --seed repeats it)") << "\n";
     }
 
     CaptureSession capture(link, store.get(), opt);
@@ -316,6 +350,8 @@ int cmdCapture(const QStringList &args)
                       {QStringLiteral("complete"), r.complete},
                       {QStringLiteral("label"), opt.label},
                       {QStringLiteral("device"), link->deviceId()}};
+        if (seedSent)
+            o.insert(QStringLiteral("sensor_seed"), double(*seedSent));
         if (!r.error.isEmpty())
             o.insert(QStringLiteral("error"), r.error);
         printJson(o);

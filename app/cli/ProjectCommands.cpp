@@ -44,7 +44,11 @@ int cmdNew(const QStringList &args)
     QCommandLineParser p;
     p.setApplicationDescription(QStringLiteral("Create a new project file."));
     p.addPositionalArgument(QStringLiteral("PROJECT"), QStringLiteral("project file to create (*.tinyml)"));
-    p.addOption({QStringLiteral("template"), QStringLiteral("motion | audio | image | tabular"),
+    // The help lists the template table itself, so a new template (vibration) cannot be missing.
+    QStringList templates;
+    for (const ProjectTemplate &t : ProjectTemplate::all())
+        templates << QStringLiteral("%1 (%2)").arg(t.id, t.title);
+    p.addOption({QStringLiteral("template"), QStringLiteral("one of: %1").arg(templates.join(QStringLiteral(", "))),
                  QStringLiteral("NAME"), QStringLiteral("motion")});
     p.addOption({QStringLiteral("board"), QStringLiteral("target board id (see `tinyml boards`)"),
                  QStringLiteral("ID"), QStringLiteral("qemu-m4")});
@@ -195,7 +199,7 @@ std::unique_ptr<ProjectStore> openProjectToWrite(const QString &path, const QStr
 QList<Command> projectCommands()
 {
     return {
-        {QStringLiteral("new"), QStringLiteral("new PROJECT.tinyml --template motion|audio|image|tabular [--board ID] [--labels a,b,c] | --example motion"),
+        {QStringLiteral("new"), QStringLiteral("new PROJECT.tinyml --template motion|audio|image|tabular|vibration [--board ID] [--labels a,b,c] | --example motion"),
          QStringLiteral("create a project"), cmdNew},
         {QStringLiteral("info"), QStringLiteral("info PROJECT [--json]"),
          QStringLiteral("show a project's settings and sample counts"), cmdInfo},

@@ -10,6 +10,7 @@
 #include "CLibraryExporter.h"
 #include "features/FeatureExtractor.h"
 #include "features/FeatureSet.h"
+#include "model/tflite/TfliteImporter.h"
 #include "store/ProjectStore.h"
 
 #include <QCommandLineParser>
@@ -465,6 +466,39 @@ int cmdTrain(const QStringList &args)
     return Ok;
 }
 
+/// An anomaly model has one score, not classes: AUC and the operating point instead of accuracy.
+/// A rate the split cannot define (no normal or no anomalous sample) is said to be undefined.
+void printAnomalyQuantize(const QuantizeOutcome &out, const QString &calibration)
+{
+    const QJsonObject j = out.toJson();
+    const QJsonObject f = j.value(QStringLiteral("float")).toObject(), i = j.value(QStringLiteral("int8")).toObject();
+    const auto auc = [](const QJsonValue &v) {
+        return v.isDouble() ? QString::number(v.toDouble(), 'f', 4) : QStringLiteral("undefined");
+    };
+    const auto rate = [](const QJsonValue &v) { return v.isDouble() ? percent(v.toDouble()) : QStringLiteral("undefined"); };
+    const QString split = j.value(QStringLiteral("split")).toString();
+    QTextStream o(stdout);
+    o << "Quantized the anomaly model to int8 (" << calibration << " calibration, normal train samples only); on the "
+      << split << " split (" << i.value(QStringLiteral("normal")).toInt() << " normal, "
+      << i.value(QStringLiteral("anomalous")).toInt() << " anomalous):\n";
+    o << "  ROC AUC  float " << auc(f.value(QStringLiteral("auc"))) << ", int8 " << auc(i.value(QStringLiteral("auc")))
+      << "\n";
+    o << "  PR-AUC   float " << auc(f.value(QStringLiteral("pr_auc"))) << ", int8 "
+      << auc(i.value(QStringLiteral("pr_auc"))) << "\n";
+    o << "  At the threshold " << QString::number(j.value(QStringLiteral("threshold")).toDouble(), 'g', 6)
+      << " (alarm when score > threshold): float TPR " << rate(f.value(QStringLiteral("tpr"))) << ", FPR "
+      << rate(f.value(QStringLiteral("fpr"))) << "; int8 TPR " << rate(i.value(QStringLiteral("tpr"))) << ", FPR "
+      << rate(i.value(QStringLiteral("fpr"))) << "\n";
+    if (!i.value(QStringLiteral("auc")).isDouble())
+        o << "  AUC is undefined: the " << split << " split needs both normal and anomalous samples\n";
+    o << "Weights: float " << out.floatWeightBytes << " B, int8 " << out.int8WeightBytes << " B\n";
+    o << "Per-layer SQNR (float vs int8 intermediates, normal train samples):\n";
+    for (const LayerSqnr &l : out.sqnr)
+        o << "  " << l.node.leftJustified(24) << l.op.leftJustified(18)
+          << (std::isfinite(l.sqnrDb) ? QString::number(l.sqnrDb, 'f', 1) + QStringLiteral(" dB") : QStringLiteral("exact")) << "\n";
+    o << "Stored int8 model " << out.modelId << "\n";
+}
+
 int cmdQuantize(const QStringList &args)
 {
     QCommandLineParser p;
@@ -514,6 +548,10 @@ int cmdQuantize(const QStringList &args)
         return fail(error);
     if (p.isSet(QStringLiteral("json"))) {
         printJson(out->toJson());
+        return Ok;
+    }
+    if (out->int8Graph.meta.contains(QStringLiteral("int8_evaluation"))) {
+        printAnomalyQuantize(*out, calibrationName(opt.quant.calibration));
         return Ok;
     }
     QTextStream o(stdout);
@@ -636,10 +674,11 @@ int cmdImportModel(const QStringList &args)
 {
     QCommandLineParser p;
     p.setApplicationDescription(QStringLiteral(
-        "Import a float ONNX model (e.g. from torch.onnx.export) into the project as a float model.\n"
-        "Unsupported ops are refused with their name and node."));
+        "Import a float ONNX model (e.g. from torch.onnx.export) into the project as a float model,\n"
+        "or a fully int8-quantized TFLite model (.tflite) as an int8 model.\n"
+        "Unsupported ops are refused with their name and node (TFLite: operator index and version)."));
     p.addPositionalArgument(QStringLiteral("PROJECT"), QStringLiteral("project file"));
-    p.addPositionalArgument(QStringLiteral("FILE"), QStringLiteral(".onnx model"));
+    p.addPositionalArgument(QStringLiteral("FILE"), QStringLiteral(".onnx or .tflite model"));
     p.addOption({QStringLiteral("name"), QStringLiteral("model name (default: the file name)"), QStringLiteral("NAME")});
     p.addOption({QStringLiteral("json"), QStringLiteral("print the result as JSON")});
     int code = 0;
@@ -650,7 +689,8 @@ int cmdImportModel(const QStringList &args)
     if (!store)
         return fail(error);
     const QString file = p.positionalArguments()[1];
-    auto graph = importOnnxFile(file, {}, &error);
+    const bool tflite = file.endsWith(QStringLiteral(".tflite"), Qt::CaseInsensitive);
+    auto graph = tflite ? model::tflite::importTfliteFile(file, &error) : importOnnxFile(file, {}, &error);
     if (!graph)
         return fail(error);
     const QStringList projectLabels = store->settings().labels;
@@ -673,7 +713,8 @@ int cmdImportModel(const QStringList &args)
                    {QStringLiteral("parameters"), graph->parameterCount()},
                    {QStringLiteral("labels"), QJsonArray::fromStringList(graph->labels)}});
     } else {
-        QTextStream(stdout) << "Imported " << file << " as float model " << *id << ": " << graph->nodes.size()
+        QTextStream(stdout) << "Imported " << file << " as " << (graph->quantized ? "int8" : "float") << " model "
+                            << *id << ": " << graph->nodes.size()
                             << " nodes, input " << shapeText(inShape) << " (NHWC), " << outputs << " outputs, "
                             << graph->parameterCount() << " parameters\n";
         if (graph->labels.isEmpty())
@@ -699,8 +740,8 @@ QList<Command> trainingCommands()
         {QStringLiteral("export"),
          QStringLiteral("export PROJECT --onnx FILE [--int8] | --c-library FILE.zip | --arduino FILE.zip [--model ID]"),
          QStringLiteral("export a model to ONNX, or an int8 model as a C / Arduino library"), guarded(cmdExport)},
-        {QStringLiteral("import-model"), QStringLiteral("import-model PROJECT FILE.onnx"),
-         QStringLiteral("import a float ONNX model exported by PyTorch"), guarded(cmdImportModel)},
+        {QStringLiteral("import-model"), QStringLiteral("import-model PROJECT FILE.onnx|FILE.tflite [--name NAME] [--json]"),
+         QStringLiteral("import a float ONNX model exported by PyTorch, or an int8 TFLite model"), guarded(cmdImportModel)},
     };
 }
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 
 namespace tinyml::features {
@@ -75,16 +76,30 @@ std::optional<QVector<qint64>> FeatureExtractor::outputShape(qint64 frames, int 
         return QVector<qint64>{1, t * channels};
     }
     case BlockKind::Spectral: {
+        const qint64 window = p.spectral.windowFrames > 0 ? p.spectral.windowFrames : std::max<qint64>(frames, 0);
+        if (window < 4)
+            return bad(QStringLiteral("the window has %1 frames, at least 4 are needed").arg(window));
+        const QVector<float> &edges = p.spectral.bandEdgesHz;
+        if (!edges.isEmpty() && edges.size() != qsizetype(p.spectral.nBands) + 1)
+            return bad(QStringLiteral("bandEdgesHz has %1 edges, nBands %2 needs %3")
+                           .arg(edges.size()).arg(p.spectral.nBands).arg(p.spectral.nBands + 1));
+        // sampleRateHz 0 means each sample's own rate, unknown here: the edges are checked
+        // against it when features are computed. The output size does not depend on the rate.
+        const bool rateKnown = p.spectral.sampleRateHz > 0;
         tm_dsp_spectral_params_t s{};
-        s.n_samples = uint32_t(p.spectral.windowFrames > 0 ? p.spectral.windowFrames : std::max<qint64>(frames, 0));
+        s.n_samples = uint32_t(std::min<qint64>(window, UINT32_MAX));
         s.n_axes = uint32_t(channels);
-        s.sample_rate_hz = p.spectral.sampleRateHz > 0 ? p.spectral.sampleRateHz : 1.0f;
+        s.sample_rate_hz = rateKnown ? p.spectral.sampleRateHz : 1.0f;
         s.n_bands = uint32_t(std::max(0, p.spectral.nBands));
-        s.band_edges_hz = p.spectral.bandEdgesHz.isEmpty() ? nullptr : p.spectral.bandEdgesHz.constData();
+        s.band_edges_hz = edges.isEmpty() || !rateKnown ? nullptr : edges.constData();
         s.n_peaks = uint32_t(std::max(0, p.spectral.nPeaks));
         const size_t n = tm_dsp_spectral_output_size(&s);
+        if (n == 0 && s.band_edges_hz)
+            return bad(QStringLiteral("bandEdgesHz must ascend within 0..%1 Hz (half of sampleRateHz %2)")
+                           .arg(rateText(p.spectral.sampleRateHz / 2), rateText(p.spectral.sampleRateHz)));
         if (n == 0)
-            return bad(QStringLiteral("parameters rejected (window %1 frames must be >= 4)").arg(s.n_samples));
+            return bad(QStringLiteral("parameters rejected (window %1 frames, %2 bands, %3 peaks)")
+                           .arg(window).arg(p.spectral.nBands).arg(p.spectral.nPeaks));
         return QVector<qint64>{1, qint64(n)};
     }
     case BlockKind::Mfe:
@@ -200,7 +215,11 @@ std::optional<Tensor> FeatureExtractor::extract(const Sample &sample, QString *e
     case BlockKind::Spectral: {
         const float rate = p.spectral.sampleRateHz > 0 ? p.spectral.sampleRateHz : float(sample.sampleRateHz);
         if (!(rate > 0))
-            return bad(QStringLiteral("the spectral block needs a sample rate (the sample has none)"));
+            return bad(QStringLiteral("no sample rate: spectral.sampleRateHz is 0 (use the sample's) and the sample "
+                                      "has none; set the block's rate"));
+        if (!p.spectral.bandEdgesHz.isEmpty() && p.spectral.bandEdgesHz.size() != qsizetype(p.spectral.nBands) + 1)
+            return bad(QStringLiteral("bandEdgesHz has %1 edges, nBands %2 needs %3")
+                           .arg(p.spectral.bandEdgesHz.size()).arg(p.spectral.nBands).arg(p.spectral.nBands + 1));
         const qint64 window = p.spectral.windowFrames > 0 ? p.spectral.windowFrames : frames;
         tm_dsp_spectral_params_t sp{};
         sp.n_samples = uint32_t(window);
@@ -213,8 +232,10 @@ std::optional<Tensor> FeatureExtractor::extract(const Sample &sample, QString *e
         const float *in = windowed(window, channels, false);
         const tm_dsp_buffer_t buf = scratchFor(tm_dsp_spectral_get_buffer_size(&sp));
         if (tm_dsp_spectral(&sp, in, out.data(), &buf) != TM_DSP_OK)
-            return bad(QStringLiteral("the spectral block refused the parameters (band edges must ascend "
-                                      "within 0..%1 Hz)").arg(rateText(rate / 2)));
+            return bad(QStringLiteral("the spectral block refused the parameters (bandEdgesHz must ascend "
+                                      "within 0..%1 Hz, half of the %2 Hz sample rate%3)")
+                           .arg(rateText(rate / 2), rateText(rate),
+                                p.spectral.sampleRateHz > 0 ? QString() : QStringLiteral(" of the sample")));
         break;
     }
     case BlockKind::Mfe:

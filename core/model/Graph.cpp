@@ -465,6 +465,50 @@ bool sameQuant(const TensorDesc &a, const TensorDesc &b)
     return a.scales == b.scales && a.zeroPoints == b.zeroPoints;
 }
 
+/// The int8 rules of KMeansScore, GmmScore and SquaredError (Graph.h).
+bool checkScoreQuantization(const Graph &g, const Node &n, const QString &where, QString *error)
+{
+    constexpr qint32 kMaxCenter = 1 << 20, kMaxWeight = 1 << 20;   // tm_nn.h's table bounds
+    const TensorDesc &x = g.tensors[n.inputs[0]];
+    const TensorDesc &y = g.tensors[n.outputs[0]];
+    auto int8PerTensor = [](const TensorDesc &t) { return t.dtype == DType::Int8 && t.scales.size() == 1; };
+    if (!int8PerTensor(x))
+        return fail(error, QStringLiteral("%1: input \"%2\" must be int8 with one scale and zero point").arg(where, x.name));
+    if (!int8PerTensor(y))
+        return fail(error, QStringLiteral("%1: output \"%2\" must be int8 with one scale and zero point").arg(where, y.name));
+    if (n.op == OpType::SquaredError) {
+        const TensorDesc &b = g.tensors[n.inputs[1]];
+        if (!int8PerTensor(b) || !sameQuant(x, b))
+            return fail(error, QStringLiteral("%1: inputs \"%2\" and \"%3\" must be int8 with the same scale and "
+                                              "zero point").arg(where, x.name, b.name));
+        return true;
+    }
+    auto int32Table = [&](int k, const char *what, qint32 lo, qint32 hi, bool xDomain) {
+        const TensorDesc &t = g.tensors[n.inputs[k]];
+        if (t.dtype != DType::Int32 || t.scales.size() != 1)
+            return fail(error, QStringLiteral("%1: %2 \"%3\" must be int32 with one scale")
+                                   .arg(where, QLatin1String(what), t.name));
+        if (xDomain && !sameQuant(t, x))
+            return fail(error, QStringLiteral("%1: %2 \"%3\" must carry the input's scale and zero point (they are "
+                                              "in its integer domain)").arg(where, QLatin1String(what), t.name));
+        if (!xDomain && t.zeroPoints[0] != 0)
+            return fail(error, QStringLiteral("%1: %2 \"%3\" zero point must be 0").arg(where, QLatin1String(what), t.name));
+        const QVector<qint32> v = t.int32Values();
+        for (int i = 0; i < v.size(); ++i)
+            if (v[i] < lo || v[i] > hi)
+                return fail(error, QStringLiteral("%1: %2 \"%3\"[%4] = %5 outside [%6, %7]")
+                                       .arg(where, QLatin1String(what), t.name).arg(i).arg(v[i]).arg(lo).arg(hi));
+        return true;
+    };
+    if (!int32Table(1, n.op == OpType::KMeansScore ? "centroids" : "means", -kMaxCenter, kMaxCenter, true))
+        return false;
+    if (n.op == OpType::GmmScore
+        && (!int32Table(2, "inverse variances", 0, kMaxWeight, false)
+            || !int32Table(3, "offsets", std::numeric_limits<qint32>::min(), std::numeric_limits<qint32>::max(), false)))
+        return false;
+    return true;
+}
+
 bool checkQuantization(const Graph &g, QString *error)
 {
     // Which tensors are weights / biases, by their use.
@@ -476,9 +520,11 @@ bool checkQuantization(const Graph &g, QString *error)
         if (n.op == OpType::BatchNorm)
             return fail(error, QStringLiteral("%1: BatchNorm cannot run in an int8 graph; fold it into "
                                               "the preceding layer").arg(where));
-        // No int8 executor or device kernel computes these yet: refuse rather than run nothing.
-        if (isAnomalyScoreOp(n.op))
-            return fail(error, QStringLiteral("%1: int8 anomaly scores are not supported yet").arg(where));
+        if (isAnomalyScoreOp(n.op)) {
+            if (!checkScoreQuantization(g, n, where, error))
+                return false;
+            continue;
+        }
         for (int k = 0; k < n.inputs.size(); ++k) {
             const bool isWeights = k == 1 && (n.op == OpType::Conv2D || n.op == OpType::DepthwiseConv2D
                                               || n.op == OpType::FullyConnected);

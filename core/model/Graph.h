@@ -25,7 +25,7 @@
 //                      dimension may be -1 and is inferred)
 //    BatchNorm         x [..., C], gamma [C], beta [C], mean [C], var [C]
 //    Concat            x1, x2, ... equal except the last dimension
-//  Anomaly scores (each output [1,1], bigger = more anomalous; float graphs only for now):
+//  Anomaly scores (each output [1,1], bigger = more anomalous; int8 forms below):
 //    KMeansScore       x (D elements), centroids [K,D] constant
 //                      -> min_k sum_d (x_d - c_kd)^2 (squared distance to the nearest centroid)
 //    GmmScore          x (D elements), means [K,D], inverse variances [K,D], offsets [K] (constants)
@@ -48,7 +48,29 @@
 //    input's scale and zero point (TFLite's rule; the executor copies, never requantizes);
 //  - Softmax output: scale 1/256, zero point -128;
 //  - BatchNorm does not appear (the quantizer folds it);
-//  - KMeansScore, GmmScore and SquaredError do not appear yet (no int8 form is defined).
+//  - anomaly scores are computed in integers only (firmware-agent/nn tm_nn_*_score_s8,
+//    tm_nn_squared_error_s8; the host's Int8Executor links the same C file, so host and device
+//    give the same bits by construction, with no FPU and no float rounding at inference).
+//    Each op forms an exact integer score S in units u, then requantizes it to its int8 output
+//    (scale s_y, zero point z_y): y = clamp(z_y + MBQM(clamp(S, -L, L), M, shift)), with
+//    (M, shift) = tm_nn_quantize_multiplier(u / s_y) computed in double from the float scales,
+//    and L = INT32_MAX >> max(shift, 0) (tm_nn.h). The output stays int8 like every model's,
+//    so GET_OUTPUT, the profiler's byte comparison and the impulse's int8 outputs need no change;
+//    the quantizer gives the score a range of twice the normal calibration scores' so the
+//    alarm threshold sits well inside it (anomalies far above saturate at 127, still alarms).
+//      KMeansScore  x int8 (s_x, z_x); centroids Int32 [K,D] in x's integer domain: c_q =
+//                   round(c / s_x) + z_x (half away from zero, NOT clamped to int8), scale s_x
+//                   and zero point z_x recorded, each in [-2^20, 2^20].
+//                   S = min_k sum_d (x_q - c_q)^2, u = s_x^2.
+//      GmmScore     x int8; means Int32 as the centroids; inverse variances Int32, one scale
+//                   s_iv, zero point 0, each in [0, 2^20]; offsets Int32 [K], zero point 0,
+//                   scale u = s_x^2 * s_iv / 2 (offset_q = round(offset / u)).
+//                   S = min_k (offset_q + sum_d (x_q - mu_q)^2 * iv_q); the requantization
+//                   uses u = s_x^2 * s_iv / 2 recomputed in double (the offsets' stored float
+//                   scale is informative).
+//      SquaredError a, b int8 with the same scale s and zero point (the quantizer gives the
+//                   reconstruction the graph input's quantization); S = sum_i (a_q - b_q)^2,
+//                   u = s^2 / n (n = element count: the mean).
 
 #include "data/Sample.h"
 

@@ -48,6 +48,8 @@ tm_nn_dims_t nhwc(const QVector<int> &s)
     return {1, 1, 1, n};
 }
 
+const int32_t *i32(const QVector<qint32> &v) { return reinterpret_cast<const int32_t *>(v.constData()); }
+
 /// Concat input requantization (see the header): copy when the quantization matches.
 struct ConcatInput {
     bool copy = true;
@@ -71,6 +73,9 @@ struct Int8Executor::Impl {
         QVector<qint32> bias;
         int clampMin = -128, clampMax = 127;      ///< standalone Relu / Relu6 / Clip
         QVector<ConcatInput> concat;
+        tm_nn_score_params_t score{};             ///< KMeansScore / GmmScore / SquaredError
+        QVector<qint32> centers, invVars, offsets;
+        int components = 0;
     };
 
     bool prepared = false;
@@ -224,6 +229,24 @@ bool Int8Executor::Impl::prepareNode(int index, QString *error)
             p.concat.append(c);
         }
         break;
+    case OpType::KMeansScore:
+    case OpType::GmmScore:
+    case OpType::SquaredError: {
+        const double real = scoreRequantizationScale(graph, n);
+        p.score.output_zero_point = qy.zeroPoint;
+        if (tm_nn_quantize_multiplier(real, &p.score.multiplier, &p.score.shift) != TM_NN_OK)
+            return err(QStringLiteral("score requantization scale %1 out of range").arg(real));
+        if (n.op != OpType::SquaredError) {
+            const TensorDesc &c = graph.tensors[n.inputs[1]];
+            p.centers = c.int32Values();
+            p.components = c.shape[0];
+        }
+        if (n.op == OpType::GmmScore) {
+            p.invVars = graph.tensors[n.inputs[2]].int32Values();
+            p.offsets = graph.tensors[n.inputs[3]].int32Values();
+        }
+        break;
+    }
     case OpType::BatchNorm:
         return err(QStringLiteral("BatchNorm cannot run in an int8 graph; fold it first"));
     }
@@ -369,6 +392,18 @@ bool Int8Executor::Impl::runNode(int index, QString *error)
             }
             offset += last;
         }
+        break;
+    }
+    case OpType::KMeansScore:
+        s = tm_nn_kmeans_score_s8(&p.score, x, int32_t(xv.size()), i32(p.centers), p.components, y);
+        break;
+    case OpType::GmmScore:
+        s = tm_nn_gmm_score_s8(&p.score, x, int32_t(xv.size()), i32(p.centers), i32(p.invVars), i32(p.offsets),
+                               p.components, y);
+        break;
+    case OpType::SquaredError: {
+        const int8_t *x2 = reinterpret_cast<const int8_t *>(valuesOf(n.inputs[1]).constData());
+        s = tm_nn_squared_error_s8(&p.score, x, x2, int32_t(xv.size()), y);
         break;
     }
     case OpType::BatchNorm:

@@ -14,6 +14,9 @@
 // is requantized element by element, q_out = clamp(zp_out + MBQM(q_in - zp_in, M, s)) with
 // (M, s) = tm_nn_quantize_multiplier(s_in / s_out) — integer arithmetic only, so the device
 // can reproduce it exactly (TFLite's reference concatenation rescales in float instead).
+// KMeansScore, GmmScore, SquaredError: integer scores requantized to an int8 output
+// (tm_nn_kmeans_score_s8 / tm_nn_gmm_score_s8 / tm_nn_squared_error_s8; rules in Graph.h), with
+// the multiplier from scoreRequantizationScale().
 // BatchNorm is refused (fold it first).
 //
 // Threading: one executor per thread; prepare() copies the graph.

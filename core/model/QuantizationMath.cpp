@@ -1,5 +1,7 @@
 #include "model/QuantizationMath.h"
 
+#include "tm_nn.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -171,6 +173,35 @@ double sqnrDb(const QVector<float> &reference, const QVector<float> &test)
     if (signal == 0)
         return -std::numeric_limits<double>::infinity();
     return 10.0 * std::log10(signal / noise);
+}
+
+double scoreRequantizationScale(const Graph &graph, const Node &node)
+{
+    if (!isAnomalyScoreOp(node.op) || node.inputs.isEmpty() || node.outputs.isEmpty())
+        return 0;
+    const TensorDesc &x = graph.tensors[node.inputs[0]];
+    const TensorDesc &y = graph.tensors[node.outputs[0]];
+    if (x.scales.isEmpty() || y.scales.isEmpty())
+        return 0;
+    const double sx = double(x.scales[0]);
+    double u = sx * sx;
+    if (node.op == OpType::GmmScore) {
+        const TensorDesc &iv = graph.tensors[node.inputs.value(2)];
+        if (iv.scales.isEmpty())
+            return 0;
+        u = u * double(iv.scales[0]) / 2.0;
+    } else if (node.op == OpType::SquaredError) {
+        u /= double(std::max<qint64>(1, x.elementCount()));
+    }
+    return u / double(y.scales[0]);
+}
+
+double scoreSaturationReach(double real)
+{
+    tm_nn_score_params_t p{0, 0, 0};
+    if (tm_nn_quantize_multiplier(real, &p.multiplier, &p.shift) != TM_NN_OK)
+        return 0;
+    return double(tm_nn_score_limit(&p)) * real;
 }
 
 } // namespace tinyml::model

@@ -51,6 +51,17 @@ QVector<float> biasScales(float inputScale, const QVector<float> &weightScales);
 /// None [-128, 127]; Relu [zp, 127]; Relu6 [zp, zp + round(6 / scale)], clamped to int8.
 std::pair<int, int> activationRange(Activation activation, const QuantParams &output);
 
+/// The real requantization multiplier u / s_y of an int8 anomaly-score op (KMeansScore u = s_x^2,
+/// GmmScore u = s_x^2 * s_iv / 2, SquaredError u = s^2 / n; Graph.h), in double from the float
+/// scales. Int8Executor and ModelPackageWriter both take it from here, so host and package agree.
+/// 0 for any other op.
+double scoreRequantizationScale(const Graph &graph, const Node &node);
+
+/// L * real for the score kernels' saturation limit L (tm_nn_score_limit, tm_nn.h) under this
+/// multiplier: at least 256 means saturating a score at L never changes its int8 output. 0 when
+/// real is not representable (tm_nn_quantize_multiplier refuses it).
+double scoreSaturationReach(double real);
+
 /// Signal-to-quantization-noise ratio in dB: 10 log10(sum ref^2 / sum (ref - test)^2).
 /// +infinity when the two are identical, NaN when the sizes differ or are 0. A reference of
 /// zeros with a non-zero difference gives -infinity.

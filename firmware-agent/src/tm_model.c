@@ -21,20 +21,21 @@ enum {
     PK_DTYPE_INT8 = 3,
     PK_DTYPE_INT32 = 4,
     PK_CONSTANT = 1,
-    PK_OP_COUNT = 14
+    PK_OP_COUNT = 17
 };
 
 enum {
     OP_CONV = 0, OP_DW = 1, OP_FC = 2, OP_MAXPOOL = 3, OP_AVGPOOL = 4, OP_GAP = 5, OP_ADD = 6,
     OP_RELU = 7, OP_RELU6 = 8, OP_RESHAPE = 9, OP_SOFTMAX = 10, OP_BATCHNORM = 11,
-    OP_CONCAT = 12, OP_CLIP = 13
+    OP_CONCAT = 12, OP_CLIP = 13, OP_KMEANS = 14, OP_GMM = 15, OP_SQUARED_ERROR = 16
 };
 
 /* int32 parameters per op code; -2 Concat (1 + 4 * inputs); -1 not run by this interpreter
  * (BatchNorm is float-only and never reaches a package). This table is what
  * tm_model_op_supported() answers from: an op gets an entry here together with its cases in
  * prepare_op() and run_op() (tests/firmware-agent checks all three agree). */
-static const int8_t k_param_count[PK_OP_COUNT] = {13, 13, 9, 9, 9, 9, 12, 2, 2, 0, 2, -1, -2, 2};
+static const int8_t k_param_count[PK_OP_COUNT] = {13, 13, 9, 9, 9, 9, 12, 2, 2, 0, 2, -1, -2, 2,
+                                                  3, 3, 3};
 
 int tm_model_op_supported(uint32_t code) { return code < PK_OP_COUNT && k_param_count[code] != -1; }
 
@@ -280,8 +281,10 @@ static tm_model_status_t check_ops(tm_model_t *m)
         if (code == OP_CONV || code == OP_DW || code == OP_FC) {
             min_in = 2;
             max_in = 3;
-        } else if (code == OP_ADD) {
+        } else if (code == OP_ADD || code == OP_KMEANS || code == OP_SQUARED_ERROR) {
             min_in = max_in = 2;
+        } else if (code == OP_GMM) {
+            min_in = max_in = 4;
         } else if (code == OP_CONCAT) {
             max_in = 255;
         }
@@ -351,11 +354,12 @@ static tm_model_status_t prepare_op(const tm_model_t *m, const op_t *op, int32_t
     case OP_FC: {
         tensor_at(m, op_tensor(op, 1), &w);
         const int32_t cout = last_dim(&y);
-        CHECK(w.dtype == PK_DTYPE_INT8, bad);
+        /* run_op reads weights and bias from the package's data section: both are constants */
+        CHECK(w.dtype == PK_DTYPE_INT8 && w.constant, bad);
         if (op->inputs > 2) {
             tensor_t bias;
             tensor_at(m, op_tensor(op, 2), &bias);
-            CHECK(bias.dtype == PK_DTYPE_INT32 && bias.bytes == 4u * (uint32_t)cout, bad);
+            CHECK(bias.dtype == PK_DTYPE_INT32 && bias.constant && bias.bytes == 4u * (uint32_t)cout, bad);
         }
         const int32_t *shift = (const int32_t *)(const void *)(m->data +
                                    (uint32_t)op_param(op, op->code == OP_FC ? 7 : 11));
@@ -430,6 +434,31 @@ static tm_model_status_t prepare_op(const tm_model_t *m, const op_t *op, int32_t
             sum += last;
         }
         CHECK(sum == out_last, bad);
+        break;
+    }
+    case OP_KMEANS:
+    case OP_GMM: {
+        /* tables: int32 constants [K, D] (and [K] offsets), D = the input's element count */
+        tensor_t c;
+        tensor_at(m, op_tensor(op, 1), &c);
+        CHECK(c.dtype == PK_DTYPE_INT32 && c.constant && c.rank == 2 && c.dims[1] == (int32_t)x.bytes, bad);
+        if (op->code == OP_GMM) {
+            tensor_t iv, off;
+            tensor_at(m, op_tensor(op, 2), &iv);
+            tensor_at(m, op_tensor(op, 3), &off);
+            CHECK(iv.dtype == PK_DTYPE_INT32 && iv.constant && iv.bytes == c.bytes, bad);
+            CHECK(off.dtype == PK_DTYPE_INT32 && off.constant && off.bytes == 4u * (uint32_t)c.dims[0], bad);
+        }
+        CHECK(y.bytes == 1 && op_param(op, 0) >= -128 && op_param(op, 0) <= 127, bad);
+        CHECK(op_param(op, 1) >= 0 && op_param(op, 2) >= -31 && op_param(op, 2) <= 31, bad);
+        break;
+    }
+    case OP_SQUARED_ERROR: {
+        tensor_t b;
+        tensor_at(m, op_tensor(op, 1), &b);
+        CHECK(b.dtype == PK_DTYPE_INT8 && b.bytes == x.bytes && y.bytes == 1, bad);
+        CHECK(op_param(op, 0) >= -128 && op_param(op, 0) <= 127, bad);
+        CHECK(op_param(op, 1) >= 0 && op_param(op, 2) >= -31 && op_param(op, 2) <= 31, bad);
         break;
     }
     default:
@@ -633,6 +662,32 @@ static tm_model_status_t run_op(const tm_model_t *m, const op_t *op, uint8_t *ar
                 }
             }
             offset += last;
+        }
+        break;
+    }
+    case OP_KMEANS:
+    case OP_GMM:
+    case OP_SQUARED_ERROR: {
+        tm_nn_score_params_t p;
+        p.output_zero_point = op_param(op, 0);
+        p.multiplier = op_param(op, 1);
+        p.shift = op_param(op, 2);
+        tensor_t t1;
+        tensor_at(m, op_tensor(op, 1), &t1);
+        if (op->code == OP_SQUARED_ERROR) {
+            s = tm_nn_squared_error_s8(&p, x, tensor_ptr(m, &t1, arena), (int32_t)xt.bytes, y);
+            break;
+        }
+        const int32_t *c = (const int32_t *)(const void *)(m->data + t1.offset);
+        if (op->code == OP_KMEANS) {
+            s = tm_nn_kmeans_score_s8(&p, x, (int32_t)xt.bytes, c, t1.dims[0], y);
+        } else {
+            tensor_t iv, off;
+            tensor_at(m, op_tensor(op, 2), &iv);
+            tensor_at(m, op_tensor(op, 3), &off);
+            s = tm_nn_gmm_score_s8(&p, x, (int32_t)xt.bytes, c,
+                                   (const int32_t *)(const void *)(m->data + iv.offset),
+                                   (const int32_t *)(const void *)(m->data + off.offset), t1.dims[0], y);
         }
         break;
     }

@@ -115,6 +115,18 @@ void expectRoundTrip(Graph g)
                 EXPECT_EQ(op.params[8], 127);
             }
         }
+        if (tinyml::model::isAnomalyScoreOp(n.op)) {
+            // out_zp, multiplier, shift of u / s_y (u from Graph.h's rules), as Int8Executor uses.
+            const TensorDesc &x = g.tensors[n.inputs[0]], &y = g.tensors[n.outputs[0]];
+            double u = double(x.scales[0]) * double(x.scales[0]);
+            if (n.op == OpType::GmmScore)
+                u = u * double(g.tensors[n.inputs[2]].scales[0]) / 2.0;
+            if (n.op == OpType::SquaredError)
+                u /= double(x.elementCount());
+            int32_t m = 0, sh = 0;
+            ASSERT_EQ(tm_nn_quantize_multiplier(u / double(y.scales[0]), &m, &sh), TM_NN_OK);
+            EXPECT_EQ(op.params, (QVector<qint32>{y.zeroPoints[0], m, sh}));
+        }
         if (n.op == OpType::Add) {
             tm_nn_add_params_t a;
             const TensorDesc &x1 = g.tensors[n.inputs[0]], &x2 = g.tensors[n.inputs[1]], &y = g.tensors[n.outputs[0]];
@@ -131,6 +143,52 @@ void expectRoundTrip(Graph g)
 } // namespace
 
 TEST(ModelPackage, ChainRoundTrips) { expectRoundTrip(chain()); }
+
+// Anomaly scores (op codes 14-16): int32 tables in the data section, three parameters each.
+TEST(ModelPackage, AnomalyScoreOpsRoundTrip)
+{
+    for (OpType op : {OpType::KMeansScore, OpType::GmmScore, OpType::SquaredError}) {
+        SCOPED_TRACE(tinyml::model::opName(op).toStdString());
+        Graph g;
+        const int x = act(g, "x", {1, 6}, 0.05f, -3);
+        const int y = act(g, "y", {1, 1}, 0.5f, -128);
+        TensorDesc c = TensorDesc::constantInt32("c", {2, 6}, {1, -2, 3, 400, -500, 6, 7, 8, 9, 10, 11, -1000}, {0.05f});
+        c.zeroPoints = {-3};
+        if (op == OpType::SquaredError) {
+            const int r = act(g, "r", {1, 6}, 0.05f, -3);
+            g.addNode(node(OpType::Relu, "relu", {x}, r));
+            g.addNode(node(op, "score", {r, x}, y));
+        } else if (op == OpType::KMeansScore) {
+            g.addNode(node(op, "score", {x, g.addTensor(c)}, y));
+        } else {
+            const int ci = g.addTensor(c);
+            const int iv = g.addTensor(TensorDesc::constantInt32("iv", {2, 6}, QVector<qint32>(12, 1000), {0.001f}));
+            const int off = g.addTensor(TensorDesc::constantInt32("off", {2}, {-5000000, 7}, {1.25e-6f}));
+            g.addNode(node(op, "score", {x, ci, iv, off}, y));
+        }
+        g.inputs = {x};
+        g.outputs = {y};
+        g.labels = {"anomaly_score"};
+        g.quantized = true;
+        expectRoundTrip(g);
+        // The reader refuses a score op record with another parameter count.
+        ModelPackageWriter w;
+        QString error;
+        auto bytes = w.write(g, &error);
+        ASSERT_TRUE(bytes) << error.toStdString();
+        const auto *b = reinterpret_cast<const uint8_t *>(bytes->constData());
+        uint32_t at = tm_get_u32(b + 32);
+        if (op == OpType::SquaredError)
+            at += tm_get_u16(b + at + 2);   // past the Relu
+        ASSERT_EQ(tm_get_u16(b + at), uint16_t(op));
+        QByteArray bad = *bytes;
+        tm_put_u16(reinterpret_cast<uint8_t *>(bad.data()) + at + 2, uint16_t(tm_get_u16(b + at + 2) - 4));
+        tm_put_u32(reinterpret_cast<uint8_t *>(bad.data()) + 12,
+                   tm_crc32(0, reinterpret_cast<const uint8_t *>(bad.constData()) + 64, size_t(bad.size() - 64)));
+        EXPECT_FALSE(ModelPackageReader::read(bad, &error));
+        EXPECT_TRUE(error.contains("record_size")) << error.toStdString();
+    }
+}
 
 TEST(ModelPackage, BranchWithAddReshapeSoftmaxRoundTrips) { expectRoundTrip(branch()); }
 

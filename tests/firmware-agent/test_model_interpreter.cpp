@@ -472,6 +472,39 @@ Graph graphUsing(int code)
         g.addNode(n);
         break;
     }
+    case OpType::KMeansScore:
+    case OpType::GmmScore: {
+        // Tables in x's integer domain (scale 0.05, zero point -3), with one entry at the 2^20
+        // bound: that component's sum saturates, which must not change which one is nearest.
+        QVector<qint32> centers(3 * 48), invVars(3 * 48);
+        for (int i = 0; i < centers.size(); ++i) {
+            centers[i] = qint32((i * 53) % 301) - 150;
+            invVars[i] = qint32((i * 29) % 2001);
+        }
+        centers[100] = 1 << 20;
+        TensorDesc c = TensorDesc::constantInt32("centers", {3, 48}, centers, {0.05f});
+        c.zeroPoints = {-3};
+        const int ci = g.addTensor(c);
+        if (code == int(OpType::KMeansScore)) {
+            y = act(g, "y", {1, 1}, 10.0f, -128);
+            g.addNode(node(OpType::KMeansScore, "op", {x, ci}, y));
+        } else {
+            const int iv = g.addTensor(TensorDesc::constantInt32("iv", {3, 48}, invVars, {0.001f}));
+            const int off = g.addTensor(TensorDesc::constantInt32("off", {3}, {100000000, -100000000, INT32_MIN},
+                                                                  {1.25e-6f}));
+            y = act(g, "y", {1, 1}, 5.0f, -100);
+            g.addNode(node(OpType::GmmScore, "op", {x, ci, iv, off}, y));
+        }
+        break;
+    }
+    case OpType::SquaredError: {
+        // The reconstruction error of x against relu(x) (the same quantization, as the rule wants).
+        const int r = act(g, "r", {1, 4, 4, 3});
+        y = act(g, "y", {1, 1}, 0.05f, -128);
+        g.addNode(node(OpType::Relu, "relu", {x}, r));
+        g.addNode(node(OpType::SquaredError, "op", {r, x}, y));
+        break;
+    }
     case OpType::BatchNorm: // float only: the writer refuses it
     default:
         return {};

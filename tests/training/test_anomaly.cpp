@@ -7,10 +7,12 @@
 #include "AnomalyModels.h"
 #include "AnomalyPipeline.h"
 #include "AutoencoderTrainer.h"
+#include "GraphEvaluation.h"
 #include "Quantizer.h"
 
 #include "model/FloatExecutor.h"
 #include "model/Graph.h"
+#include "model/QuantizationMath.h"
 
 #include <QJsonObject>
 
@@ -271,20 +273,51 @@ TEST(AnomalyOps, GraphRoundTripAndShapeErrors)
     EXPECT_TRUE(error.contains("centroids") && error.contains("[K,2]")) << error.toStdString();
 }
 
-TEST(AnomalyOps, QuantizerRefusesAnomalyGraphsForNow)
+TEST(AnomalyOps, QuantizedScoresFollowTheFloatScores)
 {
-    KMeansModel km;
-    km.k = 1;
-    km.d = 2;
-    km.centroids = {0, 0};
+    // K-means (K = 2) and a 2-component GMM on 3 features; calibration on normal rows; the int8
+    // score (dequantized) tracks the float one, and the int8 tables follow Graph.h's rules.
+    std::mt19937_64 rng(7);
+    std::normal_distribution<float> g(0, 1);
     TrainingData calib;
-    calib.inputShape = {2};
-    calib.x = {0, 1, 1, 0};
-    calib.y = {0, 0};
+    calib.inputShape = {3};
     calib.labels = {"normal"};
-    QString error;
-    EXPECT_FALSE(quantizeGraph(kmeansGraph(km), calib, {}, &error));
-    EXPECT_TRUE(error.contains("int8 anomaly models: not yet")) << error.toStdString();
+    for (int i = 0; i < 200; ++i) {
+        for (int f = 0; f < 3; ++f)
+            calib.x.append(g(rng) + (i % 2 ? 1.5f : -1.5f));
+        calib.y.append(0);
+    }
+    KMeansModel km;
+    km.k = 2;
+    km.d = 3;
+    km.centroids = {-1.5, -1.5, -1.5, 1.5, 1.5, 1.5};
+    auto gm = fitGmm(calib.x, 200, 3, 2, 1);
+    ASSERT_TRUE(gm);
+    for (const Graph &fg : {kmeansGraph(km), gmmGraph(*gm)}) {
+        Graph f = fg;
+        f.tensors[f.inputs[0]].shape = {1, 3};
+        QString error;
+        ASSERT_TRUE(f.inferShapes(&error)) << error.toStdString();
+        auto q = quantizeGraph(f, calib, {}, &error);
+        ASSERT_TRUE(q) << error.toStdString();
+        SCOPED_TRACE(model::opName(q->nodes.last().op).toStdString());
+        EXPECT_TRUE(q->quantized);
+        EXPECT_EQ(q->tensors[q->nodes.last().inputs[1]].dtype, DType::Int32);
+        EXPECT_TRUE(q->meta.value("quantization").toObject().contains("anomaly_headroom"));
+        auto fs = runGraph(f, calib, &error);
+        auto qs = runGraph(*q, calib, &error);
+        ASSERT_TRUE(fs && qs) << error.toStdString();
+        const QuantParams yq{q->tensors[q->outputs[0]].scales[0], q->tensors[q->outputs[0]].zeroPoints[0]};
+        double fmax = 0;
+        for (float v : *fs)
+            fmax = std::max(fmax, double(v));
+        // Inside the calibrated range the int8 score is the float one to within a few output steps
+        // (the input's own rounding moves the distance a little).
+        for (int i = 0; i < fs->size(); ++i)
+            EXPECT_NEAR((*qs)[i], (*fs)[i], 3.0 * yq.scale + 0.05 * std::abs((*fs)[i])) << i;
+        // The score range holds twice the normal calibration scores' range (headroom).
+        EXPECT_GE(double(yq.scale) * (127 - yq.zeroPoint), 1.9 * fmax);
+    }
 }
 
 TEST(AnomalyPipeline, KMeansAndGmmSeparateAShiftedBlob)

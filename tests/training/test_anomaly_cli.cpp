@@ -84,10 +84,14 @@ TEST_F(AnomalyCli, EachModelSeparatesTheShiftedRowsWithTheJsonContract)
     EXPECT_TRUE(r.out.contains("ROC AUC 0.") || r.out.contains("ROC AUC 1.")) << r.out.toStdString();
     EXPECT_TRUE(r.out.contains("TPR") && r.out.contains("FPR")) << r.out.toStdString();
 
-    // int8 is the next step: quantize says so instead of producing a wrong model.
-    r = tinymlRun({"quantize", proj});
-    EXPECT_EQ(r.exitCode, 1);
-    EXPECT_TRUE(r.err.contains("int8 anomaly models: not yet")) << r.err.toStdString();
+    // int8: the newest model (K-means, K = 2) quantized, its int8 scores' AUC next to the float one.
+    r = tinymlRun({"quantize", proj, "--json"});
+    ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+    const QJsonObject q = r.json();
+    EXPECT_EQ(q["task"].toString(), "anomaly");
+    EXPECT_GE(q["float_auc"].toDouble(), 0.95) << r.out.toStdString();
+    EXPECT_GE(q["int8_auc"].toDouble(), q["float_auc"].toDouble() - 0.03) << r.out.toStdString();
+    EXPECT_TRUE(q.contains("tpr") && q.contains("fpr") && q.contains("threshold"));
 }
 
 TEST_F(AnomalyCli, BadInputIsRefusedWithTheLabelOrOptionNamed)

@@ -440,6 +440,7 @@ void LiveController::onWindow(const deploy::LiveWindow &w)
     row.postMs = ticksToMs(w.device.postTicks);
     feedRecordingUpTo(qint64(w.device.windowEnd));
     m_page->liveView()->addWindow(row);
+    m_page->addLiveWindow(w);   // an anomaly model's score against its threshold
     ++m_windows;
     m_detections += row.detection ? 1 : 0;
     m_overruns = w.device.overruns;

@@ -2,9 +2,13 @@
 
 #include "live/CalibrationView.h"
 #include "live/LiveClassificationView.h"
+#include "plots/PlotStyle.h"
+#include "plots/QCustomPlotInclude.h"
 #include "window/PageHeader.h"
 #include "window/ProjectSession.h"
 
+#include "LiveClassifier.h"
+#include "model/Graph.h"
 #include "store/ProjectStore.h"
 
 #include <QComboBox>
@@ -21,7 +25,28 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 
+#include <algorithm>
+#include <cmath>
+
 namespace tinyml::ui {
+
+namespace {
+
+const QColor kScore(0x25, 0x63, 0xeb);       // blue, as the Anomaly page's normal scores
+const QColor kAlarm(0xdc, 0x26, 0x26);       // red, as its anomalous scores
+
+/// The threshold of an anomaly graph, nullopt for a classifier (or a graph that cannot be read).
+std::optional<double> anomalyThresholdOf(const StoredModel &m)
+{
+    QString ignored;
+    auto g = model::Graph::deserialize(m.graph, &ignored);
+    if (!g || g->meta.value(QStringLiteral("task")).toString() != QLatin1String("anomaly"))
+        return std::nullopt;
+    const QJsonValue t = g->meta.value(QStringLiteral("threshold"));
+    return t.isDouble() ? std::optional<double>(t.toDouble()) : std::nullopt;
+}
+
+} // namespace
 
 LivePage::LivePage(QWidget *parent)
     : QWidget(parent), m_subtitle(new QLabel(this)), m_source(new QComboBox(this)), m_path(new QLineEdit(this)),
@@ -31,7 +56,8 @@ LivePage::LivePage(QWidget *parent)
       m_maxFar(new QDoubleSpinBox(this)), m_calibrate(new QPushButton(tr("Run calibration"), this)),
       m_cancelCalibration(new QPushButton(tr("Cancel"), this)), m_calibrationProgress(new QProgressBar(this)),
       m_calibrationStatus(new QLabel(this)), m_tabs(new QTabWidget(this)), m_live(new LiveClassificationView(this)),
-      m_calibration(new CalibrationView(this))
+      m_calibration(new CalibrationView(this)), m_anomalyPanel(new QWidget(this)),
+      m_anomalyPlot(new QCustomPlot(m_anomalyPanel)), m_alarmLabel(new QLabel(m_anomalyPanel))
 {
     auto *layout = new QVBoxLayout(this);
     setPageMargins(layout, 8);
@@ -113,6 +139,40 @@ LivePage::LivePage(QWidget *parent)
     calibrationLayout->addWidget(m_calibrationStatus);
     calibrationLayout->addWidget(m_calibration, 1);
 
+    // Anomaly score panel: score per window, the threshold line, alarm onsets.
+    auto *anomalyLayout = new QVBoxLayout(m_anomalyPanel);
+    anomalyLayout->setContentsMargins(0, 4, 0, 4);
+    auto *anomalyTitle = new QLabel(tr("<b>Anomaly score</b> per window (the device's int8 score; alarm when above "
+                                       "the threshold)"),
+                                    m_anomalyPanel);
+    m_alarmLabel->setObjectName(QStringLiteral("hint"));
+    auto *anomalyHeader = new QHBoxLayout;
+    anomalyHeader->addWidget(anomalyTitle);
+    anomalyHeader->addStretch(1);
+    anomalyHeader->addWidget(m_alarmLabel);
+    anomalyLayout->addLayout(anomalyHeader);
+    applyPlotStyle(m_anomalyPlot);
+    m_anomalyPlot->xAxis->setLabel(tr("time (s)"));
+    m_anomalyPlot->yAxis->setLabel(tr("anomaly score"));
+    m_anomalyPlot->setMinimumHeight(170);
+    QCPGraph *score = m_anomalyPlot->addGraph();
+    score->setName(tr("score"));
+    score->setPen(QPen(kScore, 1.8));
+    score->setLineStyle(QCPGraph::lsLine);   // one point per window, at its end
+    score->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, 3));
+    QCPGraph *threshold = m_anomalyPlot->addGraph();
+    threshold->setName(tr("threshold"));
+    threshold->setPen(QPen(kAlarm, 1.5, Qt::DashLine));
+    QCPGraph *onsets = m_anomalyPlot->addGraph();
+    onsets->setName(tr("alarm"));
+    onsets->setLineStyle(QCPGraph::lsNone);
+    onsets->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssTriangle, kAlarm, kAlarm, 9));
+    m_anomalyPlot->legend->setVisible(true);
+    placeLegendAbove(m_anomalyPlot);
+    anomalyLayout->addWidget(m_anomalyPlot, 1);
+    m_anomalyPanel->setVisible(false);
+    layout->addWidget(m_anomalyPanel, 1);
+
     m_tabs->addTab(m_live, tr("Live classification"));
     m_tabs->addTab(calibrationTab, tr("Calibration"));
     layout->addWidget(m_tabs, 1);
@@ -153,16 +213,90 @@ void LivePage::setSession(ProjectSession *session)
     setCalibrationProgress(0, 0);
     if (session)
         m_live->setLabels(session->store().settings().labels);
+    clearAnomalyScores();
     reloadModels();
 }
 
 void LivePage::reloadModels()
 {
     m_hasModel = false;
+    // The Live controller runs the newest int8 model: the panel follows its kind. The listing
+    // leaves the graphs out; only the newest one is read.
+    qint64 newest = 0;
     if (m_session)
         for (const StoredModel &m : m_session->store().models())
-            m_hasModel = m_hasModel || m.kind == ModelKind::Int8;
+            if (m.kind == ModelKind::Int8)
+                newest = std::max(newest, m.id);
+    m_hasModel = newest > 0;
+    std::optional<StoredModel> model;
+    if (newest > 0)
+        model = m_session->store().model(newest);
+    setAnomalyThreshold(model ? anomalyThresholdOf(*model) : std::nullopt);
     updateControls();
+}
+
+void LivePage::setAnomalyThreshold(std::optional<double> threshold)
+{
+    m_anomalyThreshold = threshold;
+    m_anomalyPanel->setVisible(threshold.has_value());
+    updateAnomalyPlot();
+}
+
+void LivePage::clearAnomalyScores()
+{
+    m_scoreT.clear();
+    m_score.clear();
+    m_alarmT.clear();
+    m_alarmScore.clear();
+    m_alarms = m_alarmWindows = 0;
+    updateAnomalyPlot();
+}
+
+void LivePage::addLiveWindow(const deploy::LiveWindow &w)
+{
+    if (!w.anomaly)
+        return;
+    if (!m_anomalyThreshold || *m_anomalyThreshold != w.anomaly->threshold)
+        setAnomalyThreshold(w.anomaly->threshold);
+    m_scoreT << w.tS;
+    m_score << double(w.anomaly->score);
+    m_alarmWindows += w.anomaly->alarm ? 1 : 0;
+    if (w.anomaly->alarmOnset) {
+        ++m_alarms;
+        m_alarmT << w.tS;
+        m_alarmScore << double(w.anomaly->score);
+    }
+    updateAnomalyPlot();
+}
+
+void LivePage::updateAnomalyPlot()
+{
+    QCPGraph *score = m_anomalyPlot->graph(0), *line = m_anomalyPlot->graph(1), *onsets = m_anomalyPlot->graph(2);
+    score->setData(m_scoreT, m_score, true);
+    onsets->setData(m_alarmT, m_alarmScore, true);
+    const double t0 = 0, t1 = std::max(10.0, m_scoreT.isEmpty() ? 0.0 : m_scoreT.last());
+    if (m_anomalyThreshold)
+        line->setData(QVector<double>{t0, t1}, QVector<double>{*m_anomalyThreshold, *m_anomalyThreshold}, true);
+    else
+        line->data()->clear();
+    m_anomalyPlot->xAxis->setRange(t0, t1);
+    // The threshold always in view, with room above it for the alarms.
+    double top = m_anomalyThreshold ? 1.5 * std::abs(*m_anomalyThreshold) : 1.0;
+    double bottom = 0;
+    for (double v : m_score) {
+        top = std::max(top, v);
+        bottom = std::min(bottom, v);
+    }
+    m_anomalyPlot->yAxis->setRange(bottom, top * 1.08 + 1e-9);
+    m_alarmLabel->setText(m_anomalyThreshold
+                              ? tr("threshold %1 · %2 windows · %3 alarms (%4 windows above)")
+                                    .arg(QString::number(*m_anomalyThreshold, 'g', 4))
+                                    .arg(m_scoreT.size())
+                                    .arg(m_alarms)
+                                    .arg(m_alarmWindows)
+                              : QString());
+    if (m_anomalyPlot->isVisible())
+        m_anomalyPlot->replot(QCustomPlot::rpQueuedReplot);
 }
 
 void LivePage::showEvent(QShowEvent *event)
@@ -175,6 +309,8 @@ void LivePage::showEvent(QShowEvent *event)
 
 void LivePage::setRunning(bool running)
 {
+    if (running && !m_running)
+        clearAnomalyScores();
     m_running = running;
     updateControls();
 }

@@ -9,9 +9,18 @@
 // calibrationView()) and reports back with setRunning / setCalibrating. Start needs an open
 // project with an int8 model; a calibration also needs a recording and its truth file (the
 // Replay file and Truth pickers).
+//
+// An anomaly model (graph meta "task": "anomaly") has one score instead of classes: the
+// Anomaly score panel above the tabs plots the device's score per window against the model's
+// threshold and counts alarms (runs of windows above it). It shows when the project's newest
+// int8 model is an anomaly model; the owner feeds it with addLiveWindow().
 
+#include <QVector>
 #include <QWidget>
 
+#include <optional>
+
+class QCustomPlot;
 class QComboBox;
 class QDoubleSpinBox;
 class QLabel;
@@ -21,6 +30,10 @@ class QLineEdit;
 class QPushButton;
 class QTabWidget;
 class QToolButton;
+
+namespace tinyml::deploy {
+struct LiveWindow;
+}
 
 namespace tinyml::ui {
 
@@ -59,6 +72,23 @@ public:
     /// One line under the controls: what the stream is doing, or why it stopped.
     void setStatus(const QString &text);
     QString status() const;
+
+    // --- anomaly score ----------------------------------------------------------------------
+    /// Shows the Anomaly score panel with this threshold (score units), or hides it (nullopt:
+    /// the model is a classifier). reloadModels() sets it from the newest int8 model.
+    void setAnomalyThreshold(std::optional<double> threshold);
+    std::optional<double> anomalyThreshold() const { return m_anomalyThreshold; }
+    /// One window of the running stream: plotted when it carries an anomaly score (its
+    /// threshold replaces the panel's), ignored otherwise.
+    void addLiveWindow(const tinyml::deploy::LiveWindow &window);
+    /// Empties the score plot and the alarm count (a new run; setRunning(true) calls it).
+    void clearAnomalyScores();
+    int alarmCount() const { return m_alarms; }
+    int anomalyWindowCount() const { return int(m_scoreT.size()); }
+    QWidget *anomalyPanel() const { return m_anomalyPanel; }
+    /// Graphs: 0 the score per window, 1 the threshold line, 2 the alarm onsets.
+    QCustomPlot *anomalyPlot() const { return m_anomalyPlot; }
+    QLabel *alarmLabel() const { return m_alarmLabel; }
 
     // --- calibration ----------------------------------------------------------------------
     /// The sweep is running (true) or ended (false): Run / Cancel and the progress bar follow.
@@ -99,6 +129,7 @@ protected:
 
 private:
     void updateControls();
+    void updateAnomalyPlot();
     void browseSource();
     void browseTruth();
 
@@ -127,6 +158,13 @@ private:
     QString m_statusNote;          ///< setStatus's text; shown unless Start is disabled for a reason
     QString m_calibrationNote;     ///< setCalibrationStatus's text; empty: show why Run is disabled
     bool m_hasModel = false;
+
+    QWidget *m_anomalyPanel;
+    QCustomPlot *m_anomalyPlot;
+    QLabel *m_alarmLabel;
+    std::optional<double> m_anomalyThreshold;
+    QVector<double> m_scoreT, m_score, m_alarmT, m_alarmScore;
+    int m_alarms = 0, m_alarmWindows = 0;
 };
 
 } // namespace tinyml::ui

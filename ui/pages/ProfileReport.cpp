@@ -174,7 +174,11 @@ QVector<ProfileRow> profileRows(const deploy::ProfileResult &r, const BoardDefin
                 fixed(r.energyUj, r.energyUj < 10 ? 3 : 1), tr("µJ"), r.energyUj);
     rows << row(tr("Energy source"), r.energySource, QString());
 
-    if (r.outputsCompared > 0) {
+    if (r.isAnomaly()) {
+        // One score per window: no argmax, so no accuracy; the scores are compared bit for bit.
+        rows << row(tr("Bit-exact anomaly scores"), tr("%1 / %2").arg(integer(r.bitexactOutputs), integer(r.outputsCompared)),
+                    tr("outputs"), r.bitexactOutputs);
+    } else if (r.outputsCompared > 0) {
         rows << row(tr("Device accuracy (test split)"), percentText(r.deviceAccuracy), tr("%"), r.deviceAccuracy * 100);
         rows << row(tr("Host int8 accuracy"), percentText(r.hostInt8Accuracy), tr("%"), r.hostInt8Accuracy * 100);
         rows << row(tr("Bit-exact outputs"), tr("%1 / %2").arg(integer(r.bitexactOutputs), integer(r.outputsCompared)),
@@ -224,8 +228,10 @@ QVector<ProfileComparisonRow> compareProfiles(const deploy::ProfileResult &a, co
     number(a.energyEstimated || b.energyEstimated ? tr("Energy per inference (estimated)")
                                                   : tr("Energy per inference (measured)"),
            tr("µJ"), a.energyUj, b.energyUj, 3);
-    number(tr("Device accuracy"), tr("%"), a.deviceAccuracy * 100, b.deviceAccuracy * 100, 1);
-    number(tr("Host int8 accuracy"), tr("%"), a.hostInt8Accuracy * 100, b.hostInt8Accuracy * 100, 1);
+    if (!a.isAnomaly() && !b.isAnomaly()) {
+        number(tr("Device accuracy"), tr("%"), a.deviceAccuracy * 100, b.deviceAccuracy * 100, 1);
+        number(tr("Host int8 accuracy"), tr("%"), a.hostInt8Accuracy * 100, b.hostInt8Accuracy * 100, 1);
+    }
     text(tr("Bit-exact outputs"), tr("%1 / %2").arg(a.bitexactOutputs).arg(a.outputsCompared),
          tr("%1 / %2").arg(b.bitexactOutputs).arg(b.outputsCompared));
     text(tr("Clock"), clockText(a.clockHz), clockText(b.clockHz));

@@ -310,8 +310,10 @@ void TrainingPage::loadLatest()
     m_quant.reset();
     if (m_session) {
         const QVector<TrainingRun> runs = m_session->store().trainingRuns();
+        // Anomaly runs have scores, not classes: the Anomaly page shows them.
         for (auto it = runs.crbegin(); it != runs.crend(); ++it)
-            if (it->status == TrainingStatus::Finished) {
+            if (it->status == TrainingStatus::Finished &&
+                it->config.value(QStringLiteral("task")).toString() != QLatin1String("anomaly")) {
                 m_report = trainingReport(*it);
                 break;
             }

@@ -299,6 +299,57 @@ typedef struct {
 tm_nn_status_t tm_nn_softmax_s8(const tm_nn_softmax_params_t *params, const int8_t *input,
                                 int32_t rows, int32_t row_size, int8_t *output);
 
+/* ---------------------------------------------------------------------------------------
+ * Anomaly scores (model::OpType KMeansScore, GmmScore, SquaredError)
+ *
+ * Integers only, no FPU: the host reference and every device compute the same bits by
+ * construction. Each kernel forms an exact integer score S (int64, in units u that the
+ * caller chose when quantizing), then one requantization gives the int8 output:
+ *   L = INT32_MAX >> max(shift, 0)                  (so the MBQM's left shift cannot wrap)
+ *   y = clamp(output_zero_point + MBQM(clamp(S, -L, L), multiplier, shift), -128, 127)
+ * with multiplier/shift = tm_nn_quantize_multiplier(u / output_scale). Whenever
+ * L * u / output_scale >= 256 (the quantizer sees to it) the saturation at L never changes
+ * y. Sums stop early once they pass L (their terms are >= 0), which gives the same y.
+ * ------------------------------------------------------------------------------------- */
+
+/** Requantization of an integer score to the int8 output (see above). */
+typedef struct {
+    int32_t output_zero_point;  /**< [-128, 127] */
+    int32_t multiplier;         /**< Q31, >= 0 */
+    int32_t shift;              /**< [-31, 31] */
+} tm_nn_score_params_t;
+
+/** L of the section comment: scores are saturated to [-L, L] before the requantization. */
+int64_t tm_nn_score_limit(const tm_nn_score_params_t *params);
+/** The shared last step: y = clamp(zp + MBQM(clamp(score, -L, L), multiplier, shift)). */
+int8_t tm_nn_score_requantize_s8(int64_t score, const tm_nn_score_params_t *params);
+
+/** K-means score: S = min_k sum_d (x_d - c_kd)^2, in units u = s_x^2.
+ *  - input:     [depth] int8 (scale s_x, zero point z_x)
+ *  - centroids: [clusters, depth] int32 in the input's integer domain, c_q = round(c / s_x) + z_x,
+ *               each in [-2^20, 2^20] (not clamped to int8: a centroid outside the input's
+ *               range keeps its true distance)
+ *  - output:    one int8. Returns TM_NN_ARG_ERROR for out-of-range table entries. */
+tm_nn_status_t tm_nn_kmeans_score_s8(const tm_nn_score_params_t *params, const int8_t *input,
+                                     int32_t depth, const int32_t *centroids, int32_t clusters,
+                                     int8_t *output);
+
+/** Hard Gaussian-mixture NLL: S = min_k (offset_k + sum_d (x_d - mu_kd)^2 * iv_kd), in units
+ *  u = s_x^2 * s_iv / 2 (the 1/2 of the NLL's quadratic form is in u).
+ *  - means:    [components, depth] int32 as the K-means centroids, each in [-2^20, 2^20]
+ *  - inv_vars: [components, depth] int32, iv = round(1 / var / s_iv), each in [0, 2^20]
+ *  - offsets:  [components] int32, round(offset_k / u)
+ *  - output:   one int8. */
+tm_nn_status_t tm_nn_gmm_score_s8(const tm_nn_score_params_t *params, const int8_t *input,
+                                  int32_t depth, const int32_t *means, const int32_t *inv_vars,
+                                  const int32_t *offsets, int32_t components, int8_t *output);
+
+/** Reconstruction error: S = sum_i (a_i - b_i)^2 over size int8 elements that share one scale
+ *  s and zero point (the zero point cancels), in units u = s^2 / size (the mean).
+ *  Output: one int8. */
+tm_nn_status_t tm_nn_squared_error_s8(const tm_nn_score_params_t *params, const int8_t *a,
+                                      const int8_t *b, int32_t size, int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif

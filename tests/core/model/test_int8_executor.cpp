@@ -141,6 +141,89 @@ TEST(Int8Executor, FullyConnectedMatchesHandComputedRequantization)
     EXPECT_TRUE(error.contains("\"fc\"") && error.contains("overflow")) << str(error);
 }
 
+TEST(Int8Executor, AnomalyScoresMatchHandComputedIntegers)
+{
+    QString error;
+    // x_q = {3, 1} (scale 0.5, zero point 0); tables in x's integer domain.
+    auto base = [](Graph &g) {
+        const int x = g.addTensor(int8Act("x", 0.5f, 0, {1, 2}));
+        TensorDesc c = TensorDesc::constantInt32("c", {2, 2}, {2, 4, 10, 0}, {0.5f});
+        c.zeroPoints = {0};
+        return std::pair<int, int>{x, g.addTensor(c)};
+    };
+    {
+        // K-means: k0 (3-2)^2 + (1-4)^2 = 10, k1 49 + 1 = 50 -> S = 10; u = 0.25, output scale 0.5
+        // -> 10 * 0.5 = 5 -> -128 + 5 = -123 (real score 2.5).
+        Graph g;
+        const auto [x, c] = base(g);
+        const int y = g.addTensor(int8Act("y", 0.5f, -128));
+        g.addNode(makeNode(OpType::KMeansScore, "km", {x, c}, y));
+        g.inputs = {x};
+        g.outputs = {y};
+        g.quantized = true;
+        Int8Executor e;
+        ASSERT_TRUE(e.prepare(g, &error)) << str(error);
+        auto out = e.run({3, 1}, &error);
+        ASSERT_TRUE(out) << str(error);
+        EXPECT_EQ(*out, (QVector<qint8>{-123}));
+        EXPECT_EQ(e.dequantizeOutput(*out), (QVector<float>{2.5f}));
+        // A centroid past the 2^20 bound, or in another domain than x, is refused by name.
+        g.tensors[c] = TensorDesc::constantInt32("c", {2, 2}, {2, 4, (1 << 20) + 1, 0}, {0.5f});
+        g.tensors[c].zeroPoints = {0};
+        EXPECT_FALSE(e.prepare(g, &error));
+        EXPECT_TRUE(error.contains("centroids \"c\"[2]")) << str(error);
+        g.tensors[c] = TensorDesc::constantInt32("c", {2, 2}, {2, 4, 10, 0}, {0.25f});
+        g.tensors[c].zeroPoints = {0};
+        EXPECT_FALSE(e.prepare(g, &error));
+        EXPECT_TRUE(error.contains("input's scale")) << str(error);
+    }
+    {
+        // GMM: iv = {1, 2; 1, 1} (s_iv 0.5), u = 0.25 * 0.5 / 2 = 0.0625, offsets {16, -100}:
+        // k0 16 + 1 + 9*2 = 35, k1 -100 + 49 + 1 = -50 -> S = -50 (real -3.125); output scale
+        // 0.25: -12.5 -> -13 (TFLite: SRDHM -25, then -12.5 rounded away from zero).
+        Graph g;
+        const auto [x, c] = base(g);
+        const int iv = g.addTensor(TensorDesc::constantInt32("iv", {2, 2}, {1, 2, 1, 1}, {0.5f}));
+        const int off = g.addTensor(TensorDesc::constantInt32("off", {2}, {16, -100}, {0.0625f}));
+        const int y = g.addTensor(int8Act("y", 0.25f, 0));
+        g.addNode(makeNode(OpType::GmmScore, "gmm", {x, c, iv, off}, y));
+        g.inputs = {x};
+        g.outputs = {y};
+        g.quantized = true;
+        Int8Executor e;
+        ASSERT_TRUE(e.prepare(g, &error)) << str(error);
+        auto out = e.run({3, 1}, &error);
+        ASSERT_TRUE(out) << str(error);
+        EXPECT_EQ(*out, (QVector<qint8>{-13}));
+        // Negative inverse variances are refused.
+        g.tensors[iv] = TensorDesc::constantInt32("iv", {2, 2}, {1, -2, 1, 1}, {0.5f});
+        EXPECT_FALSE(e.prepare(g, &error));
+        EXPECT_TRUE(error.contains("inverse variances")) << str(error);
+    }
+    {
+        // Reconstruction error of x = {-3, 5, -1, 0} against relu(x) = {0, 5, 0, 0}: S = 10,
+        // u = 0.25 / 4, output scale 0.125, zero point 3 -> 10 * 0.5 = 5 -> 8.
+        Graph g;
+        const int x = g.addTensor(int8Act("x", 0.5f, 0, {1, 4}));
+        const int r = g.addTensor(int8Act("r", 0.5f, 0));
+        const int y = g.addTensor(int8Act("y", 0.125f, 3));
+        g.addNode(makeNode(OpType::Relu, "relu", {x}, r));
+        g.addNode(makeNode(OpType::SquaredError, "se", {r, x}, y));
+        g.inputs = {x};
+        g.outputs = {y};
+        g.quantized = true;
+        Int8Executor e;
+        ASSERT_TRUE(e.prepare(g, &error)) << str(error);
+        auto out = e.run({-3, 5, -1, 0}, &error);
+        ASSERT_TRUE(out) << str(error);
+        EXPECT_EQ(*out, (QVector<qint8>{8}));
+        // The two inputs must share one quantization.
+        g.nodes[1].inputs[0] = g.addTensor(TensorDesc::constantInt8("b", {1, 4}, {0, 5, 0, 0}, {0.25f}));
+        EXPECT_FALSE(e.prepare(g, &error));
+        EXPECT_TRUE(error.contains("same scale and zero point")) << str(error);
+    }
+}
+
 TEST(Int8Executor, ConcatRequantizesMismatchedInputs)
 {
     Graph g;
