@@ -16,6 +16,8 @@ packages=(
   xvfb xauth
   espeak-ng sox
   lintian librsvg2-bin dpkg-dev file
+  libflatbuffers-dev flatbuffers-compiler
+  libsodium-dev
 )
 
 missing=()
