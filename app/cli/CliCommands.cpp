@@ -178,6 +178,7 @@ static QList<Command> allCommands()
     all += deployCommands();
     all += impulseCommands();
     all += firmwareCommands();
+    all += keyCommands();
 #ifdef TINYML_HAVE_TRAINING
     all += trainingCommands();
 #endif

@@ -83,5 +83,6 @@ QList<Command> trainingCommands();  // features, train, quantize, export, import
 QList<Command> deployCommands();    // flash, profile
 QList<Command> impulseCommands();   // classify, calibrate
 QList<Command> firmwareCommands();  // flash-firmware
+QList<Command> keyCommands();       // keys new|list
 
 } // namespace tinyml::cli
