@@ -98,6 +98,10 @@ CliRun tinymlRunUnprivileged(const QStringList &args)
     r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
     r.out = QString::fromUtf8(p.readAllStandardOutput());
     r.err = QString::fromUtf8(p.readAllStandardError());
+    if (p.error() == QProcess::FailedToStart)
+        r.err = QStringLiteral("could not start %1 as uid 65534 (%2): every folder above the build tree must be "
+                               "searchable by others for this test")
+                    .arg(QStringLiteral(TINYML_CLI), p.errorString());
     return r;
 }
 #endif
