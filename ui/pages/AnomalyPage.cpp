@@ -174,9 +174,7 @@ AnomalyPage::AnomalyPage(QWidget *parent)
     left->addStretch(1);
     auto *leftWidget = new QWidget(this);
     leftWidget->setLayout(left);
-    // The window must fit 1280 px with every page: the controls column gives way first.
-    leftWidget->setMinimumWidth(240);
-    leftWidget->setMaximumWidth(320);
+    leftWidget->setFixedWidth(320);
 
     // --- right: curves, threshold, per-label table ----------------------------------------------
     auto *rocBox = new QGroupBox(tr("ROC curve (test split)"), this);
@@ -213,8 +211,7 @@ AnomalyPage::AnomalyPage(QWidget *parent)
     auto *thresholdLayout = new QHBoxLayout(thresholdBox);
     m_slider->setToolTip(tr("Steps through the test split's operating points"));
     thresholdLayout->addWidget(m_slider, 1);
-    m_pointLabel->setMinimumWidth(200);
-    m_pointLabel->setWordWrap(true);
+    m_pointLabel->setMinimumWidth(330);
     thresholdLayout->addWidget(m_pointLabel);
     m_save->setToolTip(tr("Store this threshold with the model"));
     thresholdLayout->addWidget(m_save);
