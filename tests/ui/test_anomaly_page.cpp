@@ -7,6 +7,7 @@
 #include "window/MainWindow.h"
 
 #include "store/ProjectStore.h"
+#include "TabularAnomalyProject.h"
 
 #include <gtest/gtest.h>
 
@@ -22,7 +23,6 @@
 #include <QTemporaryDir>
 #include <QTest>
 
-#include <random>
 
 using namespace tinyml;
 using namespace tinyml::ui;
@@ -31,34 +31,7 @@ namespace {
 
 std::unique_ptr<ProjectStore> createTabularAnomalyProject(const QString &path, QString *error)
 {
-    ProjectSettings settings;
-    settings.name = QStringLiteral("pump");
-    settings.templateName = QStringLiteral("tabular");
-    settings.labels = {QStringLiteral("normal"), QStringLiteral("fault")};
-    auto store = ProjectStore::create(path, settings, error);
-    if (!store)
-        return nullptr;
-    std::mt19937 rng(7);
-    std::normal_distribution<float> g(0.0f, 1.0f);
-    QVector<Sample> samples;
-    auto row = [&](const QString &label, Split split, float shift) {
-        Sample s;
-        s.label = label;
-        s.split = split;
-        s.source = QStringLiteral("test");
-        s.channels = {QStringLiteral("a"), QStringLiteral("b"), QStringLiteral("c"), QStringLiteral("d")};
-        s.data = Tensor::fromFloats({g(rng) + shift, g(rng) - shift, g(rng), g(rng)}, {4});
-        samples.append(s);
-    };
-    for (int i = 0; i < 80; ++i)
-        row(QStringLiteral("normal"), Split::Train, 0.0f);
-    for (int i = 0; i < 30; ++i)
-        row(QStringLiteral("normal"), Split::Test, 0.0f);
-    for (int i = 0; i < 30; ++i)
-        row(QStringLiteral("fault"), Split::Test, 2.0f);
-    if (!store->addSamples(samples, error))
-        return nullptr;
-    return store;
+    return uitest::createTabularAnomalyProject(path, QStringLiteral("pump"), 7, 2.0f, error);
 }
 
 class AnomalyPageTest : public ::testing::Test

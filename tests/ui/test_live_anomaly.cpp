@@ -14,6 +14,7 @@
 #include "TrainingPipeline.h"
 #include "model/Graph.h"
 #include "store/ProjectStore.h"
+#include "TabularAnomalyProject.h"
 
 #include <gtest/gtest.h>
 
@@ -21,7 +22,6 @@
 #include <QTemporaryDir>
 #include <QTest>
 
-#include <random>
 
 using namespace tinyml;
 using namespace tinyml::ui;
@@ -31,32 +31,8 @@ namespace {
 /// Normal rows ~ N(0, 1) on four features, "fault" rows shifted on two of them.
 bool createProject(const QString &path, QString *error)
 {
-    ProjectSettings settings;
-    settings.name = QStringLiteral("fan");
-    settings.templateName = QStringLiteral("tabular");
-    settings.labels = {QStringLiteral("normal"), QStringLiteral("fault")};
-    auto store = ProjectStore::create(path, settings, error);
+    const auto store = uitest::createTabularAnomalyProject(path, QStringLiteral("fan"), 11, 2.5f, error);
     if (!store)
-        return false;
-    std::mt19937 rng(11);
-    std::normal_distribution<float> g(0.0f, 1.0f);
-    QVector<Sample> samples;
-    auto row = [&](const QString &label, Split split, float shift) {
-        Sample s;
-        s.label = label;
-        s.split = split;
-        s.source = QStringLiteral("test");
-        s.channels = {QStringLiteral("a"), QStringLiteral("b"), QStringLiteral("c"), QStringLiteral("d")};
-        s.data = Tensor::fromFloats({g(rng) + shift, g(rng) - shift, g(rng), g(rng)}, {4});
-        samples.append(s);
-    };
-    for (int i = 0; i < 80; ++i)
-        row(QStringLiteral("normal"), Split::Train, 0.0f);
-    for (int i = 0; i < 30; ++i)
-        row(QStringLiteral("normal"), Split::Test, 0.0f);
-    for (int i = 0; i < 30; ++i)
-        row(QStringLiteral("fault"), Split::Test, 2.5f);
-    if (!store->addSamples(samples, error))
         return false;
     training::AnomalyTrainOptions options;
     options.kind = training::AnomalyModelKind::KMeans;
