@@ -123,7 +123,13 @@ QStringList CsvRecordReader::headerOf(const QByteArray &bytes)
 
 QString fieldText(std::string_view field)
 {
-    return QString::fromUtf8(field.data(), qsizetype(field.size())).trimmed();
+    // QString::fromUtf8 drops one byte-order mark at the very start of its input, so a
+    // field holding whitespace and then a BOM would read differently once written back
+    // without that whitespace. Leading BOMs go with the whitespace: the same text either way.
+    QString s = QString::fromUtf8(field.data(), qsizetype(field.size())).trimmed();
+    while (s.startsWith(QChar(0xFEFF)))
+        s = s.mid(1).trimmed();
+    return s;
 }
 
 } // namespace tinyml::io

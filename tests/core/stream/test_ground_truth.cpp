@@ -124,6 +124,22 @@ TEST(GroundTruth, CsvRoundTrip)
     EXPECT_EQ(back->events()[1].endS, 1.0 / 3.0 + 1);
 }
 
+TEST(GroundTruth, ByteOrderMarkAfterSpaceReadsTheSameWrittenBack)
+{
+    // Found by fuzz_stream_text: whitespace, a BOM, then a label with a tab. The label is
+    // quoted when written, so the BOM came first in the field on the second read.
+    const QByteArray csv = "start_s,end_s,label\r\n3,5,\t\xEF\xBB\xBF\t\ts\tx\t\n";
+    io::ImportError e;
+    auto t = GroundTruth::parseCsv(csv, QStringLiteral("t"), {}, &e);
+    ASSERT_TRUE(t) << e.toString().toStdString();
+    ASSERT_EQ(t->events().size(), 1);
+    EXPECT_EQ(t->events()[0].label, QStringLiteral("s\tx"));
+    auto back = GroundTruth::parseCsv(t->toCsv(), QStringLiteral("t"), {}, &e);
+    ASSERT_TRUE(back) << e.toString().toStdString();
+    ASSERT_EQ(back->events().size(), 1);
+    EXPECT_EQ(back->events()[0].label, t->events()[0].label);
+}
+
 TEST(GroundTruth, MissingFileNamesIt)
 {
     io::ImportError e;
