@@ -7,10 +7,13 @@
 #include "device/AgentLink.h"
 #include "features/FeatureParams.h"
 #include "model/Graph.h"
+#include "tm_flash_image.h"
 #include "tm_frame.h"
 #include "tm_impulse.h"
 
 #include <algorithm>
+
+#include <QRegularExpression>
 
 namespace tinyml::deploy {
 
@@ -27,7 +30,101 @@ quint32 crcOf(const QByteArray &bytes)
     return tm_crc32(0, reinterpret_cast<const uint8_t *>(bytes.constData()), size_t(bytes.size()));
 }
 
+/// The active slot's benchmark id (MODEL_INFO flag 0x01); supported false on agents that
+/// predate the ids (they answer the flag BAD_LENGTH).
+struct SlotBenchmarkId {
+    bool supported = false;
+    QString id;
+};
+
+std::optional<SlotBenchmarkId> readBenchmarkId(AgentLink *link, QString *error)
+{
+    SlotBenchmarkId out;
+    auto reply = link->request(TM_OP_MODEL_INFO, QByteArray(1, char(1)), AgentLink::kDefaultTimeoutMs, error);
+    if (!reply) {
+        const auto agentError = link->lastAgentError();
+        if (agentError && agentError->code == TM_ERR_BAD_LENGTH)
+            return out;
+        return std::nullopt;
+    }
+    const QByteArray &p = reply->payload;
+    if (p.size() < 11 || p.size() != 11 + quint8(p[10])) {
+        if (error)
+            *error = QStringLiteral("MODEL_INFO reply with benchmark id has %1 bytes, expected 11 + its "
+                                    "id length (PROTOCOL.md)").arg(p.size());
+        return std::nullopt;
+    }
+    out.supported = true;
+    out.id = QString::fromLatin1(p.mid(11));
+    return out;
+}
+
+/// MODEL_BEGIN, MODEL_CHUNKs and a MODEL_COMMIT carrying the benchmark id; the active slot
+/// or -1. (AgentLink::uploadModel() commits without a payload.)
+int uploadWithBenchmarkId(AgentLink *link, const QByteArray &package, const QString &benchmarkId,
+                          const std::function<void(qint64, qint64)> &progress, QString *error)
+{
+    QByteArray begin(8, 0);
+    tm_put_u32(reinterpret_cast<uint8_t *>(begin.data()), quint32(package.size()));
+    tm_put_u32(reinterpret_cast<uint8_t *>(begin.data()) + 4, crcOf(package));
+    if (!link->request(TM_OP_MODEL_BEGIN, begin, AgentLink::kDefaultTimeoutMs, error))
+        return -1;
+    const int chunkBytes = int(TM_MAX_PAYLOAD) - 4;
+    for (qint64 offset = 0; offset < package.size(); offset += chunkBytes) {
+        QByteArray chunk(4, 0);
+        tm_put_u32(reinterpret_cast<uint8_t *>(chunk.data()), quint32(offset));
+        chunk.append(package.mid(offset, chunkBytes));
+        if (!link->request(TM_OP_MODEL_CHUNK, chunk, 5000, error)) // a flash page write may be slow
+            return -1;
+        if (progress)
+            progress(qMin<qint64>(offset + chunkBytes, package.size()), package.size());
+    }
+    auto reply = link->request(TM_OP_MODEL_COMMIT, benchmarkId.toLatin1(), 5000, error);
+    if (!reply)
+        return -1;
+    if (reply->payload.size() < 1) {
+        if (error)
+            *error = QStringLiteral("MODEL_COMMIT reply is empty");
+        return -1;
+    }
+    return quint8(reply->payload[0]);
+}
+
 } // namespace
+
+QString checkBenchmarkId(const QString &id)
+{
+    if (id.isEmpty() || id.size() > int(TM_BENCHMARK_ID_MAX))
+        return QStringLiteral("benchmark id \"%1\" must have 1 to %2 characters").arg(id).arg(TM_BENCHMARK_ID_MAX);
+    for (QChar c : id)
+        if (c.unicode() > 0x7F || !tm_benchmark_id_char_ok(uint8_t(c.unicode())))
+            return QStringLiteral("benchmark id \"%1\": character '%2' is not one of A-Z a-z 0-9 . _ -").arg(id, c);
+    return {};
+}
+
+QString defaultBenchmarkId(const QString &modelName)
+{
+    const QString n = modelName.toLower();
+    static const QRegularExpression explicitId(QStringLiteral("(?:^|[^a-z0-9])(kws|vww|ic|ad)(\\d\\d)(?:$|[^0-9])"));
+    const auto m = explicitId.match(n);
+    if (m.hasMatch())
+        return m.captured(1) + m.captured(2);
+    const auto has = [&](std::initializer_list<const char *> words) {
+        for (const char *w : words)
+            if (n.contains(QLatin1String(w)))
+                return true;
+        return false;
+    };
+    if (has({"kws", "keyword", "ds-cnn", "dscnn"}))
+        return QStringLiteral("kws01");
+    if (has({"vww", "wake word", "wakeword", "wake-word", "person", "mobilenet"}))
+        return QStringLiteral("vww01");
+    if (has({"anomaly", "autoencoder", "toycar"}))
+        return QStringLiteral("ad01");
+    if (has({"image", "cifar", "resnet"}))
+        return QStringLiteral("ic01");
+    return {};
+}
 
 QString packageOpName(int opCode)
 {
@@ -191,7 +288,7 @@ QString checkPackageFits(const DeviceInfo &info, const PackageRequirements &req,
 
 std::optional<FlashOutcome> Flasher::flash(AgentLink *link, const QByteArray &package, bool force,
                                            const std::function<void(qint64, qint64)> &progress,
-                                           QString *error)
+                                           QString *error, const QString &benchmarkId)
 {
     auto fail = [&](const QString &why) -> std::optional<FlashOutcome> {
         if (error)
@@ -207,6 +304,13 @@ std::optional<FlashOutcome> Flasher::flash(AgentLink *link, const QByteArray &pa
     if (!why.isEmpty())
         return fail(why);
 
+    const bool wantId = !benchmarkId.isEmpty();
+    if (wantId) {
+        const QString bad = checkBenchmarkId(benchmarkId);
+        if (!bad.isEmpty())
+            return fail(bad);
+    }
+
     FlashOutcome out;
     out.crc = crcOf(package);
     out.bytes = package.size();
@@ -214,11 +318,22 @@ std::optional<FlashOutcome> Flasher::flash(AgentLink *link, const QByteArray &pa
     auto before = link->modelInfo(&e);
     if (!before)
         return fail(e);
-    if (!force && before->valid && before->size == quint32(package.size()) && before->crc == out.crc) {
+    SlotBenchmarkId ids;
+    if (wantId) {
+        auto read = readBenchmarkId(link, &e);
+        if (!read)
+            return fail(e);
+        ids = *read;
+        out.benchmarkIdKept = ids.supported;
+    }
+    const bool idHeld = !wantId || !ids.supported || ids.id == benchmarkId;
+    if (!force && idHeld && before->valid && before->size == quint32(package.size()) && before->crc == out.crc) {
         out.slot = before->activeSlot;
+        out.benchmarkId = ids.id;
         return out;
     }
-    const int slot = link->uploadModel(package, progress, &e);
+    const int slot = wantId && ids.supported ? uploadWithBenchmarkId(link, package, benchmarkId, progress, &e)
+                                             : link->uploadModel(package, progress, &e);
     if (slot < 0)
         return fail(QStringLiteral("upload to %1 failed: %2 (the previous model stays active)").arg(link->deviceId(), e));
     auto after = link->modelInfo(&e);
@@ -229,6 +344,15 @@ std::optional<FlashOutcome> Flasher::flash(AgentLink *link, const QByteArray &pa
                         .arg(link->deviceId()).arg(after->activeSlot).arg(after->size)
                         .arg(after->crc, 8, 16, QLatin1Char('0')).arg(package.size())
                         .arg(out.crc, 8, 16, QLatin1Char('0')));
+    if (wantId && ids.supported) {
+        auto held = readBenchmarkId(link, &e);
+        if (!held)
+            return fail(e);
+        if (held->id != benchmarkId)
+            return fail(QStringLiteral("verification failed: %1 holds benchmark id \"%2\", sent \"%3\"")
+                            .arg(link->deviceId(), held->id, benchmarkId));
+        out.benchmarkId = held->id;
+    }
     out.uploaded = true;
     out.slot = slot;
     return out;

@@ -12,6 +12,10 @@
 // holds these exact bytes (same size and CRC-32, from MODEL_INFO) unless forced, uploads
 // with MODEL_BEGIN / MODEL_CHUNK / MODEL_COMMIT, and verifies with MODEL_INFO. An upload
 // cut short never touches the active slot (PROTOCOL.md), so the previous model keeps running.
+// With a benchmark id (MLPerf Tiny: kws01, vww01, ic01, ad01) the id goes with MODEL_COMMIT and
+// the agent answers it to the runner's `profile%`; the upload is skipped only when the board
+// also holds that id (MODEL_INFO flag 0x01). An agent older than the ids gets the package
+// without one (FlashOutcome::benchmarkIdKept false) rather than a refused commit.
 //
 // Threading: blocking calls on the AgentLink's thread (local event loops while waiting).
 
@@ -63,20 +67,34 @@ QString checkImpulseFits(const DeviceInfo &info, const ImpulseRequirements &req,
 /// Name of a package op code ("conv2d"), or "op N" for codes the host does not know.
 QString packageOpName(int opCode);
 
+/// Empty when `id` can be a benchmark id on the agent (1..8 of A-Z a-z 0-9 . _ -);
+/// otherwise why not.
+QString checkBenchmarkId(const QString &id);
+
+/// The MLPerf Tiny benchmark id a model's name implies: the id itself when the name contains
+/// one (`kws01`), else kws01 for keyword spotting (kws, keyword, ds-cnn), vww01 for visual wake
+/// words (vww, wake word, person, mobilenet), ad01 for anomaly detection (anomaly, autoencoder,
+/// toycar), ic01 for image classification (image, cifar, resnet) — MLPerf Tiny's reference
+/// models; empty when the name says none of these.
+QString defaultBenchmarkId(const QString &modelName);
+
 struct FlashOutcome {
     bool uploaded = false;         ///< false: the board already ran this package
     int slot = -1;                 ///< the active slot afterwards
     quint32 crc = 0;               ///< CRC-32 of the package
     qint64 bytes = 0;
+    QString benchmarkId;           ///< the id the active slot holds afterwards (asked for one)
+    bool benchmarkIdKept = true;   ///< false: the agent predates benchmark ids and has none
 };
 
 class Flasher
 {
 public:
     /// Checks, uploads when needed, verifies. progress(sent, total) after each chunk.
+    /// benchmarkId: empty, or an id checkBenchmarkId() accepts.
     static std::optional<FlashOutcome> flash(AgentLink *link, const QByteArray &package, bool force,
                                              const std::function<void(qint64, qint64)> &progress,
-                                             QString *error);
+                                             QString *error, const QString &benchmarkId = {});
 };
 
 } // namespace tinyml::deploy

@@ -36,11 +36,23 @@ int cmdFlash(const QStringList &args)
     p.setApplicationDescription(QStringLiteral(
         "Put the project's int8 model onto a board running the TinyML agent: check that the agent\n"
         "runs every op and that arena and package fit, upload (skipped when the board already runs\n"
-        "this package), verify the CRC. An interrupted upload leaves the previous model running."));
+        "this package), verify the CRC. An interrupted upload leaves the previous model running.\n"
+        "The MLPerf Tiny benchmark id (kws01, vww01, ic01, ad01) goes with the model: the agent\n"
+        "answers it to the official runner's profile%, which picks its test from it."));
     addBoardOptions(p);
+    p.addOption({QStringLiteral("benchmark-id"),
+                 QStringLiteral("MLPerf Tiny benchmark id the board reports for this model (1-8 of A-Z a-z 0-9 . _ -; "
+                                "default: the id the model's name implies, e.g. kws01 for a keyword-spotting "
+                                "or DS-CNN model; none if it implies none)"),
+                 QStringLiteral("ID")});
     int code = 0;
     if (!parseOrReport(p, args, QStringLiteral("flash"), 1, &code))
         return code;
+    if (p.isSet(QStringLiteral("benchmark-id"))) {
+        const QString bad = deploy::checkBenchmarkId(p.value(QStringLiteral("benchmark-id")));
+        if (!bad.isEmpty())
+            return usageError(QStringLiteral("flash"), bad);
+    }
     const bool json = p.isSet(QStringLiteral("json"));
     QString error;
     auto store = ProjectStore::open(p.positionalArguments().first(), &error);
@@ -57,6 +69,9 @@ int cmdFlash(const QStringList &args)
     if (!package)
         return fail(QStringLiteral("model %1 cannot be packaged: %2").arg(stored->id).arg(error));
 
+    const QString benchmarkId = p.isSet(QStringLiteral("benchmark-id")) ? p.value(QStringLiteral("benchmark-id"))
+                                                                         : deploy::defaultBenchmarkId(stored->name);
+
     Connection c;
     if (!connectBoard(p, QStringLiteral("flash"), json, &c, &code))
         return code;
@@ -68,9 +83,13 @@ int cmdFlash(const QStringList &args)
                                                   QTextStream(stderr) << "  uploaded " << sent << " of " << total << " bytes\n";
                                               lastTenth = tenth;
                                           },
-                                          &error);
+                                          &error, benchmarkId);
     if (!outcome)
         return fail(error);
+    if (!benchmarkId.isEmpty() && !outcome->benchmarkIdKept)
+        QTextStream(stderr) << "warning: the agent on " << c.definition.id
+                            << " predates MLPerf benchmark ids: it keeps none, and the MLPerf runner cannot "
+                               "pick a test from its profile% (update the agent firmware)\n";
     if (json) {
         printJson({{QStringLiteral("board"), c.definition.id},
                    {QStringLiteral("model_id"), double(stored->id)},
@@ -79,6 +98,7 @@ int cmdFlash(const QStringList &args)
                    {QStringLiteral("slot"), outcome->slot},
                    {QStringLiteral("package_bytes"), double(outcome->bytes)},
                    {QStringLiteral("crc32"), QStringLiteral("%1").arg(outcome->crc, 8, 16, QLatin1Char('0'))},
+                   {QStringLiteral("benchmark_id"), outcome->benchmarkId},
                    {QStringLiteral("arena_bytes"), double(writer.stats().arenaBytes)},
                    {QStringLiteral("arena_lower_bound_bytes"), double(writer.stats().arenaLowerBound)}});
     } else {
@@ -86,7 +106,10 @@ int cmdFlash(const QStringList &args)
                             << " (" << stored->name << ") to " << c.definition.id << ", slot " << outcome->slot << ": "
                             << bytesText(outcome->bytes) << ", CRC-32 "
                             << QStringLiteral("%1").arg(outcome->crc, 8, 16, QLatin1Char('0')) << ", arena "
-                            << bytesText(writer.stats().arenaBytes) << "\n";
+                            << bytesText(writer.stats().arenaBytes)
+                            << (outcome->benchmarkId.isEmpty() ? QString()
+                                                               : QStringLiteral(", MLPerf benchmark id %1").arg(outcome->benchmarkId))
+                            << "\n";
     }
     return Ok;
 }
@@ -238,7 +261,7 @@ int cmdProfile(const QStringList &args)
 QList<Command> deployCommands()
 {
     return {
-        {QStringLiteral("flash"), QStringLiteral("flash PROJECT (--board ID | --port PATH) [--model ID] [--json]"),
+        {QStringLiteral("flash"), QStringLiteral("flash PROJECT (--board ID | --port PATH) [--model ID] [--benchmark-id ID] [--json]"),
          QStringLiteral("put the int8 model onto a board running the agent"), cmdFlash},
         {QStringLiteral("profile"),
          QStringLiteral("profile PROJECT (--board ID | --port PATH) [--model ID] [--runs N] [--target ID] [--json]"),

@@ -9,7 +9,11 @@
  *                                     u8 active slot (0xFF none), 3 reserved,
  *                                     per slot at 16 + 12 s: u8 valid, 3 reserved,
  *                                     u32 size, u32 CRC-32 of the package,
- *                                     ..., u32 CRC-32 of bytes 0..59 at offset 60
+ *                                     at 40 + 8 s: slot s's MLPerf benchmark id, 8 bytes
+ *                                     of printable ASCII padded with zeros (all zeros:
+ *                                     none, as in images written before the ids),
+ *                                     56..59 reserved (zero),
+ *                                     u32 CRC-32 of bytes 0..59 at offset 60
  *     TM_FLASH_HEADER_BYTES + s * slot_size   slot s data
  *
  * Writers store the slot's data first and the header last, so a torn write leaves the
@@ -29,6 +33,16 @@ extern "C" {
 #define TM_FLASH_HEADER_BYTES 64u
 #define TM_FLASH_MAGIC 0x4C464D54u /* "TMFL" */
 #define TM_FLASH_VERSION 1u
+/** Offset of slot 0's benchmark id in the header; slot s's is at + 8 s. */
+#define TM_FLASH_BENCHMARK_ID_OFFSET 40u
+
+/** A character a benchmark id may hold: A-Z a-z 0-9 . _ - (so that `m-model-[<id>]` and
+ *  text commands stay unambiguous). */
+static inline int tm_benchmark_id_char_ok(uint8_t c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '.' || c == '_' || c == '-';
+}
 
 /** Serialise the slot table for slots of slot_size bytes. */
 void tm_flash_header_encode(const tm_slot_table_t *table, uint32_t slot_size,

@@ -37,6 +37,8 @@ extern "C" {
 #define TM_SLOT_NONE 0xFFu
 /** Most sensors a port may register. */
 #define TM_MAX_SENSORS 4u
+/** Longest MLPerf Tiny benchmark id a slot keeps ("kws01"), without the terminator. */
+#define TM_BENCHMARK_ID_MAX 8u
 
 /** Which slot is active and what each holds. Persisted by the port after each commit. */
 typedef struct {
@@ -45,6 +47,8 @@ typedef struct {
         uint8_t valid;            /**< nonzero: a complete package with this size and CRC */
         uint32_t size;
         uint32_t crc;
+        /** MLPerf Tiny benchmark id given at MODEL_COMMIT, NUL-terminated; "" when none */
+        char benchmark_id[TM_BENCHMARK_ID_MAX + 1];
     } slot[TM_MODEL_SLOTS];
 } tm_slot_table_t;
 

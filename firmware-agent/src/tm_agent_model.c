@@ -7,6 +7,7 @@
 
 #include "tm_agent_internal.h"
 #include "tm_cycle_mark.h"
+#include "tm_flash_image.h"
 
 static int slot_verifies(const tm_agent_t *a, uint8_t s)
 {
@@ -61,10 +62,20 @@ void tm_model_init(tm_agent_t *a)
         a->slots.active = TM_SLOT_NONE;
         return;
     }
-    /* trust nothing persisted: a slot counts only if its bytes still match its CRC */
-    for (uint8_t s = 0; s < TM_MODEL_SLOTS; ++s)
+    /* trust nothing persisted: a slot counts only if its bytes still match its CRC, and an
+     * id only if it is one (profile% prints it) */
+    for (uint8_t s = 0; s < TM_MODEL_SLOTS; ++s) {
         if (!slot_verifies(a, s))
             a->slots.slot[s].valid = 0;
+        char *id = a->slots.slot[s].benchmark_id;
+        id[TM_BENCHMARK_ID_MAX] = '\0';
+        for (size_t i = 0; id[i]; ++i) {
+            if (!tm_benchmark_id_char_ok((uint8_t)id[i])) {
+                id[0] = '\0';
+                break;
+            }
+        }
+    }
     if (a->slots.active >= TM_MODEL_SLOTS || !a->slots.slot[a->slots.active].valid) {
         a->slots.active = TM_SLOT_NONE;
         for (uint8_t s = 0; s < TM_MODEL_SLOTS; ++s)
@@ -158,7 +169,15 @@ static tm_error_t model_commit(tm_request_t *r)
 {
     tm_agent_t *a = r->agent;
     const tm_port_t *p = a->port;
-    TM_REQUIRE(r->req->payload_len == 0, TM_ERR_BAD_LENGTH);
+    /* optional payload: the MLPerf Tiny benchmark id of the package (older hosts send none) */
+    const size_t id_len = r->req->payload_len;
+    TM_REQUIRE(id_len <= TM_BENCHMARK_ID_MAX, TM_ERR_BAD_LENGTH);
+    for (size_t i = 0; i < id_len; ++i) {
+        if (!tm_benchmark_id_char_ok(r->req->payload[i])) {
+            r->msg = "benchmark id: only A-Z a-z 0-9 . _ - allowed";
+            return TM_ERR_BAD_ARGUMENT;
+        }
+    }
     if (!a->upload.active) {
         r->msg = "no upload begun";
         return TM_ERR_UPLOAD_SEQUENCE;
@@ -176,6 +195,9 @@ static tm_error_t model_commit(tm_request_t *r)
     a->slots.slot[slot].valid = 1;
     a->slots.slot[slot].size = a->upload.size;
     a->slots.slot[slot].crc = a->upload.crc;
+    if (id_len)
+        memcpy(a->slots.slot[slot].benchmark_id, r->req->payload, id_len);
+    a->slots.slot[slot].benchmark_id[id_len] = '\0';
     a->slots.active = slot;
     load_active(a);
     if (p->slot_persist && p->slot_persist(p->ctx, &a->slots, slot) != TM_OK)
@@ -188,18 +210,29 @@ static tm_error_t model_commit(tm_request_t *r)
 static tm_error_t model_info(tm_request_t *r)
 {
     tm_agent_t *a = r->agent;
-    TM_REQUIRE(r->req->payload_len == 0, TM_ERR_BAD_LENGTH);
+    /* payload 0x01 asks for the benchmark id too; agents before the ids answer BAD_LENGTH,
+     * which is how a host tells them apart */
+    TM_REQUIRE(r->req->payload_len <= 1, TM_ERR_BAD_LENGTH);
+    const int with_id = r->req->payload_len == 1;
+    if (with_id && r->req->payload[0] != 1u) {
+        r->msg = "MODEL_INFO flags: only 0x01 (with benchmark id) is defined";
+        return TM_ERR_BAD_ARGUMENT;
+    }
     uint8_t *o = a->reply;
-    memset(o, 0, 10);
+    memset(o, 0, 11);
     o[0] = TM_SLOT_NONE;
+    uint8_t id_len = 0;
     if (tm_model_loaded(a)) {
         uint8_t s = a->slots.active;
         o[0] = s;
         o[1] = 1;
         tm_put_u32(o + 2, a->slots.slot[s].size);
         tm_put_u32(o + 6, a->slots.slot[s].crc);
+        id_len = (uint8_t)strlen(a->slots.slot[s].benchmark_id);
+        memcpy(o + 11, a->slots.slot[s].benchmark_id, id_len);
     }
-    r->reply_len = 10;
+    o[10] = id_len;
+    r->reply_len = with_id ? 11u + id_len : 10u;
     return TM_OK;
 }
 

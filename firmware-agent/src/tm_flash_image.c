@@ -16,6 +16,9 @@ void tm_flash_header_encode(const tm_slot_table_t *t, uint32_t slot_size,
         out[16 + 12 * s] = t->slot[s].valid ? 1u : 0u;
         tm_put_u32(out + 20 + 12 * s, t->slot[s].size);
         tm_put_u32(out + 24 + 12 * s, t->slot[s].crc);
+        uint8_t *id = out + TM_FLASH_BENCHMARK_ID_OFFSET + TM_BENCHMARK_ID_MAX * s;
+        for (unsigned i = 0; i < TM_BENCHMARK_ID_MAX && t->slot[s].benchmark_id[i]; ++i)
+            id[i] = (uint8_t)t->slot[s].benchmark_id[i];
     }
     tm_put_u32(out + TM_FLASH_HEADER_BYTES - 4, tm_crc32(0, out, TM_FLASH_HEADER_BYTES - 4));
 }
@@ -34,6 +37,16 @@ tm_error_t tm_flash_header_decode(const uint8_t in[TM_FLASH_HEADER_BYTES], uint3
         t->slot[s].crc = tm_get_u32(in + 24 + 12 * s);
         if (t->slot[s].size > slot_size)
             t->slot[s].valid = 0;
+        /* an id other than allowed characters followed by zeros is dropped, not trusted */
+        const uint8_t *id = in + TM_FLASH_BENCHMARK_ID_OFFSET + TM_BENCHMARK_ID_MAX * s;
+        unsigned n = 0;
+        while (n < TM_BENCHMARK_ID_MAX && tm_benchmark_id_char_ok(id[n]))
+            ++n;
+        for (unsigned i = n; i < TM_BENCHMARK_ID_MAX; ++i)
+            if (id[i] != 0)
+                n = 0;
+        memcpy(t->slot[s].benchmark_id, id, n);
+        t->slot[s].benchmark_id[n] = '\0';
     }
     return TM_OK;
 }

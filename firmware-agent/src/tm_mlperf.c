@@ -25,6 +25,17 @@ static void reply_line(tm_agent_t *a, const char *s)
     tm_agent_write_text(a, "\r\n");
 }
 
+/* prefix + decimal n + suffix (both short literals) */
+static void reply_count(tm_agent_t *a, const char *prefix, uint32_t n, const char *suffix)
+{
+    char line[48];
+    size_t k = strlen(prefix);
+    memcpy(line, prefix, k);
+    k += tm_agent_format_u32(line + k, n);
+    strcpy(line + k, suffix);
+    reply_line(a, line);
+}
+
 /* "e-[" + text + "]" */
 static void reply_error(tm_agent_t *a, const char *what, const char *arg, size_t arg_len)
 {
@@ -97,7 +108,8 @@ static void cmd_db(tm_agent_t *a, const char *s, const char *end)
         }
         a->db_expected = n;
         a->db_received = 0;
-        reply_line(a, "m-load-done");
+        /* as the reference DUT firmware answers */
+        reply_count(a, "m-[Expecting ", n, " bytes]");
         return;
     }
     size_t digits = (size_t)(end - s);
@@ -140,11 +152,25 @@ static size_t format_u64(char *out, uint64_t v)
     return n;
 }
 
-/* Counter ticks as microseconds (board.counter_hz ticks per second). */
+/* Counter ticks as the microseconds `tinyml profile` reports. Cycle and instruction counters
+ * are converted at the board's nominal clock (clock_hz): on the QEMU boards one instruction
+ * is one cycle of the 25 MHz part the board describes, not one nanosecond of QEMU's virtual
+ * time, so laps and profiles agree. Microsecond counters are taken as they are. */
 static uint64_t ticks_to_us(const tm_agent_t *a, uint64_t t)
 {
-    const uint64_t hz = a->port->board.counter_hz ? a->port->board.counter_hz : 1000000u;
-    return t / hz * 1000000u + t % hz * 1000000u / hz;
+    const tm_board_info_t *b = &a->port->board;
+    const uint64_t res = b->counter_resolution ? b->counter_resolution : 1u;
+    uint64_t units = t * res;
+    uint64_t hz;
+    if (b->counter_kind == TM_COUNTER_MICROSECONDS)
+        return units;
+    if (b->clock_hz) {
+        hz = b->clock_hz;
+    } else { /* no nominal clock: the counter's own rate */
+        hz = b->counter_hz ? b->counter_hz : 1000000u;
+        units = t;
+    }
+    return units / hz * 1000000u + units % hz * 1000000u / hz;
 }
 
 static void reply_lap(tm_agent_t *a, uint64_t ticks)
@@ -153,6 +179,8 @@ static void reply_lap(tm_agent_t *a, uint64_t ticks)
     format_u64(line + strlen(line), ticks_to_us(a, ticks));
     reply_line(a, line);
 }
+
+static void reply_results(tm_agent_t *a);
 
 /* "infer N W": W warm-up runs, then N timed runs between two laps. */
 static void cmd_infer(tm_agent_t *a, const char *s, const char *end)
@@ -179,12 +207,16 @@ static void cmd_infer(tm_agent_t *a, const char *s, const char *end)
         return;
     }
     uint64_t ticks;
+    /* the reference DUT firmware's sequence, which the official runner parses */
+    reply_count(a, "m-warmup-start-", warmups, "");
     for (uint32_t i = 0; i < warmups; ++i) {
         if (tm_model_run(a, &ticks) != TM_OK) {
             reply_error(a, "a kernel refused its arguments", NULL, 0);
             return;
         }
     }
+    reply_line(a, "m-warmup-done");
+    reply_count(a, "m-infer-start-", runs, "");
     const tm_port_t *port = a->port;
     const uint64_t t0 = port->now(port->ctx);
     for (uint32_t i = 0; i < runs; ++i) {
@@ -197,16 +229,12 @@ static void cmd_infer(tm_agent_t *a, const char *s, const char *end)
     reply_lap(a, t0);
     reply_lap(a, t1);
     reply_line(a, "m-infer-done");
+    reply_results(a);
 }
 
-/* "results": the output tensor dequantised, 6 decimals, comma-separated. */
-static void cmd_results(tm_agent_t *a)
+/* "m-results-[...]": the output tensor dequantised, 6 decimals, comma-separated. */
+static void reply_results(tm_agent_t *a)
 {
-    const char *msg = NULL;
-    if (tm_model_check_ready(a, &msg) != TM_OK) {
-        reply_error(a, msg ? msg : "no model loaded", NULL, 0);
-        return;
-    }
     uint32_t n = 0;
     const int8_t *out = tm_model_output(&a->model, a->port->arena, &n);
     float scale;
@@ -238,6 +266,16 @@ static void cmd_results(tm_agent_t *a)
     reply_line(a, "]");
 }
 
+static void cmd_results(tm_agent_t *a)
+{
+    const char *msg = NULL;
+    if (tm_model_check_ready(a, &msg) != TM_OK) {
+        reply_error(a, msg ? msg : "no model loaded", NULL, 0);
+        return;
+    }
+    reply_results(a);
+}
+
 static void run_command(tm_agent_t *a, const char *s, size_t n)
 {
     const char *end = s + n;
@@ -249,13 +287,22 @@ static void run_command(tm_agent_t *a, const char *s, size_t n)
     } else if (n == 7 && memcmp(s, "profile", 7) == 0) {
         reply_line(a, "m-profile-[" TM_AGENT_NAME "-" TM_AGENT_VERSION "]");
         if (tm_model_loaded(a)) {
-            /* no package format yet: name the model by slot and CRC */
-            static const char hex[] = "0123456789abcdef";
-            char line[48] = "m-model-[package-";
+            const char *id = a->slots.slot[a->slots.active].benchmark_id;
+            char line[48] = "m-model-[";
             size_t k = strlen(line);
-            uint32_t crc = a->slots.slot[a->slots.active].crc;
-            for (int i = 7; i >= 0; --i)
-                line[k++] = hex[(crc >> (4 * i)) & 0xFu];
+            if (id[0]) {
+                /* the MLPerf Tiny benchmark id given at MODEL_COMMIT: the runner picks its
+                 * test and data set from it */
+                for (size_t i = 0; id[i] && i < TM_BENCHMARK_ID_MAX; ++i)
+                    line[k++] = id[i];
+            } else {
+                static const char hex[] = "0123456789abcdef";
+                const uint32_t crc = a->slots.slot[a->slots.active].crc;
+                memcpy(line + k, "package-", 8);
+                k += 8;
+                for (int i = 7; i >= 0; --i)
+                    line[k++] = hex[(crc >> (4 * i)) & 0xFu];
+            }
             line[k++] = ']';
             line[k] = '\0';
             reply_line(a, line);

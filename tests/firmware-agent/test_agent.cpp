@@ -1,7 +1,11 @@
 // The portable agent core on a fake port: requests in, captured frames out (PROTOCOL.md).
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <cstring>
+
 #include "agent_test_support.h"
+#include "tm_flash_image.h"
 
 using namespace tmtest;
 
@@ -122,8 +126,8 @@ TEST(Agent, UnknownOpAndBadLengths)
         {TM_OP_STREAM_STOP, {0}},
         {TM_OP_MODEL_BEGIN, {1, 2, 3}},
         {TM_OP_MODEL_CHUNK, {0, 0}},
-        {TM_OP_MODEL_COMMIT, {0}},
-        {TM_OP_MODEL_INFO, {0}},
+        {TM_OP_MODEL_COMMIT, Bytes(TM_BENCHMARK_ID_MAX + 1, 'a')}, // benchmark id too long
+        {TM_OP_MODEL_INFO, {1, 0}},
         {TM_OP_SET_INPUT, {0}},
         {TM_OP_INVOKE, {0}},
         {TM_OP_GET_OUTPUT, {0, 0, 0, 0}},
@@ -300,7 +304,8 @@ ModelInfo modelInfo(AgentHarness &h)
 }
 
 // Upload pkg announcing crc; stop after `chunks` chunks (-1: all, then commit).
-Frame upload(AgentHarness &h, const Bytes &pkg, uint32_t crc, int chunks = -1)
+Frame upload(AgentHarness &h, const Bytes &pkg, uint32_t crc, int chunks = -1,
+             const std::string &benchmarkId = {})
 {
     Frame b = h.request(TM_OP_MODEL_BEGIN, cat({u32le(uint32_t(pkg.size())), u32le(crc)}));
     EXPECT_EQ(b.op, TM_OP_MODEL_BEGIN | TM_OP_REPLY);
@@ -315,7 +320,7 @@ Frame upload(AgentHarness &h, const Bytes &pkg, uint32_t crc, int chunks = -1)
     }
     if (chunks >= 0)
         return {};
-    return h.request(TM_OP_MODEL_COMMIT);
+    return h.request(TM_OP_MODEL_COMMIT, Bytes(benchmarkId.begin(), benchmarkId.end()));
 }
 
 TEST(AgentModel, UploadCommitAndPersist)
@@ -544,7 +549,8 @@ TEST(AgentText, DbLoadAndData)
     std::string tooBig = "db load " + std::to_string(TM_AGENT_INPUT_BYTES + 1) + "%";
     EXPECT_EQ(text(h, tooBig).substr(0, 3), "e-[");
     EXPECT_EQ(text(h, "db 0102%").substr(0, 3), "e-["); // no db load first
-    EXPECT_EQ(text(h, "db load 4%"), "m-load-done\r\nm-ready\r\n");
+    // the reference DUT firmware's answer to db load
+    EXPECT_EQ(text(h, "db load 4%"), "m-[Expecting 4 bytes]\r\nm-ready\r\n");
     EXPECT_EQ(text(h, "db 0aff%"), "m-ready\r\n");
     EXPECT_EQ(text(h, "db 1B2c%"), "m-load-done\r\nm-ready\r\n");
     EXPECT_EQ(h.agent->input[0], 0x0A);
@@ -611,7 +617,88 @@ TEST(AgentText, SlotWithoutAValidPackage)
               "e-[active slot is not a valid model package: header.magic]\r\nm-ready\r\n");
     EXPECT_EQ(text(h, "results%"),
               "e-[active slot is not a valid model package: header.magic]\r\nm-ready\r\n");
+    // committed without a benchmark id (an older host): named by CRC
+    char crcName[40];
+    std::snprintf(crcName, sizeof crcName, "m-model-[package-%08x]", tm_crc32(0, a.data(), a.size()));
+    EXPECT_NE(text(h, "profile%").find(crcName), std::string::npos);
+}
+
+TEST(AgentText, BenchmarkIdFromModelCommit)
+{
+    AgentHarness h;
+    h.fake.persistent = true;
+    Bytes a = package(100, 3), b = package(120, 4);
+    // refused ids change nothing: the upload is still pending and commits afterwards
+    Frame bad = upload(h, a, tm_crc32(0, a.data(), a.size()), -1, "kws]01");
+    EXPECT_EQ(bad.errorCode(), TM_ERR_BAD_ARGUMENT);
+    EXPECT_NE(bad.errorMessage().find("benchmark id"), std::string::npos) << bad.errorMessage();
+    EXPECT_EQ(h.request(TM_OP_MODEL_COMMIT, Bytes{'k', 'w', 's', '%'}).errorCode(), TM_ERR_BAD_ARGUMENT);
+    EXPECT_EQ(h.request(TM_OP_MODEL_COMMIT, Bytes{'k', 'w', 's', '0', '1'}).op,
+              TM_OP_MODEL_COMMIT | TM_OP_REPLY);
+    EXPECT_EQ(text(h, "profile%"),
+              "m-profile-[tinyml-agent-" TM_AGENT_VERSION "]\r\nm-model-[kws01]\r\nm-ready\r\n");
+    // each slot keeps its own id; the longest id is 8 characters
+    ASSERT_EQ(upload(h, b, tm_crc32(0, b.data(), b.size()), -1, "vww01.v2").op,
+              TM_OP_MODEL_COMMIT | TM_OP_REPLY);
+    EXPECT_NE(text(h, "profile%").find("\r\nm-model-[vww01.v2]\r\n"), std::string::npos);
+    // MODEL_INFO with flag 0x01 adds [u8 len] id; without a payload it is the 10 bytes of old
+    Frame mi = h.request(TM_OP_MODEL_INFO, {1});
+    ASSERT_EQ(mi.op, TM_OP_MODEL_INFO | TM_OP_REPLY);
+    ASSERT_EQ(mi.payload.size(), 19u);
+    EXPECT_EQ(mi.payload[0], 1);
+    EXPECT_EQ(mi.payload[10], 8);
+    EXPECT_EQ(std::string(mi.payload.begin() + 11, mi.payload.end()), "vww01.v2");
+    EXPECT_EQ(h.request(TM_OP_MODEL_INFO).payload.size(), 10u);
+    EXPECT_EQ(h.request(TM_OP_MODEL_INFO, {2}).errorCode(), TM_ERR_BAD_ARGUMENT);
+    EXPECT_STREQ(h.fake.persisted.slot[0].benchmark_id, "kws01");
+    EXPECT_STREQ(h.fake.persisted.slot[1].benchmark_id, "vww01.v2");
+    // the id survives a restart (the port persisted the table)
+    tm_agent_init(h.agent.get(), &h.fake.port);
+    EXPECT_NE(text(h, "profile%").find("\r\nm-model-[vww01.v2]\r\n"), std::string::npos);
+    // a persisted id that is none (a port's own storage) is not printed
+    std::memcpy(h.fake.persisted.slot[1].benchmark_id, "vw]w\xff\x01xyz", TM_BENCHMARK_ID_MAX + 1);
+    tm_agent_init(h.agent.get(), &h.fake.port);
+    EXPECT_NE(text(h, "profile%").find("\r\nm-model-[package-"), std::string::npos);
+    // a new upload without an id does not inherit the old slot's id
+    ASSERT_EQ(upload(h, a, tm_crc32(0, a.data(), a.size())).op, TM_OP_MODEL_COMMIT | TM_OP_REPLY);
     EXPECT_NE(text(h, "profile%").find("m-model-[package-"), std::string::npos);
+    mi = h.request(TM_OP_MODEL_INFO, {1});
+    ASSERT_EQ(mi.payload.size(), 11u);
+    EXPECT_EQ(mi.payload[10], 0);
+}
+
+TEST(AgentText, FlashHeaderKeepsBenchmarkIds)
+{
+    tm_slot_table_t t{};
+    t.active = 1;
+    t.slot[0] = {1, 100, 0x11223344u, "ad01"};
+    t.slot[1] = {1, 200, 0x55667788u, "kws01abc"};
+    uint8_t hd[TM_FLASH_HEADER_BYTES];
+    tm_flash_header_encode(&t, 4096, hd);
+    EXPECT_EQ(std::string(reinterpret_cast<char *>(hd + 40), 8), std::string("ad01\0\0\0\0", 8));
+    EXPECT_EQ(std::string(reinterpret_cast<char *>(hd + 48), 8), "kws01abc");
+    for (int i = 56; i < 60; ++i)
+        EXPECT_EQ(hd[i], 0) << i; // reserved for a later anti-rollback counter
+    tm_slot_table_t back{};
+    ASSERT_EQ(tm_flash_header_decode(hd, 4096, &back), TM_OK);
+    EXPECT_STREQ(back.slot[0].benchmark_id, "ad01");
+    EXPECT_STREQ(back.slot[1].benchmark_id, "kws01abc");
+    EXPECT_EQ(back.slot[1].crc, 0x55667788u);
+
+    // an image written before the ids (zeros at 40..55) loads with no id
+    std::memset(hd + 40, 0, 16);
+    tm_put_u32(hd + 60, tm_crc32(0, hd, 60));
+    ASSERT_EQ(tm_flash_header_decode(hd, 4096, &back), TM_OK);
+    EXPECT_STREQ(back.slot[0].benchmark_id, "");
+    EXPECT_STREQ(back.slot[1].benchmark_id, "");
+    EXPECT_EQ(back.slot[0].size, 100u);
+
+    // bytes that are no id (a character outside the set, or text after a zero) are dropped
+    std::memcpy(hd + 40, "kw]s\0\0\0\0ab\0cd\0\0\0", 16);
+    tm_put_u32(hd + 60, tm_crc32(0, hd, 60));
+    ASSERT_EQ(tm_flash_header_decode(hd, 4096, &back), TM_OK);
+    EXPECT_STREQ(back.slot[0].benchmark_id, "");
+    EXPECT_STREQ(back.slot[1].benchmark_id, "");
 }
 
 } // namespace

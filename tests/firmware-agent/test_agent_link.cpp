@@ -10,14 +10,21 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <regex>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "agent_test_support.h"
 #include "child_process.h"
+#include "tm_model.h"
 
 using namespace tmtest;
 namespace fs = std::filesystem;
@@ -87,11 +94,49 @@ public:
         }
     }
 
+    /// What the official MLPerf Tiny runner's SerialDevice does for one command: writes the
+    /// command and its '%' delimiter, splits what comes back into lines at '\n' (dropping
+    /// '\r' and NUL), skips empty lines and stops at the first line containing "m-ready".
+    /// Returns the lines, or none after timeoutMs without "m-ready".
+    std::vector<std::string> runnerCommand(const std::string &command, int timeoutMs = 30000)
+    {
+        const std::string out = command + "%";
+        send(Bytes(out.begin(), out.end()));
+        std::vector<std::string> lines;
+        auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
+        for (;;) {
+            size_t nl;
+            while ((nl = textIn_.find('\n')) != std::string::npos) {
+                std::string line;
+                for (char c : textIn_.substr(0, nl))
+                    if (c != '\r' && c != '\0')
+                        line += c;
+                textIn_.erase(0, nl + 1);
+                if (!line.empty())
+                    lines.push_back(line);
+                if (line.find("m-ready") != std::string::npos)
+                    return lines;
+            }
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                end - std::chrono::steady_clock::now()).count();
+            if (left <= 0)
+                return {};
+            pollfd p{fd_, POLLIN, 0};
+            if (poll(&p, 1, int(std::min<long long>(left, 100))) > 0) {
+                char tmp[4096];
+                ssize_t n = read(fd_, tmp, sizeof tmp);
+                if (n > 0)
+                    textIn_.append(tmp, size_t(n));
+            }
+        }
+    }
+
 private:
     int fd_ = -1;
     uint8_t seq_ = 1;
     Capture cap_;
     size_t consumed_ = 0;
+    std::string textIn_;
 };
 
 std::multimap<uint8_t, Bytes> hello(PtyLink &link)
@@ -113,6 +158,142 @@ fs::path tempDir(const std::string &name)
 }
 
 const std::regex kHostLine("^tinyml-agent-host: pty (\\S+)$");
+
+uint64_t u64le(const Bytes &b)
+{
+    EXPECT_GE(b.size(), 8u);
+    return b.size() < 8 ? 0 : tm_get_u32(b.data()) | uint64_t(tm_get_u32(b.data() + 4)) << 32;
+}
+
+Bytes readFile(const fs::path &path)
+{
+    std::ifstream in(path, std::ios::binary);
+    EXPECT_TRUE(in) << "cannot open " << path;
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+const fs::path kBenchModels = fs::path(TINYML_SOURCE_DIR) / "firmware-agent" / "bench" / "models";
+
+/// MODEL_BEGIN, MODEL_CHUNKs, MODEL_COMMIT with the benchmark id as `tinyml flash` sends it.
+void uploadWithId(PtyLink &link, const Bytes &pkg, const std::string &benchmarkId)
+{
+    const uint32_t crc = tm_crc32(0, pkg.data(), pkg.size());
+    ASSERT_EQ(link.request(TM_OP_MODEL_BEGIN, cat({u32le(uint32_t(pkg.size())), u32le(crc)})).op,
+              TM_OP_MODEL_BEGIN | TM_OP_REPLY);
+    for (size_t off = 0; off < pkg.size(); off += 2000) {
+        Bytes chunk(pkg.begin() + long(off), pkg.begin() + long(std::min(pkg.size(), off + 2000)));
+        ASSERT_EQ(link.request(TM_OP_MODEL_CHUNK, cat({u32le(uint32_t(off)), chunk}), 10000).op,
+                  TM_OP_MODEL_CHUNK | TM_OP_REPLY);
+    }
+    ASSERT_EQ(link.request(TM_OP_MODEL_COMMIT, Bytes(benchmarkId.begin(), benchmarkId.end()), 10000).op,
+              TM_OP_MODEL_COMMIT | TM_OP_REPLY);
+}
+
+// The official runner's patterns (mlcommons/tiny benchmark/runner: device_under_test.py and
+// script.py), in ECMAScript syntax: Python's [^]] is [^\]] here.
+const std::regex kRunnerName(R"(^m-(name)-dut-\[([^\]]+)]$)");
+const std::regex kRunnerProfile(R"(^m-(model|profile)-\[([^\]]+)]$)");
+const std::regex kRunnerResults(R"(^m-results-\[([^\]]+)\]$)");
+const std::regex kRunnerLap(R"(^m-lap-us-([0-9]+)$)");
+
+/// One window's infer as the runner's _gather_infer_results reads it.
+struct RunnerInfer {
+    std::vector<double> results;
+    int resultLines = 0;
+    long long startUs = -1, endUs = -1;
+};
+
+RunnerInfer gatherInfer(const std::vector<std::string> &lines)
+{
+    RunnerInfer r;
+    for (const auto &l : lines) {
+        std::smatch m;
+        if (std::regex_match(l, m, kRunnerResults)) {
+            r.results.clear();
+            std::stringstream list(m[1].str());
+            for (std::string v; std::getline(list, v, ',');)
+                r.results.push_back(std::stod(v)); // Python float(): throws on junk
+            r.resultLines++;
+        } else if (std::regex_match(l, m, kRunnerLap)) {
+            (r.startUs < 0 ? r.startUs : r.endUs) = std::stoll(m[1].str());
+        }
+    }
+    return r;
+}
+
+/// The runner's performance mode for kws01 (tests_performance.yaml: loop 5 of download,
+/// infer 70 10), byte for byte, against the agent on `link` holding kws-dscnn. Checks every
+/// reply with the runner's patterns; returns the windows' infer results.
+std::vector<RunnerInfer> runnerPerformanceKws(PtyLink &link, const std::string &boardId,
+                                              int windows, int runs, int warmups)
+{
+    std::vector<RunnerInfer> out;
+    std::smatch m;
+    const auto name = link.runnerCommand("name");
+    EXPECT_EQ(name.size(), 2u);
+    EXPECT_TRUE(!name.empty() && std::regex_match(name[0], m, kRunnerName) && m[2] == boardId)
+        << (name.empty() ? "" : name[0]);
+    std::string model, profile;
+    for (const auto &l : link.runnerCommand("profile"))
+        if (std::regex_match(l, m, kRunnerProfile))
+            (m[1] == "model" ? model : profile) = m[2];
+    EXPECT_EQ(model, "kws01"); // the runner picks test and data set from this
+    EXPECT_EQ(profile, "tinyml-agent-" TM_AGENT_VERSION);
+
+    const Bytes input = readFile(kBenchModels / "kws-dscnn.input.bin");
+    EXPECT_EQ(input.size(), 490u); // 49 x 10 MFCC, the kws01 input
+    for (int w = 0; w < windows; ++w) {
+        SCOPED_TRACE("window " + std::to_string(w));
+        const auto load = link.runnerCommand("db load " + std::to_string(input.size()));
+        EXPECT_EQ(load, (std::vector<std::string>{"m-[Expecting 490 bytes]", "m-ready"}));
+        std::vector<std::string> last;
+        for (size_t i = 0; i < input.size(); i += 31) { // DUT._max_bytes without a power manager
+            std::string cmd = "db ";
+            char hex[3];
+            for (size_t k = i; k < std::min(input.size(), i + 31); ++k) {
+                std::snprintf(hex, sizeof hex, "%02x", input[k]);
+                cmd += hex;
+            }
+            last = link.runnerCommand(cmd);
+            EXPECT_FALSE(last.empty()) << cmd;
+            for (const auto &l : last)
+                EXPECT_NE(l.rfind("e-", 0), 0u) << l;
+        }
+        EXPECT_EQ(last, (std::vector<std::string>{"m-load-done", "m-ready"}));
+        const auto infer = link.runnerCommand("infer " + std::to_string(runs) + " " +
+                                              std::to_string(warmups), 120000);
+        EXPECT_EQ(infer.size(), 8u);
+        EXPECT_EQ(infer.back(), "m-ready");
+        for (const auto &l : infer)
+            EXPECT_NE(l.rfind("e-", 0), 0u) << l;
+        RunnerInfer r = gatherInfer(infer);
+        EXPECT_EQ(r.resultLines, 1);
+        EXPECT_GE(r.startUs, 0);
+        EXPECT_GT(r.endUs, r.startUs);
+        out.push_back(r);
+    }
+    return out;
+}
+
+/// kws-dscnn's committed reference output, dequantised as m-results prints it.
+std::vector<double> kwsExpected()
+{
+    const Bytes pkg = readFile(kBenchModels / "kws-dscnn.tmpk");
+    const Bytes expected = readFile(kBenchModels / "kws-dscnn.expected.bin");
+    std::vector<uint32_t> aligned((pkg.size() + 3) / 4);
+    std::memcpy(aligned.data(), pkg.data(), pkg.size());
+    tm_model_t model;
+    EXPECT_EQ(tm_model_load(&model, reinterpret_cast<const uint8_t *>(aligned.data()),
+                            uint32_t(pkg.size())),
+              TM_MODEL_OK);
+    float scale = 0;
+    int32_t zp = 0;
+    tm_model_output_quant(&model, &scale, &zp);
+    std::vector<double> v;
+    for (uint8_t q : expected)
+        v.push_back(double((int8_t(q) - zp) * scale));
+    return v;
+}
 
 TEST(AgentHostProgram, ServesHelloAndPersistsTheModel)
 {
@@ -180,7 +361,99 @@ TEST(AgentHostProgram, ServesHelloAndPersistsTheModel)
     fs::remove_all(dir);
 }
 
+TEST(AgentHostProgram, OfficialMlperfRunnerPerformanceSequence)
+{
+    fs::path dir = tempDir("tinyml-agent-host-mlperf");
+    const std::string flash = (dir / "flash.bin").string();
+    const Bytes pkg = readFile(kBenchModels / "kws-dscnn.tmpk");
+    {
+        Child agent({TINYML_AGENT_HOST, "--board-id", "host-test", "--flash", flash});
+        std::string pty = agent.waitFor(kHostLine);
+        ASSERT_FALSE(pty.empty());
+        PtyLink link(pty);
+        ASSERT_TRUE(link.ok());
+        hello(link);
+        uploadWithId(link, pkg, "kws01");
+        agent.terminate();
+    }
+    // the runner meets a freshly started agent: the id came back from the flash file
+    Child agent({TINYML_AGENT_HOST, "--board-id", "host-test", "--flash", flash});
+    std::string pty = agent.waitFor(kHostLine);
+    ASSERT_FALSE(pty.empty());
+    PtyLink link(pty);
+    ASSERT_TRUE(link.ok());
+    const auto windows = runnerPerformanceKws(link, "host-test", 5, 70, 10);
+    ASSERT_EQ(windows.size(), 5u);
+    const auto expected = kwsExpected();
+    for (const auto &w : windows) {
+        ASSERT_EQ(w.results.size(), expected.size());
+        for (size_t i = 0; i < expected.size(); ++i)
+            EXPECT_NEAR(w.results[i], expected[i], 0.5e-6 + 1e-6 * std::fabs(expected[i])) << i;
+    }
+    // the host port's counter is the wall clock: 70 runs take about 70 single INVOKEs
+    Frame inv = link.request(TM_OP_INVOKE, {}, 10000);
+    ASSERT_EQ(inv.op, TM_OP_INVOKE | TM_OP_REPLY);
+    const double invokeUs = double(u64le(inv.payload));
+    const double lapUs = double(windows.back().endUs - windows.back().startUs) / 70.0;
+    EXPECT_GT(lapUs, invokeUs / 10.0) << lapUs << " us per run vs INVOKE " << invokeUs;
+    EXPECT_LT(lapUs, invokeUs * 10.0 + 1000.0) << lapUs << " us per run vs INVOKE " << invokeUs;
+    fs::remove_all(dir);
+}
+
 #ifdef TINYML_QEMU_SYSTEM_ARM
+
+// The runner against the QEMU Cortex-M4 board: the id survives a restart through the
+// semihosted flash file, and m-lap-us is in the clock `tinyml profile` uses there
+// (instructions at the board's 25 MHz), not QEMU's virtual microseconds.
+TEST(AgentQemuMlperf, RunnerLapsFollowTheProfileClock)
+{
+    std::string image = std::string(TINYML_AGENT_IMAGE_DIR) + "/qemu-mps2-an386/tinyml-agent.elf";
+    ASSERT_TRUE(fs::exists(TINYML_QEMU_SYSTEM_ARM)) << "qemu-system-arm is required";
+    ASSERT_TRUE(fs::exists(image)) << image;
+    fs::path dir = tempDir("tinyml-qemu-mlperf");
+    const std::vector<std::string> cmd{TINYML_QEMU_SYSTEM_ARM, "-M", "mps2-an386", "-nographic",
+                                       "-monitor", "none", "-icount", "shift=0,sleep=off",
+                                       "-serial", "pty", "-semihosting-config",
+                                       "enable=on,target=native", "-kernel", image};
+    const std::regex ptyLine("char device redirected to (\\S+)");
+    {
+        Child qemu(cmd, dir.string());
+        std::string pty = qemu.waitFor(ptyLine);
+        ASSERT_FALSE(pty.empty());
+        PtyLink link(pty);
+        ASSERT_TRUE(link.ok());
+        hello(link);
+        uploadWithId(link, readFile(kBenchModels / "kws-dscnn.tmpk"), "kws01");
+    }
+    Child qemu(cmd, dir.string());
+    std::string pty = qemu.waitFor(ptyLine);
+    ASSERT_FALSE(pty.empty());
+    PtyLink link(pty);
+    ASSERT_TRUE(link.ok());
+    const int runs = 20;
+    const auto windows = runnerPerformanceKws(link, "qemu-m4", 1, runs, 2);
+    ASSERT_EQ(windows.size(), 1u);
+    const auto expected = kwsExpected();
+    ASSERT_EQ(windows[0].results.size(), expected.size());
+    for (size_t i = 0; i < expected.size(); ++i)
+        EXPECT_NEAR(windows[0].results[i], expected[i], 0.5e-6 + 1e-6 * std::fabs(expected[i])) << i;
+
+    // INVOKE on the same input: ticks of 40 instructions; profile's ms = ticks x 40 / 25 MHz
+    auto info = hello(link);
+    const Bytes &counter = info.find(TM_INFO_COUNTER)->second;
+    const double perTick = tm_get_u32(&counter[1]);
+    const double clockHz = tm_get_u32(info.find(TM_INFO_CLOCK_HZ)->second.data());
+    Frame inv = link.request(TM_OP_INVOKE, {}, 30000);
+    ASSERT_EQ(inv.op, TM_OP_INVOKE | TM_OP_REPLY);
+    const double profileUs = double(u64le(inv.payload)) * perTick * 1e6 / clockHz;
+    const double lapUs = double(windows[0].endUs - windows[0].startUs) / runs;
+    std::printf("kws-dscnn on qemu-m4: %.1f us per run from m-lap-us, %.1f us from INVOKE "
+                "(instructions at %.0f MHz)\n", lapUs, profileUs, clockHz / 1e6);
+    // the same clock: within 2 % (the laps add the loop and input copy of each run)
+    EXPECT_NEAR(lapUs, profileUs, profileUs * 0.02);
+    EXPECT_GT(profileUs, 1000.0); // QEMU's virtual microseconds would be 40 times fewer
+    fs::remove_all(dir);
+}
 
 struct QemuBoard {
     const char *id;        ///< the port, and the image folder

@@ -4,6 +4,7 @@
 // deploy::ModelPackageReader refuses them; the agent runs an uploaded package.
 
 #include "DeployTestGraphs.h"
+#include "Flasher.h"
 #include "ModelPackageReader.h"
 #include "ModelPackageWriter.h"
 #include "agent_test_support.h"
@@ -358,22 +359,105 @@ TEST(AgentInterpreter, UploadSetInputInvokeGetOutputMatchesInt8Executor)
     EXPECT_EQ(h.request(TM_OP_BENCHMARK, u32le(TM_AGENT_BENCH_MAX_RUNS + 1)).errorCode(),
               TM_ERR_BAD_ARGUMENT);
 
-    // MLPerf text commands run the model too
+    // MLPerf text commands run the model too, answering as the reference DUT firmware does:
+    // infer ends with the outputs (the official runner never sends results%)
+    h.fake.nowUs = 123456;
     h.fake.out.bytes.clear();
     h.feedText("infer 3 1%");
     h.fake.out.parse();
-    EXPECT_NE(h.fake.out.text.find("m-lap-us-"), std::string::npos) << h.fake.out.text;
-    EXPECT_NE(h.fake.out.text.find("m-infer-done\r\nm-ready\r\n"), std::string::npos);
+    const std::string inferText = h.fake.out.text;
+    EXPECT_EQ(inferText.rfind("m-warmup-start-1\r\nm-warmup-done\r\nm-infer-start-3\r\n"
+                              "m-lap-us-123456\r\nm-lap-us-123456\r\nm-infer-done\r\nm-results-[",
+                              0),
+              0u)
+        << inferText;
+    EXPECT_NE(inferText.find("]\r\nm-ready\r\n"), std::string::npos);
     h.fake.out.bytes.clear();
     h.feedText("results%");
     h.fake.out.parse();
     EXPECT_EQ(h.fake.out.text.rfind("m-results-[", 0), 0u) << h.fake.out.text;
     EXPECT_NE(h.fake.out.text.find("]\r\nm-ready\r\n"), std::string::npos);
+    // the same outputs as at the end of infer
+    EXPECT_NE(inferText.find(h.fake.out.text), std::string::npos) << h.fake.out.text;
+
+    // on a QEMU board the counter counts instructions (40 per tick); a lap is in the
+    // microseconds `tinyml profile` reports, instructions at the nominal 25 MHz:
+    // 123456 ticks = 4938240 instructions = 197529 us (not QEMU's virtual 4938 us)
+    h.fake.port.board.counter_kind = TM_COUNTER_INSTRUCTIONS;
+    h.fake.port.board.counter_resolution = 40;
+    h.fake.port.board.counter_hz = 25000000;
+    h.fake.port.board.clock_hz = 25000000;
+    h.fake.out.bytes.clear();
+    h.feedText("infer 1 0%");
+    h.fake.out.parse();
+    EXPECT_NE(h.fake.out.text.find("m-lap-us-197529\r\nm-lap-us-197529\r\n"), std::string::npos)
+        << h.fake.out.text;
+    // a board with a cycle counter at its core clock: cycles / clock
+    h.fake.port.board.counter_kind = TM_COUNTER_CYCLES;
+    h.fake.port.board.counter_resolution = 1;
+    h.fake.port.board.counter_hz = 120000000;
+    h.fake.port.board.clock_hz = 120000000;
+    h.fake.nowUs = 120000000ull * 3600 * 24 * 30 + 60; // a month of cycles: no overflow
+    h.fake.out.bytes.clear();
+    h.feedText("infer 1 0%");
+    h.fake.out.parse();
+    EXPECT_NE(h.fake.out.text.find("m-lap-us-2592000000000\r\n"), std::string::npos)
+        << h.fake.out.text;
+    h.fake.port.board.counter_kind = TM_COUNTER_MICROSECONDS;
+    h.fake.port.board.counter_resolution = 1;
+    h.fake.port.board.counter_hz = 1000000;
+    h.fake.port.board.clock_hz = 25000000;
 
     // the model survives a restart of the agent
     tm_agent_init(h.agent.get(), &h.fake.port);
     EXPECT_TRUE(capabilities(h) & TM_CAP_INFERENCE);
     EXPECT_EQ(h.request(TM_OP_INVOKE).op, TM_OP_INVOKE | TM_OP_REPLY);
+}
+
+// What `tinyml flash` sends with MODEL_COMMIT is what the agent accepts.
+TEST(AgentInterpreter, BenchmarkIdsTheFlasherSendsAreTheAgents)
+{
+    using deploy::checkBenchmarkId;
+    using deploy::defaultBenchmarkId;
+    for (const char *ok : {"kws01", "vww01", "ic01", "ad01", "kws01.v2", "A_b-9"})
+        EXPECT_TRUE(checkBenchmarkId(QString::fromLatin1(ok)).isEmpty()) << ok;
+    for (const char *bad : {"", "kws01abcd", "kws]01", "kw s", "kws%", "kws\xc3\xa9"})
+        EXPECT_FALSE(checkBenchmarkId(QString::fromUtf8(bad)).isEmpty()) << bad;
+    EXPECT_TRUE(checkBenchmarkId(QStringLiteral("kws]01")).contains(QStringLiteral("']'")));
+
+    EXPECT_EQ(defaultBenchmarkId(QStringLiteral("kws01 int8")), QStringLiteral("kws01"));
+    EXPECT_EQ(defaultBenchmarkId(QStringLiteral("my-VWW02")), QStringLiteral("vww02"));
+    EXPECT_EQ(defaultBenchmarkId(QStringLiteral("ds-cnn (int8, QAT)")), QStringLiteral("kws01"));
+    EXPECT_EQ(defaultBenchmarkId(QStringLiteral("Keyword spotter")), QStringLiteral("kws01"));
+    EXPECT_EQ(defaultBenchmarkId(QStringLiteral("person detector")), QStringLiteral("vww01"));
+    EXPECT_EQ(defaultBenchmarkId(QStringLiteral("ToyCar autoencoder")), QStringLiteral("ad01"));
+    EXPECT_EQ(defaultBenchmarkId(QStringLiteral("resnet8 cifar10")), QStringLiteral("ic01"));
+    EXPECT_EQ(defaultBenchmarkId(QStringLiteral("motion-cnn1d")), QString());
+    EXPECT_EQ(defaultBenchmarkId(QStringLiteral("basic1d")), QString()); // "ic" inside a word is no id
+    for (const char *name : {"kws01 int8", "my-VWW02", "ds-cnn", "ToyCar autoencoder"}) {
+        const QString id = defaultBenchmarkId(QString::fromLatin1(name));
+        EXPECT_TRUE(checkBenchmarkId(id).isEmpty()) << name;
+        // and the agent takes it at MODEL_COMMIT
+        AgentHarness h;
+        const QByteArray pkg = packageOf(kws());
+        EXPECT_EQ(h.request(TM_OP_MODEL_BEGIN,
+                            cat({u32le(uint32_t(pkg.size())),
+                                 u32le(tm_crc32(0, reinterpret_cast<const uint8_t *>(pkg.constData()),
+                                                size_t(pkg.size())))})).op,
+                  TM_OP_MODEL_BEGIN | TM_OP_REPLY);
+        Bytes chunk = u32le(0);
+        chunk.insert(chunk.end(), pkg.constData(), pkg.constData() + pkg.size());
+        ASSERT_LE(pkg.size(), 2000);
+        EXPECT_EQ(h.request(TM_OP_MODEL_CHUNK, chunk).op, TM_OP_MODEL_CHUNK | TM_OP_REPLY);
+        const QByteArray idBytes = id.toLatin1();
+        EXPECT_EQ(h.request(TM_OP_MODEL_COMMIT, Bytes(idBytes.begin(), idBytes.end())).op,
+                  TM_OP_MODEL_COMMIT | TM_OP_REPLY) << name;
+        h.fake.out.bytes.clear();
+        h.feedText("profile%");
+        h.fake.out.parse();
+        EXPECT_NE(h.fake.out.text.find("m-model-[" + idBytes.toStdString() + "]"), std::string::npos)
+            << h.fake.out.text;
+    }
 }
 
 TEST(AgentInterpreter, InvalidPackageOrSmallArenaCannotRun)
