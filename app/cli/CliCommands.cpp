@@ -179,6 +179,7 @@ static QList<Command> allCommands()
     all += impulseCommands();
     all += firmwareCommands();
     all += keyCommands();
+    all += mlperfCommands();
 #ifdef TINYML_HAVE_TRAINING
     all += trainingCommands();
 #endif

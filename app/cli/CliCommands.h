@@ -84,5 +84,6 @@ QList<Command> deployCommands();    // flash, profile
 QList<Command> impulseCommands();   // classify, calibrate
 QList<Command> firmwareCommands();  // flash-firmware
 QList<Command> keyCommands();       // keys new|list
+QList<Command> mlperfCommands();    // mlperf
 
 } // namespace tinyml::cli

@@ -175,10 +175,28 @@ std::optional<MlperfInference> MlperfLink::infer(int runs, int warmups, int time
     if (!reply)
         return std::nullopt;
     MlperfInference out;
-    for (const QString &line : reply->lines)
+    for (const QString &line : reply->lines) {
         if (auto us = lapMicroseconds(line))
             out.lapsUs << *us;
+        else if (auto r = parseResults(line))
+            out.results = *r;
+    }
     return out;
+}
+
+std::optional<qint64> MlperfInference::elapsedUs() const
+{
+    if (lapsUs.size() < 2)
+        return std::nullopt;
+    return lapsUs[1] - lapsUs[0];
+}
+
+QString MlperfLink::benchmarkId(const QStringList &profileFields)
+{
+    for (const QString &f : profileFields)
+        if (f.startsWith(QLatin1String("model=")))
+            return f.mid(6);
+    return {};
 }
 
 std::optional<QVector<float>> MlperfLink::results(QString *error)

@@ -22,6 +22,11 @@ struct MlperfReply {
 /// What `infer N W%` measured.
 struct MlperfInference {
     QVector<qint64> lapsUs;       ///< one `m-lap-us-N` per line the DUT printed
+    /// The outputs of the last run when the DUT printed an `m-results-[...]` line in the infer
+    /// reply (newer DUTs, the runner's current protocol); older ones answer `results%` instead.
+    std::optional<QVector<float>> results;
+    /// Microseconds between the first two laps (the timed runs); nullopt with fewer laps.
+    std::optional<qint64> elapsedUs() const;
 };
 
 class MlperfLink : public DeviceLink
@@ -41,7 +46,9 @@ public:
     MlperfReply lastReply() const { return m_lastReply; }
 
     std::optional<QString> name(QString *error);        ///< `m-name-dut-[X]` -> X
-    std::optional<QStringList> profile(QString *error); ///< the bracketed fields
+    std::optional<QStringList> profile(QString *error); ///< the bracketed fields, "key=value"
+    /// The benchmark id ("kws01") from a profile() answer's `m-model-[...]`, else empty.
+    static QString benchmarkId(const QStringList &profileFields);
     /// `db load N%` then `db HEX%` chunks.
     bool loadInput(const QByteArray &bytes, QString *error);
     std::optional<MlperfInference> infer(int runs, int warmups, int timeoutMs, QString *error);
