@@ -147,4 +147,14 @@ std::optional<double> rateAbove(const QVector<double> &scores, double threshold)
     return double(above) / scores.size();
 }
 
+double falseAlarmsPerHour(double fpr, double windowsPerHour)
+{
+    return fpr * windowsPerHour;
+}
+
+double fprForFalseAlarmsPerHour(double alarmsPerHour, double windowsPerHour)
+{
+    return windowsPerHour > 0 ? alarmsPerHour / windowsPerHour : 0.0;
+}
+
 } // namespace tinyml::training

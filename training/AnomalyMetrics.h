@@ -8,6 +8,7 @@
 // threshold at a normal score's value does not flag that sample.
 
 #include <QJsonObject>
+#include <QString>
 #include <QVector>
 
 #include <optional>
@@ -57,5 +58,22 @@ std::optional<double> thresholdForFpr(const QVector<double> &normalScores, doubl
 
 /// Rates at one threshold (alarm: score > threshold). nullopt when the class is empty.
 std::optional<double> rateAbove(const QVector<double> &scores, double threshold);
+
+/// How many windows a continuous impulse scores per hour of stream: 3600 x sample rate / stride
+/// (frames between window ends). Who knows the stride (the impulse, deploy/ImpulseSpec.h) fills
+/// it in; `basis` says how, e.g. "6400 Hz / stride 320 frames (the default: window / 4) = 72000
+/// windows per hour".
+struct StreamWindowRate {
+    double windowsPerHour = 0;
+    QString basis;
+};
+
+/// False alarms per hour of normal stream at a false-positive rate: fpr x windows per hour. It
+/// assumes every window of normal stream scored above the threshold is one alarm (no averaging or
+/// suppression, windows as alike as the test split's normal samples), so it is an upper bound
+/// for an impulse that suppresses repeats.
+double falseAlarmsPerHour(double fpr, double windowsPerHour);
+/// The false-positive rate a false-alarm budget allows: alarmsPerHour / windows per hour.
+double fprForFalseAlarmsPerHour(double alarmsPerHour, double windowsPerHour);
 
 } // namespace tinyml::training

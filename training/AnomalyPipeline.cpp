@@ -67,7 +67,29 @@ QJsonObject historyJson(const QVector<EpochProgress> &history)
     return {{QStringLiteral("loss"), loss}, {QStringLiteral("val_loss"), vloss}, {QStringLiteral("learning_rate"), lr}};
 }
 
+/// How alarms per hour follow from the rate, said in the JSON and the model next to the number.
+const char *const kAlarmsPerHourRule =
+    "false alarms per hour = FPR on the test split's normal samples x windows per hour; assumes each normal "
+    "window scored above the threshold is one alarm (no averaging or suppression)";
+
+QJsonValue streamJson(const std::optional<StreamWindowRate> &stream, const QString &noStreamReason)
+{
+    if (!stream)
+        return noStreamReason.isEmpty() ? QJsonValue(QJsonValue::Null)
+                                        : QJsonValue(QJsonObject{{QStringLiteral("none"), noStreamReason}});
+    return QJsonObject{{QStringLiteral("windows_per_hour"), stream->windowsPerHour},
+                       {QStringLiteral("basis"), stream->basis},
+                       {QStringLiteral("rule"), QString::fromLatin1(kAlarmsPerHourRule)}};
+}
+
 } // namespace
+
+std::optional<double> AnomalyOutcome::falseAlarmsPerHour() const
+{
+    if (!stream || !fpr)
+        return std::nullopt;
+    return training::falseAlarmsPerHour(*fpr, stream->windowsPerHour);
+}
 
 QString anomalyModelName(AnomalyModelKind kind)
 {
@@ -75,13 +97,15 @@ QString anomalyModelName(AnomalyModelKind kind)
     case AnomalyModelKind::KMeans: return QStringLiteral("kmeans");
     case AnomalyModelKind::Gmm: return QStringLiteral("gmm");
     case AnomalyModelKind::Autoencoder: return QStringLiteral("autoencoder");
+    case AnomalyModelKind::ConvAutoencoder: return QStringLiteral("conv-autoencoder");
     }
     return {};
 }
 
 std::optional<AnomalyModelKind> anomalyModelFromName(const QString &name)
 {
-    for (AnomalyModelKind k : {AnomalyModelKind::KMeans, AnomalyModelKind::Gmm, AnomalyModelKind::Autoencoder})
+    for (AnomalyModelKind k : {AnomalyModelKind::KMeans, AnomalyModelKind::Gmm, AnomalyModelKind::Autoencoder,
+                              AnomalyModelKind::ConvAutoencoder})
         if (anomalyModelName(k) == name)
             return k;
     return std::nullopt;
@@ -103,7 +127,7 @@ QJsonObject AnomalyOutcome::toJson() const
                                         {QStringLiteral("tpr"), optionalNumber(l.tpr)}});
     QJsonObject j{{QStringLiteral("task"), QStringLiteral("anomaly")},
                   {QStringLiteral("model"), anomalyModelName(kind)},
-                  {QStringLiteral("clusters"), kind == AnomalyModelKind::Autoencoder ? QJsonValue(QJsonValue::Null)
+                  {QStringLiteral("clusters"), isAutoencoderKind(kind) ? QJsonValue(QJsonValue::Null)
                                                                                     : QJsonValue(clusters)},
                   {QStringLiteral("clusters_automatic"), clustersAutomatic},
                   {QStringLiteral("normal_labels"), QJsonArray::fromStringList(normalLabels)},
@@ -121,13 +145,16 @@ QJsonObject AnomalyOutcome::toJson() const
                   {QStringLiteral("threshold_source"), thresholdSource},
                   {QStringLiteral("tpr"), optionalNumber(tpr)},
                   {QStringLiteral("fpr"), optionalNumber(fpr)},
+                  {QStringLiteral("false_alarms_per_hour"), optionalNumber(falseAlarmsPerHour())},
+                  {QStringLiteral("max_false_alarms_per_hour"), optionalNumber(maxFalseAlarmsPerHour)},
+                  {QStringLiteral("stream"), streamJson(stream, noStreamReason)},
                   {QStringLiteral("per_label"), perLabelJson},
                   {QStringLiteral("evaluation"), test.toJson()},
                   {QStringLiteral("parameters"), graph.parameterCount()},
                   {QStringLiteral("warnings"), QJsonArray::fromStringList(warnings)},
                   {QStringLiteral("run_id"), runId},
                   {QStringLiteral("model_id"), modelId}};
-    if (kind == AnomalyModelKind::Autoencoder) {
+    if (isAutoencoderKind(kind)) {
         j.insert(QStringLiteral("epochs_run"), train.epochsRun);
         j.insert(QStringLiteral("best_epoch"), train.bestEpoch);
         j.insert(QStringLiteral("seconds_per_epoch"), train.secondsPerEpoch);
@@ -155,8 +182,15 @@ std::optional<AnomalyOutcome> trainAnomalyModel(const TrainingData &train, const
         fail(error, QStringLiteral("the false-positive-rate budget %1 must be in [0, 1)").arg(options.maxFpr));
         return std::nullopt;
     }
+    if (options.maxFalseAlarmsPerHour
+        && !(std::isfinite(*options.maxFalseAlarmsPerHour) && *options.maxFalseAlarmsPerHour >= 0)) {
+        fail(error, QStringLiteral("the false-alarm budget %1 per hour must be a finite number >= 0")
+                        .arg(*options.maxFalseAlarmsPerHour));
+        return std::nullopt;
+    }
     auto isNormal = [&](int y) { return y >= 0 && y < normal.size() && normal[y]; };
     AnomalyOutcome out;
+    out.maxFalseAlarmsPerHour = options.maxFalseAlarmsPerHour;
     out.kind = options.kind;
     for (int c = 0; c < normal.size(); ++c)
         if (normal[c])
@@ -227,8 +261,10 @@ std::optional<AnomalyOutcome> trainAnomalyModel(const TrainingData &train, const
         }
         break;
     }
-    case AnomalyModelKind::Autoencoder: {
-        const AutoencoderShape shape = AutoencoderShape::forInput(d, options.maxWeightBytes);
+    case AnomalyModelKind::Autoencoder:
+    case AnomalyModelKind::ConvAutoencoder: {
+        const AutoencoderShape shape = AutoencoderShape::forInput(d, options.maxWeightBytes,
+                                                                  options.kind == AnomalyModelKind::ConvAutoencoder);
         if (options.maxWeightBytes > 0 && shape.int8WeightBytes() > options.maxWeightBytes) {
             fail(error, QStringLiteral("an autoencoder on %1 features needs %2 bytes of int8 weights even with hidden "
                                        "layers of width %3, over the board's budget of %4 bytes: choose a feature "
@@ -259,6 +295,37 @@ std::optional<AnomalyOutcome> trainAnomalyModel(const TrainingData &train, const
     graph.tensors[graph.inputs[0]].shape = inShape;
     if (!graph.inferShapes(error))
         return std::nullopt;
+
+    // The stream's windows per hour turn a rate into alarms per hour (and a budget per hour back
+    // into a rate) before the threshold is chosen.
+    if (options.streamRate) {
+        QString why;
+        out.stream = options.streamRate(graph, &why);
+        if (out.stream && !(out.stream->windowsPerHour > 0 && std::isfinite(out.stream->windowsPerHour))) {
+            why = QStringLiteral("the stream gives %1 windows per hour").arg(out.stream->windowsPerHour);
+            out.stream.reset();
+        }
+        if (!out.stream)
+            out.noStreamReason = why.isEmpty() ? QStringLiteral("no continuous stream") : why;
+    } else {
+        out.noStreamReason = QStringLiteral("no stream rate given");
+    }
+    double maxFpr = options.maxFpr;
+    QString budget = QStringLiteral("fpr<=%1").arg(options.maxFpr);
+    if (options.maxFalseAlarmsPerHour) {
+        if (!out.stream) {
+            fail(error, QStringLiteral("a false-alarm budget per hour needs the windows per hour of a continuous "
+                                       "stream, and this project has none (%1): give a false-positive rate instead")
+                            .arg(out.noStreamReason));
+            return std::nullopt;
+        }
+        const double fpr = fprForFalseAlarmsPerHour(*options.maxFalseAlarmsPerHour, out.stream->windowsPerHour);
+        maxFpr = std::min(fpr, 1.0 - 1e-12);
+        budget = QStringLiteral("false alarms/hour<=%1, i.e. fpr<=%2 at %3 windows per hour")
+                     .arg(*options.maxFalseAlarmsPerHour)
+                     .arg(fpr, 0, 'g', 4)
+                     .arg(out.stream->windowsPerHour, 0, 'g', 6);
+    }
 
     // Scores through the float executor: the host reference the int8 / device path will match.
     auto scoresOf = [&](const TrainingData &data, QVector<double> *normalScores, QVector<double> *anomalous,
@@ -291,13 +358,12 @@ std::optional<AnomalyOutcome> trainAnomalyModel(const TrainingData &train, const
     out.testAnomalous = testAnomalous.size();
     out.test = evaluateScores(testNormal, testAnomalous);
 
-    const QString budget = QStringLiteral("fpr<=%1").arg(options.maxFpr);
     if (!testNormal.isEmpty()) {
-        out.threshold = *thresholdForFpr(testNormal, options.maxFpr);
+        out.threshold = *thresholdForFpr(testNormal, maxFpr);
         out.thresholdSource = QStringLiteral("test");
         out.thresholdRule = budget + QStringLiteral(" on the test split's normal scores");
     } else if (!valNormal.isEmpty()) {
-        out.threshold = *thresholdForFpr(valNormal, options.maxFpr);
+        out.threshold = *thresholdForFpr(valNormal, maxFpr);
         out.thresholdSource = QStringLiteral("validation");
         out.thresholdRule = budget + QStringLiteral(" on the validation normal scores (the test split has none)");
         out.warnings.append(QStringLiteral("the test split has no normal samples: the threshold comes from the "
@@ -308,13 +374,22 @@ std::optional<AnomalyOutcome> trainAnomalyModel(const TrainingData &train, const
         TrainingData fit = train.subset(fitRows);
         if (!scoresOf(fit, &fitScores, &ignored, nullptr))
             return std::nullopt;
-        out.threshold = *thresholdForFpr(fitScores, options.maxFpr);
+        out.threshold = *thresholdForFpr(fitScores, maxFpr);
         out.thresholdSource = QStringLiteral("train");
         out.thresholdRule = budget + QStringLiteral(" on the normal training scores (no test or validation normals)");
         out.warnings.append(QStringLiteral("no normal samples outside training: the threshold comes from the "
                                            "training scores and is optimistic"));
     }
     out.fpr = rateAbove(testNormal, out.threshold);
+    if (options.maxFalseAlarmsPerHour && !testNormal.isEmpty() && maxFpr * testNormal.size() < 1 && maxFpr > 0)
+        out.warnings.append(QStringLiteral("%1 false alarms per hour is a rate of %2 per window, below what the test "
+                                           "split's %3 normal samples can measure (1/%3 = %4 alarms per hour): the "
+                                           "threshold is the highest normal test score and the budget is not verified; "
+                                           "measure it on a long normal recording")
+                                .arg(*options.maxFalseAlarmsPerHour)
+                                .arg(maxFpr, 0, 'g', 3)
+                                .arg(testNormal.size())
+                                .arg(out.stream->windowsPerHour / testNormal.size(), 0, 'g', 4));
     out.tpr = rateAbove(testAnomalous, out.threshold);
     for (int c = 0; c < test.labels.size(); ++c) {
         if (!byLabel.contains(c))
@@ -333,7 +408,16 @@ std::optional<AnomalyOutcome> trainAnomalyModel(const TrainingData &train, const
     graph.meta.insert(QStringLiteral("anomaly_labels"), QJsonArray::fromStringList(out.anomalyLabels));
     graph.meta.insert(QStringLiteral("threshold"), out.threshold);
     graph.meta.insert(QStringLiteral("threshold_rule"), out.thresholdRule);
-    graph.meta.insert(QStringLiteral("max_fpr"), options.maxFpr);
+    graph.meta.insert(QStringLiteral("max_fpr"), maxFpr);
+    if (options.maxFalseAlarmsPerHour)
+        graph.meta.insert(QStringLiteral("max_false_alarms_per_hour"), *options.maxFalseAlarmsPerHour);
+    QJsonValue stream = streamJson(out.stream, out.noStreamReason);
+    if (stream.isObject() && out.stream) {
+        QJsonObject o = stream.toObject();
+        o.insert(QStringLiteral("false_alarms_per_hour"), optionalNumber(out.falseAlarmsPerHour()));
+        stream = o;
+    }
+    graph.meta.insert(QStringLiteral("stream"), stream);
     graph.meta.insert(QStringLiteral("score"), QStringLiteral("bigger is more anomalous; alarm when score > threshold"));
     graph.meta.insert(QStringLiteral("evaluation"),
                       QJsonObject{{QStringLiteral("auc"), optionalNumber(out.test.auc)},
@@ -398,7 +482,9 @@ std::optional<AnomalyOutcome> trainAnomalyProject(ProjectStore &store, const Ano
                   {QStringLiteral("model"), anomalyModelName(options.kind)},
                   {QStringLiteral("normal_labels"), QJsonArray::fromStringList(options.normalLabels)},
                   {QStringLiteral("clusters"), options.clusters},
-                  {QStringLiteral("max_fpr"), options.maxFpr},
+                  {QStringLiteral("max_fpr"), options.maxFalseAlarmsPerHour ? QJsonValue(QJsonValue::Null)
+                                                                            : QJsonValue(options.maxFpr)},
+                  {QStringLiteral("max_false_alarms_per_hour"), optionalNumber(options.maxFalseAlarmsPerHour)},
                   {QStringLiteral("validation_fraction"), options.validationFraction},
                   {QStringLiteral("features"), params.toJson()},
                   {QStringLiteral("train"), QJsonObject{{QStringLiteral("epochs"), options.train.epochs},
@@ -459,6 +545,9 @@ std::optional<AnomalyOutcome> trainAnomalyProject(ProjectStore &store, const Ano
                      {QStringLiteral("threshold"), out->threshold},
                      {QStringLiteral("tpr"), optionalNumber(out->tpr)},
                      {QStringLiteral("fpr"), optionalNumber(out->fpr)},
+                     {QStringLiteral("false_alarms_per_hour"), optionalNumber(out->falseAlarmsPerHour())},
+                     {QStringLiteral("windows_per_hour"),
+                      out->stream ? QJsonValue(out->stream->windowsPerHour) : QJsonValue(QJsonValue::Null)},
                      {QStringLiteral("weight_bytes"), out->graph.weightBytes()},
                      {QStringLiteral("parameters"), out->graph.parameterCount()},
                      {QStringLiteral("macs"), out->graph.macs()}};

@@ -4,6 +4,7 @@
 
 #include <torch/torch.h>
 
+#include <QJsonArray>
 #include <QJsonObject>
 
 #include <algorithm>
@@ -16,18 +17,44 @@ namespace tinyml::training {
 
 namespace {
 
-struct AutoencoderNetImpl : torch::nn::Module {
-    std::vector<torch::nn::Linear> layers;
+/// The dense widths after the encoder's input: dense D H H B H H D; conv (flattened conv output) B H D.
+std::vector<int> denseWidths(const AutoencoderShape &s)
+{
+    if (s.conv)
+        return {s.convLength2() * AutoencoderShape::kConvChannels2, s.bottleneck, s.hidden, s.input};
+    return {s.input, s.hidden, s.hidden, s.bottleneck, s.hidden, s.hidden, s.input};
+}
 
-    explicit AutoencoderNetImpl(const AutoencoderShape &s)
+struct AutoencoderNetImpl : torch::nn::Module {
+    std::vector<torch::nn::Conv2d> convs;     ///< conv variant only
+    std::vector<torch::nn::Linear> layers;
+    int input = 0;
+
+    explicit AutoencoderNetImpl(const AutoencoderShape &s) : input(s.input)
     {
-        const int widths[] = {s.input, s.hidden, s.hidden, s.bottleneck, s.hidden, s.hidden, s.input};
-        for (int i = 0; i + 1 < 7; ++i)
+        if (s.conv) {
+            int in = 1;
+            for (int c : {AutoencoderShape::kConvChannels1, AutoencoderShape::kConvChannels2}) {
+                convs.push_back(register_module(
+                    "c" + std::to_string(convs.size()),
+                    torch::nn::Conv2d(torch::nn::Conv2dOptions(in, c, {1, 3}).stride({1, 2}).padding({0, 1}))));
+                in = c;
+            }
+        }
+        const std::vector<int> widths = denseWidths(s);
+        for (size_t i = 0; i + 1 < widths.size(); ++i)
             layers.push_back(register_module("l" + std::to_string(i), torch::nn::Linear(widths[i], widths[i + 1])));
     }
 
     torch::Tensor forward(torch::Tensor x)
     {
+        if (!convs.empty()) {
+            const int64_t n = x.size(0);
+            x = x.view({n, 1, 1, input});          // NCHW: one channel, H = 1, W = the features
+            for (auto &c : convs)
+                x = torch::relu(c->forward(x));
+            x = x.permute({0, 2, 3, 1}).flatten(1);   // NHWC order, as the IR flattens
+        }
         for (size_t i = 0; i < layers.size(); ++i) {
             x = layers[i]->forward(x);
             if (i + 1 < layers.size())
@@ -128,6 +155,46 @@ model::Graph exportGraph(AutoencoderNet &net, const AutoencoderShape &shape)
     int cur = g.addTensor(TensorDesc::activation(QStringLiteral("input"), {1, shape.input}));
     g.inputs = {cur};
     const int input = cur;
+    if (!net->convs.empty()) {
+        Node reshape;
+        reshape.op = OpType::Reshape;
+        reshape.name = QStringLiteral("to_1d");
+        reshape.inputs = {cur};
+        cur = g.addTensor(TensorDesc::activation(QStringLiteral("input_1d"), {1, 1, shape.input, 1}));
+        reshape.outputs = {cur};
+        g.addNode(reshape);
+        int length = shape.input;
+        for (size_t i = 0; i < net->convs.size(); ++i) {
+            const auto &c = net->convs[i];
+            const QString p = QStringLiteral("c%1").arg(i);
+            Node conv;
+            conv.op = OpType::Conv2D;
+            conv.name = p + QStringLiteral("_conv");
+            conv.strideH = 1;
+            conv.strideW = 2;
+            conv.padLeft = conv.padRight = 1;
+            TensorDesc w, b;
+            w.name = p + QStringLiteral(".weight");
+            // torch [Cout, Cin, KH, KW] -> the IR's [Cout, KH, KW, Cin]
+            w.shape = {int(c->weight.size(0)), 1, 3, int(c->weight.size(1))};
+            w.data = floatBytes(c->weight.permute({0, 2, 3, 1}));
+            b.name = p + QStringLiteral(".bias");
+            b.shape = {int(c->bias.size(0))};
+            b.data = floatBytes(c->bias);
+            conv.inputs = {cur, g.addTensor(w), g.addTensor(b)};
+            length = (length + 2 - 3) / 2 + 1;
+            cur = g.addTensor(TensorDesc::activation(p + QStringLiteral(".out"), {1, 1, length, w.shape[0]}));
+            conv.outputs = {cur};
+            g.addNode(conv);
+            Node relu;
+            relu.op = OpType::Relu;
+            relu.name = p + QStringLiteral("_relu");
+            relu.inputs = {cur};
+            cur = g.addTensor(TensorDesc::activation(p + QStringLiteral(".relu"), {1, 1, length, w.shape[0]}));
+            relu.outputs = {cur};
+            g.addNode(relu);
+        }
+    }
     for (size_t i = 0; i < net->layers.size(); ++i) {
         const auto &l = net->layers[i];
         const QString p = QStringLiteral("l%1").arg(i);
@@ -167,9 +234,14 @@ model::Graph exportGraph(AutoencoderNet &net, const AutoencoderShape &shape)
     g.outputs = se.outputs;
     g.labels = {QStringLiteral("anomaly_score")};
     g.meta.insert(QStringLiteral("model_kind"), QStringLiteral("autoencoder"));
-    g.meta.insert(QStringLiteral("autoencoder"), QJsonObject{{QStringLiteral("input"), shape.input},
-                                                             {QStringLiteral("hidden"), shape.hidden},
-                                                             {QStringLiteral("bottleneck"), shape.bottleneck}});
+    QJsonObject facts{{QStringLiteral("input"), shape.input},
+                      {QStringLiteral("hidden"), shape.hidden},
+                      {QStringLiteral("bottleneck"), shape.bottleneck},
+                      {QStringLiteral("encoder"), shape.conv ? QStringLiteral("conv1d") : QStringLiteral("dense")}};
+    if (shape.conv)
+        facts.insert(QStringLiteral("conv_channels"),
+                     QJsonArray{AutoencoderShape::kConvChannels1, AutoencoderShape::kConvChannels2});
+    g.meta.insert(QStringLiteral("autoencoder"), facts);
     g.meta.insert(QStringLiteral("exporter"),
                   QStringLiteral("tinyml training (libtorch %1)").arg(QStringLiteral(TORCH_VERSION)));
     return g;
@@ -273,10 +345,11 @@ AutoencoderResult runChecked(const QVector<float> &train, const QVector<float> &
 
 } // namespace
 
-AutoencoderShape AutoencoderShape::forInput(int d, qint64 maxWeightBytes)
+AutoencoderShape AutoencoderShape::forInput(int d, qint64 maxWeightBytes, bool conv)
 {
     AutoencoderShape s;
     s.input = d;
+    s.conv = conv;
     s.hidden = std::min(128, std::max(16, 2 * d));
     s.bottleneck = std::min(8, std::max(1, d / 4));
     while (maxWeightBytes > 0 && s.int8WeightBytes() > maxWeightBytes && s.hidden > 8)
@@ -286,19 +359,19 @@ AutoencoderShape AutoencoderShape::forInput(int d, qint64 maxWeightBytes)
 
 int AutoencoderShape::parameterCount() const
 {
-    const int w[] = {input, hidden, hidden, bottleneck, hidden, hidden, input};
-    int n = 0;
-    for (int i = 0; i + 1 < 7; ++i)
+    const std::vector<int> w = denseWidths(*this);
+    int n = conv ? 3 * kConvChannels1 + kConvChannels1 + 3 * kConvChannels1 * kConvChannels2 + kConvChannels2 : 0;
+    for (size_t i = 0; i + 1 < w.size(); ++i)
         n += w[i] * w[i + 1] + w[i + 1];
     return n;
 }
 
 qint64 AutoencoderShape::int8WeightBytes() const
 {
-    const qint64 w[] = {input, hidden, hidden, bottleneck, hidden, hidden, input};
-    qint64 n = 0;
-    for (int i = 0; i + 1 < 7; ++i)
-        n += w[i] * w[i + 1] + 4 * w[i + 1];
+    const std::vector<int> w = denseWidths(*this);
+    qint64 n = conv ? 3 * kConvChannels1 + 4 * kConvChannels1 + 3 * kConvChannels1 * kConvChannels2 + 4 * kConvChannels2 : 0;
+    for (size_t i = 0; i + 1 < w.size(); ++i)
+        n += qint64(w[i]) * w[i + 1] + 4 * w[i + 1];
     return n;
 }
 

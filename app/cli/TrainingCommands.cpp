@@ -8,6 +8,7 @@
 #include "TrainingPipeline.h"
 
 #include "CLibraryExporter.h"
+#include "ImpulseSpec.h"
 #include "features/FeatureExtractor.h"
 #include "features/FeatureSet.h"
 #include "model/tflite/TfliteImporter.h"
@@ -270,11 +271,37 @@ int cmdFeatures(const QStringList &args)
     return Ok;
 }
 
-/// train --model kmeans|gmm|autoencoder: the anomaly part of cmdTrain, after the shared options.
+/// Windows per hour of the project's continuous stream for an anomaly model: the impulse the
+/// model would be deployed in (deploy::impulseSpecFor, with the project's stride choice) scores
+/// one window every stride frames.
+std::optional<StreamWindowRate> projectStreamRate(const ProjectSettings &settings, const model::Graph &graph,
+                                                  QString *why)
+{
+    auto options = deploy::impulseOptions(settings, why);
+    if (!options)
+        return std::nullopt;
+    auto spec = deploy::impulseSpecFor(graph, settings, deploy::ImpulseSensor{}, *options, why);
+    if (!spec)
+        return std::nullopt;
+    StreamWindowRate r;
+    r.windowsPerHour = 3600.0 * spec->sampleRateHz / spec->strideFrames;
+    r.basis = QStringLiteral("3600 s x %1 Hz / stride %2 frames (%3) = %4 windows per hour")
+                  .arg(spec->sampleRateHz)
+                  .arg(spec->strideFrames)
+                  .arg(options->strideFrames ? QStringLiteral("the project's impulse stride")
+                                             : QStringLiteral("the default stride, window %1 / %2")
+                                                   .arg(spec->windowFrames)
+                                                   .arg(spec->windowFrames / spec->strideFrames))
+                  .arg(r.windowsPerHour, 0, 'g', 8);
+    return r;
+}
+
+/// train --model kmeans|gmm|autoencoder|conv-autoencoder: the anomaly part of cmdTrain, after the
+/// shared options.
 int trainAnomaly(const QCommandLineParser &p, AnomalyTrainOptions opt, bool json)
 {
     QTextStream err(stderr);
-    if (!json && opt.kind == AnomalyModelKind::Autoencoder)
+    if (!json && isAutoencoderKind(opt.kind))
         opt.train.onEpoch = [&](const EpochProgress &e) {
             err << "epoch " << QString::number(e.epoch).rightJustified(3) << "/" << e.epochs << "  loss "
                 << QString::number(e.loss, 'f', 5) << "  val_loss " << QString::number(e.valLoss, 'f', 5) << "  lr "
@@ -285,6 +312,9 @@ int trainAnomaly(const QCommandLineParser &p, AnomalyTrainOptions opt, bool json
     auto store = ProjectStore::open(p.positionalArguments()[0], &error);
     if (!store)
         return fail(error);
+    opt.streamRate = [settings = store->settings()](const model::Graph &graph, QString *why) {
+        return projectStreamRate(settings, graph, why);
+    };
     auto out = trainAnomalyProject(*store, opt, &error);
     if (!out)
         return fail(error);
@@ -297,7 +327,7 @@ int trainAnomaly(const QCommandLineParser &p, AnomalyTrainOptions opt, bool json
     QTextStream o(stdout);
     const QString model = anomalyModelName(out->kind);
     o << "Trained " << model << " anomaly model";
-    if (out->kind != AnomalyModelKind::Autoencoder)
+    if (!isAutoencoderKind(out->kind))
         o << " (K = " << out->clusters
           << (out->clustersAutomatic ? (out->kind == AnomalyModelKind::Gmm ? QStringLiteral(", chosen by BIC")
                                                                           : QStringLiteral(", chosen by the elbow rule"))
@@ -330,6 +360,11 @@ int trainAnomaly(const QCommandLineParser &p, AnomalyTrainOptions opt, bool json
             o << (out->tpr ? "," : "") << " FPR " << percent(*out->fpr);
     }
     o << "\n";
+    if (const auto perHour = out->falseAlarmsPerHour())
+        o << "False alarms per hour of normal stream: " << QString::number(*perHour, 'g', 4) << " = FPR x "
+          << out->stream->basis << " (one alarm per window above the threshold, no suppression)\n";
+    else if (!out->stream)
+        o << "False alarms per hour: not computed (" << out->noStreamReason << ")\n";
     o << "Stored run " << out->runId << ", float model " << out->modelId << "\n";
     return Ok;
 }
@@ -340,14 +375,16 @@ int cmdTrain(const QStringList &args)
     p.setApplicationDescription(QStringLiteral(
         "Train a model on the project's train split (libtorch) and evaluate it on the test split.\n"
         "The run and the float model are stored in the project.\n"
-        "Anomaly models (--model kmeans | gmm | autoencoder) learn the --normal labels' train samples only;\n"
-        "the other labels evaluate them on the test split (ROC and PR curves with their areas) and the\n"
-        "alarm threshold is set from the false-positive-rate budget --max-fpr. The features are\n"
+        "Anomaly models (--model kmeans | gmm | autoencoder | conv-autoencoder) learn the --normal\n"
+        "labels' train samples only; the other labels evaluate them on the test split (ROC and PR curves with their areas) and the\n"
+        "alarm threshold is set from the false-positive-rate budget --max-fpr, or from a budget in false\n"
+        "alarms per hour of normal stream (--false-alarms-per-hour; windows per hour follow from the\n"
+        "impulse's sample rate and stride: alarms/hour = FPR x windows/hour). The features are\n"
         "standardised with the normal train samples' mean and std."));
     p.addPositionalArgument(QStringLiteral("PROJECT"), QStringLiteral("project file"));
     p.addOption({QStringLiteral("model"),
                  QStringLiteral("classifiers: auto | mlp | cnn1d | cnn2d | dscnn; anomaly models (trained on the "
-                                "--normal labels only): kmeans | gmm | autoencoder"),
+                                "--normal labels only): kmeans | gmm | autoencoder | conv-autoencoder"),
                  QStringLiteral("KIND"), QStringLiteral("auto")});
     p.addOption({QStringLiteral("normal"),
                  QStringLiteral("anomaly models: the normal label(s); every other label only evaluates"),
@@ -358,6 +395,10 @@ int cmdTrain(const QStringList &args)
     p.addOption({QStringLiteral("max-fpr"),
                  QStringLiteral("anomaly models: false-positive-rate budget for the threshold (default 0.01)"),
                  QStringLiteral("RATE")});
+    p.addOption({QStringLiteral("false-alarms-per-hour"),
+                 QStringLiteral("anomaly models: threshold budget in false alarms per hour of normal stream "
+                                "(= FPR x windows per hour from the impulse's stride; instead of --max-fpr)"),
+                 QStringLiteral("N")});
     p.addOption({QStringLiteral("epochs"), QStringLiteral("maximum epochs (early stopping may end sooner)"), QStringLiteral("N")});
     p.addOption({QStringLiteral("seed"), QStringLiteral("random seed (same seed, same weights)"), QStringLiteral("N")});
     p.addOption({QStringLiteral("threads"), QStringLiteral("torch threads (default 2, at most 256)"), QStringLiteral("N")});
@@ -375,7 +416,8 @@ int cmdTrain(const QStringList &args)
                             : architectureFromName(p.value(QStringLiteral("model")));
     if (!kind)
         return usageError(QStringLiteral("train"),
-                          QStringLiteral("--model must be auto, mlp, cnn1d, cnn2d, dscnn, kmeans, gmm or autoencoder"));
+                          QStringLiteral("--model must be auto, mlp, cnn1d, cnn2d, dscnn, kmeans, gmm, autoencoder or "
+                                         "conv-autoencoder"));
     opt.kind = *kind;
     QString error;
     AnomalyTrainOptions anomaly;
@@ -388,7 +430,7 @@ int cmdTrain(const QStringList &args)
                               QStringLiteral("--model %1 is trained on normal data only: give --normal LABEL[,LABEL...]")
                                   .arg(anomalyModelName(anomaly.kind)));
         if (p.isSet(QStringLiteral("clusters"))) {
-            if (anomaly.kind == AnomalyModelKind::Autoencoder)
+            if (isAutoencoderKind(anomaly.kind))
                 return usageError(QStringLiteral("train"), QStringLiteral("--clusters applies to kmeans and gmm only"));
             if (!boundedInt(p, QStringLiteral("clusters"), kMaxAnomalyClusters, {}, &anomaly.clusters, &error))
                 return usageError(QStringLiteral("train"), error);
@@ -400,11 +442,25 @@ int cmdTrain(const QStringList &args)
                 return usageError(QStringLiteral("train"), QStringLiteral("--max-fpr must be a rate in [0, 1), not %1")
                                                                .arg(p.value(QStringLiteral("max-fpr"))));
         }
+        if (p.isSet(QStringLiteral("false-alarms-per-hour"))) {
+            if (p.isSet(QStringLiteral("max-fpr")))
+                return usageError(QStringLiteral("train"),
+                                  QStringLiteral("--max-fpr and --false-alarms-per-hour are two ways to set one "
+                                                 "threshold budget: give one of them"));
+            bool ok = false;
+            const double perHour = p.value(QStringLiteral("false-alarms-per-hour")).toDouble(&ok);
+            if (!ok || !std::isfinite(perHour) || perHour < 0)
+                return usageError(QStringLiteral("train"),
+                                  QStringLiteral("--false-alarms-per-hour must be a finite number >= 0, not %1")
+                                      .arg(p.value(QStringLiteral("false-alarms-per-hour"))));
+            anomaly.maxFalseAlarmsPerHour = perHour;
+        }
     } else {
-        for (const char *name : {"normal", "clusters", "max-fpr"})
+        for (const char *name : {"normal", "clusters", "max-fpr", "false-alarms-per-hour"})
             if (p.isSet(QString::fromLatin1(name)))
                 return usageError(QStringLiteral("train"),
-                                  QStringLiteral("--%1 applies to the anomaly models (--model kmeans, gmm or autoencoder)")
+                                  QStringLiteral("--%1 applies to the anomaly models (--model kmeans, gmm, autoencoder or "
+                                                 "conv-autoencoder)")
                                       .arg(QString::fromLatin1(name)));
     }
     int seed = int(opt.train.seed);
@@ -731,8 +787,8 @@ QList<Command> trainingCommands()
     return {
         {QStringLiteral("features"), QStringLiteral("features PROJECT [--block NAME] [--set KEY=VALUE ...] [--json]"),
          QStringLiteral("compute (and cache) the features of every sample"), guarded(cmdFeatures)},
-        {QStringLiteral("train"), QStringLiteral("train PROJECT [--model auto|mlp|cnn1d|cnn2d|dscnn|kmeans|gmm|autoencoder] "
-                        "[--normal LABEL[,LABEL...]] [--clusters K] [--max-fpr RATE] [--epochs N] [--seed N] "
+        {QStringLiteral("train"), QStringLiteral("train PROJECT [--model auto|mlp|cnn1d|cnn2d|dscnn|kmeans|gmm|autoencoder|conv-autoencoder] "
+                        "[--normal LABEL[,LABEL...]] [--clusters K] [--max-fpr RATE | --false-alarms-per-hour N] [--epochs N] [--seed N] "
                         "[--threads N] [--json]"),
          QStringLiteral("train a classifier or an anomaly model and evaluate it on the test split"), guarded(cmdTrain)},
         {QStringLiteral("quantize"), QStringLiteral("quantize PROJECT [--calibration minmax|percentile] [--json]"),

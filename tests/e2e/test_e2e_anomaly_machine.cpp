@@ -1,6 +1,7 @@
 // Issue 16 acceptance, first bullet: on the simulated rotating machine, captured from qemu-m4
 // through the CLI, each fault at medium severity is detected with AUC >= 0.95 by at least one of
-// the three anomaly models (K-means, Gaussian mixture, autoencoder) trained on normal data only.
+// the anomaly models (K-means, Gaussian mixture, dense and 1-D convolutional autoencoder) trained
+// on normal data only; each reports its false alarms per hour of the machine's stream.
 //
 // The machine is a simulation (firmware-agent/src/tm_sensor_sim.c): normal operation varies in
 // speed and load from recording to recording and within one; the faults are imbalance (1x),
@@ -78,17 +79,19 @@ TEST(AnomalyMachine, EachFaultAtMediumSeverityIsDetectedFromQemuCaptures)
 
     // Spectral features with bands that follow the machine's orders at 25 Hz +-10 % (1/2x, 1x, 2x,
     // 3x..6x with BPFO = 3.6x) and the structural mode near 2.2 kHz where bearing impacts ring.
+    // A fixed 1 s window (the captures' length) makes the machine a stream for the impulse.
     r = tinymlRun({"features", proj, "--block", "spectral", "--set", "sampleRateHz=6400", "--set", "nBands=8",
-                   "--set", "bandEdgesHz=0,15,35,60,150,1000,1800,2700,3200", "--json"});
+                   "--set", "bandEdgesHz=0,15,35,60,150,1000,1800,2700,3200", "--set", "windowFrames=6400",
+                   "--json"});
     ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
     EXPECT_EQ(r.json()["feature_size"].toInt(), 3 * (3 + 8 + 2 * 3));
 
     QMap<QString, double> best;   // fault -> best AUC over the models
-    std::printf("per-fault AUC at medium severity (simulated machine, qemu-m4 captures):\n%-12s", "model");
+    std::printf("per-fault AUC at medium severity (simulated machine, qemu-m4 captures):\n%-17s", "model");
     for (const char *fault : kFaults)
         std::printf(" %12s", fault);
     std::printf("\n");
-    for (const char *model : {"kmeans", "gmm", "autoencoder"}) {
+    for (const char *model : {"kmeans", "gmm", "autoencoder", "conv-autoencoder"}) {
         r = tinymlRun({"train", proj, "--model", model, "--normal", "normal", "--seed", "1", "--json"});
         ASSERT_EQ(r.exitCode, 0) << model << ": " << r.err.toStdString();
         const QJsonObject j = r.json();
@@ -99,7 +102,13 @@ TEST(AnomalyMachine, EachFaultAtMediumSeverityIsDetectedFromQemuCaptures)
         // The threshold meets the default 1 % false-positive budget on the test split's normals.
         EXPECT_LE(j["fpr"].toDouble(1), 0.01) << model;
         EXPECT_FALSE(j["evaluation"].toObject()["roc"].toArray().isEmpty()) << model;
-        std::printf("%-12s", model);
+        // The machine streams: its windows per hour follow the impulse (the 1 s spectral window at
+        // 6400 Hz, stride a quarter window: 4 windows a second), and alarms per hour = FPR x that.
+        const double windowsPerHour = j["stream"].toObject()["windows_per_hour"].toDouble();
+        EXPECT_DOUBLE_EQ(windowsPerHour, 3600.0 * 4) << model << ": " << j["stream"].toObject()["basis"].toString().toStdString()
+                                                     << j["stream"].toObject()["none"].toString().toStdString();
+        EXPECT_DOUBLE_EQ(j["false_alarms_per_hour"].toDouble(-1), j["fpr"].toDouble() * windowsPerHour) << model;
+        std::printf("%-17s", model);
         QSet<QString> seen;
         for (const QJsonValue &v : j["per_label"].toArray()) {
             const QJsonObject l = v.toObject();

@@ -393,6 +393,165 @@ TEST(AnomalyPipeline, KMeansAndGmmSeparateAShiftedBlob)
     EXPECT_TRUE(error.contains("normal")) << error.toStdString();
 }
 
+TEST(AnomalyPipeline, AFalseAlarmBudgetPerHourBecomesARateThroughTheStreamsWindows)
+{
+    auto make = [](int normal, int anomalous, std::uint64_t seed) {
+        TrainingData d;
+        d.inputShape = {4};
+        d.labels = {"normal", "fault"};
+        std::mt19937_64 rng(seed);
+        std::normal_distribution<float> g(0, 1);
+        for (int i = 0; i < normal + anomalous; ++i) {
+            for (int f = 0; f < 4; ++f)
+                d.x.append(g(rng) + (i >= normal && f < 2 ? 1.5f : 0.0f));
+            d.y.append(i >= normal ? 1 : 0);
+        }
+        return d;
+    };
+    const TrainingData train = make(200, 0, 3), test = make(100, 30, 4);
+    AnomalyTrainOptions o;
+    o.kind = AnomalyModelKind::KMeans;
+    o.clusters = 1;
+    o.normalLabels = {"normal"};
+    // 7200 windows per hour (100 Hz, stride 50): 360 alarms per hour is a rate of 5 %.
+    int calls = 0;
+    o.streamRate = [&](const tinyml::model::Graph &graph, QString *) {
+        ++calls;
+        EXPECT_EQ(graph.tensors[graph.inputs[0]].elementCount(), 4);
+        return std::optional<StreamWindowRate>(StreamWindowRate{7200.0, "100 Hz / stride 50"});
+    };
+    o.maxFalseAlarmsPerHour = 360;
+    QString error;
+    auto out = trainAnomalyModel(train, test, {true, false}, o, &error);
+    ASSERT_TRUE(out) << error.toStdString();
+    EXPECT_EQ(calls, 1);
+    ASSERT_TRUE(out->fpr);
+    // The same threshold as a 5 % rate budget: 5 of the 100 normal test scores above it.
+    EXPECT_DOUBLE_EQ(*out->fpr, 0.05);
+    ASSERT_TRUE(out->falseAlarmsPerHour());
+    EXPECT_DOUBLE_EQ(*out->falseAlarmsPerHour(), 360.0);
+    AnomalyTrainOptions byRate = o;
+    byRate.maxFalseAlarmsPerHour.reset();
+    byRate.maxFpr = 0.05;
+    auto same = trainAnomalyModel(train, test, {true, false}, byRate, &error);
+    ASSERT_TRUE(same) << error.toStdString();
+    EXPECT_DOUBLE_EQ(same->threshold, out->threshold);
+    EXPECT_TRUE(out->thresholdRule.contains("false alarms/hour<=360")) << out->thresholdRule.toStdString();
+    const QJsonObject j = out->toJson();
+    EXPECT_DOUBLE_EQ(j["false_alarms_per_hour"].toDouble(), 360.0);
+    EXPECT_DOUBLE_EQ(j["max_false_alarms_per_hour"].toDouble(), 360.0);
+    EXPECT_DOUBLE_EQ(j["stream"].toObject()["windows_per_hour"].toDouble(), 7200.0);
+    const QJsonObject meta = out->graph.meta.value("stream").toObject();
+    EXPECT_DOUBLE_EQ(meta["false_alarms_per_hour"].toDouble(), 360.0);
+    EXPECT_DOUBLE_EQ(out->graph.meta.value("max_false_alarms_per_hour").toDouble(), 360.0);
+    EXPECT_TRUE(out->warnings.isEmpty()) << out->warnings.join("; ").toStdString();
+
+    // A budget under one test sample's share cannot be verified: said in a warning.
+    o.maxFalseAlarmsPerHour = 36;   // 0.5 % of 100 samples
+    out = trainAnomalyModel(train, test, {true, false}, o, &error);
+    ASSERT_TRUE(out) << error.toStdString();
+    EXPECT_DOUBLE_EQ(*out->fpr, 0.0);
+    ASSERT_EQ(out->warnings.size(), 1);
+    EXPECT_TRUE(out->warnings[0].contains("not verified")) << out->warnings[0].toStdString();
+
+    // No stream: the per-hour budget is refused with the reason; a rate budget still works.
+    o.streamRate = [](const tinyml::model::Graph &, QString *why) {
+        *why = "the raw block has windowFrames 0";
+        return std::optional<StreamWindowRate>();
+    };
+    EXPECT_FALSE(trainAnomalyModel(train, test, {true, false}, o, &error));
+    EXPECT_TRUE(error.contains("windowFrames 0")) << error.toStdString();
+    o.maxFalseAlarmsPerHour = -1;
+    EXPECT_FALSE(trainAnomalyModel(train, test, {true, false}, o, &error));
+    EXPECT_TRUE(error.contains("must be a finite number")) << error.toStdString();
+    o.maxFalseAlarmsPerHour.reset();
+    out = trainAnomalyModel(train, test, {true, false}, o, &error);
+    ASSERT_TRUE(out) << error.toStdString();
+    EXPECT_FALSE(out->falseAlarmsPerHour());
+    EXPECT_EQ(out->toJson()["stream"].toObject()["none"].toString(), "the raw block has windowFrames 0");
+}
+
+TEST(AnomalyPipeline, ConvAutoencoderLearnsSmoothSpectraAndQuantizes)
+{
+    // 32 features that vary smoothly along the feature axis (two slow cosines of random amplitude
+    // and phase, like neighbouring spectral bands); the anomalies add a ripple that alternates from
+    // feature to feature over 8 of them. The conv encoder shares its weights along the axis.
+    const int d = 32;
+    std::mt19937_64 rng(31);
+    std::normal_distribution<float> g(0, 1);
+    std::uniform_real_distribution<float> u(0, 2 * float(M_PI));
+    auto make = [&](int normal, int anomalous) {
+        TrainingData data;
+        data.inputShape = {d};
+        data.labels = {"normal", "ripple"};
+        for (int i = 0; i < normal + anomalous; ++i) {
+            const float a = g(rng), b = g(rng), p = u(rng), q = u(rng);
+            const int at = int(u(rng) / (2 * float(M_PI)) * (d - 8));
+            for (int f = 0; f < d; ++f) {
+                float v = a * std::cos(2 * float(M_PI) * f / d + p) + 0.7f * b * std::cos(4 * float(M_PI) * f / d + q)
+                          + 0.05f * g(rng);
+                if (i >= normal && f >= at && f < at + 8)
+                    v += (f % 2 ? 0.6f : -0.6f);
+                data.x.append(v);
+            }
+            data.y.append(i >= normal ? 1 : 0);
+        }
+        return data;
+    };
+    const TrainingData train = make(500, 0), test = make(100, 40);
+    AnomalyTrainOptions o;
+    o.kind = AnomalyModelKind::ConvAutoencoder;
+    o.normalLabels = {"normal"};
+    o.train.epochs = 120;
+    o.train.patience = 15;
+    o.train.seed = 2;
+    QString error;
+    auto ae = trainAnomalyModel(train, test, {true, false}, o, &error);
+    ASSERT_TRUE(ae) << error.toStdString();
+    EXPECT_EQ(anomalyModelName(ae->kind), "conv-autoencoder");
+    ASSERT_TRUE(ae->test.auc);
+    EXPECT_GE(*ae->test.auc, 0.9);
+    // Reshape [1,1,32,1] -> conv 1x3 stride 2 (8 ch, 16 positions) -> conv (16 ch, 8 positions)
+    // -> FC 128 -> 8 -> FC 64 -> FC 32 -> SquaredError against the input.
+    const Graph &g0 = ae->graph;
+    EXPECT_EQ(g0.meta.value("autoencoder").toObject().value("encoder").toString(), "conv1d");
+    ASSERT_GE(g0.nodes.size(), 5);
+    EXPECT_EQ(g0.nodes[0].op, OpType::Reshape);
+    EXPECT_EQ(g0.nodes[1].op, OpType::Conv2D);
+    EXPECT_EQ(g0.nodes[1].strideW, 2);
+    EXPECT_EQ(g0.tensors[g0.nodes[3].outputs[0]].shape, (QVector<int>{1, 1, 8, 16}));
+    EXPECT_EQ(g0.nodes.last().op, OpType::SquaredError);
+    EXPECT_EQ(g0.nodes.last().inputs[1], g0.inputs[0]);
+    const AutoencoderShape shape = AutoencoderShape::forInput(d, 0, true);
+    EXPECT_EQ(shape.convLength2(), 8);
+    EXPECT_EQ(g0.parameterCount(), shape.parameterCount());
+    // The exported graph computes what torch trained: its mean score on normal rows is the
+    // order of the best epoch's validation loss (the same MSE, on other normal rows).
+    auto trainScores = runGraph(g0, train, &error);
+    ASSERT_TRUE(trainScores) << error.toStdString();
+    double mean = 0;
+    for (float v : *trainScores)
+        mean += v / trainScores->size();
+    const double best = ae->train.history[ae->train.bestEpoch - 1].valLoss;
+    EXPECT_NEAR(mean, best, 0.3 * best) << "graph " << mean << " torch " << best;
+
+    // int8 with the existing kernels: the int8 scores keep the AUC.
+    auto q = quantizeGraph(g0, train, {}, &error);
+    ASSERT_TRUE(q) << error.toStdString();
+    auto qs = runGraph(*q, test, &error);
+    ASSERT_TRUE(qs) << error.toStdString();
+    QVector<double> qn, qa;
+    for (int i = 0; i < test.count(); ++i)
+        (test.y[i] ? qa : qn).append((*qs)[i]);
+    const AnomalyEvaluation qe = evaluateScores(qn, qa);
+    ASSERT_TRUE(qe.auc);
+    EXPECT_GE(*qe.auc, *ae->test.auc - 0.05) << "int8 " << *qe.auc << " float " << *ae->test.auc;
+    RecordProperty("float_auc", QString::number(*ae->test.auc, 'f', 4).toStdString());
+    RecordProperty("int8_auc", QString::number(*qe.auc, 'f', 4).toStdString());
+    RecordProperty("graph_mean_score_vs_torch_val_loss",
+                   QStringLiteral("%1 / %2").arg(mean, 0, 'g', 4).arg(best, 0, 'g', 4).toStdString());
+}
+
 TEST(AnomalyPipeline, AutoencoderLearnsCorrelationsThatDistancesMiss)
 {
     // 8 features driven by 2 latent factors plus a little noise; the anomalies flip the sign of

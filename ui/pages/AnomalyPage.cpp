@@ -7,6 +7,7 @@
 #include "window/ProjectSession.h"
 
 #include "AnomalyPipeline.h"
+#include "ImpulseSpec.h"
 #include "store/ProjectStore.h"
 #include "store/ProjectTask.h"
 
@@ -80,6 +81,36 @@ void replotIfVisible(QCustomPlot *plot)
         plot->replot(QCustomPlot::rpQueuedReplot);
 }
 
+/// Windows per hour of the project's stream for a model: the impulse it would be deployed in
+/// (deploy::impulseSpecFor with the project's stride choice) scores a window every stride frames.
+std::optional<training::StreamWindowRate> projectStreamRate(const ProjectSettings &settings, const model::Graph &graph,
+                                                            QString *why)
+{
+    auto options = deploy::impulseOptions(settings, why);
+    if (!options)
+        return std::nullopt;
+    auto spec = deploy::impulseSpecFor(graph, settings, deploy::ImpulseSensor{}, *options, why);
+    if (!spec)
+        return std::nullopt;
+    training::StreamWindowRate r;
+    r.windowsPerHour = 3600.0 * spec->sampleRateHz / spec->strideFrames;
+    r.basis = QStringLiteral("3600 s x %1 Hz / stride %2 frames (%3) = %4 windows per hour")
+                  .arg(spec->sampleRateHz)
+                  .arg(spec->strideFrames)
+                  .arg(options->strideFrames ? QStringLiteral("the project's impulse stride")
+                                             : QStringLiteral("the default stride, window %1 / %2")
+                                                   .arg(spec->windowFrames)
+                                                   .arg(spec->windowFrames / spec->strideFrames))
+                  .arg(r.windowsPerHour, 0, 'g', 8);
+    return r;
+}
+
+/// Alarms per hour: whole numbers from 100 up (no exponent), three significant digits below.
+QString perHourText(double v)
+{
+    return v >= 100 ? QString::number(v, 'f', 0) : QString::number(v, 'g', 3);
+}
+
 QTableWidgetItem *cell(const QString &text, bool numeric = true)
 {
     auto *item = new QTableWidgetItem(text);
@@ -92,6 +123,7 @@ QTableWidgetItem *cell(const QString &text, bool numeric = true)
 AnomalyPage::AnomalyPage(QWidget *parent)
     : QWidget(parent), m_task(new ProjectTask(this)), m_summary(new QLabel(this)), m_normal(new QListWidget(this)),
       m_model(new QComboBox(this)), m_clusters(new QSpinBox(this)), m_maxFpr(new QDoubleSpinBox(this)),
+      m_maxPerHour(new QDoubleSpinBox(this)), m_budgetMode(new QComboBox(this)), m_budgetLabel(new QLabel(this)),
       m_epochs(new QSpinBox(this)), m_seed(new QSpinBox(this)), m_train(new QPushButton(tr("Train"), this)),
       m_cancel(new QPushButton(tr("Cancel"), this)), m_progress(new QProgressBar(this)), m_status(new QLabel(this)),
       m_lossPlot(makePlot(this, tr("epoch"), tr("reconstruction loss (MSE)"))),
@@ -124,6 +156,7 @@ AnomalyPage::AnomalyPage(QWidget *parent)
     m_model->addItem(tr("K-means (distance to the nearest centroid)"), int(AnomalyModelKind::KMeans));
     m_model->addItem(tr("Gaussian mixture (negative log-likelihood)"), int(AnomalyModelKind::Gmm));
     m_model->addItem(tr("Autoencoder (reconstruction error)"), int(AnomalyModelKind::Autoencoder));
+    m_model->addItem(tr("1-D conv. autoencoder (reconstruction error)"), int(AnomalyModelKind::ConvAutoencoder));
     m_clusters->setRange(0, training::kMaxAnomalyClusters);
     m_clusters->setSpecialValueText(tr("automatic"));
     m_clusters->setToolTip(tr("K-means clusters or mixture components; automatic: elbow rule (K-means) or BIC "
@@ -136,6 +169,18 @@ AnomalyPage::AnomalyPage(QWidget *parent)
     m_maxFpr->setValue(1.0);
     m_maxFpr->setToolTip(tr("False-alarm budget: the trained threshold flags at most this share of the normal "
                             "test samples"));
+    m_maxPerHour->setRange(0, 1e6);
+    m_maxPerHour->setDecimals(2);
+    m_maxPerHour->setValue(1.0);
+    m_maxPerHour->setSuffix(tr(" / hour"));
+    m_maxPerHour->setToolTip(tr("False-alarm budget per hour of normal stream: the rate budget is this / the "
+                                "impulse's windows per hour (3600 x sample rate / stride), assuming one alarm "
+                                "per window scored above the threshold"));
+    m_maxPerHour->hide();
+    auto *budgetField = new QHBoxLayout;
+    budgetField->setContentsMargins(0, 0, 0, 0);
+    budgetField->addWidget(m_maxFpr);
+    budgetField->addWidget(m_maxPerHour);
     const training::TrainOptions defaults;
     m_epochs->setRange(1, 1000);
     m_epochs->setValue(defaults.epochs);
@@ -144,7 +189,7 @@ AnomalyPage::AnomalyPage(QWidget *parent)
     m_seed->setValue(int(defaults.seed));
     form->addRow(tr("Kind:"), m_model);
     form->addRow(tr("Clusters:"), m_clusters);
-    form->addRow(tr("Max. false alarms:"), m_maxFpr);
+    form->addRow(tr("Max. false alarms:"), budgetField);
     form->addRow(tr("Epochs:"), m_epochs);
     form->addRow(tr("Seed:"), m_seed);
     m_model->setMinimumContentsLength(12);
@@ -208,11 +253,21 @@ AnomalyPage::AnomalyPage(QWidget *parent)
     m_lossMessage->setText(tr("No epochs: K-means and\nmixtures are fitted directly"));
 
     auto *thresholdBox = new QGroupBox(tr("Threshold (alarm when score > threshold)"), this);
-    auto *thresholdLayout = new QHBoxLayout(thresholdBox);
+    auto *thresholdColumn = new QVBoxLayout(thresholdBox);
+    auto *thresholdLayout = new QHBoxLayout;
+    thresholdColumn->addLayout(thresholdLayout);
     m_slider->setToolTip(tr("Steps through the test split's operating points"));
+    m_budgetMode->addItem(tr("FPR %"), int(BudgetMode::Fpr));
+    m_budgetMode->addItem(tr("false alarms / hour"), int(BudgetMode::FalseAlarmsPerHour));
+    m_budgetMode->setToolTip(tr("Read the budget and the operating point as a false-positive rate on the test "
+                                "split, or as false alarms per hour of normal stream = FPR x the impulse's windows "
+                                "per hour (one alarm per window above the threshold, no suppression)"));
+    m_budgetLabel->setText(tr("Budget in:"));
+    thresholdLayout->addWidget(m_budgetLabel);
+    thresholdLayout->addWidget(m_budgetMode);
     thresholdLayout->addWidget(m_slider, 1);
-    m_pointLabel->setMinimumWidth(330);
-    thresholdLayout->addWidget(m_pointLabel);
+    m_pointLabel->setWordWrap(true);
+    thresholdColumn->addWidget(m_pointLabel);
     m_save->setToolTip(tr("Store this threshold with the model"));
     thresholdLayout->addWidget(m_save);
 
@@ -251,6 +306,12 @@ AnomalyPage::AnomalyPage(QWidget *parent)
     connect(m_cancel, &QPushButton::clicked, this, &AnomalyPage::cancel);
     connect(m_save, &QPushButton::clicked, this, &AnomalyPage::saveThreshold);
     connect(m_slider, &QSlider::valueChanged, this, &AnomalyPage::showPoint);
+    connect(m_budgetMode, &QComboBox::currentIndexChanged, this, [this] {
+        const bool perHour = budgetMode() == BudgetMode::FalseAlarmsPerHour;
+        m_maxFpr->setVisible(!perHour);
+        m_maxPerHour->setVisible(perHour);
+        showPoint();
+    });
     connect(m_model, &QComboBox::currentIndexChanged, this, &AnomalyPage::updateButtons);
     connect(m_normal, &QListWidget::itemChanged, this, &AnomalyPage::updateButtons);
     clearResults();
@@ -335,9 +396,10 @@ void AnomalyPage::updateButtons()
     const auto kind = AnomalyModelKind(m_model->currentData().toInt());
     m_normal->setEnabled(open && !running);
     m_model->setEnabled(open && !running);
-    m_clusters->setEnabled(open && !running && kind != AnomalyModelKind::Autoencoder);
-    m_epochs->setEnabled(open && !running && kind == AnomalyModelKind::Autoencoder);
+    m_clusters->setEnabled(open && !running && !training::isAutoencoderKind(kind));
+    m_epochs->setEnabled(open && !running && training::isAutoencoderKind(kind));
     m_maxFpr->setEnabled(open && !running);
+    m_maxPerHour->setEnabled(open && !running);
     m_seed->setEnabled(open && !running);
     m_train->setEnabled(open && !running && anyNormal);
     m_train->setToolTip(anyNormal ? QString() : tr("Tick at least one normal label"));
@@ -409,6 +471,22 @@ std::optional<AnomalyPage::OperatingPoint> AnomalyPage::ratesAt(const QJsonObjec
             return at(i);
     }
     return at(int(roc.size()) - 1);
+}
+
+AnomalyPage::BudgetMode AnomalyPage::budgetMode() const
+{
+    return BudgetMode(m_budgetMode->currentData().toInt());
+}
+
+void AnomalyPage::setBudgetMode(BudgetMode mode)
+{
+    m_budgetMode->setCurrentIndex(m_budgetMode->findData(int(mode)));
+}
+
+std::optional<double> AnomalyPage::windowsPerHour() const
+{
+    const QJsonValue w = m_outcome.value(QStringLiteral("stream")).toObject().value(QStringLiteral("windows_per_hour"));
+    return w.isDouble() && w.toDouble() > 0 ? std::optional<double>(w.toDouble()) : std::nullopt;
 }
 
 std::optional<AnomalyPage::OperatingPoint> AnomalyPage::currentPoint() const
@@ -514,6 +592,11 @@ void AnomalyPage::showOutcome(const QJsonObject &outcome, std::optional<double> 
                                                     .value_or(AnomalyModelKind::KMeans)));
     if (kindIndex >= 0)
         m_model->setCurrentIndex(kindIndex);
+    const QJsonValue perHourBudget = outcome.value(QStringLiteral("max_false_alarms_per_hour"));
+    if (perHourBudget.isDouble()) {
+        m_maxPerHour->setValue(perHourBudget.toDouble());
+        setBudgetMode(BudgetMode::FalseAlarmsPerHour);
+    }
     const QStringList normalLabels = outcome.value(QStringLiteral("normal_labels")).toVariant().toStringList();
     {
         const QSignalBlocker block(m_normal);
@@ -539,6 +622,9 @@ void AnomalyPage::showOutcome(const QJsonObject &outcome, std::optional<double> 
                      outcome.value(QStringLiteral("threshold_rule")).toString().toHtmlEscaped(),
                      optionalPercent(outcome.value(QStringLiteral("tpr"))),
                      optionalPercent(outcome.value(QStringLiteral("fpr"))));
+    const QJsonValue perHour = outcome.value(QStringLiteral("false_alarms_per_hour"));
+    if (perHour.isDouble())
+        text += tr(", %1 false alarms per hour of normal stream").arg(perHourText(perHour.toDouble()));
     for (const QJsonValue &w : outcome.value(QStringLiteral("warnings")).toArray())
         text += QStringLiteral("<br><span style='color:#b45309'>%1</span>").arg(w.toString().toHtmlEscaped());
     m_resultSummary->setText(text);
@@ -579,8 +665,34 @@ void AnomalyPage::showPoint()
                                       .arg(scoreText(m_outcome.value(QStringLiteral("threshold")).toDouble())));
         return;
     }
-    m_pointLabel->setText(tr("threshold %1 · TPR <b>%2</b> · FPR <b>%3</b>")
-                              .arg(scoreText(p->threshold), percent(p->tpr), percent(p->fpr)));
+    // Both numbers always; the mode's one in bold.
+    const bool perHourMode = budgetMode() == BudgetMode::FalseAlarmsPerHour;
+    const std::optional<double> windows = windowsPerHour();
+    QString perHour;
+    if (windows)
+        perHour = tr("%1 false alarms/h").arg(perHourText(training::falseAlarmsPerHour(p->fpr, *windows)));
+    else
+        perHour = tr("false alarms/h: no stream");
+    const QString fpr = tr("FPR %1").arg(percent(p->fpr));
+    const QJsonObject stream = m_outcome.value(QStringLiteral("stream")).toObject();
+    QString text = tr("threshold %1 · TPR <b>%2</b> · %3 · %4")
+                       .arg(scoreText(p->threshold), percent(p->tpr),
+                            perHourMode ? fpr : QStringLiteral("<b>%1</b>").arg(fpr),
+                            perHourMode ? QStringLiteral("<b>%1</b>").arg(perHour) : perHour);
+    // How the per-hour number is made, in view (not only in a tooltip) while it is the budget's unit.
+    if (perHourMode && windows)
+        text += QStringLiteral("<br><span style='color:#6b7280'>%1</span>")
+                    .arg(tr("false alarms/h = FPR x %1; one alarm per normal window above the threshold, no "
+                            "suppression")
+                             .arg(stream.value(QStringLiteral("basis")).toString())
+                             .toHtmlEscaped());
+    m_pointLabel->setText(text);
+    m_pointLabel->setToolTip(windows ? tr("false alarms per hour = FPR x %1; assumes each normal window above the "
+                                          "threshold is one alarm (no averaging or suppression)")
+                                           .arg(stream.value(QStringLiteral("basis")).toString())
+                                     : tr("No windows per hour: %1")
+                                           .arg(stream.value(QStringLiteral("none")).toString(tr("a model trained before "
+                                                                                                  "stream metrics"))));
     if (m_rocPlot->graphCount() >= 3)
         m_rocPlot->graph(2)->setData({p->fpr}, {p->tpr});
     for (int i = 0; i < m_histPlot->itemCount(); ++i)
@@ -628,12 +740,17 @@ bool AnomalyPage::startTraining()
     options.kind = AnomalyModelKind(m_model->currentData().toInt());
     options.clusters = m_clusters->value();
     options.maxFpr = m_maxFpr->value() / 100.0;
+    if (budgetMode() == BudgetMode::FalseAlarmsPerHour)
+        options.maxFalseAlarmsPerHour = m_maxPerHour->value();
     options.train.epochs = m_epochs->value();
     options.train.seed = std::uint64_t(m_seed->value());
-    const bool autoencoder = options.kind == AnomalyModelKind::Autoencoder;
+    const bool autoencoder = training::isAutoencoderKind(options.kind);
     ProjectTask *task = m_task;
     const bool started = m_task->start(m_session->path(), [=](ProjectStore &store, QString *error) mutable {
         options.train.cancel = task->cancelFlag();
+        options.streamRate = [settings = store.settings()](const model::Graph &graph, QString *why) {
+            return projectStreamRate(settings, graph, why);
+        };
         options.train.onEpoch = [this, task](const training::EpochProgress &p) {
             task->post([this, p] {
                 m_progress->setRange(0, p.epochs);
@@ -713,20 +830,34 @@ bool AnomalyPage::saveThreshold()
         metrics.insert(QStringLiteral("trained_threshold"), metrics.value(QStringLiteral("threshold")));
     metrics.insert(QStringLiteral("threshold"), p->threshold);
     metrics.insert(QStringLiteral("threshold_source"), QStringLiteral("user"));
-    metrics.insert(QStringLiteral("threshold_rule"),
-                   QStringLiteral("chosen in the workbench: TPR %1, FPR %2 on the test split")
+    const std::optional<double> windows = windowsPerHour();
+    const bool perHourMode = budgetMode() == BudgetMode::FalseAlarmsPerHour && windows;
+    QString rule = QStringLiteral("chosen in the workbench by %1: TPR %2, FPR %3 on the test split")
+                       .arg(perHourMode ? QStringLiteral("false alarms per hour") : QStringLiteral("FPR"))
                        .arg(p->tpr, 0, 'f', 4)
-                       .arg(p->fpr, 0, 'f', 4));
+                       .arg(p->fpr, 0, 'f', 4);
+    if (windows)
+        rule += QStringLiteral(", %1 false alarms per hour at %2 windows per hour")
+                    .arg(training::falseAlarmsPerHour(p->fpr, *windows), 0, 'g', 4)
+                    .arg(*windows, 0, 'g', 6);
+    metrics.insert(QStringLiteral("threshold_rule"), rule);
+    metrics.insert(QStringLiteral("threshold_mode"), perHourMode ? QStringLiteral("false_alarms_per_hour")
+                                                                 : QStringLiteral("fpr"));
     metrics.insert(QStringLiteral("tpr"), p->tpr);
     metrics.insert(QStringLiteral("fpr"), p->fpr);
+    metrics.insert(QStringLiteral("false_alarms_per_hour"),
+                   windows ? QJsonValue(training::falseAlarmsPerHour(p->fpr, *windows)) : QJsonValue(QJsonValue::Null));
+    metrics.insert(QStringLiteral("windows_per_hour"), windows ? QJsonValue(*windows) : QJsonValue(QJsonValue::Null));
     if (!m_session->store().updateModelMetrics(modelId, metrics, &error)) {
         setStatus(tr("Cannot save the threshold: %1").arg(error), true);
         return false;
     }
-    setStatus(tr("Threshold %1 saved with model #%2 (TPR %3, FPR %4 on the test split).")
+    setStatus(tr("Threshold %1 saved with model #%2 (TPR %3, FPR %4 on the test split%5).")
                   .arg(scoreText(p->threshold))
                   .arg(modelId)
-                  .arg(percent(p->tpr), percent(p->fpr)));
+                  .arg(percent(p->tpr), percent(p->fpr),
+                       windows ? tr(", %1 false alarms per hour").arg(perHourText(training::falseAlarmsPerHour(p->fpr, *windows)))
+                               : QString()));
     return true;
 }
 

@@ -1,10 +1,12 @@
 #pragma once
 // The Anomaly stage: the user ticks the normal label(s), picks the model (K-means, Gaussian
-// mixture or dense autoencoder; clusters, false-positive budget) and trains on a worker thread
+// mixture, dense or 1-D convolutional autoencoder; clusters, false-positive budget) and trains on a worker thread
 // with a live loss curve for the autoencoder and Cancel. Then the test split's ROC curve with its
 // AUC, the score histograms of normal vs anomalous samples, and a threshold slider that steps
-// through the ROC's operating points showing TPR / FPR as it moves; Save stores the chosen
-// threshold with the model. Everything is computed by training/AnomalyPipeline.h; this page
+// through the ROC's operating points showing TPR / FPR and false alarms per hour of normal stream
+// as it moves (a mode switch beside it picks which one the budget and the point are read in:
+// FPR % or false alarms per hour = FPR x the impulse's windows per hour); Save stores the chosen
+// operating point with the model. Everything is computed by training/AnomalyPipeline.h; this page
 // reads the run's outcome JSON (AnomalyOutcome::toJson) and only shows it.
 
 #include <QJsonArray>
@@ -43,6 +45,8 @@ public:
         double threshold = 0;
         double fpr = 0, tpr = 0;
     };
+    /// How the false-alarm budget is given and the operating point read (the switch's data).
+    enum class BudgetMode { Fpr = 0, FalseAlarmsPerHour = 1 };
 
     explicit AnomalyPage(QWidget *parent = nullptr);
     ~AnomalyPage() override;
@@ -76,6 +80,14 @@ public:
     QComboBox *modelCombo() const { return m_model; }
     QSpinBox *clustersSpin() const { return m_clusters; }
     QDoubleSpinBox *maxFprSpin() const { return m_maxFpr; }
+    /// Budget in false alarms per hour (shown in that mode instead of maxFprSpin).
+    QDoubleSpinBox *maxFalseAlarmsPerHourSpin() const { return m_maxPerHour; }
+    /// FPR % / false alarms per hour, beside the threshold slider.
+    QComboBox *budgetModeCombo() const { return m_budgetMode; }
+    BudgetMode budgetMode() const;
+    void setBudgetMode(BudgetMode mode);
+    /// Windows per hour of the shown model's stream (outcome "stream"); nullopt without a stream.
+    std::optional<double> windowsPerHour() const;
     QSpinBox *epochsSpin() const { return m_epochs; }
     QSpinBox *seedSpin() const { return m_seed; }
     QPushButton *trainButton() const { return m_train; }
@@ -116,6 +128,9 @@ private:
     QComboBox *m_model;
     QSpinBox *m_clusters;
     QDoubleSpinBox *m_maxFpr;
+    QDoubleSpinBox *m_maxPerHour;
+    QComboBox *m_budgetMode;
+    QLabel *m_budgetLabel;
     QSpinBox *m_epochs;
     QSpinBox *m_seed;
     QPushButton *m_train;
