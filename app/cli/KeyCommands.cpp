@@ -2,7 +2,17 @@
 // (crypto::SigningKeyStore; folder: $TINYML_KEY_DIR or the workbench's data folder).
 #include "CliCommands.h"
 
+#include "BoardConnection.h"
+#include "ModelPackageWriter.h"
+#include "crypto/SignedPackage.h"
 #include "crypto/SigningKeyStore.h"
+#include "model/Graph.h"
+#include "store/ProjectStore.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QSaveFile>
 
 #include <QCommandLineParser>
 #include <QJsonArray>
@@ -111,6 +121,117 @@ int cmdKeys(const QStringList &args)
                       QStringLiteral("unknown action \"%1\"; expected new or list").arg(action));
 }
 
+// The highest package version among the signed packages in dir (0 when none): the default
+// next version is one more, so the anti-rollback counter of a board only ever goes up.
+quint32 highestSignedVersion(const QString &dir)
+{
+    quint32 highest = 0;
+    for (const QFileInfo &f : QDir(dir).entryInfoList({QStringLiteral("*.tmpks")}, QDir::Files)) {
+        QFile file(f.absoluteFilePath());
+        if (!file.open(QIODevice::ReadOnly))
+            continue;
+        QString ignored;
+        if (auto info = crypto::readSignedPackage(file.readAll(), f.fileName(), &ignored))
+            highest = qMax(highest, info->version);
+    }
+    return highest;
+}
+
+int cmdSign(const QStringList &args)
+{
+    const QString command = QStringLiteral("sign");
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral(
+        "Sign the project's int8 model package with an Ed25519 key of the key folder: the package\n"
+        "is unchanged and a 96-byte block follows it (version, key id, signature;\n"
+        "deploy/MODEL_PACKAGE.md). The version is the board's anti-rollback value: by default one\n"
+        "more than the highest signed package in the output folder (PROJECT's folder/signed)."));
+    p.addPositionalArgument(QStringLiteral("PROJECT"), QStringLiteral("the project file"));
+    p.addOption({QStringLiteral("model"), QStringLiteral("model id (default: the project's latest int8 model)"),
+                 QStringLiteral("ID")});
+    p.addOption({QStringLiteral("key"), QStringLiteral("signing key id (default: the only key with a secret key)"),
+                 QStringLiteral("ID")});
+    p.addOption({QStringLiteral("version"), QStringLiteral("package version >= 1 (default: next)"), QStringLiteral("N")});
+    p.addOption({QStringLiteral("out"), QStringLiteral("output file (default: signed/model-ID-vN.tmpks beside PROJECT)"),
+                 QStringLiteral("FILE")});
+    p.addOption({QStringLiteral("json"), QStringLiteral("print one JSON object")});
+    int code = 0;
+    if (!parseOrReport(p, args, command, 1, &code))
+        return code;
+    const QString projectPath = p.positionalArguments().first();
+    QString error;
+    auto store = ProjectStore::openReadOnly(projectPath, &error);
+    if (!store)
+        return fail(error);
+    auto stored = pickModel(*store, p, &error);
+    if (!stored)
+        return fail(error);
+    auto graph = model::Graph::deserialize(stored->graph, &error);
+    if (!graph)
+        return fail(QStringLiteral("model %1: %2").arg(stored->id).arg(error));
+    deploy::ModelPackageWriter writer;
+    auto package = writer.write(*graph, &error);
+    if (!package)
+        return fail(QStringLiteral("model %1 cannot be packaged: %2").arg(stored->id).arg(error));
+
+    crypto::SigningKeyStore keys(crypto::SigningKeyStore::defaultDirectory());
+    QString keyId = p.value(QStringLiteral("key")).toLower();
+    if (keyId.isEmpty()) {
+        const auto all = keys.list(&error);
+        if (!all)
+            return fail(error);
+        QStringList withSecret;
+        for (const auto &k : *all) {
+            if (k.hasSecretKey)
+                withSecret << k.id;
+        }
+        if (withSecret.size() != 1)
+            return usageError(command, withSecret.isEmpty()
+                                           ? QStringLiteral("no signing key in %1: create one with `tinyml keys new`")
+                                                 .arg(keys.directory())
+                                           : QStringLiteral("%1 signing keys (%2): choose one with --key")
+                                                 .arg(withSecret.size())
+                                                 .arg(withSecret.join(QStringLiteral(", "))));
+        keyId = withSecret.first();
+    }
+    const QString outArg = p.value(QStringLiteral("out"));
+    const QString outDir = outArg.isEmpty()
+                               ? QFileInfo(projectPath).absoluteDir().filePath(QStringLiteral("signed"))
+                               : QFileInfo(outArg).absolutePath();
+    quint32 version = highestSignedVersion(outDir) + 1;
+    if (p.isSet(QStringLiteral("version"))) {
+        bool ok = false;
+        version = p.value(QStringLiteral("version")).toUInt(&ok);
+        if (!ok || version == 0)
+            return usageError(command, QStringLiteral("--version must be a whole number from 1 to 4294967295, got \"%1\"")
+                                           .arg(p.value(QStringLiteral("version"))));
+    }
+    auto signedBytes = crypto::signPackage(*package, version, keyId, keys, &error);
+    if (!signedBytes)
+        return fail(error);
+    const QString out = outArg.isEmpty()
+                            ? QDir(outDir).filePath(QStringLiteral("model-%1-v%2.tmpks").arg(stored->id).arg(version))
+                            : QFileInfo(outArg).absoluteFilePath();
+    if (!QDir().mkpath(outDir))
+        return fail(QStringLiteral("cannot create %1").arg(outDir));
+    QSaveFile file(out);
+    if (!file.open(QIODevice::WriteOnly) || file.write(*signedBytes) != signedBytes->size() || !file.commit())
+        return fail(QStringLiteral("%1: cannot write: %2").arg(out, file.errorString()));
+    if (p.isSet(QStringLiteral("json"))) {
+        printJson({{QStringLiteral("file"), out},
+                   {QStringLiteral("model_id"), double(stored->id)},
+                   {QStringLiteral("model_name"), stored->name},
+                   {QStringLiteral("version"), double(version)},
+                   {QStringLiteral("key_id"), keyId},
+                   {QStringLiteral("package_bytes"), double(package->size())},
+                   {QStringLiteral("signed_bytes"), double(signedBytes->size())}});
+    } else {
+        QTextStream(stdout) << "Signed model " << stored->id << " (" << stored->name << ") with key " << keyId
+                            << ", version " << version << ": " << out << " (" << package->size() << " + 96 bytes)\n";
+    }
+    return Ok;
+}
+
 } // namespace
 
 QList<Command> keyCommands()
@@ -118,6 +239,9 @@ QList<Command> keyCommands()
     return {
         {QStringLiteral("keys"), QStringLiteral("keys new [--name TEXT] [--json] | list [--json]"),
          QStringLiteral("create and list the Ed25519 keys that sign model packages"), cmdKeys},
+        {QStringLiteral("sign"),
+         QStringLiteral("sign PROJECT [--model ID] [--key ID] [--version N] [--out FILE] [--json]"),
+         QStringLiteral("sign the model package (Ed25519, anti-rollback version) for signed boards"), cmdSign},
     };
 }
 
