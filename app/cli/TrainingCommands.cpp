@@ -9,6 +9,7 @@
 
 #include "CLibraryExporter.h"
 #include "ImpulseSpec.h"
+#include "StreamWindows.h"
 #include "features/FeatureExtractor.h"
 #include "features/FeatureSet.h"
 #include "model/tflite/TfliteImporter.h"
@@ -277,23 +278,10 @@ int cmdFeatures(const QStringList &args)
 std::optional<StreamWindowRate> projectStreamRate(const ProjectSettings &settings, const model::Graph &graph,
                                                   QString *why)
 {
-    auto options = deploy::impulseOptions(settings, why);
-    if (!options)
+    auto w = deploy::streamWindowsPerHour(settings, graph, why);
+    if (!w)
         return std::nullopt;
-    auto spec = deploy::impulseSpecFor(graph, settings, deploy::ImpulseSensor{}, *options, why);
-    if (!spec)
-        return std::nullopt;
-    StreamWindowRate r;
-    r.windowsPerHour = 3600.0 * spec->sampleRateHz / spec->strideFrames;
-    r.basis = QStringLiteral("3600 s x %1 Hz / stride %2 frames (%3) = %4 windows per hour")
-                  .arg(spec->sampleRateHz)
-                  .arg(spec->strideFrames)
-                  .arg(options->strideFrames ? QStringLiteral("the project's impulse stride")
-                                             : QStringLiteral("the default stride, window %1 / %2")
-                                                   .arg(spec->windowFrames)
-                                                   .arg(spec->windowFrames / spec->strideFrames))
-                  .arg(r.windowsPerHour, 0, 'g', 8);
-    return r;
+    return StreamWindowRate{w->windowsPerHour, w->basis};
 }
 
 /// train --model kmeans|gmm|autoencoder|conv-autoencoder: the anomaly part of cmdTrain, after the

@@ -8,6 +8,7 @@
 
 #include "AnomalyPipeline.h"
 #include "ImpulseSpec.h"
+#include "StreamWindows.h"
 #include "store/ProjectStore.h"
 #include "store/ProjectTask.h"
 
@@ -86,23 +87,10 @@ void replotIfVisible(QCustomPlot *plot)
 std::optional<training::StreamWindowRate> projectStreamRate(const ProjectSettings &settings, const model::Graph &graph,
                                                             QString *why)
 {
-    auto options = deploy::impulseOptions(settings, why);
-    if (!options)
+    auto w = deploy::streamWindowsPerHour(settings, graph, why);
+    if (!w)
         return std::nullopt;
-    auto spec = deploy::impulseSpecFor(graph, settings, deploy::ImpulseSensor{}, *options, why);
-    if (!spec)
-        return std::nullopt;
-    training::StreamWindowRate r;
-    r.windowsPerHour = 3600.0 * spec->sampleRateHz / spec->strideFrames;
-    r.basis = QStringLiteral("3600 s x %1 Hz / stride %2 frames (%3) = %4 windows per hour")
-                  .arg(spec->sampleRateHz)
-                  .arg(spec->strideFrames)
-                  .arg(options->strideFrames ? QStringLiteral("the project's impulse stride")
-                                             : QStringLiteral("the default stride, window %1 / %2")
-                                                   .arg(spec->windowFrames)
-                                                   .arg(spec->windowFrames / spec->strideFrames))
-                  .arg(r.windowsPerHour, 0, 'g', 8);
-    return r;
+    return training::StreamWindowRate{w->windowsPerHour, w->basis};
 }
 
 /// Alarms per hour: whole numbers from 100 up (no exponent), three significant digits below.
