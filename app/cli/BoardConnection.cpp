@@ -1,5 +1,7 @@
 #include "BoardConnection.h"
 
+#include "model/Graph.h"
+
 #include "CliCommands.h"
 
 #include <QTextStream>
@@ -108,6 +110,21 @@ std::optional<StoredModel> pickModel(ProjectStore &store, const QCommandLinePars
     if (!m)
         *error = QStringLiteral("the project has no int8 model: run `tinyml quantize` first");
     return m;
+}
+
+std::optional<QByteArray> packageModel(const StoredModel &stored, deploy::ModelPackageWriter &writer,
+                                       QString *error)
+{
+    QString why;
+    auto graph = model::Graph::deserialize(stored.graph, &why);
+    if (!graph) {
+        *error = QStringLiteral("model %1: %2").arg(stored.id).arg(why);
+        return std::nullopt;
+    }
+    auto package = writer.write(*graph, &why);
+    if (!package)
+        *error = QStringLiteral("model %1 cannot be packaged: %2").arg(stored.id).arg(why);
+    return package;
 }
 
 } // namespace tinyml::cli

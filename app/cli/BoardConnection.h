@@ -7,6 +7,7 @@
 #include "device/AgentLink.h"
 #include "device/BoardRegistry.h"
 #include "device/VirtualBoard.h"
+#include "ModelPackageWriter.h"
 #include "store/ProjectStore.h"
 
 #include <QCommandLineParser>
@@ -38,5 +39,10 @@ void addBoardOptions(QCommandLineParser &p);
 bool connectBoard(const QCommandLineParser &p, const QString &command, bool quiet, Connection *c, int *exitCode);
 /// The model to deploy: --model, else the latest int8 model.
 std::optional<StoredModel> pickModel(ProjectStore &store, const QCommandLineParser &p, QString *error);
+
+/// The stored model as a model package written by writer (whose stats() then describe it).
+/// nullopt and *error ("model N: ..." or "model N cannot be packaged: ...") otherwise.
+std::optional<QByteArray> packageModel(const StoredModel &stored, deploy::ModelPackageWriter &writer,
+                                       QString *error);
 
 } // namespace tinyml::cli

@@ -61,13 +61,10 @@ int cmdFlash(const QStringList &args)
     auto stored = pickModel(*store, p, &error);
     if (!stored)
         return fail(error);
-    auto graph = model::Graph::deserialize(stored->graph, &error);
-    if (!graph)
-        return fail(QStringLiteral("model %1: %2").arg(stored->id).arg(error));
     deploy::ModelPackageWriter writer;
-    auto package = writer.write(*graph, &error);
+    auto package = packageModel(*stored, writer, &error);
     if (!package)
-        return fail(QStringLiteral("model %1 cannot be packaged: %2").arg(stored->id).arg(error));
+        return fail(error);
 
     const QString benchmarkId = p.isSet(QStringLiteral("benchmark-id")) ? p.value(QStringLiteral("benchmark-id"))
                                                                          : deploy::defaultBenchmarkId(stored->name);

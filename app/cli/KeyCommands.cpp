@@ -6,7 +6,6 @@
 #include "ModelPackageWriter.h"
 #include "crypto/SignedPackage.h"
 #include "crypto/SigningKeyStore.h"
-#include "model/Graph.h"
 #include "store/ProjectStore.h"
 
 #include <QDir>
@@ -166,13 +165,10 @@ int cmdSign(const QStringList &args)
     auto stored = pickModel(*store, p, &error);
     if (!stored)
         return fail(error);
-    auto graph = model::Graph::deserialize(stored->graph, &error);
-    if (!graph)
-        return fail(QStringLiteral("model %1: %2").arg(stored->id).arg(error));
     deploy::ModelPackageWriter writer;
-    auto package = writer.write(*graph, &error);
+    auto package = packageModel(*stored, writer, &error);
     if (!package)
-        return fail(QStringLiteral("model %1 cannot be packaged: %2").arg(stored->id).arg(error));
+        return fail(error);
 
     crypto::SigningKeyStore keys(crypto::SigningKeyStore::defaultDirectory());
     QString keyId = p.value(QStringLiteral("key")).toLower();
