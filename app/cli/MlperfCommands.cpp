@@ -55,7 +55,11 @@ int cmdMlperf(const QStringList &args)
         "performance: five windows of `infer N W%`, each at least --min-window-s on the DUT's clock;\n"
         "  throughput = N / window seconds, reported as the median of the windows.\n"
         "accuracy: every input of --dataset (y_labels.csv + raw files) run once; top-1, or the\n"
-        "  ROC AUC for anomaly detection (ad01)."));
+        "  ROC AUC for anomaly detection (ad01): class 1 (anomaly) positive, a higher score more\n"
+        "  anomalous. Beside it, auc_runner_average: what the official runner's main.py prints as\n"
+        "  \"Simplified average ROC AUC\" (mean over classes 0 and 1 with columns score, 1 - score);\n"
+        "  for a reconstruction-error score and ad01's labels (0 normal, 1 anomaly) it is about\n"
+        "  1 - auc, because the runner reads a high score as class 0."));
     addBoardOptions(p);
     p.addOption({QStringLiteral("mode"), QStringLiteral("performance or accuracy"), QStringLiteral("MODE")});
     p.addOption({QStringLiteral("dataset"), QStringLiteral("MLPerf data set folder (y_labels.csv and raw input files)"),
@@ -248,9 +252,11 @@ int cmdMlperf(const QStringList &args)
     o.insert(QStringLiteral("results_source"), result->resultsFromInferReply ? QStringLiteral("infer reply")
                                                                              : QStringLiteral("results%"));
     if (anomaly) {
-        if (result->auc)
+        if (result->auc) {
             o.insert(QStringLiteral("auc"), *result->auc);
-        else
+            if (result->runnerAuc)
+                o.insert(QStringLiteral("auc_runner_average"), *result->runnerAuc);
+        } else
             o.insert(QStringLiteral("auc_unavailable"), QStringLiteral("the data set needs classes 0 (normal) and 1 (anomaly)"));
     } else {
         o.insert(QStringLiteral("top1"), result->top1);
@@ -259,9 +265,14 @@ int cmdMlperf(const QStringList &args)
     if (json) {
         printJson(o);
     } else if (anomaly) {
-        if (result->auc)
-            out << QStringLiteral("ROC AUC %1 over %2 files\n").arg(*result->auc, 0, 'f', 4).arg(result->files.size());
-        else
+        if (result->auc) {
+            out << QStringLiteral("ROC AUC %1 over %2 files (class 1 = anomaly, a higher score = more anomalous)\n")
+                       .arg(*result->auc, 0, 'f', 4).arg(result->files.size());
+            if (result->runnerAuc)
+                out << QStringLiteral("The official runner's \"Simplified average ROC AUC\" of the same scores: %1 "
+                                      "(it reads a high score as class 0; see `tinyml mlperf --help`)\n")
+                           .arg(*result->runnerAuc, 0, 'f', 4);
+        } else
             out << "ROC AUC unavailable: the data set needs classes 0 (normal) and 1 (anomaly)\n";
     } else {
         out << QStringLiteral("Top-1 accuracy %1 % (%2 of %3 files)\n")

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <utility>
 
 namespace tinyml {
 
@@ -74,35 +75,55 @@ QVector<float> meanScores(const QVector<QVector<float>> &scores)
     return out;
 }
 
-std::optional<double> rocAuc(const QVector<double> &scores, const QVector<int> &labels)
+namespace {
+
+// Both class counts, or nullopt when a label is not 0/1 or a class is missing.
+std::optional<std::pair<int, int>> binaryCounts(const QVector<double> &scores, const QVector<int> &labels)
 {
     if (scores.size() != labels.size() || scores.isEmpty())
         return std::nullopt;
-    int positives = 0, negatives = 0;
+    int ones = 0, zeros = 0;
     for (int l : labels) {
         if (l == 1)
-            ++positives;
+            ++ones;
         else if (l == 0)
-            ++negatives;
+            ++zeros;
         else
             return std::nullopt;
     }
-    if (positives == 0 || negatives == 0)
+    if (ones == 0 || zeros == 0)
         return std::nullopt;
+    return std::make_pair(zeros, ones);
+}
+
+// Min-max normalisation to [0, 1]; `epsilon` is added to the range (the runner adds 1e-10).
+QVector<double> normalised(const QVector<double> &scores, double epsilon)
+{
     const auto [lo, hi] = std::minmax_element(scores.begin(), scores.end());
-    const double range = *hi - *lo;
+    const double range = *hi - *lo + epsilon;
     QVector<double> norm(scores.size());
     for (qsizetype i = 0; i < scores.size(); ++i)
         norm[i] = range > 0 ? (scores[i] - *lo) / range : 0.0;
+    return norm;
+}
+
+// The runner's thresholded ROC AUC: `predicted` values above t = 0.01..1.00 count as positive,
+// positives are the items with label == positive, the curve starts at (1, 1).
+double thresholdAuc(const QVector<double> &predicted, const QVector<int> &labels, int positive)
+{
+    int positives = 0;
+    for (int l : labels)
+        positives += l == positive ? 1 : 0;
+    const int negatives = int(labels.size()) - positives;
     constexpr int kThresholds = 101;
     double tpr[kThresholds], fpr[kThresholds];
-    tpr[0] = fpr[0] = 1.0; // the runner pins the first point at (1, 1)
+    tpr[0] = fpr[0] = 1.0;
     for (int t = 1; t < kThresholds; ++t) {
         const double threshold = t / 100.0;
         int tp = 0, fp = 0;
-        for (qsizetype i = 0; i < norm.size(); ++i)
-            if (norm[i] > threshold)
-                (labels[i] == 1 ? tp : fp) += 1;
+        for (qsizetype i = 0; i < predicted.size(); ++i)
+            if (predicted[i] > threshold)
+                (labels[i] == positive ? tp : fp) += 1;
         tpr[t] = double(tp) / positives;
         fpr[t] = double(fp) / negatives;
     }
@@ -110,6 +131,26 @@ std::optional<double> rocAuc(const QVector<double> &scores, const QVector<int> &
     for (int t = 0; t + 1 < kThresholds; ++t)
         auc += 0.5 * (tpr[t] + tpr[t + 1]) * (fpr[t] - fpr[t + 1]);
     return auc;
+}
+
+} // namespace
+
+std::optional<double> rocAuc(const QVector<double> &scores, const QVector<int> &labels)
+{
+    if (!binaryCounts(scores, labels))
+        return std::nullopt;
+    return thresholdAuc(normalised(scores, 0.0), labels, 1);
+}
+
+std::optional<double> runnerAverageAuc(const QVector<double> &scores, const QVector<int> &labels)
+{
+    if (!binaryCounts(scores, labels))
+        return std::nullopt;
+    const QVector<double> column0 = normalised(scores, 1e-10);
+    QVector<double> column1(column0.size());
+    for (qsizetype i = 0; i < column0.size(); ++i)
+        column1[i] = 1.0 - column0[i];
+    return 0.5 * (thresholdAuc(column0, labels, 0) + thresholdAuc(column1, labels, 1));
 }
 
 } // namespace mlperf
@@ -297,8 +338,10 @@ std::optional<MlperfAccuracy> MlperfBenchmark::runAccuracy(const io::MlperfDatas
             onFile(i + 1, dataset.size());
     }
     out.top1 = out.files.isEmpty() ? 0.0 : double(out.correct) / double(out.files.size());
-    if (anomaly)
+    if (anomaly) {
         out.auc = mlperf::rocAuc(aucScores, aucLabels);
+        out.runnerAuc = mlperf::runnerAverageAuc(aucScores, aucLabels);
+    }
     return out;
 }
 

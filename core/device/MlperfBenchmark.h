@@ -43,6 +43,14 @@ QVector<float> meanScores(const QVector<QVector<float>> &scores);
 /// counts as positive when above the threshold), trapezoids between the ROC points.
 /// nullopt when a class is missing or a label is not 0/1.
 std::optional<double> rocAuc(const QVector<double> &scores, const QVector<int> &labels);
+/// The number the official runner prints as "Simplified average ROC AUC" for a one-output
+/// model: the scores min-max normalised (denominator + 1e-10), column 0 = the score and column
+/// 1 = 1 - score, one ROC AUC per class c (positives: files of class c; predicted c when
+/// column c is above the threshold; the same 101 thresholds and trapezoids), then their mean.
+/// With ad01's labels (0 normal, 1 anomaly) and a score that grows with the anomaly (a
+/// reconstruction error) this is close to 1 - rocAuc(): the runner reads a high score as
+/// class 0. Reported beside rocAuc() so results can be set next to the runner's.
+std::optional<double> runnerAverageAuc(const QVector<double> &scores, const QVector<int> &labels);
 
 } // namespace mlperf
 
@@ -81,6 +89,7 @@ struct MlperfAccuracy {
     int correct = 0;
     double top1 = 0;          ///< fraction 0..1
     std::optional<double> auc;
+    std::optional<double> runnerAuc; ///< mlperf::runnerAverageAuc() of the same scores
     bool resultsFromInferReply = false; ///< the DUT printed m-results in the infer reply
 };
 

@@ -173,6 +173,31 @@ TEST(MlperfArithmetic, RocAuc)
     EXPECT_FALSE(mlperf::rocAuc({0.1}, {0, 1}));        // sizes differ
 }
 
+TEST(MlperfArithmetic, RunnerAverageAucReadsAHighScoreAsClassZero)
+{
+    // Worked by hand from the runner's definition. Scores 0, 1, 2, 3 normalise to 0, 1/3, 2/3,
+    // ~1 (the range gets 1e-10); files of class 1 score 2 and 3, class 0 score 0 and 1.
+    // Class 0 (column = score): above t in (0, 1/3) are 1/3 (class 0) and the two class 1
+    // files -> tpr 0.5, fpr 1; for t in [1/3, 2/3): tpr 0, fpr 1; for t in [2/3, ~1): tpr 0,
+    // fpr 0.5; then 0, 0. Points (1,1) (1,.5) (1,0) (.5,0) (0,0): area 0.
+    // Class 1 (column = 1 - score: ~0, 1/3, 2/3, 1 for the scores 3, 2, 1, 0): the class 1
+    // files hold the low values, symmetric to class 0: area 0. Mean 0.
+    const QVector<double> separable{0, 1, 2, 3};
+    const QVector<int> labels{0, 0, 1, 1};
+    auto runner = mlperf::runnerAverageAuc(separable, labels);
+    ASSERT_TRUE(runner);
+    EXPECT_NEAR(*runner, 0.0, 1e-9);
+    auto ours = mlperf::rocAuc(separable, labels);
+    ASSERT_TRUE(ours);
+    EXPECT_NEAR(*ours, 1.0, 1e-9);
+    // Negated scores: the runner's reading is then the separable one.
+    auto flipped = mlperf::runnerAverageAuc({3, 2, 1, 0}, labels);
+    ASSERT_TRUE(flipped);
+    EXPECT_NEAR(*flipped, 1.0, 1e-9);
+    EXPECT_FALSE(mlperf::runnerAverageAuc({0.1, 0.2}, {1, 1}));
+    EXPECT_FALSE(mlperf::runnerAverageAuc({0.1, 0.2}, {0, 3}));
+}
+
 class MlperfBenchmarkPty : public ::testing::TestWithParam<bool>
 {
 };
