@@ -180,6 +180,7 @@ static QList<Command> allCommands()
     all += firmwareCommands();
     all += keyCommands();
     all += mlperfCommands();
+    all += predictCommands();
 #ifdef TINYML_HAVE_TRAINING
     all += trainingCommands();
 #endif

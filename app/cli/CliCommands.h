@@ -85,5 +85,6 @@ QList<Command> impulseCommands();   // classify, calibrate
 QList<Command> firmwareCommands();  // flash-firmware
 QList<Command> keyCommands();       // keys new|list
 QList<Command> mlperfCommands();    // mlperf
+QList<Command> predictCommands();   // predict
 
 } // namespace tinyml::cli
