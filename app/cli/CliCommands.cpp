@@ -181,6 +181,7 @@ static QList<Command> allCommands()
     all += keyCommands();
     all += mlperfCommands();
     all += predictCommands();
+    all += modelCardCommands();
 #ifdef TINYML_HAVE_TRAINING
     all += trainingCommands();
 #endif

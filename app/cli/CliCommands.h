@@ -86,5 +86,6 @@ QList<Command> firmwareCommands();  // flash-firmware
 QList<Command> keyCommands();       // keys new|list
 QList<Command> mlperfCommands();    // mlperf
 QList<Command> predictCommands();   // predict
+QList<Command> modelCardCommands(); // model-card
 
 } // namespace tinyml::cli
