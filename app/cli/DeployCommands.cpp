@@ -8,6 +8,7 @@
 #include "CycleSideChannel.h"
 #include "Profiler.h"
 
+#include "crypto/SignedPackage.h"
 #include "device/AgentLink.h"
 #include "device/BoardRegistry.h"
 #include "device/VirtualBoard.h"
@@ -15,9 +16,12 @@
 #include "store/ProjectStore.h"
 
 #include <QCommandLineParser>
+#include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QTextStream>
 
+#include <algorithm>
 #include <memory>
 
 namespace tinyml::cli {
@@ -28,6 +32,106 @@ QString bytesText(qint64 bytes)
 {
     return bytes >= 10 * 1024 ? QStringLiteral("%1 KB").arg(double(bytes) / 1024.0, 0, 'f', 1)
                               : QStringLiteral("%1 B").arg(bytes);
+}
+
+QString crcText(quint32 crc)
+{
+    return QStringLiteral("%1").arg(crc, 8, 16, QLatin1Char('0'));
+}
+
+/// The board's refusal of a signed (or unsigned) package in plain words, when it is one.
+QString refusalText(AgentLink *link, const crypto::SignedPackageInfo *package)
+{
+    const auto agentError = link->lastAgentError();
+    if (!agentError)
+        return {};
+    const AgentError refused = *agentError;
+    QString ignored;
+    std::optional<DeviceSecurity> board;
+    if (link->refreshInfo(&ignored))
+        board = link->info().security;
+    UploadedPackage uploaded;
+    if (package) {
+        uploaded.keyId = package->keyId;
+        uploaded.version = package->version;
+    }
+    return signedUploadRefusal(refused, uploaded, board);
+}
+
+/// flash --package FILE: a signed package written by `tinyml sign --out`, checked against the
+/// agent like a project's model (ops, arena, slot), uploaded whole (the board verifies it).
+int flashSignedFile(const QCommandLineParser &p, const QString &path, const QString &benchmarkId)
+{
+    const bool json = p.isSet(QStringLiteral("json"));
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return fail(QStringLiteral("%1: cannot read: %2").arg(path, file.errorString()));
+    const QByteArray bytes = file.readAll();
+    QString error;
+    const auto signedInfo = crypto::readSignedPackage(bytes, QFileInfo(path).fileName(), &error);
+    if (!signedInfo)
+        return fail(error);
+    auto req = deploy::packageRequirements(signedInfo->package, &error);
+    if (!req)
+        return fail(QStringLiteral("%1: %2").arg(path, error));
+    int code = 0;
+    Connection c;
+    if (!connectBoard(p, QStringLiteral("flash"), json, &c, &code))
+        return code;
+    const QString fits = deploy::checkPackageFits(c.link->info(), *req, c.definition.id);
+    if (!fits.isEmpty())
+        return fail(fits);
+    const quint32 crc = agentCrc32(bytes);
+    auto slot = c.link->modelInfo(&error);
+    if (!slot)
+        return fail(error);
+    bool uploaded = false;
+    int active = slot->activeSlot;
+    if (p.isSet(QStringLiteral("force")) || !slot->valid || slot->size != quint32(bytes.size()) || slot->crc != crc) {
+        int lastTenth = -1;
+        active = c.link->uploadModel(bytes,
+                                     [&](qint64 sent, qint64 total) {
+                                         const int tenth = int(sent * 10 / qMax<qint64>(1, total));
+                                         if (!json && tenth != lastTenth)
+                                             QTextStream(stderr) << "  uploaded " << sent << " of " << total << " bytes\n";
+                                         lastTenth = tenth;
+                                     },
+                                     &error, benchmarkId.toLatin1());
+        if (active < 0) {
+            const QString why = refusalText(c.link, &*signedInfo);
+            return fail(QStringLiteral("%1 refused %2: %3").arg(c.definition.id, QFileInfo(path).fileName(),
+                                                                why.isEmpty() ? error : why));
+        }
+        uploaded = true;
+        slot = c.link->modelInfo(&error);
+        if (!slot)
+            return fail(error);
+        if (!slot->valid || slot->crc != crc || slot->size != quint32(bytes.size()))
+            return fail(QStringLiteral("%1 reports CRC-32 %2 over %3 bytes after the upload, expected %4 over %5")
+                            .arg(c.definition.id, crcText(slot->crc)).arg(slot->size).arg(crcText(crc)).arg(bytes.size()));
+    }
+    const auto security = c.link->info().security;
+    if (json) {
+        printJson({{QStringLiteral("board"), c.definition.id},
+                   {QStringLiteral("file"), QFileInfo(path).absoluteFilePath()},
+                   {QStringLiteral("uploaded"), uploaded},
+                   {QStringLiteral("slot"), active},
+                   {QStringLiteral("package_bytes"), double(bytes.size())},
+                   {QStringLiteral("crc32"), crcText(crc)},
+                   {QStringLiteral("package_version"), double(signedInfo->version)},
+                   {QStringLiteral("key_id"), signedInfo->keyId},
+                   {QStringLiteral("board_provisioned"), security && security->provisioned},
+                   {QStringLiteral("benchmark_id"), benchmarkId}});
+    } else {
+        QTextStream(stdout) << (uploaded ? "Flashed" : "Already on the board:") << " signed package "
+                            << QFileInfo(path).fileName() << " (version " << signedInfo->version << ", key "
+                            << signedInfo->keyId << ") to " << c.definition.id << ", slot " << active << ": "
+                            << bytesText(bytes.size()) << ", CRC-32 " << crcText(crc)
+                            << (security && security->provisioned ? QStringLiteral(", signature checked by the board")
+                                                                  : QStringLiteral(", board not provisioned: signature not checked"))
+                            << "\n";
+    }
+    return Ok;
 }
 
 int cmdFlash(const QStringList &args)
@@ -45,13 +149,24 @@ int cmdFlash(const QStringList &args)
                                 "default: the id the model's name implies, e.g. kws01 for a keyword-spotting "
                                 "or DS-CNN model; none if it implies none)"),
                  QStringLiteral("ID")});
+    p.addOption({QStringLiteral("package"),
+                 QStringLiteral("flash this signed package (written by `tinyml sign --out FILE`) instead of a project's "
+                                "model; then no PROJECT. A provisioned board takes signed packages only"),
+                 QStringLiteral("FILE")});
     int code = 0;
-    if (!parseOrReport(p, args, QStringLiteral("flash"), 1, &code))
+    const bool withPackage = args.contains(QStringLiteral("--package")) ||
+                             std::any_of(args.begin(), args.end(), [](const QString &a) { return a.startsWith(QStringLiteral("--package=")); });
+    if (!parseOrReport(p, args, QStringLiteral("flash"), withPackage ? 0 : 1, &code))
         return code;
     if (p.isSet(QStringLiteral("benchmark-id"))) {
         const QString bad = deploy::checkBenchmarkId(p.value(QStringLiteral("benchmark-id")));
         if (!bad.isEmpty())
             return usageError(QStringLiteral("flash"), bad);
+    }
+    if (p.isSet(QStringLiteral("package"))) {
+        if (p.isSet(QStringLiteral("model")))
+            return usageError(QStringLiteral("flash"), QStringLiteral("--model is for a project's model, not with --package"));
+        return flashSignedFile(p, p.value(QStringLiteral("package")), p.value(QStringLiteral("benchmark-id")));
     }
     const bool json = p.isSet(QStringLiteral("json"));
     QString error;
@@ -81,8 +196,10 @@ int cmdFlash(const QStringList &args)
                                               lastTenth = tenth;
                                           },
                                           &error, benchmarkId);
-    if (!outcome)
-        return fail(error);
+    if (!outcome) {
+        const QString why = refusalText(c.link, nullptr);   // e.g. a provisioned board and a bare package
+        return fail(why.isEmpty() ? error : QStringLiteral("%1 refused model %2: %3").arg(c.definition.id).arg(stored->id).arg(why));
+    }
     if (!benchmarkId.isEmpty() && !outcome->benchmarkIdKept)
         QTextStream(stderr) << "warning: the agent on " << c.definition.id
                             << " predates MLPerf benchmark ids: it keeps none, and the MLPerf runner cannot "
@@ -258,7 +375,7 @@ int cmdProfile(const QStringList &args)
 QList<Command> deployCommands()
 {
     return {
-        {QStringLiteral("flash"), QStringLiteral("flash PROJECT (--board ID | --port PATH) [--model ID] [--benchmark-id ID] [--json]"),
+        {QStringLiteral("flash"), QStringLiteral("flash (PROJECT [--model ID] | --package FILE) (--board ID | --port PATH) [--benchmark-id ID] [--json]"),
          QStringLiteral("put the int8 model onto a board running the agent"), cmdFlash},
         {QStringLiteral("profile"),
          QStringLiteral("profile PROJECT (--board ID | --port PATH) [--model ID] [--runs N] [--target ID] [--json]"),

@@ -1,5 +1,6 @@
-// tinyml keys new|list: the user's Ed25519 signing keys for model packages
-// (crypto::SigningKeyStore; folder: $TINYML_KEY_DIR or the workbench's data folder).
+// tinyml keys new|list, sign, provision: the user's Ed25519 signing keys for model packages
+// (crypto::SigningKeyStore; folder: $TINYML_KEY_DIR or the workbench's data folder), signed
+// packages, and locking a board to a key.
 #include "CliCommands.h"
 
 #include "BoardConnection.h"
@@ -120,6 +121,45 @@ int cmdKeys(const QStringList &args)
                       QStringLiteral("unknown action \"%1\"; expected new or list").arg(action));
 }
 
+// The key a command uses: --key, else the only key with a secret key (as `sign` picks it).
+// nullopt after printing a usage error (*exitCode set).
+std::optional<crypto::SigningKeyInfo> chooseKey(const crypto::SigningKeyStore &keys, const QCommandLineParser &p,
+                                                const QString &command, int *exitCode)
+{
+    QString error;
+    const auto all = keys.list(&error);
+    if (!all) {
+        *exitCode = fail(error);
+        return std::nullopt;
+    }
+    const QString wanted = p.value(QStringLiteral("key")).toLower();
+    if (!wanted.isEmpty()) {
+        for (const auto &k : *all) {
+            if (k.id == wanted)
+                return k;
+        }
+        *exitCode = usageError(command, QStringLiteral("no key %1 in %2 (see `tinyml keys list`)").arg(wanted, keys.directory()));
+        return std::nullopt;
+    }
+    QList<crypto::SigningKeyInfo> withSecret;
+    for (const auto &k : *all) {
+        if (k.hasSecretKey)
+            withSecret << k;
+    }
+    if (withSecret.size() == 1)
+        return withSecret.first();
+    QStringList ids;
+    for (const auto &k : withSecret)
+        ids << k.id;
+    *exitCode = usageError(command, withSecret.isEmpty()
+                                        ? QStringLiteral("no signing key in %1: create one with `tinyml keys new`")
+                                              .arg(keys.directory())
+                                        : QStringLiteral("%1 signing keys (%2): choose one with --key")
+                                              .arg(withSecret.size())
+                                              .arg(ids.join(QStringLiteral(", "))));
+    return std::nullopt;
+}
+
 // The highest package version among the signed packages in dir (0 when none): the default
 // next version is one more, so the anti-rollback counter of a board only ever goes up.
 quint32 highestSignedVersion(const QString &dir)
@@ -173,22 +213,10 @@ int cmdSign(const QStringList &args)
     crypto::SigningKeyStore keys(crypto::SigningKeyStore::defaultDirectory());
     QString keyId = p.value(QStringLiteral("key")).toLower();
     if (keyId.isEmpty()) {
-        const auto all = keys.list(&error);
-        if (!all)
-            return fail(error);
-        QStringList withSecret;
-        for (const auto &k : *all) {
-            if (k.hasSecretKey)
-                withSecret << k.id;
-        }
-        if (withSecret.size() != 1)
-            return usageError(command, withSecret.isEmpty()
-                                           ? QStringLiteral("no signing key in %1: create one with `tinyml keys new`")
-                                                 .arg(keys.directory())
-                                           : QStringLiteral("%1 signing keys (%2): choose one with --key")
-                                                 .arg(withSecret.size())
-                                                 .arg(withSecret.join(QStringLiteral(", "))));
-        keyId = withSecret.first();
+        const auto key = chooseKey(keys, p, command, &code);
+        if (!key)
+            return code;
+        keyId = key->id;
     }
     const QString outArg = p.value(QStringLiteral("out"));
     const QString outDir = outArg.isEmpty()
@@ -228,6 +256,59 @@ int cmdSign(const QStringList &args)
     return Ok;
 }
 
+int cmdProvision(const QStringList &args)
+{
+    const QString command = QStringLiteral("provision");
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral(
+        "Write a signing key's public key into a board running the TinyML agent, once: from then on\n"
+        "the board commits only model packages signed with that key (`tinyml sign`, then\n"
+        "`tinyml flash --package FILE`), never an older version than the one it runs (anti-rollback),\n"
+        "and refuses another key. A virtual board keeps the key in its state folder's flash file.\n"
+        "Provisioning again with the same key changes nothing."));
+    p.addOption({QStringLiteral("board"), QStringLiteral("board id; virtual boards are started automatically"), QStringLiteral("ID")});
+    p.addOption({QStringLiteral("port"), QStringLiteral("serial port of a board running the TinyML agent"), QStringLiteral("PATH")});
+    p.addOption({QStringLiteral("baud"), QStringLiteral("baud rate"), QStringLiteral("N"), QStringLiteral("115200")});
+    p.addOption({QStringLiteral("key"), QStringLiteral("key id (default: the only key with a secret key, as for `sign`)"),
+                 QStringLiteral("ID")});
+    p.addOption({QStringLiteral("json"), QStringLiteral("print one JSON object")});
+    int code = 0;
+    if (!parseOrReport(p, args, command, 0, &code))
+        return code;
+    const bool json = p.isSet(QStringLiteral("json"));
+    crypto::SigningKeyStore keys(crypto::SigningKeyStore::defaultDirectory());
+    const auto key = chooseKey(keys, p, command, &code);
+    if (!key)
+        return code;
+    Connection c;
+    if (!connectBoard(p, command, json, &c, &code))
+        return code;
+    const auto before = c.link->info().security;
+    const bool already = before && before->provisioned && before->keyId == key->id;
+    QString error;
+    const auto boardKey = c.link->provision(key->publicKey, &error);
+    if (!boardKey)
+        return fail(QStringLiteral("%1: %2").arg(c.definition.id, error));
+    if (*boardKey != key->id)
+        return fail(QStringLiteral("%1 reports key id %2 for key %3: the agent computes key ids differently")
+                        .arg(c.definition.id, *boardKey, key->id));
+    const auto after = c.link->info().security;
+    const quint32 counter = after ? after->antiRollbackCounter : 0;
+    if (json) {
+        printJson({{QStringLiteral("board"), c.definition.id},
+                   {QStringLiteral("key_id"), key->id},
+                   {QStringLiteral("already_provisioned"), already},
+                   {QStringLiteral("anti_rollback_counter"), double(counter)}});
+    } else {
+        QTextStream(stdout) << (already ? "Already provisioned: " : "Provisioned ") << c.definition.id
+                            << (already ? " trusts key " : " with key ") << key->id
+                            << (key->name.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(key->name))
+                            << "; it now takes packages signed with it only (anti-rollback counter " << counter
+                            << ")\n";
+    }
+    return Ok;
+}
+
 } // namespace
 
 QList<Command> keyCommands()
@@ -238,6 +319,8 @@ QList<Command> keyCommands()
         {QStringLiteral("sign"),
          QStringLiteral("sign PROJECT [--model ID] [--key ID] [--version N] [--out FILE] [--json]"),
          QStringLiteral("sign the model package (Ed25519, anti-rollback version) for signed boards"), cmdSign},
+        {QStringLiteral("provision"), QStringLiteral("provision (--board ID | --port PATH) [--key ID] [--json]"),
+         QStringLiteral("lock a board to a signing key: it then takes signed packages only"), cmdProvision},
     };
 }
 

@@ -269,7 +269,8 @@ bool AgentLink::linkTest(int garbageBytes, QString *error)
 }
 
 int AgentLink::uploadModel(const QByteArray &package,
-                           const std::function<void(qint64, qint64)> &progress, QString *error)
+                           const std::function<void(qint64, qint64)> &progress, QString *error,
+                           const QByteArray &benchmarkId)
 {
     QByteArray begin(8, 0);
     auto *b = reinterpret_cast<uint8_t *>(begin.data());
@@ -289,7 +290,9 @@ int AgentLink::uploadModel(const QByteArray &package,
         if (progress)
             progress(qMin<qint64>(offset + chunkBytes, package.size()), package.size());
     }
-    auto reply = request(TM_OP_MODEL_COMMIT, {}, 5000, error);
+    // a provisioned board verifies the signature first: ~25 ms plus ~1.6 ms per KiB at 80 MHz
+    const int commitTimeoutMs = 5000 + int(package.size() / 256);
+    auto reply = request(TM_OP_MODEL_COMMIT, benchmarkId, commitTimeoutMs, error);
     if (!reply)
         return -1;
     if (reply->payload.size() < 1) {
@@ -298,6 +301,44 @@ int AgentLink::uploadModel(const QByteArray &package,
         return -1;
     }
     return quint8(reply->payload[0]);
+}
+
+std::optional<QString> AgentLink::provision(const QByteArray &publicKey, QString *error)
+{
+    if (publicKey.size() != 32) {
+        if (error)
+            *error = tr("PROVISION needs a 32-byte Ed25519 public key, got %1 bytes").arg(publicKey.size());
+        return std::nullopt;
+    }
+    if (m_hasInfo && !m_info.hasCapability(TM_CAP_SIGNED_PACKAGES)) {
+        if (error)
+            *error = tr("the agent on %1 cannot be provisioned: it does not take signed packages (INFO "
+                        "CAPABILITIES bit 8; an older agent, or a board without storage for a key)")
+                         .arg(deviceId());
+        return std::nullopt;
+    }
+    // the key is checked (decoded as a curve point) before it is stored: allow for the work
+    auto reply = request(TM_OP_PROVISION, publicKey, 5000, error);
+    if (!reply) {
+        if (m_lastAgentError && m_lastAgentError->requestOp == TM_OP_PROVISION) {
+            const AgentError refused = *m_lastAgentError;
+            QString ignored;
+            std::optional<DeviceSecurity> board;
+            if (refreshInfo(&ignored))
+                board = m_info.security;
+            m_lastAgentError = refused;
+            const QString why = signedUploadRefusal(refused, {}, board);
+            if (!why.isEmpty() && error)
+                *error = why;
+        }
+        return std::nullopt;
+    }
+    auto keyId = parseProvisionReply(reply->payload, error);
+    if (!keyId)
+        return std::nullopt;
+    if (!refreshInfo(error))
+        return std::nullopt;
+    return keyId;
 }
 
 std::optional<ModelSlotInfo> AgentLink::modelInfo(QString *error)

@@ -64,10 +64,17 @@ public:
     /// LINK_TEST: the agent sends n garbage bytes and one bad-CRC frame, then replies.
     bool linkTest(int garbageBytes, QString *error);
 
-    /// Uploads a model package: MODEL_BEGIN, MODEL_CHUNKs, MODEL_COMMIT.
-    /// progress(bytesSent, total) after each chunk. Returns the active slot or -1.
+    /// Uploads a model package (bare or signed): MODEL_BEGIN, MODEL_CHUNKs, MODEL_COMMIT with
+    /// benchmarkId as its payload (empty: none). progress(bytesSent, total) after each chunk.
+    /// Returns the active slot or -1; a refused commit leaves the previous model active and
+    /// lastAgentError() says why (signedUploadRefusal() words the signed-package codes).
     int uploadModel(const QByteArray &package, const std::function<void(qint64, qint64)> &progress,
-                    QString *error);
+                    QString *error, const QByteArray &benchmarkId = {});
+
+    /// PROVISION: locks the board to an Ed25519 public key (32 bytes); the same key again is
+    /// accepted. Returns the key id the board reports (16 hex digits), then refreshes info()
+    /// (its security state). A refusal: nullopt, *error in plain words (signedUploadRefusal).
+    std::optional<QString> provision(const QByteArray &publicKey, QString *error);
 
     // --- model and inference (blocking helpers; replies bounds-checked) -------------------
     /// MODEL_INFO: the active slot's size and CRC.

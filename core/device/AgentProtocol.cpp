@@ -86,6 +86,7 @@ QString tagName(int tag)
     case TM_INFO_MODEL_SLOTS: return QStringLiteral("MODEL_SLOTS");
     case TM_INFO_MODEL_FORMAT: return QStringLiteral("MODEL_FORMAT");
     case TM_INFO_IMPULSE: return QStringLiteral("IMPULSE");
+    case TM_INFO_SECURITY: return QStringLiteral("SECURITY");
     }
     return QStringLiteral("tag %1").arg(tag);
 }
@@ -235,6 +236,25 @@ std::optional<DeviceInfo> parseDeviceInfo(const QByteArray &tlv, QString *error)
                 info.impulse = c;
             break;
         }
+        case TM_INFO_SECURITY: {
+            DeviceSecurity sec;
+            const int provisioned = r.u8();
+            QByteArray id;
+            for (int i = 0; i < 8; ++i)
+                id.append(char(r.u8()));
+            sec.antiRollbackCounter = r.u32();
+            sec.activePackageVersion = r.u32();
+            sec.lastCheckTicks = r.u32();
+            if (r.ok() && provisioned > 1)
+                return fail(QStringLiteral("INFO SECURITY at offset %1: provisioned flag %2, expected 0 or 1")
+                                .arg(pos).arg(provisioned));
+            sec.provisioned = provisioned == 1;
+            if (sec.provisioned)
+                sec.keyId = QString::fromLatin1(id.toHex());
+            if (r.ok())
+                info.security = sec;
+            break;
+        }
         default:
             ++info.unknownTags; // a newer agent: skip by length, as the protocol promises
             break;
@@ -305,6 +325,17 @@ QByteArray encodeDeviceInfo(const DeviceInfo &info)
         putU32(b, info.impulse->dspMask); putU32(b, info.impulse->postMask);
         putU32(b, info.impulse->ringValues); putU32(b, info.impulse->workBytes);
         putTlv(out, TM_INFO_IMPULSE, b);
+    }
+    if (info.security) {
+        QByteArray b;
+        putU8(b, info.security->provisioned ? 1 : 0);
+        QByteArray id = QByteArray::fromHex(info.security->keyId.toLatin1());
+        id.resize(8, '\0');
+        b.append(id);
+        putU32(b, info.security->antiRollbackCounter);
+        putU32(b, info.security->activePackageVersion);
+        putU32(b, info.security->lastCheckTicks);
+        putTlv(out, TM_INFO_SECURITY, b);
     }
     return out;
 }
@@ -389,10 +420,62 @@ QString agentErrorName(int code)
                                         "BAD_ARGUMENT", "BUSY", "NO_SENSOR", "RATE_UNSUPPORTED",
                                         "NO_MODEL", "MODEL_TOO_LARGE", "MODEL_CRC",
                                         "UPLOAD_SEQUENCE", "NOT_SUPPORTED", "INTERNAL",
-                                        "NO_SCENARIO"};
+                                        "NO_SCENARIO", "UNSIGNED", "WRONG_KEY", "BAD_SIGNATURE",
+                                        "SIGNED_MALFORMED", "ROLLBACK", "ALREADY_PROVISIONED"};
     if (code >= 0 && code < int(sizeof names / sizeof names[0]))
         return QString::fromLatin1(names[code]);
     return QStringLiteral("error %1").arg(code);
+}
+
+QString signedUploadRefusal(const AgentError &error, const UploadedPackage &package,
+                            const std::optional<DeviceSecurity> &board)
+{
+    const QString boardKey = board && board->provisioned ? board->keyId : QString();
+    const QString trusts = boardKey.isEmpty() ? QStringLiteral("the board's key")
+                                              : QStringLiteral("key %1").arg(boardKey);
+    switch (error.code) {
+    case TM_ERR_UNSIGNED:
+        return QStringLiteral("the board is provisioned (it trusts %1) and refuses unsigned packages: sign the "
+                              "package with `tinyml sign` and flash the signed file; the previous model "
+                              "keeps running").arg(trusts);
+    case TM_ERR_WRONG_KEY:
+        return QStringLiteral("package signed by key %1, the board trusts %2: sign with the key the board was "
+                              "provisioned with; the previous model keeps running")
+            .arg(package.keyId.isEmpty() ? QStringLiteral("(unknown)") : package.keyId, trusts);
+    case TM_ERR_BAD_SIGNATURE:
+        return QStringLiteral("the signature does not match the package: the file was modified after it was "
+                              "signed (or damaged); the previous model keeps running");
+    case TM_ERR_SIGNED_MALFORMED:
+        return QStringLiteral("the package's signature block is malformed (%1); the previous model keeps running")
+            .arg(error.message);
+    case TM_ERR_ROLLBACK: {
+        const QString boardVersion = board ? QString::number(board->antiRollbackCounter) : QStringLiteral("counter");
+        return QStringLiteral("package version %1 is older than the board's %2 (anti-rollback): sign it with a "
+                              "version of at least %2; the previous model keeps running")
+            .arg(package.version ? QString::number(package.version) : QStringLiteral("(unknown)"), boardVersion);
+    }
+    case TM_ERR_ALREADY_PROVISIONED:
+        return QStringLiteral("the board is already provisioned and locked to %1; it cannot take another key")
+            .arg(trusts);
+    default:
+        return {};
+    }
+}
+
+quint32 agentCrc32(const QByteArray &bytes)
+{
+    return tm_crc32(0, reinterpret_cast<const uint8_t *>(bytes.constData()), size_t(bytes.size()));
+}
+
+std::optional<QString> parseProvisionReply(const QByteArray &payload, QString *error)
+{
+    if (payload.size() != 8) {
+        if (error)
+            *error = QStringLiteral("PROVISION reply has %1 bytes, expected the 8-byte key id (PROTOCOL.md)")
+                         .arg(payload.size());
+        return std::nullopt;
+    }
+    return QString::fromLatin1(payload.toHex());
 }
 
 QString opName(int op)
@@ -423,6 +506,7 @@ QString opName(int op)
     case TM_OP_CLASSIFY_STOP: name = QStringLiteral("CLASSIFY_STOP"); break;
     case TM_OP_SENSOR_REPLAY: name = QStringLiteral("SENSOR_REPLAY"); break;
     case TM_OP_SENSOR_SCRIPT: name = QStringLiteral("SENSOR_SCRIPT"); break;
+    case TM_OP_PROVISION: name = QStringLiteral("PROVISION"); break;
     case TM_OP_STREAM_DATA: name = QStringLiteral("STREAM_DATA"); break;
     case TM_OP_STREAM_END: name = QStringLiteral("STREAM_END"); break;
     case TM_OP_LOG: name = QStringLiteral("LOG"); break;

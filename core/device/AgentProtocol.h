@@ -47,6 +47,15 @@ struct ImpulseCapabilities {
     bool hasPostFeature(int bit) const { return bit >= 0 && bit < 32 && (postMask & (1u << bit)) != 0; }
 };
 
+/// INFO tag 19 SECURITY: the board's signed-package state (CAPABILITIES bit 8).
+struct DeviceSecurity {
+    bool provisioned = false;
+    QString keyId;                ///< 16 hex digits of the provisioned key; empty when not
+    quint32 antiRollbackCounter = 0; ///< lowest package version the board commits
+    quint32 activePackageVersion = 0; ///< signed version of the active slot; 0: none/unsigned
+    quint32 lastCheckTicks = 0;   ///< counter ticks of the last signature check (0: none)
+};
+
 /// What INFO (the HELLO / GET_INFO reply) says about a device.
 struct DeviceInfo {
     int protocolVersion = 0;
@@ -72,6 +81,8 @@ struct DeviceInfo {
     QVector<int> supportedOps;
     /// IMPULSE: present when the agent runs impulses continuously (CAPABILITIES bit 6).
     std::optional<ImpulseCapabilities> impulse;
+    /// SECURITY: present when the agent takes signed packages (CAPABILITIES bit 8).
+    std::optional<DeviceSecurity> security;
     int unknownTags = 0;          ///< records skipped because this host does not know them
 
     bool hasCapability(quint32 bit) const { return (capabilities & bit) != 0; }
@@ -118,6 +129,26 @@ struct AgentError {
 };
 std::optional<AgentError> decodeAgentError(const QByteArray &payload);
 QString agentErrorName(int code);  ///< "BAD_CRC", ...
+
+/// The package being flashed, as the host read it from its signature block (empty keyId and
+/// version 0 for a bare package): what an upload refusal's message names.
+struct UploadedPackage {
+    QString keyId;
+    quint32 version = 0;
+};
+
+/// An English sentence naming the cause of a refused MODEL_COMMIT or PROVISION (UNSIGNED,
+/// WRONG_KEY, BAD_SIGNATURE, SIGNED_MALFORMED, ROLLBACK, ALREADY_PROVISIONED), from the error,
+/// what the host knows of the package and the board's INFO SECURITY ("package signed by key X,
+/// the board trusts key Y"). Empty for other errors (their "<OP> failed: ..." text stands).
+QString signedUploadRefusal(const AgentError &error, const UploadedPackage &package,
+                            const std::optional<DeviceSecurity> &board);
+
+/// CRC-32 as the agent computes it (MODEL_BEGIN, MODEL_INFO).
+quint32 agentCrc32(const QByteArray &bytes);
+
+/// PROVISION's reply: the 8-byte key id as 16 hex digits.
+std::optional<QString> parseProvisionReply(const QByteArray &payload, QString *error);
 QString opName(int op);            ///< "HELLO", "STREAM_DATA", "0x5a" ...
 
 /// Counts frames missing from a stream from the sample index of each STREAM_DATA frame.

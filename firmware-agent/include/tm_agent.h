@@ -161,6 +161,14 @@ typedef struct {
     } upload;
 
     tm_slot_table_t slots;
+    /** The provisioned key (PROVISION; loaded from the port at init). A provisioned board
+     *  commits only packages signed with it, of a version >= slots.min_version. */
+    struct {
+        uint8_t provisioned;
+        uint8_t public_key[32];   /**< Ed25519 */
+        uint8_t key_id[8];        /**< tm_signed_key_id() of public_key */
+        uint32_t check_ticks;     /**< counter ticks of the last signature check; 0: none */
+    } security;
     /** The active slot's package as loaded by tm_model_load() at boot and at each commit;
      *  runs in port->arena. model_status: TM_MODEL_OK when it can run, else why not
      *  (TM_MODEL_ERR_NOT_LOADED without a model, TM_MODEL_ERR_ARENA when it does not fit the

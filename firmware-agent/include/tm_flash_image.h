@@ -12,12 +12,24 @@
  *                                     at 40 + 8 s: slot s's MLPerf benchmark id, 8 bytes
  *                                     of printable ASCII padded with zeros (all zeros:
  *                                     none, as in images written before the ids),
- *                                     56..59 reserved (zero),
+ *                                     u32 anti-rollback counter at 56 (the lowest
+ *                                     signed package version a provisioned board
+ *                                     commits; zero in images written before it),
  *                                     u32 CRC-32 of bytes 0..59 at offset 60
  *     TM_FLASH_HEADER_BYTES + s * slot_size   slot s data
+ *     TM_FLASH_HEADER_BYTES + 2 * slot_size   provisioning record, TM_PROVISION_RECORD_BYTES
+ *                                     (absent, e.g. a shorter file: not provisioned):
+ *                                     u32 magic "TMKY", u16 record version 1, u16 record
+ *                                     size 48, u32 flags (bit 0 locked: always set),
+ *                                     u8[32] Ed25519 public key, u32 CRC-32 of bytes 0..43
  *
  * Writers store the slot's data first and the header last, so a torn write leaves the
- * previous header (and model) in force; readers still verify every slot's CRC.
+ * previous header (and model) in force; readers still verify every slot's CRC. The counter
+ * lives in the header, which is written last and covered by its CRC: it changes atomically
+ * with the active slot. The provisioning record is written once (PROVISION) and never
+ * rewritten with another key; a record with a wrong magic, size or CRC reads as "not
+ * provisioned" — on the file-backed virtual boards whoever edits the file owns the board
+ * anyway; a real port keeps the record in write-protected flash or OTP.
  */
 #ifndef TM_FLASH_IMAGE_H
 #define TM_FLASH_IMAGE_H
@@ -52,6 +64,28 @@ void tm_flash_header_encode(const tm_slot_table_t *table, uint32_t slot_size,
  *  header CRC do not match (then *table is untouched). */
 tm_error_t tm_flash_header_decode(const uint8_t in[TM_FLASH_HEADER_BYTES], uint32_t slot_size,
                                   tm_slot_table_t *table);
+
+#define TM_PROVISION_RECORD_BYTES 48u
+#define TM_PROVISION_MAGIC 0x594B4D54u /* "TMKY" */
+#define TM_PROVISION_VERSION 1u
+#define TM_PROVISION_LOCKED 0x1u
+#define TM_PROVISION_KEY_BYTES 32u
+
+/** Serialise a provisioning record (locked) for an Ed25519 public key. */
+void tm_provision_record_encode(const uint8_t public_key[TM_PROVISION_KEY_BYTES],
+                                uint8_t out[TM_PROVISION_RECORD_BYTES]);
+
+/** Parse a record; TM_OK with the key, or TM_ERR_BAD_ARGUMENT if magic, version, size,
+ *  flags or CRC do not match (then public_key is untouched). Reads exactly
+ *  TM_PROVISION_RECORD_BYTES bytes. */
+tm_error_t tm_provision_record_decode(const uint8_t in[TM_PROVISION_RECORD_BYTES],
+                                      uint8_t public_key[TM_PROVISION_KEY_BYTES]);
+
+/** File offset of the provisioning record, after the two slots. */
+static inline uint32_t tm_flash_provision_offset(uint32_t slot_size)
+{
+    return TM_FLASH_HEADER_BYTES + (uint32_t)TM_MODEL_SLOTS * slot_size;
+}
 
 /** File offset of slot s. */
 static inline uint32_t tm_flash_slot_offset(uint8_t slot, uint32_t slot_size)

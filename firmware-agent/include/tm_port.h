@@ -50,6 +50,10 @@ typedef struct {
         /** MLPerf Tiny benchmark id given at MODEL_COMMIT, NUL-terminated; "" when none */
         char benchmark_id[TM_BENCHMARK_ID_MAX + 1];
     } slot[TM_MODEL_SLOTS];
+    /** Anti-rollback counter: the lowest signed package version a provisioned board
+     *  commits (the version of the last signed package committed; 0 until one is). Persisted
+     *  with the table, so it changes together with the active slot. */
+    uint32_t min_version;
 } tm_slot_table_t;
 
 /** Board constants reported by INFO. */
@@ -120,6 +124,15 @@ typedef struct tm_port {
      *  stretch (real boards, the host port). The QEMU images: one instruction per virtual
      *  nanosecond (-icount shift=0) against a 25 MHz board clock, so 40. */
     uint32_t compute_stretch;
+
+    /* The provisioned public key (PROVISION, signed packages): a TM_PROVISION_RECORD_BYTES
+     * record (tm_flash_image.h) the agent encodes and checks; the port only stores it, where
+     * it survives a reset (the file-backed ports: after the two slots of the flash image).
+     * Both NULL: the board cannot be provisioned (PROVISION answers NOT_SUPPORTED). */
+    /** Store the record; TM_OK only when it will be there after a reset. */
+    tm_error_t (*provision_persist)(void *ctx, const uint8_t *record);
+    /** Read the stored record into record; nonzero when there is one (checked by the agent). */
+    int (*provision_load)(void *ctx, uint8_t *record);
 } tm_port_t;
 
 #ifdef __cplusplus

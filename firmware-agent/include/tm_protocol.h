@@ -65,6 +65,8 @@ typedef enum {
                                     -> u32 frames in the file */
     TM_OP_SENSOR_SCRIPT = 0x16,  /* u8 sensor, u16 steps, steps x (u8 scenario index,
                                     u32 duration_ms) -> u32 frames at the default rate */
+    TM_OP_PROVISION = 0x17,      /* 32-byte Ed25519 public key -> u8[8] key id; locks the
+                                    board to that key (signed packages only from then on) */
 
     /* device -> host, unsolicited */
     TM_OP_STREAM_DATA = 0x40,    /* u8 sensor, u32 first sample index, u16 n samples,
@@ -98,7 +100,14 @@ typedef enum {
     TM_ERR_UPLOAD_SEQUENCE = 11,
     TM_ERR_NOT_SUPPORTED = 12,
     TM_ERR_INTERNAL = 13,
-    TM_ERR_NO_SCENARIO = 14
+    TM_ERR_NO_SCENARIO = 14,
+    /* MODEL_COMMIT on a provisioned board (the previous model stays active) and PROVISION */
+    TM_ERR_UNSIGNED = 15,          /* no signature block after the package */
+    TM_ERR_WRONG_KEY = 16,         /* the block names another key than the provisioned one */
+    TM_ERR_BAD_SIGNATURE = 17,     /* the signature does not match the bytes */
+    TM_ERR_SIGNED_MALFORMED = 18,  /* sizes, magic or fields of the signature block wrong */
+    TM_ERR_ROLLBACK = 19,          /* package version below the anti-rollback counter */
+    TM_ERR_ALREADY_PROVISIONED = 20 /* PROVISION with another key on a locked board */
 } tm_error_t;
 
 /* Why a stream ended. Append-only. */
@@ -130,9 +139,13 @@ typedef enum {
     TM_INFO_MODEL_SLOTS = 16,     /* u8 slot count, u32 slot size */
     TM_INFO_MODEL_FORMAT = 17,    /* u16 model package version, then u8 op codes the
                                      interpreter runs (model::OpType values) */
-    TM_INFO_IMPULSE = 18          /* u16 impulse format version, u32 DSP block mask, u32
+    TM_INFO_IMPULSE = 18,         /* u16 impulse format version, u32 DSP block mask, u32
                                      post-processing feature mask, u32 ring capacity (int16
                                      values), u32 impulse work-buffer bytes */
+    TM_INFO_SECURITY = 19         /* u8 provisioned (0/1), u8[8] key id (zeros when not),
+                                     u32 anti-rollback counter, u32 active package version
+                                     (0: none or unsigned), u32 counter ticks of the last
+                                     signature check (0: none since boot) */
 } tm_info_tag_t;
 
 typedef enum {
@@ -149,7 +162,8 @@ typedef enum {
     TM_CAP_SCENARIOS = 1u << 4,
     TM_CAP_PERSISTENT_SLOTS = 1u << 5,
     TM_CAP_CLASSIFY = 1u << 6,    /* CLASSIFY_START / STOP: the impulse on the own sensor */
-    TM_CAP_SENSOR_REPLAY = 1u << 7 /* SENSOR_REPLAY: the port can read replay files */
+    TM_CAP_SENSOR_REPLAY = 1u << 7, /* SENSOR_REPLAY: the port can read replay files */
+    TM_CAP_SIGNED_PACKAGES = 1u << 8 /* PROVISION and INFO SECURITY: the port keeps a key */
 } tm_capability_t;
 
 /* CLASSIFY_START flags. */

@@ -79,6 +79,12 @@ static const char *error_name(tm_error_t e)
     case TM_ERR_NOT_SUPPORTED: return "not supported by this agent build";
     case TM_ERR_INTERNAL: return "internal error";
     case TM_ERR_NO_SCENARIO: return "unknown scenario";
+    case TM_ERR_UNSIGNED: return "package not signed; the board takes signed packages only";
+    case TM_ERR_WRONG_KEY: return "package signed by another key";
+    case TM_ERR_BAD_SIGNATURE: return "signature does not match the package";
+    case TM_ERR_SIGNED_MALFORMED: return "signature block malformed";
+    case TM_ERR_ROLLBACK: return "package version older than the board's (anti-rollback)";
+    case TM_ERR_ALREADY_PROVISIONED: return "board already provisioned with another key";
     default: return "error";
     }
 }
@@ -229,6 +235,8 @@ size_t tm_agent_build_info(const tm_agent_t *a, uint8_t *out, size_t cap)
         caps |= TM_CAP_CLASSIFY;
     if (p->sensor_count && p->replay_open && p->replay_read)
         caps |= TM_CAP_SENSOR_REPLAY;
+    if (p->provision_persist && p->provision_load)
+        caps |= TM_CAP_SIGNED_PACKAGES;
     w_u32_tlv(&w, TM_INFO_CAPABILITIES, caps);
 
     for (uint8_t i = 0; i < p->sensor_count; ++i) {
@@ -283,6 +291,14 @@ size_t tm_agent_build_info(const tm_agent_t *a, uint8_t *out, size_t cap)
     w_u32(&w, TM_AGENT_RING_VALUES);
     w_u32(&w, TM_AGENT_IMPULSE_WORK_BYTES);
     w_close(&w);
+    if (caps & TM_CAP_SIGNED_PACKAGES) {
+        uint8_t sec[TM_INFO_SECURITY_BYTES];
+        tm_model_security_info(a, sec);
+        w_open(&w, TM_INFO_SECURITY);
+        for (unsigned i = 0; i < TM_INFO_SECURITY_BYTES; ++i)
+            w_u8(&w, sec[i]);
+        w_close(&w);
+    }
     return w.overflow ? 0 : w.len;
 }
 
@@ -581,6 +597,7 @@ static void dispatch(tm_agent_t *a, const tm_frame_t *f)
     case TM_OP_MODEL_CHUNK:
     case TM_OP_MODEL_COMMIT:
     case TM_OP_MODEL_INFO:
+    case TM_OP_PROVISION:
         e = tm_model_handle(&r);
         break;
     case TM_OP_SET_INPUT:

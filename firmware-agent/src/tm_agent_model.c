@@ -1,13 +1,42 @@
-/* Model upload to A/B slots, and the model input/output buffers.
+/* Model upload to A/B slots, signed packages, and the model input/output buffers.
  *
  * An upload always writes the slot that is not active. The active slot switches only
- * after MODEL_COMMIT has checked the CRC-32 of the whole package, so an interrupted or bad
- * upload leaves the previous model in place. */
+ * after MODEL_COMMIT has checked the CRC-32 of the whole package — and, on a provisioned
+ * board, its signature and anti-rollback version — so an interrupted, bad or refused upload
+ * leaves the previous model in place.
+ *
+ * A slot holds the uploaded bytes as they came: a bare package, or a signed package (the
+ * package, then its 96-byte block, tm_signed_package.h). The interpreter gets the package
+ * without the block: its total_size says where it ends (the loader wants exactly that). */
 #include <string.h>
 
 #include "tm_agent_internal.h"
 #include "tm_cycle_mark.h"
 #include "tm_flash_image.h"
+#include "tm_signed_package.h"
+
+/* The package's own bytes in a slot of size bytes: without a well-formed signature block
+ * when there is one (no cryptography: the block was checked at commit, or the board is not
+ * provisioned and ignores it); *version receives the block's version (0: none). */
+static uint32_t package_bytes(const uint8_t *d, uint32_t size, uint32_t *version)
+{
+    tm_signed_info_t info;
+    *version = 0;
+    if (tm_signed_package_parse(d, size, &info) != TM_SIGNED_OK)
+        return size;
+    *version = info.package_version;
+    return info.package_size;
+}
+
+static void hex_id(char *out, const uint8_t id[TM_SIGNED_KEY_ID_BYTES])
+{
+    static const char hex[] = "0123456789abcdef";
+    for (unsigned i = 0; i < TM_SIGNED_KEY_ID_BYTES; ++i) {
+        out[2u * i] = hex[id[i] >> 4];
+        out[2u * i + 1u] = hex[id[i] & 0xFu];
+    }
+    out[2u * TM_SIGNED_KEY_ID_BYTES] = '\0';
+}
 
 static int slot_verifies(const tm_agent_t *a, uint8_t s)
 {
@@ -30,7 +59,9 @@ static void load_active(tm_agent_t *a)
     if (!tm_model_loaded(a) || p->slot_data == NULL)
         return;
     const uint8_t *d = p->slot_data(p->ctx, a->slots.active);
-    tm_model_status_t s = tm_model_load(&a->model, d, a->slots.slot[a->slots.active].size);
+    uint32_t version = 0;
+    tm_model_status_t s =
+        tm_model_load(&a->model, d, package_bytes(d, a->slots.slot[a->slots.active].size, &version));
     if (s == TM_MODEL_OK) {
         uint32_t in_bytes = 0;
         tm_model_input(&a->model, p->arena, &in_bytes);
@@ -56,6 +87,13 @@ void tm_model_init(tm_agent_t *a)
     a->slots.active = TM_SLOT_NONE;
     memset(&a->model, 0, sizeof a->model);
     a->model_status = TM_MODEL_ERR_NOT_LOADED;
+    memset(&a->security, 0, sizeof a->security);
+    uint8_t record[TM_PROVISION_RECORD_BYTES];
+    if (p->provision_load && p->provision_load(p->ctx, record) &&
+        tm_provision_record_decode(record, a->security.public_key) == TM_OK) {
+        a->security.provisioned = 1;
+        tm_signed_key_id(a->security.public_key, a->security.key_id);
+    }
     tm_classify_load_impulse(a);
     if (p->slot_load == NULL || !p->slot_load(p->ctx, &a->slots)) {
         memset(&a->slots, 0, sizeof a->slots);
@@ -165,6 +203,125 @@ static tm_error_t model_chunk(tm_request_t *r)
     return TM_OK;
 }
 
+/* MODEL_COMMIT on a provisioned board: the uploaded bytes must be a package signed with the
+ * provisioned key, of a version >= the anti-rollback counter. Equal is accepted: re-flashing
+ * the release a board already runs (after a torn upload, or to another slot) is normal, and
+ * replaying the same signed bytes gains an attacker nothing. On success *min_version is the
+ * package's version (the counter only rises, since version >= counter). */
+static tm_error_t check_signed(tm_request_t *r, const uint8_t *d, uint32_t size,
+                               uint32_t *min_version)
+{
+    tm_agent_t *a = r->agent;
+    const tm_port_t *p = a->port;
+    char *m = a->err_msg;
+    tm_signed_info_t info;
+    const uint64_t t0 = p->now(p->ctx);
+    const tm_signed_status_t st = tm_signed_package_verify(d, size, a->security.public_key, &info);
+    a->security.check_ticks = (uint32_t)(p->now(p->ctx) - t0);
+    switch (st) {
+    case TM_SIGNED_OK:
+        break;
+    case TM_SIGNED_UNSIGNED:
+        r->msg = "the board is provisioned: it takes signed packages only (tinyml sign)";
+        return TM_ERR_UNSIGNED;
+    case TM_SIGNED_MALFORMED:
+        /* no "TMSG" block at the end: an unsigned file (or one cut or padded); a block that is
+         * there but does not fit its package: a malformed signed package */
+        if (size < TM_SIGNED_BLOCK_BYTES ||
+            tm_get_u32(d + size - TM_SIGNED_BLOCK_BYTES) != TM_SIGNED_BLOCK_MAGIC) {
+            r->msg = "no signature block at the end of the upload: the board takes signed "
+                     "packages only";
+            return TM_ERR_UNSIGNED;
+        }
+        r->msg = "signature block malformed: sizes, version, flags or reserved bytes wrong";
+        return TM_ERR_SIGNED_MALFORMED;
+    case TM_SIGNED_WRONG_KEY:
+        strcpy(m, "package signed by key ");
+        hex_id(m + strlen(m), info.key_id);
+        strcat(m, ", the board trusts key ");
+        hex_id(m + strlen(m), a->security.key_id);
+        r->msg = m;
+        return TM_ERR_WRONG_KEY;
+    case TM_SIGNED_BAD_SIGNATURE:
+        r->msg = "signature does not match the package: a byte was modified";
+        return TM_ERR_BAD_SIGNATURE;
+    default:
+        r->msg = tm_signed_status_name(st);
+        return TM_ERR_INTERNAL;
+    }
+    if (info.package_version < a->slots.min_version) {
+        strcpy(m, "package version ");
+        tm_agent_format_u32(m + strlen(m), info.package_version);
+        strcat(m, " is older than the board's ");
+        tm_agent_format_u32(m + strlen(m), a->slots.min_version);
+        strcat(m, " (anti-rollback)");
+        r->msg = m;
+        return TM_ERR_ROLLBACK;
+    }
+    *min_version = info.package_version;
+    return TM_OK;
+}
+
+/* PROVISION: the board's public key, once. The same key again is a no-op (a retried request
+ * or a second `tinyml provision` must not fail); another key is refused. */
+static tm_error_t provision(tm_request_t *r)
+{
+    tm_agent_t *a = r->agent;
+    const tm_port_t *p = a->port;
+    TM_REQUIRE(r->req->payload_len == TM_PROVISION_KEY_BYTES, TM_ERR_BAD_LENGTH);
+    const uint8_t *key = r->req->payload;
+    if (p->provision_persist == NULL) {
+        r->msg = "this board cannot store a key (no persistent storage for it)";
+        return TM_ERR_NOT_SUPPORTED;
+    }
+    if (a->security.provisioned) {
+        if (memcmp(key, a->security.public_key, TM_PROVISION_KEY_BYTES) != 0) {
+            char *m = a->err_msg;
+            strcpy(m, "the board is locked to key ");
+            hex_id(m + strlen(m), a->security.key_id);
+            r->msg = m;
+            return TM_ERR_ALREADY_PROVISIONED;
+        }
+    } else {
+        /* a key that is no curve point (or of small order) would refuse every package
+         * forever: S = 0 passes the range check, so the key is decoded next */
+        static const uint8_t zero_signature[TM_ED25519_SIGNATURE_BYTES];
+        if (tm_ed25519_verify(zero_signature, key, NULL, 0) == TM_ED25519_BAD_PUBLIC_KEY) {
+            r->msg = "not an Ed25519 public key (no curve point of large order)";
+            return TM_ERR_BAD_ARGUMENT;
+        }
+        uint8_t record[TM_PROVISION_RECORD_BYTES];
+        tm_provision_record_encode(key, record);
+        tm_error_t e = p->provision_persist(p->ctx, record);
+        if (e != TM_OK) {
+            r->msg = "storing the key failed: the board is not provisioned";
+            return e == TM_ERR_NOT_SUPPORTED ? e : TM_ERR_INTERNAL;
+        }
+        memcpy(a->security.public_key, key, TM_PROVISION_KEY_BYTES);
+        tm_signed_key_id(key, a->security.key_id);
+        a->security.provisioned = 1;
+    }
+    memcpy(a->reply, a->security.key_id, TM_SIGNED_KEY_ID_BYTES);
+    r->reply_len = TM_SIGNED_KEY_ID_BYTES;
+    return TM_OK;
+}
+
+void tm_model_security_info(const tm_agent_t *a, uint8_t out[TM_INFO_SECURITY_BYTES])
+{
+    const tm_port_t *p = a->port;
+    memset(out, 0, TM_INFO_SECURITY_BYTES);
+    out[0] = a->security.provisioned;
+    if (a->security.provisioned)
+        memcpy(out + 1, a->security.key_id, TM_SIGNED_KEY_ID_BYTES);
+    tm_put_u32(out + 9, a->slots.min_version);
+    uint32_t version = 0;
+    if (tm_model_loaded(a) && p->slot_data)
+        package_bytes(p->slot_data(p->ctx, a->slots.active), a->slots.slot[a->slots.active].size,
+                      &version);
+    tm_put_u32(out + 13, version);
+    tm_put_u32(out + 17, a->security.check_ticks);
+}
+
 static tm_error_t model_commit(tm_request_t *r)
 {
     tm_agent_t *a = r->agent;
@@ -192,6 +349,13 @@ static tm_error_t model_commit(tm_request_t *r)
     TM_REQUIRE(d != NULL, TM_ERR_INTERNAL);
     if (tm_crc32(0, d, a->upload.size) != a->upload.crc)
         return TM_ERR_MODEL_CRC;
+    uint32_t min_version = a->slots.min_version;
+    if (a->security.provisioned) {
+        tm_error_t e = check_signed(r, d, a->upload.size, &min_version);
+        if (e)
+            return e;
+    }
+    a->slots.min_version = min_version;
     a->slots.slot[slot].valid = 1;
     a->slots.slot[slot].size = a->upload.size;
     a->slots.slot[slot].crc = a->upload.crc;
@@ -243,6 +407,7 @@ tm_error_t tm_model_handle(tm_request_t *r)
     case TM_OP_MODEL_CHUNK: return model_chunk(r);
     case TM_OP_MODEL_COMMIT: return model_commit(r);
     case TM_OP_MODEL_INFO: return model_info(r);
+    case TM_OP_PROVISION: return provision(r);
     default: return TM_ERR_INTERNAL;
     }
 }

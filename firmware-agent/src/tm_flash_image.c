@@ -20,6 +20,7 @@ void tm_flash_header_encode(const tm_slot_table_t *t, uint32_t slot_size,
         for (unsigned i = 0; i < TM_BENCHMARK_ID_MAX && t->slot[s].benchmark_id[i]; ++i)
             id[i] = (uint8_t)t->slot[s].benchmark_id[i];
     }
+    tm_put_u32(out + 56, t->min_version);
     tm_put_u32(out + TM_FLASH_HEADER_BYTES - 4, tm_crc32(0, out, TM_FLASH_HEADER_BYTES - 4));
 }
 
@@ -31,6 +32,7 @@ tm_error_t tm_flash_header_decode(const uint8_t in[TM_FLASH_HEADER_BYTES], uint3
         tm_crc32(0, in, TM_FLASH_HEADER_BYTES - 4) != tm_get_u32(in + TM_FLASH_HEADER_BYTES - 4))
         return TM_ERR_BAD_ARGUMENT;
     t->active = in[12];
+    t->min_version = tm_get_u32(in + 56);
     for (unsigned s = 0; s < TM_MODEL_SLOTS; ++s) {
         t->slot[s].valid = in[16 + 12 * s];
         t->slot[s].size = tm_get_u32(in + 20 + 12 * s);
@@ -48,5 +50,31 @@ tm_error_t tm_flash_header_decode(const uint8_t in[TM_FLASH_HEADER_BYTES], uint3
         memcpy(t->slot[s].benchmark_id, id, n);
         t->slot[s].benchmark_id[n] = '\0';
     }
+    return TM_OK;
+}
+
+void tm_provision_record_encode(const uint8_t public_key[TM_PROVISION_KEY_BYTES],
+                                uint8_t out[TM_PROVISION_RECORD_BYTES])
+{
+    memset(out, 0, TM_PROVISION_RECORD_BYTES);
+    tm_put_u32(out, TM_PROVISION_MAGIC);
+    tm_put_u16(out + 4, TM_PROVISION_VERSION);
+    tm_put_u16(out + 6, TM_PROVISION_RECORD_BYTES);
+    tm_put_u32(out + 8, TM_PROVISION_LOCKED);
+    memcpy(out + 12, public_key, TM_PROVISION_KEY_BYTES);
+    tm_put_u32(out + TM_PROVISION_RECORD_BYTES - 4,
+               tm_crc32(0, out, TM_PROVISION_RECORD_BYTES - 4));
+}
+
+tm_error_t tm_provision_record_decode(const uint8_t in[TM_PROVISION_RECORD_BYTES],
+                                      uint8_t public_key[TM_PROVISION_KEY_BYTES])
+{
+    if (tm_get_u32(in) != TM_PROVISION_MAGIC || tm_get_u16(in + 4) != TM_PROVISION_VERSION ||
+        tm_get_u16(in + 6) != TM_PROVISION_RECORD_BYTES ||
+        tm_get_u32(in + 8) != TM_PROVISION_LOCKED ||
+        tm_crc32(0, in, TM_PROVISION_RECORD_BYTES - 4) !=
+            tm_get_u32(in + TM_PROVISION_RECORD_BYTES - 4))
+        return TM_ERR_BAD_ARGUMENT;
+    memcpy(public_key, in + 12, TM_PROVISION_KEY_BYTES);
     return TM_OK;
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "tm_agent.h"
+#include "tm_flash_image.h"
 #include "tm_frame.h"
 
 namespace tmtest {
@@ -96,6 +97,8 @@ struct FakePort {
     tm_sim_sensor_t accel{}, mic{};
     std::vector<uint32_t> arena = std::vector<uint32_t>(64 * 1024); ///< 256 KiB tensor arena
     struct ReplayFiles *replay = nullptr; ///< set by withReplay()
+    /// The provisioning record that survives a restart (enableProvisioning()); empty: none.
+    std::vector<uint8_t> record;
 
     FakePort()
     {
@@ -150,6 +153,22 @@ struct FakePort {
         port.sensor_count = 2;
         port.arena = reinterpret_cast<uint8_t *>(arena.data());
         port.arena_size = uint32_t(arena.size() * sizeof(uint32_t));
+    }
+
+    /// PROVISION support: the record kept in `record` (call before tm_agent_init).
+    void enableProvisioning()
+    {
+        port.provision_persist = [](void *c, const uint8_t *r) {
+            static_cast<FakePort *>(c)->record.assign(r, r + TM_PROVISION_RECORD_BYTES);
+            return TM_OK;
+        };
+        port.provision_load = [](void *c, uint8_t *r) {
+            auto *self = static_cast<FakePort *>(c);
+            if (self->record.size() != TM_PROVISION_RECORD_BYTES)
+                return 0;
+            std::memcpy(r, self->record.data(), TM_PROVISION_RECORD_BYTES);
+            return 1;
+        };
     }
 };
 

@@ -24,6 +24,7 @@
 
 #include "agent_test_support.h"
 #include "child_process.h"
+#include "signed_package_scenario.h"
 #include "tm_model.h"
 
 using namespace tmtest;
@@ -400,7 +401,100 @@ TEST(AgentHostProgram, OfficialMlperfRunnerPerformanceSequence)
     fs::remove_all(dir);
 }
 
+/// A board that can be restarted: a program (tinyml-agent-host --flash, or QEMU with its
+/// semihosted flash file in cwd) started anew on the same storage, and its pty link.
+struct RestartableBoard {
+    std::vector<std::string> argv;
+    std::string cwd;
+    std::regex ptyLine;
+    std::unique_ptr<Child> child;
+    std::unique_ptr<PtyLink> link;
+
+    bool start()
+    {
+        link.reset();
+        child.reset(); // SIGTERM and reap the previous process first
+        child = std::make_unique<Child>(argv, cwd);
+        const std::string pty = child->waitFor(ptyLine);
+        if (pty.empty())
+            return false;
+        link = std::make_unique<PtyLink>(pty);
+        return link->ok() && !hello(*link).empty();
+    }
+    AgentClient client()
+    {
+        AgentClient c;
+        c.request = [this](uint8_t op, const Bytes &payload) { return link->request(op, payload, 30000); };
+        c.restart = [this] { ASSERT_TRUE(start()) << "the board did not come back"; };
+        return c;
+    }
+};
+
+// Issue 17 on the host program: the key and the counter persist in the --flash file.
+TEST(AgentHostProgram, SignedPackagesAndAntiRollbackPersistInTheFlashFile)
+{
+    fs::path dir = tempDir("tinyml-agent-host-signed");
+    RestartableBoard board{{TINYML_AGENT_HOST, "--flash", (dir / "flash.bin").string(), "--fast"},
+                           dir.string(), kHostLine, nullptr, nullptr};
+    ASSERT_TRUE(board.start());
+    AgentClient c = board.client();
+    TestKey ours;
+    runSignedPackageScenario(c, 6000, ours);
+    // the record sits after the two slots of the file (tm_flash_image.h)
+    const Bytes file = readFile(dir / "flash.bin");
+    ASSERT_GE(file.size(), size_t(tm_flash_provision_offset(1u << 20)) + TM_PROVISION_RECORD_BYTES);
+    uint8_t key[TM_PROVISION_KEY_BYTES];
+    ASSERT_EQ(tm_provision_record_decode(&file[tm_flash_provision_offset(1u << 20)], key), TM_OK);
+    EXPECT_EQ(Bytes(key, key + sizeof key), ours.publicKey());
+    EXPECT_EQ(tm_get_u32(&file[56]), 5u);
+    board.link.reset();
+    board.child.reset();
+    fs::remove_all(dir);
+}
+
 #ifdef TINYML_QEMU_SYSTEM_ARM
+
+// Issue 17 on the virtual Cortex-M4: the agent's own Ed25519 check before a slot is
+// committed, every refusal with its code, the counter and key in tinyml-flash.bin across a
+// restart of QEMU; then a real signed model runs. Prints the check's cost in instructions.
+TEST(AgentQemuSigned, ProvisionedBoardRefusesAndKeepsThePreviousModel)
+{
+    std::string image = std::string(TINYML_AGENT_IMAGE_DIR) + "/qemu-mps2-an386/tinyml-agent.elf";
+    ASSERT_TRUE(fs::exists(TINYML_QEMU_SYSTEM_ARM)) << "qemu-system-arm is required";
+    ASSERT_TRUE(fs::exists(image)) << image;
+    fs::path dir = tempDir("tinyml-qemu-signed");
+    RestartableBoard board{{TINYML_QEMU_SYSTEM_ARM, "-M", "mps2-an386", "-nographic", "-monitor", "none",
+                            "-icount", "shift=0,sleep=off", "-serial", "pty", "-semihosting-config",
+                            "enable=on,target=native", "-kernel", image},
+                           dir.string(), std::regex("char device redirected to (\\S+)"), nullptr, nullptr};
+    ASSERT_TRUE(board.start());
+    AgentClient c = board.client();
+    TestKey ours;
+    const uint32_t ticks = runSignedPackageScenario(c, 4000, ours);
+    const uint32_t perTick = 40; // INFO COUNTER on the MPS2 images
+    std::printf("signature check of a 4000-byte package on qemu-m4: %u instructions\n", ticks * perTick);
+    EXPECT_GT(ticks * perTick, 1000000u);  // an Ed25519 verification, not a shortcut
+    EXPECT_LT(ticks * perTick, 2500000u);  // crypto/README.md: ~1.54 M + ~0.1 M per KiB
+
+    // a real model, signed: committed, loaded by the interpreter without its block, and runs
+    const Bytes kws = readFile(kBenchModels / "kws-dscnn.tmpk");
+    const Bytes signedKws = signPackage(kws, 6, ours);
+    Frame commit = c.upload(signedKws);
+    ASSERT_EQ(commit.op, TM_OP_MODEL_COMMIT | TM_OP_REPLY) << commit.errorMessage();
+    const Security s = c.security();
+    EXPECT_EQ(s.counter, 6u);
+    std::printf("signature check of kws-dscnn (%zu bytes) on qemu-m4: %u instructions\n", kws.size(),
+                s.checkTicks * perTick);
+    Frame inv = c.request(TM_OP_INVOKE, {});
+    EXPECT_EQ(inv.op, TM_OP_INVOKE | TM_OP_REPLY) << inv.errorMessage();
+    // an older signed model is refused and the kws model still runs
+    EXPECT_TRUE(isError(c.upload(signPackage(kws, 4, ours)), TM_ERR_ROLLBACK));
+    EXPECT_EQ(c.activeCrc(), crcOf(signedKws));
+    EXPECT_EQ(c.request(TM_OP_INVOKE, {}).op, TM_OP_INVOKE | TM_OP_REPLY);
+    board.link.reset();
+    board.child.reset();
+    fs::remove_all(dir);
+}
 
 // The runner against the QEMU Cortex-M4 board: the id survives a restart through the
 // semihosted flash file, and m-lap-us is in the clock `tinyml profile` uses there

@@ -35,6 +35,9 @@ typedef struct {
     const char *flash_path;
     struct timespec t0;
     uint8_t slots[TM_MODEL_SLOTS][HOST_SLOT_SIZE];
+    /* the provisioning record without --flash: kept across RESET, like the slots */
+    uint8_t record[TM_PROVISION_RECORD_BYTES];
+    int has_record;
     unsigned long tx_dropped;
     int replay_fd;                /* SENSOR_REPLAY's open file, -1 without one */
 } host_t;
@@ -176,6 +179,44 @@ static int host_slot_load(void *ctx, tm_slot_table_t *t)
                   (off_t)tm_flash_slot_offset((uint8_t)s, HOST_SLOT_SIZE)) != (ssize_t)t->slot[s].size)
             t->slot[s].valid = 0;
     }
+    close(fd);
+    return ok;
+}
+
+/* The provisioning record: after the two slots of the --flash file (tm_flash_image.h), or in
+ * RAM without one (it then lasts as long as the process, as the slots do). */
+static tm_error_t host_provision_persist(void *ctx, const uint8_t *record)
+{
+    host_t *h = ctx;
+    if (!h->flash_path) {
+        memcpy(h->record, record, TM_PROVISION_RECORD_BYTES);
+        h->has_record = 1;
+        return TM_OK;
+    }
+    int fd = open(h->flash_path, O_RDWR | O_CREAT, 0644);
+    if (fd < 0)
+        return TM_ERR_INTERNAL;
+    int bad = pwrite_all(fd, record, TM_PROVISION_RECORD_BYTES,
+                         (off_t)tm_flash_provision_offset(HOST_SLOT_SIZE));
+    bad |= fsync(fd);
+    close(fd);
+    return bad ? TM_ERR_INTERNAL : TM_OK;
+}
+
+static int host_provision_load(void *ctx, uint8_t *record)
+{
+    host_t *h = ctx;
+    if (!h->flash_path) {
+        if (h->has_record)
+            memcpy(record, h->record, TM_PROVISION_RECORD_BYTES);
+        return h->has_record;
+    }
+    int fd = open(h->flash_path, O_RDONLY);
+    if (fd < 0)
+        return 0;
+    int ok = pread(fd, record, TM_PROVISION_RECORD_BYTES,
+                   (off_t)tm_flash_provision_offset(HOST_SLOT_SIZE)) ==
+             (ssize_t)TM_PROVISION_RECORD_BYTES;
     close(fd);
     return ok;
 }
@@ -324,6 +365,8 @@ int main(int argc, char **argv)
     port.slot_data = host_slot_data;
     port.slot_persist = host_slot_persist;
     port.slot_load = host_slot_load;
+    port.provision_persist = host_provision_persist;
+    port.provision_load = host_provision_load;
     port.sensors[0] = &accel.base;
     port.sensors[1] = &mic.base;
     port.sensors[2] = &vib.base;

@@ -270,6 +270,37 @@ static int slot_load(void *ctx, tm_slot_table_t *t)
     return ok;
 }
 
+/* The provisioning record, after the two slots of tinyml-flash.bin (tm_flash_image.h).
+ * Installed only with semihosting: a board that forgets its key at reset is no lock. */
+static tm_error_t provision_persist(void *ctx, const uint8_t *record)
+{
+    (void)ctx;
+    int fd = sh_open(FLASH_FILE, MODE_RPLUSB);
+    if (fd < 0)
+        fd = sh_open(FLASH_FILE, MODE_WPLUSB);
+    if (fd < 0)
+        return TM_ERR_INTERNAL;
+    int bad = sh_seek(fd, tm_flash_provision_offset(SLOT_SIZE)) != 0 ||
+              sh_write(fd, record, TM_PROVISION_RECORD_BYTES) != 0;
+    sh_close(fd);
+    return bad ? TM_ERR_INTERNAL : TM_OK;
+}
+
+static int provision_load(void *ctx, uint8_t *record)
+{
+    (void)ctx;
+    int fd = sh_open(FLASH_FILE, MODE_RB);
+    if (fd < 0)
+        return 0;
+    const int32_t len = sh_flen(fd);
+    int ok = len >= 0 &&
+             (uint32_t)len >= tm_flash_provision_offset(SLOT_SIZE) + TM_PROVISION_RECORD_BYTES &&
+             sh_seek(fd, tm_flash_provision_offset(SLOT_SIZE)) == 0 &&
+             sh_read(fd, record, TM_PROVISION_RECORD_BYTES) == 0;
+    sh_close(fd);
+    return ok;
+}
+
 /* ---- reset and main loop ---------------------------------------------------------- */
 
 static void board_reset(void *ctx)
@@ -343,6 +374,8 @@ int main(void)
         port.replay_open = replay_open;
         port.replay_read = replay_read;
         port.replay_close = replay_close;
+        port.provision_persist = provision_persist;
+        port.provision_load = provision_load;
     }
     tm_agent_init(&agent, &port);
     irq_enable();

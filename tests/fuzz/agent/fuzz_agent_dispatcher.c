@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "tm_agent.h"
+#include "tm_flash_image.h"
 
 #define SLOT_SIZE 4096u
 
@@ -65,6 +66,25 @@ static int fake_load(void *ctx, tm_slot_table_t *t)
     return 1;
 }
 
+/* mode bit 4: the port keeps a provisioning record, so PROVISION and the signed-package
+ * checks of MODEL_COMMIT run too (a record that survives the agent's RESET) */
+static uint8_t record[TM_PROVISION_RECORD_BYTES];
+static int has_record;
+static tm_error_t fake_provision_persist(void *ctx, const uint8_t *r)
+{
+    (void)ctx;
+    memcpy(record, r, sizeof record);
+    has_record = 1;
+    return TM_OK;
+}
+static int fake_provision_load(void *ctx, uint8_t *r)
+{
+    (void)ctx;
+    if (has_record)
+        memcpy(r, record, sizeof record);
+    return has_record;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size == 0)
@@ -100,6 +120,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (has_persisted)
         memset(&persisted, mode, sizeof persisted);
     tx_ready_flag = (mode & 8) ? 0 : 1;
+    has_record = 0;
+    if (mode & 16) {
+        port.provision_persist = fake_provision_persist;
+        port.provision_load = fake_provision_load;
+    }
     now_us = 0;
     out_bytes = 0;
     if (tm_agent_init(&agent, &port) != TM_OK)
