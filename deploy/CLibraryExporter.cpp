@@ -969,8 +969,8 @@ Cross-compile for a Cortex-M (arm-none-eabi-gcc):
 or without CMake, compile every .c file listed in CMakeLists.txt with
   arm-none-eabi-gcc -std=c99 -O2 -mcpu=cortex-m4 -mthumb@COMPILE_OPTIONS@ @INCLUDE_FLAGS@ -c FILE.c
 and link the objects into your firmware (add -lm).
-Keep -ffp-contract=off: the softmax kernel computes in float, and contracted multiply-adds
-change its last bit.
+Keep -ffp-contract=off: contracted multiply-adds would change the last bit of the runtime's
+float code (feature extraction, parameter set-up); the int8 kernels are integer only.
 @IMPULSE_README@
 runtime/ is the workbench's firmware runtime (package reader, interpreter, int8 kernels@RUNTIME_EXTRA@),
 copied unchanged. Licence: GPL-3.0-or-later, like TinyML Workbench.

@@ -29,8 +29,8 @@
 // Arithmetic against TFLite's integer definitions (the imported graph runs in Int8Executor):
 // convolutions, fully connected and ADD use TFLite's QuantizeMultiplier /
 // MultiplyByQuantizedMultiplier (effective scales in double) and AVERAGE_POOL_2D its rounding
-// (sum of the valid taps, round half away from zero); SOFTMAX is float inside (tm_nn_softmax_s8)
-// where TFLite's reference is gemmlowp fixed point, so it may differ by one unit of 1/256.
+// (sum of the valid taps, round half away from zero); SOFTMAX its fixed-point definition
+// (tm_nn_softmax_s8: gemmlowp-style exp and reciprocal, as TFLite Micro and CMSIS-NN compute).
 //
 // Threading: free functions, no shared state.
 

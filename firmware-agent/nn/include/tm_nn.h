@@ -285,17 +285,32 @@ typedef struct {
     float beta;         /**< softmax temperature, usually 1, > 0 */
 } tm_nn_softmax_params_t;
 
-/** Softmax over the last dimension, int8 in, int8 out with TFLite's fixed output
- *  quantization: scale 1/256, zero point -128.
- *  Reference path, float inside: for each row, e_i = exp(beta * s_in * (q_i - max_q))
- *  with this library's own exp (only IEEE +, -, *, / and bit operations, so host and
- *  device compute the same bits; the algorithm of tm_dsp_expf, whose relative error the
- *  DSP tests bound by 1.5e-7), then
- *  out_i = clamp(round_half_up(256 * e_i / sum_j e_j) - 128, -128, 127).
- *  This is within 1 LSB of the exact softmax but does not reproduce TFLite's fixed-point
- *  int8 softmax bit for bit (an optimized kernel that does must be compared against
- *  TFLite, not against this one). The input zero point cancels and is not needed.
- *  input, output: rows x row_size int8, row-major. */
+/** TFLite's integer form of the parameters (PreprocessSoftmaxScaling with 5 integer bits):
+ *  beta * input_scale * 2^26 = multiplier * 2^(left_shift - 31), multiplier in
+ *  [2^30, 2^31); diff_min = -floor(31 * 2^26 / 2^left_shift). */
+typedef struct {
+    int32_t multiplier;
+    int32_t left_shift;
+    int32_t diff_min;
+} tm_nn_softmax_quant_t;
+
+/** Derives the integer parameters from input_scale and beta, exactly (integer arithmetic on
+ *  the two floats' bits, no FPU or libm). TM_NN_ARG_ERROR unless both are positive and
+ *  finite and 2^-27 <= beta * input_scale < 32 (outside, TFLite's own arithmetic fails). */
+tm_nn_status_t tm_nn_softmax_quantize(const tm_nn_softmax_params_t *params,
+                                      tm_nn_softmax_quant_t *out);
+
+/** Softmax over the last dimension with integer parameters (what CMSIS-NN's
+ *  arm_softmax_s8 takes): int8 in, int8 out with scale 1/256 and zero point -128. TFLite's
+ *  integer definition (the reference kernel of TFLite Micro): fixed-point exp of
+ *  (q - max) * beta * input_scale, a Q12.19 sum, its reciprocal by Newton-Raphson, entries
+ *  below diff_min give -128. Integer operations only: the same bits on every target.
+ *  row_size < 4096. input, output: rows x row_size int8, row-major. */
+tm_nn_status_t tm_nn_softmax_s8_quantized(const tm_nn_softmax_quant_t *q, const int8_t *input,
+                                          int32_t rows, int32_t row_size, int8_t *output);
+
+/** tm_nn_softmax_quantize, then tm_nn_softmax_s8_quantized. The input zero point cancels
+ *  and is not needed. */
 tm_nn_status_t tm_nn_softmax_s8(const tm_nn_softmax_params_t *params, const int8_t *input,
                                 int32_t rows, int32_t row_size, int8_t *output);
 

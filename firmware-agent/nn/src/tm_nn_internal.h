@@ -134,8 +134,4 @@ tm_nn_status_t tm_nn_check_fc(const tm_nn_fc_params_t *params,
                               const tm_nn_dims_t *output_dims, const int8_t *output,
                               int32_t *batches_out);
 
-/** The softmax's exp(x) for x <= 0 (tm_nn_softmax.c), shared so that both softmax kernels
- *  compute the same bits. */
-float tm_nn_softmax_expf(float x);
-
 #endif /* TM_NN_INTERNAL_H */

@@ -148,40 +148,10 @@ tm_nn_status_t tm_nn_opt_add_s8(const tm_nn_add_params_t *params, const int8_t *
 
 /* ---- softmax -------------------------------------------------------------------------------- */
 
-/* Rows up to this length keep their exponentials on the stack; longer rows use the
- * reference, which computes each twice. */
-#define SOFTMAX_CACHE 256
-
+/* Softmax is integer arithmetic on a few values per row (TFLite's definition, see
+ * tm_nn_softmax.c): the reference is the optimized kernel too. */
 tm_nn_status_t tm_nn_opt_softmax_s8(const tm_nn_softmax_params_t *params, const int8_t *input,
                                     int32_t rows, int32_t row_size, int8_t *output)
 {
-    TM_NN_PRECONDITION(params != NULL && input != NULL && output != NULL);
-    TM_NN_PRECONDITION(rows > 0 && row_size > 0);
-    TM_NN_PRECONDITION((int64_t)rows * row_size <= TM_NN_MAX_ELEMENTS);
-    TM_NN_PRECONDITION(!(params->input_scale <= 0.0f) && !(params->beta <= 0.0f));
-    const float coeff = params->beta * params->input_scale;
-    TM_NN_PRECONDITION(coeff < 1.0e30f);
-    if (row_size > SOFTMAX_CACHE) {
-        return tm_nn_ref_softmax_s8(params, input, rows, row_size, output);
-    }
-    float e[SOFTMAX_CACHE];
-    for (int32_t r = 0; r < rows; ++r) {
-        const int8_t *in = input + (size_t)r * row_size;
-        int8_t *out = output + (size_t)r * row_size;
-        int32_t max_q = -128;
-        for (int32_t i = 0; i < row_size; ++i) {
-            max_q = tm_nn_max_i32(max_q, in[i]);
-        }
-        /* The same additions in the same order as the reference: the same sum. */
-        float sum = 0.0f;
-        for (int32_t i = 0; i < row_size; ++i) {
-            e[i] = tm_nn_softmax_expf(coeff * (float)((int32_t)in[i] - max_q));
-            sum += e[i];
-        }
-        for (int32_t i = 0; i < row_size; ++i) {
-            const int32_t q = (int32_t)(e[i] / sum * 256.0f + 0.5f) - 128;
-            out[i] = (int8_t)(q > 127 ? 127 : q);
-        }
-    }
-    return TM_NN_OK;
+    return tm_nn_ref_softmax_s8(params, input, rows, row_size, output);
 }

@@ -717,6 +717,53 @@ TEST(SoftmaxS8, MatchesFloatReference)
     }
 }
 
+// Vectors of CMSIS-NN's unit tests for arm_softmax_s8, whose expected outputs were made with
+// TFLite's reference kernel: integer parameters given directly.
+TEST(SoftmaxS8, TfliteReferenceVectors)
+{
+    {
+        const tm_nn_softmax_quant_t q{1077952640, 19, -3968};
+        const int8_t in[10] = {101, 49, 6, -34, -75, -79, -38, 120, -55, 115};
+        const int8_t want[10] = {-57, -70, -79, -86, -92, -94, -88, -54, -91, -56};
+        int8_t got[10];
+        ASSERT_EQ(tm_nn_softmax_s8_quantized(&q, in, 2, 5, got), TM_NN_OK);
+        for (int i = 0; i < 10; ++i)
+            EXPECT_EQ(got[i], want[i]) << "element " << i;
+    }
+    {
+        const tm_nn_softmax_quant_t q{1077952576, 23, -248};
+        const int8_t in[5] = {-80, -48, 16, 0, -96};
+        const int8_t want[5] = {-128, -125, 56, -60, -128};
+        int8_t got[5];
+        ASSERT_EQ(tm_nn_softmax_s8_quantized(&q, in, 1, 5, got), TM_NN_OK);
+        for (int i = 0; i < 5; ++i)
+            EXPECT_EQ(got[i], want[i]) << "element " << i;
+    }
+}
+
+// PreprocessSoftmaxScaling by hand: beta * scale * 2^26 = multiplier * 2^(shift - 31).
+TEST(SoftmaxS8, IntegerParametersFromScaleAndBeta)
+{
+    tm_nn_softmax_quant_t q{};
+    // 1/16 * 2^26 = 2^22 = 2^30 * 2^(23 - 31): multiplier 2^30, shift 23, diff_min -31 * 8.
+    const tm_nn_softmax_params_t exact{0.0625f, 1.0f};
+    ASSERT_EQ(tm_nn_softmax_quantize(&exact, &q), TM_NN_OK);
+    EXPECT_EQ(q.multiplier, 1 << 30);
+    EXPECT_EQ(q.left_shift, 23);
+    EXPECT_EQ(q.diff_min, -248);
+    // 0.1f = 13421773 * 2^-27, times 2^26 = 6710886.5 = (6710886.5 / 2^23) * 2^23:
+    // multiplier = round(6710886.5 * 2^8) = 1717986944, shift 23.
+    const tm_nn_softmax_params_t tenth{0.1f, 1.0f};
+    ASSERT_EQ(tm_nn_softmax_quantize(&tenth, &q), TM_NN_OK);
+    EXPECT_EQ(q.multiplier, 1717986944);
+    EXPECT_EQ(q.left_shift, 23);
+    // Outside [2^-27, 32) TFLite's arithmetic fails: refused.
+    const tm_nn_softmax_params_t huge{8.0f, 4.0f}, tiny{1e-6f, 1e-3f}, negative{-0.1f, 1.0f};
+    EXPECT_EQ(tm_nn_softmax_quantize(&huge, &q), TM_NN_ARG_ERROR);
+    EXPECT_EQ(tm_nn_softmax_quantize(&tiny, &q), TM_NN_ARG_ERROR);
+    EXPECT_EQ(tm_nn_softmax_quantize(&negative, &q), TM_NN_ARG_ERROR);
+}
+
 TEST(SoftmaxS8, OneHotAndUniform)
 {
     const tm_nn_softmax_params_t p{1.0f, 1.0f};
