@@ -14,6 +14,8 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build build -j "$jobs"
 # ONNX Runtime for the ONNX export test (npm registry; its CPU library ships in the package).
 bash tests/training/install-onnxruntime-node.sh build
+# TensorFlow Lite itself (WebAssembly, npm registry) for the int8 comparison with TFLite.
+bash tests/tflite/install-tfjs-tflite.sh build
 
 # Parsers of outside input get a libFuzzer run too: a separate clang build of core.
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTINYML_FUZZ=ON \
