@@ -15,9 +15,12 @@
 #include "store/ProjectTask.h"
 #include "tm_frame.h"
 #include "tm_protocol.h"
+#include "tm_signed_package.h"
 
 #include <QDateTime>
+#include <QDir>
 #include <QEventLoop>
+#include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QPointer>
@@ -230,6 +233,8 @@ namespace {
 constexpr int kInvokeTimeoutMs = 20000;
 constexpr int kLayerProfileRuns = 8;
 constexpr int kChunkTimeoutMs = 5000;
+/// Larger files in signed/ are not model packages (a model slot is at most a few hundred KB).
+constexpr qint64 kMaxSignedPackageBytes = 16 * 1024 * 1024;
 
 double median(QVector<double> v)
 {
@@ -258,8 +263,9 @@ struct Profiler::Impl {
     ProfileOptions opt;
 
     model::Int8Executor exec;
-    QByteArray package;
-    quint32 packageCrc = 0;
+    QByteArray package;           ///< the bare model package (its stats, the host reference)
+    QByteArray uploadBytes;       ///< the bytes sent: package, or a signed package of it
+    quint32 packageCrc = 0;       ///< CRC-32 of upload
     ProfileResult result;
     quint64 unitsPerTick = 1;
 
@@ -477,6 +483,27 @@ void Profiler::Impl::featuresStep()
 
 /// Normalises the test rows with the model's own statistics and quantizes them as the host
 /// int8 reference does. Returns why they cannot be used, or an empty string.
+QVector<QByteArray> Profiler::signedPackagesBeside(const QString &projectPath)
+{
+    QList<QPair<quint32, QByteArray>> found;
+    const QDir dir(QFileInfo(projectPath).absoluteDir().filePath(QStringLiteral("signed")));
+    for (const QFileInfo &f : dir.entryInfoList({QStringLiteral("*.tmpks")}, QDir::Files, QDir::Name)) {
+        QFile in(f.absoluteFilePath());
+        if (f.size() > kMaxSignedPackageBytes || !in.open(QIODevice::ReadOnly))
+            continue;
+        const QByteArray bytes = in.readAll();
+        tm_signed_info_t info;
+        if (tm_signed_package_parse(reinterpret_cast<const uint8_t *>(bytes.constData()), size_t(bytes.size()), &info) ==
+            TM_SIGNED_OK)
+            found.append({info.package_version, bytes});
+    }
+    std::stable_sort(found.begin(), found.end(), [](const auto &a, const auto &b) { return a.first > b.first; });
+    QVector<QByteArray> out;
+    for (const auto &f : found)
+        out.append(f.second);
+    return out;
+}
+
 QString Profiler::Impl::takeTestInputs(const features::FeatureSet &test)
 {
     const model::Graph &g = exec.graph();
@@ -507,13 +534,13 @@ void Profiler::Impl::flashStep()
         auto info = parseModelInfoReply(p, &e);
         if (!info)
             return fail(e);
-        if (!opt.forceFlash && info->valid && info->size == quint32(package.size()) && info->crc == packageCrc) {
-            Q_EMIT q->uploadProgress(package.size(), package.size());
+        if (!opt.forceFlash && info->valid && info->size == quint32(uploadBytes.size()) && info->crc == packageCrc) {
+            Q_EMIT q->uploadProgress(uploadBytes.size(), uploadBytes.size());
             return latencyStep(0);
         }
         Q_EMIT q->stageChanged(tr("Flashing"));
         QByteArray begin(8, 0);
-        tm_put_u32(reinterpret_cast<uint8_t *>(begin.data()), quint32(package.size()));
+        tm_put_u32(reinterpret_cast<uint8_t *>(begin.data()), quint32(uploadBytes.size()));
         tm_put_u32(reinterpret_cast<uint8_t *>(begin.data()) + 4, packageCrc);
         call(TM_OP_MODEL_BEGIN, begin, AgentLink::kDefaultTimeoutMs, [this](const QByteArray &) { upload(0); });
     });
@@ -521,15 +548,15 @@ void Profiler::Impl::flashStep()
 
 void Profiler::Impl::upload(qint64 offset)
 {
-    if (offset >= package.size()) {
+    if (offset >= uploadBytes.size()) {
         call(TM_OP_MODEL_COMMIT, {}, kChunkTimeoutMs, [this](const QByteArray &) { verifyUpload(); });
         return;
     }
     const int chunk = int(TM_MAX_PAYLOAD) - 4;
-    call(TM_OP_MODEL_CHUNK, offsetPayload(quint32(offset), package.mid(offset, chunk)), kChunkTimeoutMs,
+    call(TM_OP_MODEL_CHUNK, offsetPayload(quint32(offset), uploadBytes.mid(offset, chunk)), kChunkTimeoutMs,
          [this, offset, chunk](const QByteArray &) {
-             const qint64 sent = qMin<qint64>(offset + chunk, package.size());
-             Q_EMIT q->uploadProgress(sent, package.size());
+             const qint64 sent = qMin<qint64>(offset + chunk, uploadBytes.size());
+             Q_EMIT q->uploadProgress(sent, uploadBytes.size());
              upload(sent);
          });
 }
@@ -541,11 +568,11 @@ void Profiler::Impl::verifyUpload()
         auto info = parseModelInfoReply(p, &e);
         if (!info)
             return fail(e);
-        if (!info->valid || info->size != quint32(package.size()) || info->crc != packageCrc)
+        if (!info->valid || info->size != quint32(uploadBytes.size()) || info->crc != packageCrc)
             return fail(tr("verification after the upload failed: the board reports %1 bytes with CRC %2, "
                            "%3 bytes with CRC %4 were sent")
                             .arg(info->size).arg(info->crc, 8, 16, QLatin1Char('0'))
-                            .arg(package.size()).arg(packageCrc, 8, 16, QLatin1Char('0')));
+                            .arg(uploadBytes.size()).arg(packageCrc, 8, 16, QLatin1Char('0')));
         latencyStep(0);
     });
 }
@@ -776,7 +803,24 @@ bool Profiler::start(ProjectStore *store, qint64 modelId, AgentLink *link, const
     if (!package)
         return refuse(tr("model %1 cannot be packaged: %2").arg(modelId).arg(e));
     s.package = *package;
-    s.packageCrc = tm_crc32(0, reinterpret_cast<const uint8_t *>(s.package.constData()), size_t(s.package.size()));
+    s.uploadBytes = s.package;
+    for (const QByteArray &signedBytes : options.signedPackages) {
+        // A signed package is the package unchanged, then its block (tm_signed_package.h); the
+        // board checks the signature itself.
+        if (signedBytes.size() == s.package.size() + qsizetype(TM_SIGNED_BLOCK_BYTES) && signedBytes.startsWith(s.package)) {
+            s.uploadBytes = signedBytes;
+            break;
+        }
+    }
+    if (options.signedPackageRequired && s.uploadBytes.size() == s.package.size())
+        return refuse(tr("the signed package given is not one of model %1's: its package part differs from the "
+                         "one the workbench writes for this model now (signed for another model, or before a "
+                         "change). Sign model %1 again").arg(modelId));
+    if (link->info().security && link->info().security->provisioned && s.uploadBytes.size() == s.package.size())
+        return refuse(tr("board %1 is provisioned: it takes signed packages only, and none of model %2's package "
+                         "was found. Sign it (tinyml sign PROJECT --model %2), then profile again")
+                          .arg(board.id.isEmpty() ? link->info().boardId : board.id).arg(modelId));
+    s.packageCrc = tm_crc32(0, reinterpret_cast<const uint8_t *>(s.uploadBytes.constData()), size_t(s.uploadBytes.size()));
     auto req = packageRequirements(s.package, &e);
     if (!req)
         return refuse(e);

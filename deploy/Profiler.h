@@ -161,6 +161,12 @@ struct ProfileOptions {
     bool accuracy = true;         ///< stream the test split through the device
     int maxAccuracySamples = 0;   ///< 0 = the whole test split
     bool forceFlash = false;      ///< upload even if the board already runs this package
+    /// Signed packages (`tinyml sign`, newest first) that may carry this model: the first whose
+    /// package part is byte-for-byte the one the profiler writes is uploaded instead of the bare
+    /// package. A provisioned board takes nothing else; without a match start() refuses there.
+    QVector<QByteArray> signedPackages;
+    /// The user named a signed package: refuse when it is not one of this model's.
+    bool signedPackageRequired = false;
     /// The cycle model's side channel (VirtualBoard::cycleChannelPath()); empty: no estimate.
     QString cycleChannel;
     /// Why there is no side channel (VirtualBoard::cycleModelUnavailableReason()), reported
@@ -190,6 +196,11 @@ public:
     /// Empty when target can be used with the virtual board's cycle model, else why not
     /// (different core, different wait states).
     static QString checkTarget(const BoardDefinition &board, const ProfileTarget &target);
+
+    /// The signed packages in signed/ beside projectPath (where `tinyml sign` writes), newest
+    /// version first, for ProfileOptions::signedPackages. Files whose signature block is not
+    /// well formed are passed over (the board checks signatures itself).
+    static QVector<QByteArray> signedPackagesBeside(const QString &projectPath);
 
     /// Stops after the request in flight; the board keeps whatever model it had committed.
     void cancel();

@@ -281,6 +281,24 @@ void printProfile(const deploy::ProfileResult &r)
     }
 }
 
+/// The signed packages a profile may upload: FILE when given (it must be a signed package),
+/// else the newest ones in signed/ beside the project.
+std::optional<QVector<QByteArray>> signedPackagesForProfile(const QString &projectPath, const QString &file,
+                                                            QString *error)
+{
+    if (file.isEmpty())
+        return deploy::Profiler::signedPackagesBeside(projectPath);
+    QFile in(file);
+    if (!in.open(QIODevice::ReadOnly)) {
+        *error = QStringLiteral("cannot read %1: %2").arg(file, in.errorString());
+        return std::nullopt;
+    }
+    const QByteArray bytes = in.readAll();
+    if (!crypto::readSignedPackage(bytes, QFileInfo(file).fileName(), error))
+        return std::nullopt;
+    return QVector<QByteArray>{bytes};
+}
+
 int cmdProfile(const QStringList &args)
 {
     QCommandLineParser p;
@@ -294,6 +312,11 @@ int cmdProfile(const QStringList &args)
     p.addOption({QStringLiteral("warmup"), QStringLiteral("warm-up inferences"), QStringLiteral("N"), QStringLiteral("5")});
     p.addOption({QStringLiteral("samples"), QStringLiteral("test samples streamed through the device (0 = all)"), QStringLiteral("N"), QStringLiteral("0")});
     p.addOption({QStringLiteral("no-accuracy"), QStringLiteral("skip the on-device accuracy pass")});
+    p.addOption({QStringLiteral("package"),
+                 QStringLiteral("a signed package of the model (tinyml sign) to upload instead of the bare one; "
+                                "default: the newest matching one in signed/ beside PROJECT. A provisioned board "
+                                "takes signed packages only"),
+                 QStringLiteral("FILE")});
     p.addOption({QStringLiteral("target"),
                  QStringLiteral("a real part's board id (e.g. nucleo-l4r5zi): convert the virtual board's estimated "
                                 "cycles to ms at its clock (latency_ms_on_target); its core must be the one the "
@@ -324,6 +347,11 @@ int cmdProfile(const QStringList &args)
     auto stored = pickModel(*store, p, &error);
     if (!stored)
         return fail(error);
+    auto signedPackages = signedPackagesForProfile(p.positionalArguments().first(), p.value(QStringLiteral("package")), &error);
+    if (!signedPackages)
+        return fail(error);
+    opt.signedPackages = *signedPackages;
+    opt.signedPackageRequired = p.isSet(QStringLiteral("package"));
     // The target is checked before a board is started: a wrong one should not cost a boot.
     if (p.isSet(QStringLiteral("target"))) {
         BoardRegistry registry;

@@ -141,3 +141,51 @@ TEST_P(SignedCli, SignProvisionFlashAndEveryRefusal)
 
 INSTANTIATE_TEST_SUITE_P(Boards, SignedCli, ::testing::Values("host", "qemu-m4"),
                          [](const auto &info) { return std::string(info.param) == "host" ? "host" : "qemu_m4"; });
+
+// `tinyml profile` on a provisioned board uploads the model's signed package (given, or the
+// newest in signed/ beside the project) and refuses, with the way out, when there is none.
+TEST_P(SignedCli, ProfileOnAProvisionedBoardUsesTheSignedPackage)
+{
+    CliRun r = run({"keys", "new", "--name", "release", "--json"});
+    ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+    const QString key = r.json()["id"].toString();
+    r = run({"sign", project, "--key", key, "--version", "3", "--out", file("elsewhere.tmpks"), "--json"});
+    ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+    r = run({"provision", "--board", board(), "--key", key, "--json"});
+    ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+    const QStringList profile{"profile", project, "--board", board(), "--runs", "2", "--warmup", "0", "--no-accuracy"};
+
+    // nothing signed beside the project: refused before anything is sent, naming the fix
+    r = run(profile);
+    EXPECT_EQ(r.exitCode, 1);
+    EXPECT_TRUE(r.err.contains(QStringLiteral("takes signed packages only"))) << r.err.toStdString();
+    EXPECT_TRUE(r.err.contains(QStringLiteral("tinyml sign PROJECT --model 1"))) << r.err.toStdString();
+
+    // the given signed package goes on, and the board measures it
+    r = run(profile + QStringList{"--package", file("elsewhere.tmpks"), "--json"});
+    ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+    EXPECT_EQ(r.json()["runs"].toInt(), 2);
+    EXPECT_GT(r.json()["package_bytes"].toDouble(), 0);
+
+    // a signed package of something else is refused as such
+    QFile in(file("elsewhere.tmpks"));
+    ASSERT_TRUE(in.open(QIODevice::ReadOnly));
+    QByteArray other = in.readAll();
+    other.prepend('x');
+    writeFile(file("other.tmpks"), other);
+    r = run(profile + QStringList{"--package", file("other.tmpks")});
+    EXPECT_EQ(r.exitCode, 1);
+    EXPECT_TRUE(r.err.contains(QStringLiteral("other.tmpks")) || r.err.contains(QStringLiteral("is not one of model 1's")))
+        << r.err.toStdString();
+
+    // `tinyml sign` without --out writes to signed/ beside the project: profile finds it
+    r = run({"sign", project, "--key", key, "--json"});
+    ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+    EXPECT_EQ(r.json()["version"].toInt(), 1) << "signed/ was empty";
+    r = run({"sign", project, "--key", key, "--version", "4", "--json"});
+    ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+    r = run(profile + QStringList{"--json", "--force"});
+    ASSERT_EQ(r.exitCode, 0) << r.err.toStdString() << " (version 4 is the newest there; 1 would be refused)";
+    r = run({"flash", project, "--board", board(), "--force"});
+    EXPECT_EQ(r.exitCode, 1) << "flash PROJECT still uploads the bare package: refused";
+}

@@ -676,6 +676,8 @@ void DeploymentPage::beginProfile()
     options.runs = m_runs->value();
     options.warmup = m_warmup->value();
     options.accuracy = m_accuracy->isChecked();
+    // A provisioned board takes signed packages only: the newest of this model's in signed/.
+    options.signedPackages = deploy::Profiler::signedPackagesBeside(m_session->store().path());
     if (m_virtual) {
         options.cycleChannel = m_virtual->cycleChannelPath();
         options.cycleUnavailable = m_virtual->cycleModelUnavailableReason();
