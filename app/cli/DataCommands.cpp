@@ -4,6 +4,8 @@
 #include "io/DatasetImporter.h"
 #include "io/DatasetExporter.h"
 #include "io/ImportDuplicates.h"
+#include "io/MlperfImport.h"
+#include "model/Graph.h"
 #include "store/ProjectStore.h"
 
 #include <QCommandLineParser>
@@ -73,6 +75,41 @@ bool hmacKeyFrom(const QCommandLineParser &p, const QString &command, QByteArray
     return true;
 }
 
+/// --format mlperf: the model the data set's raw files are input of (--model, else the newest int8 model).
+std::optional<io::MlperfImportTarget> mlperfTarget(ProjectStore &store, const QCommandLineParser &p, QString *error)
+{
+    std::optional<StoredModel> stored;
+    QString why;
+    if (p.isSet(QStringLiteral("model"))) {
+        bool ok = false;
+        const qint64 id = p.value(QStringLiteral("model")).toLongLong(&ok);
+        if (!ok || id <= 0) {
+            *error = QStringLiteral("--model must be a model id (see `tinyml info`)");
+            return std::nullopt;
+        }
+        stored = store.model(id, &why);
+        if (!stored) {
+            *error = QStringLiteral("--model %1: %2").arg(id).arg(why.isEmpty() ? QStringLiteral("no such model") : why);
+            return std::nullopt;
+        }
+    } else {
+        stored = store.latestModel(ModelKind::Int8, &why);
+        if (!stored) {
+            *error = QStringLiteral("--format mlperf needs an int8 model to read the raw inputs with (its input scale "
+                                    "and zero point) and to take the class count from; the project has none: run "
+                                    "`tinyml import-model PROJECT MODEL.tflite` or `tinyml quantize` first");
+            return std::nullopt;
+        }
+    }
+    auto graph = model::Graph::deserialize(stored->graph, &why);
+    const QString name = QStringLiteral("model %1 (%2)").arg(stored->id).arg(stored->name);
+    if (!graph) {
+        *error = QStringLiteral("%1: %2").arg(name, why);
+        return std::nullopt;
+    }
+    return io::MlperfImportTarget::forGraph(*graph, store.settings(), name, error);
+}
+
 int cmdImport(const QStringList &args)
 {
     QCommandLineParser p;
@@ -83,7 +120,12 @@ int cmdImport(const QStringList &args)
     p.addPositionalArgument(QStringLiteral("PATH"), QStringLiteral("files or folders"), QStringLiteral("PATH..."));
     p.addOption({QStringLiteral("label"), QStringLiteral("label for every sample (default: from the file name prefix, `label.xxx.csv`, or the folder for images)"), QStringLiteral("L")});
     p.addOption({QStringLiteral("split"), QStringLiteral("train | test | auto (stratified 80/20, deterministic)"), QStringLiteral("SPLIT"), QStringLiteral("auto")});
-    p.addOption({QStringLiteral("format"), QStringLiteral("auto | csv | csv-table | wav | ei-json | ei-cbor | image"), QStringLiteral("FORMAT"), QStringLiteral("auto")});
+    p.addOption({QStringLiteral("format"), QStringLiteral("auto | csv | csv-table | wav | ei-json | ei-cbor | image | mlperf "
+                                                          "(an MLPerf Tiny data set folder: y_labels.csv and raw int8 inputs)"),
+                 QStringLiteral("FORMAT"), QStringLiteral("auto")});
+    p.addOption({QStringLiteral("model"), QStringLiteral("--format mlperf: the int8 model whose input the files are "
+                                                         "(default: the project's newest int8 model)"),
+                 QStringLiteral("ID")});
     p.addOption({QStringLiteral("label-column"), QStringLiteral("label column of a table CSV"), QStringLiteral("NAME"), QStringLiteral("label")});
     p.addOption({QStringLiteral("rate"), QStringLiteral("sample rate for CSV files without a timestamp column"), QStringLiteral("HZ")});
     addHmacKeyOptions(p, QStringLiteral("verify Edge Impulse HS256 signatures"));
@@ -134,11 +176,38 @@ int cmdImport(const QStringList &args)
     if (!store)
         return fail(error);
 
-    QVector<io::FileImportResult> stored = io::importPaths(paths, opt);
+    const bool mlperf = opt.format == QLatin1String("mlperf");
+    if (!mlperf && p.isSet(QStringLiteral("model")))
+        return usageError(QStringLiteral("import"), QStringLiteral("--model is for --format mlperf"));
+    if (mlperf && p.isSet(QStringLiteral("label")))
+        return usageError(QStringLiteral("import"), QStringLiteral("--label does not apply to --format mlperf: labels "
+                                                                   "come from y_labels.csv's class and the model"));
+    QVector<io::FileImportResult> stored;
+    QStringList newLabels = store->settings().labels;
+    std::optional<QStringList> mlperfLabels;
+    if (mlperf) {
+        auto target = mlperfTarget(*store, p, &error);
+        if (!target)
+            return fail(error);
+        for (const QString &path : paths)
+            stored.append(io::importMlperfFolder(path, *target, opt));
+        // Checked before anything is stored: a model scored by index needs the class order.
+        auto labels = io::mlperfProjectLabels(newLabels, *target, &error);
+        if (!labels)
+            return fail(error);
+        mlperfLabels = *labels;
+    } else {
+        stored = io::importPaths(paths, opt);
+    }
     // Channels, rate and kind of data must fit the project; a misfit file imports nothing.
     const io::SampleExpectation expectation = io::expectationFor(store->settings(), store->sampleInfos());
     for (auto &r : stored)
         io::checkAgainstProject(r, expectation);
+    // The class names go into the project's labels only with samples that use them.
+    if (mlperfLabels && std::any_of(stored.begin(), stored.end(), [](const io::FileImportResult &r) {
+            return r.ok() && !r.samples.isEmpty();
+        }))
+        newLabels = *mlperfLabels;
     // A re-run import would double the data set; equal data is skipped and reported.
     int duplicates = 0;
     if (!p.isSet(QStringLiteral("allow-duplicates"))) {
@@ -154,7 +223,6 @@ int cmdImport(const QStringList &args)
     int imported = 0, failedFiles = 0;
     QString storeError;
     QJsonArray files;
-    QStringList newLabels = store->settings().labels;
     for (auto &r : stored) {
         QJsonObject f{{QStringLiteral("file"), r.file}, {QStringLiteral("format"), r.format}};
         if (!r.duplicates.isEmpty()) {
@@ -285,7 +353,7 @@ QList<Command> dataCommands()
 {
     return {
         {QStringLiteral("import"), QStringLiteral("import PROJECT PATH... [--label L] [--split train|test|auto] [--format ...]"),
-         QStringLiteral("import CSV, WAV, Edge Impulse JSON/CBOR or image files"), cmdImport},
+         QStringLiteral("import CSV, WAV, Edge Impulse JSON/CBOR or image files, or an MLPerf Tiny data set"), cmdImport},
         {QStringLiteral("export-data"), QStringLiteral("export-data PROJECT DIR --format csv|ei-json|ei-cbor"),
          QStringLiteral("export the samples"), cmdExportData},
     };
