@@ -5,14 +5,17 @@ For every reference model found in the models folder (../shared/mlperf-tiny besi
 repository): a fresh project, `tinyml import-model`, N seeded random int8 inputs, then the
 outputs of `tinyml predict --json` (our host int8 reference, the same C kernels as the agent)
 against those of TFLite's WebAssembly build (tflite_run.js). Prints one table row per model
-and fails when a classifier's top class differs or an output differs by more than the model's
-allowed LSBs (--tolerance; 0 means bit-exact). Exit 77 (CTest: skipped) when the models folder
+and fails when an output differs by more than the model's allowed LSBs (--tolerance; 0 means
+bit-exact) or a classifier's top class differs where ours leads its second by more than twice
+that bound (closer than that, TFLite's order may flip within the bound: counted as near ties). Exit 77 (CTest: skipped) when the models folder
 is absent, saying so.
 
 Why a tolerance: the WebAssembly TFLite runs int8 convolutions and fully connected layers
 through its XNNPACK delegate, which requantizes in float (fp32 multiply, round to nearest)
 where TFLite's reference kernels and TFLite Micro use the fixed-point multiplier and shift;
 a rounding-boundary case moves one LSB, and later layers (most of all the softmax) spread it.
+(The .wasm's own strings list XNNPACK's QS8 Convolution, Fully Connected, Add and Global Average
+Pooling operators, and its runner options offer no way to turn the delegate off.)
 Our kernels follow the fixed-point definition (checked against reference vectors in the
 kernel tests); this comparison bounds the distance to a real TFLite build.
 
@@ -93,7 +96,8 @@ def main():
             ours = [r["outputs_int8"] for r in rows]
             if len(ours) != len(theirs):
                 sys.exit(f"{bench}: {len(ours)} results from tinyml predict, {len(theirs)} from TFLite")
-            n = equal = same_top = 0
+            allowed = tolerances.get(bench, 0)
+            n = equal = same_top = near_ties = 0
             worst = 0
             for a, b in zip(ours, theirs):
                 if len(a) != len(b):
@@ -101,15 +105,21 @@ def main():
                 n += len(a)
                 equal += sum(1 for x, y in zip(a, b) if x == y)
                 worst = max(worst, max(abs(x - y) for x, y in zip(a, b)))
-                same_top += 1 if a.index(max(a)) == b.index(max(b)) else 0
-            allowed = tolerances.get(bench, 0)
+                if a.index(max(a)) == b.index(max(b)):
+                    same_top += 1
+                elif bench != "ad01" and sorted(a)[-1] - sorted(a)[-2] <= 2 * allowed:
+                    # our two best are closer than two allowed differences: TFLite's order
+                    # may flip within the stated bound, so this is not a disagreement
+                    near_ties += 1
             classifier = bench != "ad01"  # ad01 reconstructs its input: no top class
-            top = f"{same_top:7}/{len(ours):<2}" if classifier else f"{'-':>10}"
-            print(f"{bench:8} {len(ours):6} {n:8} {equal:8} {worst:10} {top}  {allowed}")
+            top = f"{same_top:7}/{len(ours):<3}" if classifier else f"{'-':>11}"
+            ties = f" ({near_ties} near ties)" if near_ties else ""
+            print(f"{bench:8} {len(ours):6} {n:8} {equal:8} {worst:10} {top}  {allowed}{ties}")
             if worst > allowed:
                 failures.append(f"{bench}: outputs differ from TFLite's by up to {worst} LSB (allowed {allowed})")
-            if classifier and same_top != len(ours):
-                failures.append(f"{bench}: top class differs from TFLite's on {len(ours) - same_top} of {len(ours)} inputs")
+            if classifier and same_top + near_ties != len(ours):
+                failures.append(f"{bench}: top class differs from TFLite's on {len(ours) - same_top - near_ties} "
+                                f"of {len(ours)} inputs where ours leads by more than {2 * allowed} LSB")
     for f in failures:
         print("FAIL", f)
     return 1 if failures else 0
