@@ -12,6 +12,7 @@
 #include "StreamWindows.h"
 #include "features/FeatureExtractor.h"
 #include "features/FeatureSet.h"
+#include "model/tflite/TfliteExporter.h"
 #include "model/tflite/TfliteImporter.h"
 #include "store/ProjectStore.h"
 
@@ -666,6 +667,62 @@ int exportLibrary(const QCommandLineParser &p)
     return Ok;
 }
 
+/// export --tflite: an int8 (or, with --model, a float) model as a TensorFlow Lite flatbuffer.
+int exportTfliteModel(const QCommandLineParser &p)
+{
+    qint64 modelId = 0;
+    if (p.isSet(QStringLiteral("model"))) {
+        bool ok = false;
+        modelId = p.value(QStringLiteral("model")).toLongLong(&ok);
+        if (!ok || modelId <= 0)
+            return usageError(QStringLiteral("export"), QStringLiteral("--model must be a model id (a positive integer)"));
+    }
+    QString error;
+    auto store = ProjectStore::open(p.positionalArguments()[0], &error);
+    if (!store)
+        return fail(error);
+    const QString projectName = QFileInfo(store->path()).fileName();
+    QString storeError;
+    const std::optional<StoredModel> stored = modelId > 0 ? store->model(modelId, &storeError)
+                                                          : store->latestModel(ModelKind::Int8, &storeError);
+    if (!stored) {
+        if (modelId > 0)
+            return fail(QStringLiteral("model %1: not in %2%3").arg(modelId).arg(projectName,
+                        storeError.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(storeError)));
+        return fail(QStringLiteral("%1 has no int8 model yet: train and quantize one first (`tinyml train`, "
+                                   "`tinyml quantize`)%2").arg(projectName,
+                                   storeError.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(storeError)));
+    }
+    auto graph = model::Graph::deserialize(stored->graph, &error);
+    if (!graph)
+        return fail(QStringLiteral("model %1: its stored graph cannot be read: %2").arg(stored->id).arg(error));
+    const QString file = p.value(QStringLiteral("tflite"));
+    const QString kind = graph->quantized ? QStringLiteral("int8") : QStringLiteral("float");
+    const QString description = QStringLiteral("TinyML Workbench %1 model %2 \"%3\" of %4")
+                                    .arg(kind).arg(stored->id).arg(stored->name, projectName);
+    model::tflite::TfliteExportInfo info;
+    if (!model::tflite::writeTfliteFile(*graph, file, description, &error, &info))
+        return fail(QStringLiteral("model %1: %2").arg(stored->id).arg(error));
+    const qint64 bytes = QFileInfo(file).size();
+    if (p.isSet(QStringLiteral("json"))) {
+        printJson({{QStringLiteral("file"), file},
+                   {QStringLiteral("model_id"), stored->id},
+                   {QStringLiteral("kind"), kind},
+                   {QStringLiteral("bytes"), bytes},
+                   {QStringLiteral("operators"), info.operators},
+                   {QStringLiteral("tensors"), info.tensors},
+                   {QStringLiteral("operator_codes"), QJsonArray::fromStringList(info.operatorCodes)},
+                   {QStringLiteral("input_type"), QLatin1String(info.floatInput || !graph->quantized ? "float32" : "int8")},
+                   {QStringLiteral("output_type"), QLatin1String(info.floatOutput || !graph->quantized ? "float32" : "int8")}});
+        return Ok;
+    }
+    QTextStream(stdout) << "Wrote " << kind << " model " << stored->id << " to " << file << " (TFLite, " << bytes
+                        << " bytes, " << info.operators << " operators: " << info.operatorCodes.join(QStringLiteral(", "))
+                        << "; " << (info.floatInput || !graph->quantized ? "float32" : "int8") << " input, "
+                        << (info.floatOutput || !graph->quantized ? "float32" : "int8") << " output)\n";
+    return Ok;
+}
+
 int cmdExport(const QStringList &args)
 {
     QCommandLineParser p;
@@ -677,24 +734,31 @@ int cmdExport(const QStringList &args)
         "tinyml_label), a CMake file (host or arm-none-eabi-gcc) and an example that checks its output.\n"
         "A model with a streaming feature block carries its whole impulse (DSP, normalisation,\n"
         "post-processing): tinyml_impulse_push() takes raw sensor samples and calls back a decision per\n"
-        "window; --model-only exports the network alone."));
+        "window; --model-only exports the network alone.\n"
+        "--tflite writes the newest int8 model (or --model ID, int8 or float) as a TensorFlow Lite flatbuffer\n"
+        "(schema 3; per-channel int8 weights, int8 activations, int32 biases, quantization copied exactly;\n"
+        "a float model as float32 ops) for TFLite / TFLite Micro; ops with no TFLite equivalent (anomaly\n"
+        "scores) are refused naming the node."));
     p.addPositionalArgument(QStringLiteral("PROJECT"), QStringLiteral("project file"));
     p.addOption({QStringLiteral("onnx"), QStringLiteral("output .onnx file"), QStringLiteral("FILE")});
     p.addOption({QStringLiteral("int8"), QStringLiteral("export the int8 model (QDQ)")});
     p.addOption({QStringLiteral("c-library"), QStringLiteral("output .zip: C library with CMake file and example"), QStringLiteral("FILE")});
     p.addOption({QStringLiteral("arduino"), QStringLiteral("output .zip: Arduino library (library.properties, src/, examples/)"), QStringLiteral("FILE")});
-    p.addOption({QStringLiteral("model"), QStringLiteral("int8 model id for --c-library / --arduino (default: the newest)"), QStringLiteral("ID")});
+    p.addOption({QStringLiteral("tflite"), QStringLiteral("output .tflite file: the model as a TFLite flatbuffer"), QStringLiteral("FILE")});
+    p.addOption({QStringLiteral("model"), QStringLiteral("model id for --c-library / --arduino (int8) and --tflite (int8 or float; default: the newest int8)"), QStringLiteral("ID")});
     p.addOption({QStringLiteral("name"), QStringLiteral("library folder name (default tinyml_model / TinyMLModel)"), QStringLiteral("NAME")});
     p.addOption({QStringLiteral("model-only"), QStringLiteral("export the int8 network without its impulse (--c-library / --arduino)")});
-    p.addOption({QStringLiteral("json"), QStringLiteral("print the result as JSON (--c-library / --arduino)")});
+    p.addOption({QStringLiteral("json"), QStringLiteral("print the result as JSON (--c-library / --arduino / --tflite)")});
     int code = 0;
     if (!parseOrReport(p, args, QStringLiteral("export"), 1, &code))
         return code;
     const int targets = int(p.isSet(QStringLiteral("onnx"))) + int(p.isSet(QStringLiteral("c-library")))
-                        + int(p.isSet(QStringLiteral("arduino")));
+                        + int(p.isSet(QStringLiteral("arduino"))) + int(p.isSet(QStringLiteral("tflite")));
     if (targets != 1)
         return usageError(QStringLiteral("export"),
-                          QStringLiteral("give one of --onnx FILE, --c-library FILE.zip or --arduino FILE.zip"));
+                          QStringLiteral("give one of --onnx FILE, --c-library FILE.zip, --arduino FILE.zip or --tflite FILE"));
+    if (p.isSet(QStringLiteral("tflite")))
+        return exportTfliteModel(p);
     if (!p.isSet(QStringLiteral("onnx")))
         return exportLibrary(p);
     QString error;
@@ -782,8 +846,8 @@ QList<Command> trainingCommands()
         {QStringLiteral("quantize"), QStringLiteral("quantize PROJECT [--calibration minmax|percentile] [--json]"),
          QStringLiteral("int8 post-training quantization (+ QAT when needed), float vs int8"), guarded(cmdQuantize)},
         {QStringLiteral("export"),
-         QStringLiteral("export PROJECT --onnx FILE [--int8] | --c-library FILE.zip | --arduino FILE.zip [--model ID]"),
-         QStringLiteral("export a model to ONNX, or an int8 model as a C / Arduino library"), guarded(cmdExport)},
+         QStringLiteral("export PROJECT --onnx FILE [--int8] | --c-library FILE.zip | --arduino FILE.zip | --tflite FILE [--model ID]"),
+         QStringLiteral("export a model to ONNX or TFLite, or an int8 model as a C / Arduino library"), guarded(cmdExport)},
         {QStringLiteral("import-model"), QStringLiteral("import-model PROJECT FILE.onnx|FILE.tflite [--name NAME] [--json]"),
          QStringLiteral("import a float ONNX model exported by PyTorch, or an int8 TFLite model"), guarded(cmdImportModel)},
     };
