@@ -1,13 +1,17 @@
-// tinyml keys new|list, sign, provision: the user's Ed25519 signing keys for model packages
-// (crypto::SigningKeyStore; folder: $TINYML_KEY_DIR or the workbench's data folder), signed
-// packages, and locking a board to a key.
+// tinyml keys new|list, sign, provision, attest: the user's Ed25519 signing keys for model
+// packages (crypto::SigningKeyStore; folder: $TINYML_KEY_DIR or the workbench's data folder),
+// signed packages, locking a board to a key and giving it a device identity, and checking a
+// board's signed attestation (crypto::verifyAttestation).
 #include "CliCommands.h"
 
 #include "BoardConnection.h"
 #include "ModelPackageWriter.h"
+#include "crypto/Attestation.h"
+#include "crypto/ProvisionedDevices.h"
 #include "crypto/SignedPackage.h"
 #include "crypto/SigningKeyStore.h"
 #include "store/ProjectStore.h"
+#include "tm_attest.h"
 
 #include <QDir>
 #include <QFile>
@@ -265,7 +269,9 @@ int cmdProvision(const QStringList &args)
         "the board commits only model packages signed with that key (`tinyml sign`, then\n"
         "`tinyml flash --package FILE`), never an older version than the one it runs (anti-rollback),\n"
         "and refuses another key. A virtual board keeps the key in its state folder's flash file.\n"
-        "Provisioning again with the same key changes nothing."));
+        "Provisioning again with the same key changes nothing. An agent that keeps a device identity\n"
+        "(attestation) also gets one, once: a random Ed25519 seed sent to the board only; its public\n"
+        "key is recorded in devices.json beside the keys, for `tinyml attest`."));
     p.addOption({QStringLiteral("board"), QStringLiteral("board id; virtual boards are started automatically"), QStringLiteral("ID")});
     p.addOption({QStringLiteral("port"), QStringLiteral("serial port of a board running the TinyML agent"), QStringLiteral("PATH")});
     p.addOption({QStringLiteral("baud"), QStringLiteral("baud rate"), QStringLiteral("N"), QStringLiteral("115200")});
@@ -286,9 +292,43 @@ int cmdProvision(const QStringList &args)
     const auto before = c.link->info().security;
     const bool already = before && before->provisioned && before->keyId == key->id;
     QString error;
-    const auto boardKey = c.link->provision(key->publicKey, &error);
-    if (!boardKey)
-        return fail(QStringLiteral("%1: %2").arg(c.definition.id, error));
+    // A device identity when the agent keeps one: a fresh seed that only the board keeps (this
+    // host forgets it once sent); the board writes it once and answers its public key.
+    const bool withIdentity = c.link->supportsAttestation();
+    std::optional<QString> boardKey;
+    QString deviceId;
+    bool newIdentity = false;
+    if (withIdentity) {
+        auto identity = crypto::newDeviceIdentity();
+        if (identity.seed.size() != 32)
+            return fail(QStringLiteral("cannot draw a random device identity (libsodium)"));
+        const QByteArray pk = identity.publicKey;
+        const auto reply = c.link->provisionWithIdentity(key->publicKey, identity.seed, &error);
+        crypto::wipeSecret(identity.seed);
+        if (!reply)
+            return fail(QStringLiteral("%1: %2").arg(c.definition.id, error));
+        boardKey = reply->keyId;
+        newIdentity = reply->devicePublicKey == pk;
+        deviceId = crypto::SigningKeyStore::keyId(reply->devicePublicKey);
+        crypto::ProvisionedDevices devices(keys.directory());
+        QString findError;
+        const auto known = devices.find(deviceId, &findError);
+        if (!findError.isEmpty())
+            return fail(findError);
+        // A board that already had an identity this host never recorded (provisioned by
+        // another host, or devices.json lost): its key is taken on first use, and said so.
+        if (!newIdentity && !known && !json)
+            QTextStream(stderr) << "note: " << c.definition.id << " already had device identity " << deviceId
+                                << ", which this host had not recorded; recording it now (trust on first use)\n";
+        crypto::ProvisionedDevice d{deviceId, c.definition.id, reply->devicePublicKey, key->id,
+                                    known ? known->provisioned : QDateTime::currentDateTimeUtc()};
+        if (!devices.record(d, &error))
+            return fail(error);
+    } else {
+        boardKey = c.link->provision(key->publicKey, &error);
+        if (!boardKey)
+            return fail(QStringLiteral("%1: %2").arg(c.definition.id, error));
+    }
     if (*boardKey != key->id)
         return fail(QStringLiteral("%1 reports key id %2 for key %3: the agent computes key ids differently")
                         .arg(c.definition.id, *boardKey, key->id));
@@ -298,15 +338,142 @@ int cmdProvision(const QStringList &args)
         printJson({{QStringLiteral("board"), c.definition.id},
                    {QStringLiteral("key_id"), key->id},
                    {QStringLiteral("already_provisioned"), already},
-                   {QStringLiteral("anti_rollback_counter"), double(counter)}});
+                   {QStringLiteral("anti_rollback_counter"), double(counter)},
+                   {QStringLiteral("device_id"), deviceId},
+                   {QStringLiteral("new_device_identity"), newIdentity}});
     } else {
         QTextStream(stdout) << (already ? "Already provisioned: " : "Provisioned ") << c.definition.id
                             << (already ? " trusts key " : " with key ") << key->id
                             << (key->name.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(key->name))
                             << "; it now takes packages signed with it only (anti-rollback counter " << counter
                             << ")\n";
+        if (withIdentity)
+            QTextStream(stdout) << "  device identity " << deviceId
+                                << (newIdentity ? " (new; its secret key is on the board only)"
+                                                : " (the board's existing identity)")
+                                << ", recorded in " << crypto::ProvisionedDevices(keys.directory()).filePath() << "\n";
+        else
+            QTextStream(stdout) << "  this agent keeps no device identity (INFO CAPABILITIES bit 9): `tinyml attest` "
+                                   "cannot check it\n";
     }
     return Ok;
+}
+
+QString hexOrEmpty(bool present, const QByteArray &b)
+{
+    return present ? QString::fromLatin1(b.toHex()) : QString();
+}
+
+int cmdAttest(const QStringList &args)
+{
+    const QString command = QStringLiteral("attest");
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral(
+        "Ask a provisioned board to attest: the host sends a fresh random nonce, the board answers its\n"
+        "device identity, the SHA-512 of the agent image it runs (measured by the agent itself), the\n"
+        "SHA-512 and version of its active package, its anti-rollback counter and error counters, and\n"
+        "the nonce, signed with the device identity key written at `tinyml provision`. The host checks\n"
+        "the signature, the nonce and that the key is the one it recorded; with --package FILE also that\n"
+        "the board runs exactly that file. Exit status 0 only when verified."));
+    p.addOption({QStringLiteral("board"), QStringLiteral("board id; virtual boards are started automatically"), QStringLiteral("ID")});
+    p.addOption({QStringLiteral("port"), QStringLiteral("serial port of a board running the TinyML agent"), QStringLiteral("PATH")});
+    p.addOption({QStringLiteral("baud"), QStringLiteral("baud rate"), QStringLiteral("N"), QStringLiteral("115200")});
+    p.addOption({QStringLiteral("package"),
+                 QStringLiteral("the package file the board should run (as flashed, e.g. the signed file)"),
+                 QStringLiteral("FILE")});
+    p.addOption({QStringLiteral("json"), QStringLiteral("print one JSON object")});
+    int code = 0;
+    if (!parseOrReport(p, args, command, 0, &code))
+        return code;
+    const bool json = p.isSet(QStringLiteral("json"));
+    QByteArray expectedPackage;
+    if (p.isSet(QStringLiteral("package"))) {
+        QFile f(p.value(QStringLiteral("package")));
+        if (!f.open(QIODevice::ReadOnly))
+            return fail(QStringLiteral("%1: cannot read: %2").arg(f.fileName(), f.errorString()));
+        expectedPackage = f.readAll();
+        if (expectedPackage.isEmpty())
+            return fail(QStringLiteral("%1: empty file").arg(f.fileName()));
+    }
+    Connection c;
+    if (!connectBoard(p, command, json, &c, &code))
+        return code;
+    const QByteArray nonce = crypto::attestationNonce();
+    if (nonce.size() != 32)
+        return fail(QStringLiteral("cannot draw a random nonce (libsodium)"));
+    QString error;
+    const auto reply = c.link->attest(nonce, &error);
+    if (!reply)
+        return fail(QStringLiteral("%1: %2").arg(c.definition.id, error));
+    // the record of the device key the statement names (the statement is checked against it)
+    crypto::ProvisionedDevices devices(crypto::SigningKeyStore::defaultDirectory());
+    tm_attest_t peek;
+    QByteArray expectedKey;
+    if (tm_attest_parse(reinterpret_cast<const uint8_t *>(reply->constData()), size_t(reply->size()), &peek) ==
+        TM_ATTEST_OK) {
+        QString findError;
+        const QString id = QString::fromLatin1(QByteArray(reinterpret_cast<const char *>(peek.device_id), 8).toHex());
+        const auto known = devices.find(id, &findError);
+        if (!findError.isEmpty())
+            return fail(findError);
+        if (known && known->board != c.definition.id) {
+            error = QStringLiteral("device %1 was provisioned as board %2, it answers as %3")
+                        .arg(id, known->board, c.definition.id);
+        } else if (known) {
+            expectedKey = known->devicePublicKey;
+        } else {
+            // a board of this kind provisioned here with another key: name it
+            const auto same = devices.forBoard(c.definition.id, &findError);
+            if (same && !same->isEmpty())
+                error = QStringLiteral("device key %1 is not the one recorded when %2 was provisioned (%3)")
+                            .arg(id, c.definition.id, same->first().deviceId);
+        }
+    }
+    auto r = crypto::verifyAttestation(*reply, nonce, expectedKey, expectedPackage);
+    if (r.verified == false && !error.isEmpty() && r.parsed && r.reason.contains(QStringLiteral("no record")))
+        r.reason = error;
+    else if (!error.isEmpty() && r.verified) {
+        r.verified = false;
+        r.reason = error;
+    }
+    if (json) {
+        printJson({{QStringLiteral("board"), c.definition.id},
+                   {QStringLiteral("device_id"), r.deviceId},
+                   {QStringLiteral("firmware_hash"), hexOrEmpty(r.hasFirmwareHash, r.firmwareHash)},
+                   {QStringLiteral("package_hash"), hexOrEmpty(r.hasPackage, r.packageHash)},
+                   {QStringLiteral("package_version"), double(r.packageVersion)},
+                   {QStringLiteral("package_bytes"), double(r.packageSize)},
+                   {QStringLiteral("counter"), double(r.counter)},
+                   {QStringLiteral("project_key_id"), r.projectKeyId},
+                   {QStringLiteral("frames_dropped"), double(r.framesDropped)},
+                   {QStringLiteral("error_replies"), double(r.errorReplies)},
+                   {QStringLiteral("counter_ticks"), double(r.uptimeTicks)},
+                   {QStringLiteral("nonce"), QString::fromLatin1(nonce.toHex())},
+                   {QStringLiteral("verified"), r.verified},
+                   {QStringLiteral("reason"), r.reason}});
+    } else {
+        QTextStream out(stdout);
+        out << (r.verified ? "Verified: " : "NOT verified: ") << c.definition.id;
+        if (r.parsed)
+            out << " (device " << r.deviceId << ")";
+        out << "\n";
+        if (!r.verified)
+            out << "  reason: " << r.reason << "\n";
+        if (r.parsed) {
+            out << "  firmware SHA-512  " << (r.hasFirmwareHash ? QString::fromLatin1(r.firmwareHash.toHex()) : QStringLiteral("(not measured by this port)")) << "\n";
+            if (r.hasPackage)
+                out << "  package SHA-512   " << r.packageHash.toHex() << "\n  package           " << r.packageSize
+                    << " bytes in slot " << r.activeSlot << ", version " << r.packageVersion
+                    << (r.packageVersion ? "" : " (unsigned)") << "\n";
+            else
+                out << "  package           none active\n";
+            out << "  anti-rollback     " << r.counter << "\n  project key       "
+                << (r.projectKeyProvisioned ? r.projectKeyId : QStringLiteral("(none)")) << "\n  since boot        "
+                << r.framesDropped << " frames dropped, " << r.errorReplies << " error replies; counter "
+                << r.uptimeTicks << "\n";
+        }
+    }
+    return r.verified ? Ok : 1;
 }
 
 } // namespace
@@ -321,6 +488,8 @@ QList<Command> keyCommands()
          QStringLiteral("sign the model package (Ed25519, anti-rollback version) for signed boards"), cmdSign},
         {QStringLiteral("provision"), QStringLiteral("provision (--board ID | --port PATH) [--key ID] [--json]"),
          QStringLiteral("lock a board to a signing key: it then takes signed packages only"), cmdProvision},
+        {QStringLiteral("attest"), QStringLiteral("attest (--board ID | --port PATH) [--package FILE] [--json]"),
+         QStringLiteral("check a board's signed attestation: device identity, firmware and package hashes"), cmdAttest},
     };
 }
 

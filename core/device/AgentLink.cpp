@@ -341,6 +341,80 @@ std::optional<QString> AgentLink::provision(const QByteArray &publicKey, QString
     return keyId;
 }
 
+std::optional<ProvisionIdentityReply> AgentLink::provisionWithIdentity(const QByteArray &publicKey,
+                                                                   const QByteArray &identitySeed, QString *error)
+{
+    if (publicKey.size() != 32 || identitySeed.size() != 32) {
+        if (error)
+            *error = tr("PROVISION with an identity needs a 32-byte public key and a 32-byte seed, got %1 and %2 bytes")
+                         .arg(publicKey.size())
+                         .arg(identitySeed.size());
+        return std::nullopt;
+    }
+    if (m_hasInfo && !m_info.hasCapability(TM_CAP_ATTESTATION)) {
+        if (error)
+            *error = tr("the agent on %1 cannot keep a device identity (INFO CAPABILITIES bit 9 clear: an agent "
+                        "older than attestation, or a board without storage for it)")
+                         .arg(deviceId());
+        return std::nullopt;
+    }
+    // the key is decoded and the identity's public key computed before they are stored
+    auto reply = request(TM_OP_PROVISION, publicKey + identitySeed, 10000, error);
+    if (!reply) {
+        if (m_lastAgentError && m_lastAgentError->requestOp == TM_OP_PROVISION) {
+            const AgentError refused = *m_lastAgentError;
+            QString ignored;
+            std::optional<DeviceSecurity> board;
+            if (refreshInfo(&ignored))
+                board = m_info.security;
+            m_lastAgentError = refused;
+            const QString why = signedUploadRefusal(refused, {}, board);
+            if (!why.isEmpty() && error)
+                *error = why;
+        }
+        return std::nullopt;
+    }
+    auto parsed = parseProvisionIdentityReply(reply->payload, error);
+    if (!parsed)
+        return std::nullopt;
+    if (!refreshInfo(error))
+        return std::nullopt;
+    return parsed;
+}
+
+bool AgentLink::supportsAttestation() const
+{
+    return m_hasInfo && m_info.hasCapability(TM_CAP_ATTESTATION);
+}
+
+std::optional<QByteArray> AgentLink::attest(const QByteArray &nonce, QString *error)
+{
+    if (nonce.size() != 32) {
+        if (error)
+            *error = tr("ATTEST needs a %1-byte nonce, got %2 bytes").arg(32).arg(nonce.size());
+        return std::nullopt;
+    }
+    if (m_hasInfo && !m_info.hasCapability(TM_CAP_ATTESTATION)) {
+        if (error)
+            *error = tr("the agent on %1 cannot attest (INFO CAPABILITIES bit 9 clear: an agent older than "
+                        "attestation, or a board without storage for a device identity)")
+                         .arg(deviceId());
+        return std::nullopt;
+    }
+    // one signature plus SHA-512 of the image (first time after boot) and of the package:
+    // a few tens of millions of instructions at most on the virtual board
+    auto reply = request(TM_OP_ATTEST, nonce, 15000, error);
+    if (!reply) {
+        if (m_lastAgentError && m_lastAgentError->requestOp == TM_OP_ATTEST) {
+            const QString why = signedUploadRefusal(*m_lastAgentError, {}, std::nullopt);
+            if (!why.isEmpty() && error)
+                *error = why;
+        }
+        return std::nullopt;
+    }
+    return reply->payload;
+}
+
 std::optional<ModelSlotInfo> AgentLink::modelInfo(QString *error)
 {
     auto reply = request(TM_OP_MODEL_INFO, {}, kDefaultTimeoutMs, error);

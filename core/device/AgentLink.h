@@ -75,6 +75,18 @@ public:
     /// accepted. Returns the key id the board reports (16 hex digits), then refreshes info()
     /// (its security state). A refusal: nullopt, *error in plain words (signedUploadRefusal).
     std::optional<QString> provision(const QByteArray &publicKey, QString *error);
+    /// PROVISION with a device identity: publicKey (32 bytes) as for provision(), then the
+    /// identity's 32-byte secret seed, which only the board keeps. The board writes the
+    /// identity once: the reply names the device public key in force (the seed's, or the one
+    /// the board already had). Needs INFO CAPABILITIES bit 9 (attestation).
+    std::optional<ProvisionIdentityReply> provisionWithIdentity(const QByteArray &publicKey,
+                                                                const QByteArray &identitySeed, QString *error);
+    /// ATTEST: the board's signed statement (crypto/include/tm_attest.h, 320 bytes) over the
+    /// 32-byte nonce, unchecked: crypto::verifyAttestation judges it. NOT_PROVISIONED and
+    /// NOT_SUPPORTED come back as errors in plain words.
+    std::optional<QByteArray> attest(const QByteArray &nonce, QString *error);
+    /// INFO CAPABILITIES bit 9: the agent keeps a device identity and answers ATTEST.
+    bool supportsAttestation() const;
 
     // --- model and inference (blocking helpers; replies bounds-checked) -------------------
     /// MODEL_INFO: the active slot's size and CRC.

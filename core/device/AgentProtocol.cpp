@@ -421,7 +421,8 @@ QString agentErrorName(int code)
                                         "NO_MODEL", "MODEL_TOO_LARGE", "MODEL_CRC",
                                         "UPLOAD_SEQUENCE", "NOT_SUPPORTED", "INTERNAL",
                                         "NO_SCENARIO", "UNSIGNED", "WRONG_KEY", "BAD_SIGNATURE",
-                                        "SIGNED_MALFORMED", "ROLLBACK", "ALREADY_PROVISIONED"};
+                                        "SIGNED_MALFORMED", "ROLLBACK", "ALREADY_PROVISIONED",
+                                        "NOT_PROVISIONED"};
     if (code >= 0 && code < int(sizeof names / sizeof names[0]))
         return QString::fromLatin1(names[code]);
     return QStringLiteral("error %1").arg(code);
@@ -457,6 +458,9 @@ QString signedUploadRefusal(const AgentError &error, const UploadedPackage &pack
     case TM_ERR_ALREADY_PROVISIONED:
         return QStringLiteral("the board is already provisioned and locked to %1; it cannot take another key")
             .arg(trusts);
+    case TM_ERR_NOT_PROVISIONED:
+        return QStringLiteral("the board has no device identity: provision it first with `tinyml provision` "
+                              "(a board provisioned before attestation gets one by provisioning again)");
     default:
         return {};
     }
@@ -476,6 +480,18 @@ std::optional<QString> parseProvisionReply(const QByteArray &payload, QString *e
         return std::nullopt;
     }
     return QString::fromLatin1(payload.toHex());
+}
+
+std::optional<ProvisionIdentityReply> parseProvisionIdentityReply(const QByteArray &payload, QString *error)
+{
+    if (payload.size() != 40) {
+        if (error)
+            *error = QStringLiteral("PROVISION reply has %1 bytes, expected the 8-byte key id and the 32-byte device "
+                                    "public key (PROTOCOL.md)")
+                         .arg(payload.size());
+        return std::nullopt;
+    }
+    return ProvisionIdentityReply{QString::fromLatin1(payload.left(8).toHex()), payload.mid(8)};
 }
 
 QString opName(int op)
@@ -507,6 +523,7 @@ QString opName(int op)
     case TM_OP_SENSOR_REPLAY: name = QStringLiteral("SENSOR_REPLAY"); break;
     case TM_OP_SENSOR_SCRIPT: name = QStringLiteral("SENSOR_SCRIPT"); break;
     case TM_OP_PROVISION: name = QStringLiteral("PROVISION"); break;
+    case TM_OP_ATTEST: name = QStringLiteral("ATTEST"); break;
     case TM_OP_STREAM_DATA: name = QStringLiteral("STREAM_DATA"); break;
     case TM_OP_STREAM_END: name = QStringLiteral("STREAM_END"); break;
     case TM_OP_LOG: name = QStringLiteral("LOG"); break;

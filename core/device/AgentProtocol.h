@@ -149,6 +149,15 @@ quint32 agentCrc32(const QByteArray &bytes);
 
 /// PROVISION's reply: the 8-byte key id as 16 hex digits.
 std::optional<QString> parseProvisionReply(const QByteArray &payload, QString *error);
+
+/// PROVISION's reply when the request carried a device identity seed (64-byte payload): the
+/// key id, then the device identity public key the board holds (the one just written, or the
+/// one it already had: an identity is written once).
+struct ProvisionIdentityReply {
+    QString keyId;              ///< 16 hex digits
+    QByteArray devicePublicKey; ///< 32 bytes
+};
+std::optional<ProvisionIdentityReply> parseProvisionIdentityReply(const QByteArray &payload, QString *error);
 QString opName(int op);            ///< "HELLO", "STREAM_DATA", "0x5a" ...
 
 /// Counts frames missing from a stream from the sample index of each STREAM_DATA frame.

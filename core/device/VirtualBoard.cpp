@@ -4,6 +4,7 @@
 
 #include <QCoreApplication>
 #include <QDir>
+#include <QFile>
 #include <QEventLoop>
 #include <QFileInfo>
 #include <QRegularExpression>
@@ -197,6 +198,13 @@ bool VirtualBoard::launch(QString *error)
                          .arg(m_stateDir, m_board.id);
         return false;
     }
+    // The flash file holds a provisioned board's device identity secret (tinyml provision):
+    // the state folder and that file are the user's alone, whatever wrote the file (QEMU
+    // cannot set a mode from the firmware).
+    QFile::setPermissions(m_stateDir, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner);
+    const QString flashFile = QDir(m_stateDir).filePath(QStringLiteral("tinyml-flash.bin"));
+    if (QFileInfo::exists(flashFile))
+        QFile::setPermissions(flashFile, QFileDevice::ReadOwner | QFileDevice::WriteOwner);
     // Before anything runs: a second emulator on the same flash file would lose an upload.
     m_lock = std::make_unique<BoardLock>(m_stateDir, m_board.id);
     if (!m_lock->tryLock(error)) {

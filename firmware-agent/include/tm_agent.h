@@ -168,7 +168,16 @@ typedef struct {
         uint8_t public_key[32];   /**< Ed25519 */
         uint8_t key_id[8];        /**< tm_signed_key_id() of public_key */
         uint32_t check_ticks;     /**< counter ticks of the last signature check; 0: none */
+        /** The device identity (PROVISION with a seed; loaded from the port at init): signs
+         *  ATTEST statements. */
+        uint8_t has_identity;
+        uint8_t identity_seed[32];
+        uint8_t identity_public_key[32];
+        uint8_t identity_id[8];   /**< tm_signed_key_id() of identity_public_key */
+        uint8_t firmware_hash_state; /**< 0 not measured yet, 1 measured, 2 port cannot */
+        uint8_t firmware_hash[64];
     } security;
+    uint32_t error_replies;       /**< ERROR replies sent since boot (ATTEST reports it) */
     /** The active slot's package as loaded by tm_model_load() at boot and at each commit;
      *  runs in port->arena. model_status: TM_MODEL_OK when it can run, else why not
      *  (TM_MODEL_ERR_NOT_LOADED without a model, TM_MODEL_ERR_ARENA when it does not fit the

@@ -22,13 +22,19 @@
  *                                     u32 magic "TMKY", u16 record version 1, u16 record
  *                                     size 48, u32 flags (bit 0 locked: always set),
  *                                     u8[32] Ed25519 public key, u32 CRC-32 of bytes 0..43
+ *     the provisioning record's offset + 48   device identity record, TM_IDENTITY_RECORD_BYTES
+ *                                     (absent: no identity, ATTEST answers NOT_PROVISIONED):
+ *                                     u32 magic "TMID", u16 record version 1, u16 record
+ *                                     size 80, u32 flags 0, u8[32] Ed25519 secret seed,
+ *                                     u8[32] its public key, u32 CRC-32 of bytes 0..75
  *
  * Writers store the slot's data first and the header last, so a torn write leaves the
  * previous header (and model) in force; readers still verify every slot's CRC. The counter
  * lives in the header, which is written last and covered by its CRC: it changes atomically
  * with the active slot. The provisioning record is written once (PROVISION) and never
  * rewritten with another key; a record with a wrong magic, size or CRC reads as "not
- * provisioned" — on the file-backed virtual boards whoever edits the file owns the board
+ * provisioned" — the identity record likewise reads as "no identity". It is written once,
+ * by the first PROVISION that carries a seed, and never replaced. On the file-backed virtual boards whoever edits the file owns the board
  * anyway; a real port keeps the record in write-protected flash or OTP.
  */
 #ifndef TM_FLASH_IMAGE_H
@@ -85,6 +91,28 @@ tm_error_t tm_provision_record_decode(const uint8_t in[TM_PROVISION_RECORD_BYTES
 static inline uint32_t tm_flash_provision_offset(uint32_t slot_size)
 {
     return TM_FLASH_HEADER_BYTES + (uint32_t)TM_MODEL_SLOTS * slot_size;
+}
+
+#define TM_IDENTITY_RECORD_BYTES 80u
+#define TM_IDENTITY_MAGIC 0x44494D54u /* "TMID" */
+#define TM_IDENTITY_VERSION 1u
+#define TM_IDENTITY_SEED_BYTES 32u
+
+/** Serialise a device identity record: the secret seed and its public key. */
+void tm_identity_record_encode(const uint8_t seed[TM_IDENTITY_SEED_BYTES],
+                               const uint8_t public_key[TM_PROVISION_KEY_BYTES],
+                               uint8_t out[TM_IDENTITY_RECORD_BYTES]);
+
+/** Parse an identity record; TM_OK with seed and public key, or TM_ERR_BAD_ARGUMENT if magic,
+ *  version, size, flags or CRC do not match (outputs untouched). */
+tm_error_t tm_identity_record_decode(const uint8_t in[TM_IDENTITY_RECORD_BYTES],
+                                     uint8_t seed[TM_IDENTITY_SEED_BYTES],
+                                     uint8_t public_key[TM_PROVISION_KEY_BYTES]);
+
+/** File offset of the device identity record, after the provisioning record. */
+static inline uint32_t tm_flash_identity_offset(uint32_t slot_size)
+{
+    return tm_flash_provision_offset(slot_size) + TM_PROVISION_RECORD_BYTES;
 }
 
 /** File offset of slot s. */

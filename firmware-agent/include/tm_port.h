@@ -133,6 +133,18 @@ typedef struct tm_port {
     tm_error_t (*provision_persist)(void *ctx, const uint8_t *record);
     /** Read the stored record into record; nonzero when there is one (checked by the agent). */
     int (*provision_load)(void *ctx, uint8_t *record);
+
+    /* The device identity (ATTEST): a TM_IDENTITY_RECORD_BYTES record (tm_flash_image.h)
+     * holding the identity's secret seed, written once by PROVISION. Like the key record the
+     * agent encodes and checks it and the port only stores it (file-backed ports: right after
+     * the provisioning record); a real port keeps it in read-protected storage. Both NULL:
+     * no identity, ATTEST answers NOT_SUPPORTED. */
+    tm_error_t (*identity_persist)(void *ctx, const uint8_t *record);
+    int (*identity_load)(void *ctx, uint8_t *record);
+    /** SHA-512 of the image the board runs into out (64 bytes), measured by the port (what
+     *  memory range or file: the port's comment); nonzero when it did. NULL: unknown, ATTEST
+     *  reports zeros and says so in its flags. Called once per boot (the agent keeps it). */
+    int (*firmware_hash)(void *ctx, uint8_t *out);
 } tm_port_t;
 
 #ifdef __cplusplus

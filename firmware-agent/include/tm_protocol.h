@@ -66,7 +66,12 @@ typedef enum {
     TM_OP_SENSOR_SCRIPT = 0x16,  /* u8 sensor, u16 steps, steps x (u8 scenario index,
                                     u32 duration_ms) -> u32 frames at the default rate */
     TM_OP_PROVISION = 0x17,      /* 32-byte Ed25519 public key -> u8[8] key id; locks the
-                                    board to that key (signed packages only from then on) */
+                                    board to that key (signed packages only from then on);
+                                    with a 32-byte device identity seed after the key (64
+                                    bytes) also writes the device identity once and replies
+                                    the key id then the 32-byte device public key */
+    TM_OP_ATTEST = 0x18,         /* 32-byte nonce -> the signed attestation statement
+                                    (crypto/include/tm_attest.h, 320 bytes) */
 
     /* device -> host, unsolicited */
     TM_OP_STREAM_DATA = 0x40,    /* u8 sensor, u32 first sample index, u16 n samples,
@@ -107,7 +112,8 @@ typedef enum {
     TM_ERR_BAD_SIGNATURE = 17,     /* the signature does not match the bytes */
     TM_ERR_SIGNED_MALFORMED = 18,  /* sizes, magic or fields of the signature block wrong */
     TM_ERR_ROLLBACK = 19,          /* package version below the anti-rollback counter */
-    TM_ERR_ALREADY_PROVISIONED = 20 /* PROVISION with another key on a locked board */
+    TM_ERR_ALREADY_PROVISIONED = 20, /* PROVISION with another key on a locked board */
+    TM_ERR_NOT_PROVISIONED = 21     /* ATTEST on a board without a device identity */
 } tm_error_t;
 
 /* Why a stream ended. Append-only. */
@@ -163,7 +169,8 @@ typedef enum {
     TM_CAP_PERSISTENT_SLOTS = 1u << 5,
     TM_CAP_CLASSIFY = 1u << 6,    /* CLASSIFY_START / STOP: the impulse on the own sensor */
     TM_CAP_SENSOR_REPLAY = 1u << 7, /* SENSOR_REPLAY: the port can read replay files */
-    TM_CAP_SIGNED_PACKAGES = 1u << 8 /* PROVISION and INFO SECURITY: the port keeps a key */
+    TM_CAP_SIGNED_PACKAGES = 1u << 8, /* PROVISION and INFO SECURITY: the port keeps a key */
+    TM_CAP_ATTESTATION = 1u << 9  /* ATTEST, and PROVISION takes a device identity seed */
 } tm_capability_t;
 
 /* CLASSIFY_START flags. */

@@ -85,6 +85,7 @@ static const char *error_name(tm_error_t e)
     case TM_ERR_SIGNED_MALFORMED: return "signature block malformed";
     case TM_ERR_ROLLBACK: return "package version older than the board's (anti-rollback)";
     case TM_ERR_ALREADY_PROVISIONED: return "board already provisioned with another key";
+    case TM_ERR_NOT_PROVISIONED: return "board has no device identity (provision it first)";
     default: return "error";
     }
 }
@@ -96,6 +97,7 @@ static void send_error(tm_agent_t *a, uint8_t seq, uint8_t req_op, tm_error_t co
     size_t n = strlen(msg);
     if (n > sizeof buf - 3)
         n = sizeof buf - 3;
+    a->error_replies++;
     buf[0] = req_op;
     tm_put_u16(buf + 1, (uint16_t)code);
     memcpy(buf + 3, msg, n);
@@ -237,6 +239,8 @@ size_t tm_agent_build_info(const tm_agent_t *a, uint8_t *out, size_t cap)
         caps |= TM_CAP_SENSOR_REPLAY;
     if (p->provision_persist && p->provision_load)
         caps |= TM_CAP_SIGNED_PACKAGES;
+    if (p->provision_persist && p->provision_load && p->identity_persist && p->identity_load)
+        caps |= TM_CAP_ATTESTATION;
     w_u32_tlv(&w, TM_INFO_CAPABILITIES, caps);
 
     for (uint8_t i = 0; i < p->sensor_count; ++i) {
@@ -598,6 +602,7 @@ static void dispatch(tm_agent_t *a, const tm_frame_t *f)
     case TM_OP_MODEL_COMMIT:
     case TM_OP_MODEL_INFO:
     case TM_OP_PROVISION:
+    case TM_OP_ATTEST:
         e = tm_model_handle(&r);
         break;
     case TM_OP_SET_INPUT:

@@ -12,7 +12,9 @@
 
 #include "tm_agent_internal.h"
 #include "tm_cycle_mark.h"
+#include "tm_attest.h"
 #include "tm_flash_image.h"
+#include "tm_sha512.h"
 #include "tm_signed_package.h"
 
 /* The package's own bytes in a slot of size bytes: without a well-formed signature block
@@ -94,6 +96,14 @@ void tm_model_init(tm_agent_t *a)
         a->security.provisioned = 1;
         tm_signed_key_id(a->security.public_key, a->security.key_id);
     }
+    uint8_t identity[TM_IDENTITY_RECORD_BYTES];
+    if (p->identity_load && p->identity_load(p->ctx, identity) &&
+        tm_identity_record_decode(identity, a->security.identity_seed,
+                                  a->security.identity_public_key) == TM_OK) {
+        a->security.has_identity = 1;
+        tm_signed_key_id(a->security.identity_public_key, a->security.identity_id);
+    }
+    memset(identity, 0, sizeof identity);
     tm_classify_load_impulse(a);
     if (p->slot_load == NULL || !p->slot_load(p->ctx, &a->slots)) {
         memset(&a->slots, 0, sizeof a->slots);
@@ -262,17 +272,61 @@ static tm_error_t check_signed(tm_request_t *r, const uint8_t *d, uint32_t size,
     return TM_OK;
 }
 
+/* The device identity from a PROVISION seed, once: an identity already there is kept (a
+ * second provisioning must not change what the host recorded; the reply names the key in
+ * force). */
+static tm_error_t provision_identity(tm_request_t *r, const uint8_t *seed)
+{
+    tm_agent_t *a = r->agent;
+    const tm_port_t *p = a->port;
+    if (a->security.has_identity)
+        return TM_OK;
+    uint8_t public_key[TM_ED25519_PUBLIC_KEY_BYTES];
+    uint8_t record[TM_IDENTITY_RECORD_BYTES];
+    tm_ed25519_public_key(public_key, seed);
+    tm_identity_record_encode(seed, public_key, record);
+    tm_error_t e = p->identity_persist(p->ctx, record);
+    memset(record, 0, sizeof record);
+    if (e != TM_OK) {
+        r->msg = "storing the device identity failed: the board has none";
+        return e == TM_ERR_NOT_SUPPORTED ? e : TM_ERR_INTERNAL;
+    }
+    memcpy(a->security.identity_seed, seed, TM_IDENTITY_SEED_BYTES);
+    memcpy(a->security.identity_public_key, public_key, TM_ED25519_PUBLIC_KEY_BYTES);
+    tm_signed_key_id(public_key, a->security.identity_id);
+    a->security.has_identity = 1;
+    return TM_OK;
+}
+
 /* PROVISION: the board's public key, once. The same key again is a no-op (a retried request
- * or a second `tinyml provision` must not fail); another key is refused. */
+ * or a second `tinyml provision` must not fail); another key is refused. With 64 bytes the
+ * second half is the device identity's secret seed (written once, see provision_identity);
+ * the reply then carries the identity's public key after the key id. */
 static tm_error_t provision(tm_request_t *r)
 {
     tm_agent_t *a = r->agent;
     const tm_port_t *p = a->port;
-    TM_REQUIRE(r->req->payload_len == TM_PROVISION_KEY_BYTES, TM_ERR_BAD_LENGTH);
+    const size_t len = r->req->payload_len;
+    TM_REQUIRE(len == TM_PROVISION_KEY_BYTES || len == TM_PROVISION_KEY_BYTES + TM_IDENTITY_SEED_BYTES,
+               TM_ERR_BAD_LENGTH);
     const uint8_t *key = r->req->payload;
+    const uint8_t *seed = len > TM_PROVISION_KEY_BYTES ? key + TM_PROVISION_KEY_BYTES : NULL;
     if (p->provision_persist == NULL) {
         r->msg = "this board cannot store a key (no persistent storage for it)";
         return TM_ERR_NOT_SUPPORTED;
+    }
+    if (seed && p->identity_persist == NULL) {
+        r->msg = "this board cannot store a device identity (no storage for it)";
+        return TM_ERR_NOT_SUPPORTED;
+    }
+    if (seed) {
+        uint8_t any = 0;
+        for (unsigned i = 0; i < TM_IDENTITY_SEED_BYTES; ++i)
+            any |= seed[i];
+        if (!any) {
+            r->msg = "device identity seed is all zeros (not a random secret)";
+            return TM_ERR_BAD_ARGUMENT;
+        }
     }
     if (a->security.provisioned) {
         if (memcmp(key, a->security.public_key, TM_PROVISION_KEY_BYTES) != 0) {
@@ -303,6 +357,71 @@ static tm_error_t provision(tm_request_t *r)
     }
     memcpy(a->reply, a->security.key_id, TM_SIGNED_KEY_ID_BYTES);
     r->reply_len = TM_SIGNED_KEY_ID_BYTES;
+    if (seed) {
+        tm_error_t e = provision_identity(r, seed);
+        if (e != TM_OK)
+            return e;
+        memcpy(a->reply + TM_SIGNED_KEY_ID_BYTES, a->security.identity_public_key,
+               TM_ED25519_PUBLIC_KEY_BYTES);
+        r->reply_len += TM_ED25519_PUBLIC_KEY_BYTES;
+    }
+    return TM_OK;
+}
+
+/* ATTEST: the statement of tm_attest.h over the host's nonce, signed with the identity. The
+ * firmware is measured once per boot (it cannot change while it runs); the active package is
+ * hashed at every request (it may have changed since the last one). */
+static tm_error_t attest(tm_request_t *r)
+{
+    tm_agent_t *a = r->agent;
+    const tm_port_t *p = a->port;
+    TM_REQUIRE(r->req->payload_len == TM_ATTEST_NONCE_BYTES, TM_ERR_BAD_LENGTH);
+    if (p->identity_load == NULL || p->identity_persist == NULL) {
+        r->msg = "this board cannot keep a device identity: no attestation";
+        return TM_ERR_NOT_SUPPORTED;
+    }
+    if (!a->security.has_identity) {
+        r->msg = "the board has no device identity: provision it first (tinyml provision)";
+        return TM_ERR_NOT_PROVISIONED;
+    }
+    if (a->security.firmware_hash_state == 0) {
+        a->security.firmware_hash_state =
+            p->firmware_hash && p->firmware_hash(p->ctx, a->security.firmware_hash) ? 1u : 2u;
+        if (a->security.firmware_hash_state != 1u)
+            memset(a->security.firmware_hash, 0, sizeof a->security.firmware_hash);
+    }
+    tm_attest_t st;
+    memset(&st, 0, sizeof st);
+    memcpy(st.nonce, r->req->payload, TM_ATTEST_NONCE_BYTES);
+    memcpy(st.device_public_key, a->security.identity_public_key, TM_ED25519_PUBLIC_KEY_BYTES);
+    memcpy(st.device_id, a->security.identity_id, TM_ATTEST_ID_BYTES);
+    if (a->security.firmware_hash_state == 1u) {
+        memcpy(st.firmware_hash, a->security.firmware_hash, 64);
+        st.flags |= TM_ATTEST_FLAG_FIRMWARE_HASH;
+    }
+    st.active_slot = TM_SLOT_NONE;
+    if (tm_model_loaded(a) && p->slot_data) {
+        const uint8_t s = a->slots.active;
+        const uint8_t *d = p->slot_data(p->ctx, s);
+        st.active_slot = s;
+        st.package_size = a->slots.slot[s].size;
+        tm_sha512(d, st.package_size, st.package_hash);
+        package_bytes(d, st.package_size, &st.package_version);
+        st.flags |= TM_ATTEST_FLAG_PACKAGE;
+    }
+    st.counter = a->slots.min_version;
+    if (a->security.provisioned) {
+        memcpy(st.project_key_id, a->security.key_id, TM_ATTEST_ID_BYTES);
+        st.flags |= TM_ATTEST_FLAG_PROVISIONED;
+    }
+    st.frames_dropped = a->dec.crc_errors + a->dec.cobs_errors + a->dec.short_frames + a->dec.overflows;
+    st.error_replies = a->error_replies;
+    st.uptime_ticks = p->now(p->ctx);
+    tm_attest_encode(&st, a->reply);
+    if (tm_ed25519_sign(a->reply + TM_ATTEST_STATEMENT_BYTES, a->reply, TM_ATTEST_STATEMENT_BYTES,
+                        a->security.identity_seed, a->security.identity_public_key) != TM_ED25519_OK)
+        return TM_ERR_INTERNAL;
+    r->reply_len = TM_ATTEST_REPLY_BYTES;
     return TM_OK;
 }
 
@@ -408,6 +527,7 @@ tm_error_t tm_model_handle(tm_request_t *r)
     case TM_OP_MODEL_COMMIT: return model_commit(r);
     case TM_OP_MODEL_INFO: return model_info(r);
     case TM_OP_PROVISION: return provision(r);
+    case TM_OP_ATTEST: return attest(r);
     default: return TM_ERR_INTERNAL;
     }
 }

@@ -78,3 +78,29 @@ tm_error_t tm_provision_record_decode(const uint8_t in[TM_PROVISION_RECORD_BYTES
     memcpy(public_key, in + 12, TM_PROVISION_KEY_BYTES);
     return TM_OK;
 }
+
+void tm_identity_record_encode(const uint8_t seed[TM_IDENTITY_SEED_BYTES],
+                               const uint8_t public_key[TM_PROVISION_KEY_BYTES],
+                               uint8_t out[TM_IDENTITY_RECORD_BYTES])
+{
+    memset(out, 0, TM_IDENTITY_RECORD_BYTES);
+    tm_put_u32(out, TM_IDENTITY_MAGIC);
+    tm_put_u16(out + 4, TM_IDENTITY_VERSION);
+    tm_put_u16(out + 6, TM_IDENTITY_RECORD_BYTES);
+    memcpy(out + 12, seed, TM_IDENTITY_SEED_BYTES);
+    memcpy(out + 44, public_key, TM_PROVISION_KEY_BYTES);
+    tm_put_u32(out + TM_IDENTITY_RECORD_BYTES - 4, tm_crc32(0, out, TM_IDENTITY_RECORD_BYTES - 4));
+}
+
+tm_error_t tm_identity_record_decode(const uint8_t in[TM_IDENTITY_RECORD_BYTES],
+                                     uint8_t seed[TM_IDENTITY_SEED_BYTES],
+                                     uint8_t public_key[TM_PROVISION_KEY_BYTES])
+{
+    if (tm_get_u32(in) != TM_IDENTITY_MAGIC || tm_get_u16(in + 4) != TM_IDENTITY_VERSION ||
+        tm_get_u16(in + 6) != TM_IDENTITY_RECORD_BYTES || tm_get_u32(in + 8) != 0 ||
+        tm_crc32(0, in, TM_IDENTITY_RECORD_BYTES - 4) != tm_get_u32(in + TM_IDENTITY_RECORD_BYTES - 4))
+        return TM_ERR_BAD_ARGUMENT;
+    memcpy(seed, in + 12, TM_IDENTITY_SEED_BYTES);
+    memcpy(public_key, in + 44, TM_PROVISION_KEY_BYTES);
+    return TM_OK;
+}

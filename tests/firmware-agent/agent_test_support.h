@@ -99,6 +99,9 @@ struct FakePort {
     struct ReplayFiles *replay = nullptr; ///< set by withReplay()
     /// The provisioning record that survives a restart (enableProvisioning()); empty: none.
     std::vector<uint8_t> record;
+    /// The device identity record (enableIdentity()) and the firmware hash the port reports.
+    std::vector<uint8_t> identity;
+    std::vector<uint8_t> firmware;
 
     FakePort()
     {
@@ -167,6 +170,30 @@ struct FakePort {
             if (self->record.size() != TM_PROVISION_RECORD_BYTES)
                 return 0;
             std::memcpy(r, self->record.data(), TM_PROVISION_RECORD_BYTES);
+            return 1;
+        };
+    }
+
+    /// Device identity support (ATTEST): the record kept in `identity` (call before
+    /// tm_agent_init); firmware_hash answers `firmware` when it is 64 bytes.
+    void enableIdentity()
+    {
+        port.identity_persist = [](void *c, const uint8_t *r) {
+            static_cast<FakePort *>(c)->identity.assign(r, r + TM_IDENTITY_RECORD_BYTES);
+            return TM_OK;
+        };
+        port.identity_load = [](void *c, uint8_t *r) {
+            auto *self = static_cast<FakePort *>(c);
+            if (self->identity.size() != TM_IDENTITY_RECORD_BYTES)
+                return 0;
+            std::memcpy(r, self->identity.data(), TM_IDENTITY_RECORD_BYTES);
+            return 1;
+        };
+        port.firmware_hash = [](void *c, uint8_t *out) {
+            auto *self = static_cast<FakePort *>(c);
+            if (self->firmware.size() != 64)
+                return 0;
+            std::memcpy(out, self->firmware.data(), 64);
             return 1;
         };
     }

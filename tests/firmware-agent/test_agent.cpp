@@ -106,7 +106,7 @@ TEST(Agent, PingEchoes)
 TEST(Agent, UnknownOpAndBadLengths)
 {
     AgentHarness h;
-    for (uint8_t op : {uint8_t(0x00), uint8_t(0x18), uint8_t(0x40), uint8_t(0x7F), uint8_t(0x81)}) {
+    for (uint8_t op : {uint8_t(0x00), uint8_t(0x19), uint8_t(0x40), uint8_t(0x7F), uint8_t(0x81)}) {
         Frame r = h.request(op);
         ASSERT_EQ(r.op, TM_OP_ERROR) << int(op);
         EXPECT_EQ(r.payload[0], op);

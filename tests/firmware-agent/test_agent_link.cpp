@@ -24,6 +24,7 @@
 
 #include "agent_test_support.h"
 #include "child_process.h"
+#include "attest_scenario.h"
 #include "signed_package_scenario.h"
 #include "tm_model.h"
 
@@ -613,6 +614,87 @@ INSTANTIATE_TEST_SUITE_P(Boards, AgentQemu,
                              std::string n = info.param.id;
                              return n.substr(n.size() - 5);
                          });
+
+#endif
+
+// Attestation (issue 17) on the host program: the identity record after the key record of
+// the --flash file, and the firmware hash = SHA-512 of the program's own file.
+TEST(AgentHostProgram, AttestationSignedWithTheIdentityInTheFlashFile)
+{
+    fs::path dir = tempDir("tinyml-agent-host-attest");
+    RestartableBoard board{{TINYML_AGENT_HOST, "--flash", (dir / "flash.bin").string(), "--fast"},
+                           dir.string(), kHostLine, nullptr, nullptr};
+    ASSERT_TRUE(board.start());
+    AgentClient c = board.client();
+    TestKey project;
+    const tm_attest_t st = runAttestScenario(c, project);
+    EXPECT_TRUE(st.flags & TM_ATTEST_FLAG_FIRMWARE_HASH);
+    EXPECT_EQ(Bytes(st.firmware_hash, st.firmware_hash + 64), sha512Of(readFile(TINYML_AGENT_HOST)));
+    const Bytes file = readFile(dir / "flash.bin");
+    const size_t at = tm_flash_identity_offset(1u << 20);
+    ASSERT_GE(file.size(), at + TM_IDENTITY_RECORD_BYTES);
+    uint8_t seed[32], pk[32];
+    ASSERT_EQ(tm_identity_record_decode(&file[at], seed, pk), TM_OK);
+    EXPECT_EQ(Bytes(pk, pk + 32), Bytes(st.device_public_key, st.device_public_key + 32));
+    EXPECT_EQ(fs::status(dir / "flash.bin").permissions() & fs::perms::all,
+              fs::perms::owner_read | fs::perms::owner_write)
+        << "the flash file holds the identity's secret: owner only";
+    board.link.reset();
+    board.child.reset();
+    fs::remove_all(dir);
+}
+
+#ifdef TINYML_QEMU_SYSTEM_ARM
+
+// The bytes `objcopy -O binary` makes of a little-endian ELF32 image loaded at 0: every
+// PT_LOAD segment's file bytes at its physical (load) address, gaps zero.
+Bytes loadImageOf(const Bytes &elf)
+{
+    auto u16 = [&](size_t o) { return uint32_t(elf.at(o) | (elf.at(o + 1) << 8)); };
+    auto u32 = [&](size_t o) { return tm_get_u32(&elf.at(o)); };
+    const uint32_t phoff = u32(28), phentsize = u16(42), phnum = u16(44);
+    Bytes image;
+    for (uint32_t i = 0; i < phnum; ++i) {
+        const size_t ph = phoff + size_t(i) * phentsize;
+        if (u32(ph) != 1 /* PT_LOAD */ || u32(ph + 16) == 0 /* p_filesz */)
+            continue;
+        const uint32_t offset = u32(ph + 4), paddr = u32(ph + 12), filesz = u32(ph + 16);
+        if (image.size() < size_t(paddr) + filesz)
+            image.resize(size_t(paddr) + filesz, 0);
+        std::memcpy(&image[paddr], &elf.at(offset), filesz);
+    }
+    return image;
+}
+
+// Attestation on the virtual Cortex-M4: the agent's own Ed25519 signature (libsodium accepts
+// it), the identity in tinyml-flash.bin across a restart of QEMU, and the firmware hash equal
+// to the SHA-512 of the ELF's load image, computed here independently.
+TEST(AgentQemuAttest, VirtualCortexM4SignsItsStatement)
+{
+    std::string image = std::string(TINYML_AGENT_IMAGE_DIR) + "/qemu-mps2-an386/tinyml-agent.elf";
+    ASSERT_TRUE(fs::exists(TINYML_QEMU_SYSTEM_ARM)) << "qemu-system-arm is required";
+    ASSERT_TRUE(fs::exists(image)) << image;
+    fs::path dir = tempDir("tinyml-qemu-attest");
+    RestartableBoard board{{TINYML_QEMU_SYSTEM_ARM, "-M", "mps2-an386", "-nographic", "-monitor", "none",
+                            "-icount", "shift=0,sleep=off", "-serial", "pty", "-semihosting-config",
+                            "enable=on,target=native", "-kernel", image},
+                           dir.string(), std::regex("char device redirected to (\\S+)"), nullptr, nullptr};
+    ASSERT_TRUE(board.start());
+    AgentClient c = board.client();
+    TestKey project;
+    const auto t0 = std::chrono::steady_clock::now();
+    const tm_attest_t st = runAttestScenario(c, project);
+    std::printf("attestation scenario on qemu-m4: %.2f s wall\n",
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    EXPECT_TRUE(st.flags & TM_ATTEST_FLAG_FIRMWARE_HASH);
+    const Bytes loaded = loadImageOf(readFile(image));
+    EXPECT_GT(loaded.size(), 10000u);
+    EXPECT_EQ(Bytes(st.firmware_hash, st.firmware_hash + 64), sha512Of(loaded))
+        << "the firmware hash is not SHA-512 of the ELF's load image (" << loaded.size() << " bytes)";
+    board.link.reset();
+    board.child.reset();
+    fs::remove_all(dir);
+}
 
 #endif
 

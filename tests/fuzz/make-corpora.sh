@@ -11,6 +11,7 @@
 #   stream/corpus/fuzz_replay_recording  the exported CSV (accelerometer) and a 16 kHz WAV
 #   agent/corpus/fuzz_agent_frame_decoder  the dispatcher's frame streams without their mode byte
 #   agent/corpus/fuzz_model_package  version-1 packages (ModelPackageWriter; needs BUILD_FUZZ_DIR)
+#   agent/corpus/fuzz_attestation  an ATTEST answer signed by the agent's signer (make_attest_seed; needs BUILD_FUZZ_DIR)
 #   training/corpus/fuzz_onnx_import  ONNX models from our exporter (needs BUILD_FUZZ_DIR)
 # Seeds made by other writers and kept as committed: version-2 model packages (fuzz_model_package,
 # written by `tinyml classify` on a virtual board), serialized graphs (fuzz_graph_deserialize), WAVs,
@@ -76,6 +77,8 @@ done
 # Seeds written by programs of the clang tree: version-1 packages and ONNX models.
 if [ -d "$fuzzbuild/tests/fuzz" ]; then
   "$fuzzbuild/tests/fuzz/agent/write_package_seeds" tests/fuzz/agent/corpus/fuzz_model_package
+  mkdir -p tests/fuzz/agent/corpus/fuzz_attestation
+  "$fuzzbuild/tests/fuzz/agent/make_attest_seed" > tests/fuzz/agent/corpus/fuzz_attestation/statement-all-flags.bin
   TINYML_FUZZ_WRITE_SEEDS=tests/fuzz/training/corpus/fuzz_onnx_import \
     "$fuzzbuild/tests/fuzz/training/fuzz_onnx_import"
 else

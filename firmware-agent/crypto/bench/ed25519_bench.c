@@ -126,6 +126,14 @@ static const vector_t vectors[3] = {
      2},
 };
 
+/* The secret seeds of RFC 8032 TEST 1 and 2: signing them must give vectors[0..1] exactly. */
+static const uint8_t seeds[2][32] = {
+    {0x9d, 0x61, 0xb1, 0x9d, 0xef, 0xfd, 0x5a, 0x60, 0xba, 0x84, 0x4a, 0xf4, 0x92, 0xec, 0x2c, 0xc4,
+     0x44, 0x49, 0xc5, 0x69, 0x7b, 0x32, 0x69, 0x19, 0x70, 0x3b, 0xac, 0x03, 0x1c, 0xae, 0x7f, 0x60},
+    {0x4c, 0xcd, 0x08, 0x9b, 0x28, 0xff, 0x96, 0xda, 0x9d, 0xb6, 0xc3, 0x46, 0xec, 0x11, 0x4e, 0x0f,
+     0x5b, 0x8a, 0x31, 0x9f, 0x35, 0xab, 0xa6, 0x24, 0xda, 0x8c, 0xf6, 0xed, 0x4f, 0xb8, 0xa6, 0xfb},
+};
+
 static uint8_t message[1024];
 
 /* Stack high-water mark of one call: paints the 8 KB below the current stack pointer, runs
@@ -139,7 +147,14 @@ static __attribute__((noinline)) tm_ed25519_status_t verify_vector(const void *v
     return tm_ed25519_verify(v->signature, v->public_key, v->msg, v->msg_len);
 }
 
-static uint32_t stack_used(const void *arg)
+static __attribute__((noinline)) tm_ed25519_status_t sign_vector(const void *v_)
+{
+    const struct vector_s *v = (const struct vector_s *)v_;
+    uint8_t sig[64];
+    return tm_ed25519_sign(sig, v->msg, v->msg_len, seeds[v - vectors], v->public_key);
+}
+
+static uint32_t stack_used_by(tm_ed25519_status_t (*fn)(const void *), const void *arg)
 {
     uint8_t *sp;
     __asm__ volatile("mov %0, sp" : "=r"(sp));
@@ -147,7 +162,7 @@ static uint32_t stack_used(const void *arg)
     for (uint32_t i = 0; i < STACK_PAINT_BYTES - 64u; ++i) {
         low[i] = STACK_PAINT;
     }
-    (void)verify_vector(arg);
+    (void)fn(arg);
     uint32_t i = 0;
     while (i < STACK_PAINT_BYTES - 64u && low[i] == STACK_PAINT) {
         ++i;
@@ -229,8 +244,53 @@ int main(void)
     }
 
     put("stack: ");
-    put_u(stack_used(&vectors[0]));
+    put_u(stack_used_by(verify_vector, &vectors[0]));
     put(" bytes for one tm_ed25519_verify() call, measured (painted stack, high-water mark)");
+    flush();
+
+    /* Signing (the device identity key of ATTEST): RFC 8032 TEST 1 and 2 byte for byte, the
+     * public key from the seed, and each signature accepted by the verifier above. */
+    for (int i = 0; i < 2; ++i) {
+        const vector_t *v = &vectors[i];
+        uint8_t pk[32], sig[64];
+        t0 = ticks(&m0);
+        tm_ed25519_public_key(pk, seeds[i]);
+        t1 = ticks(&m1);
+        const uint32_t pk_cost = (t1 - t0) * 40u - overhead;
+        uint32_t m2, m3;
+        t0 = ticks(&m2);
+        tm_ed25519_sign(sig, v->msg, v->msg_len, seeds[i], pk);
+        t1 = ticks(&m3);
+        put("public key from seed ");
+        put(v->name);
+        put(": ");
+        put_u(pk_cost);
+        put(" instructions [");
+        put_u(m0);
+        put(" ");
+        put_u(m1);
+        put("]");
+        flush();
+        put("sign ");
+        put(v->name);
+        put(" (");
+        put_u(v->msg_len);
+        put(" B message): ");
+        put_u((t1 - t0) * 40u - overhead);
+        put(" instructions [");
+        put_u(m2);
+        put(" ");
+        put_u(m3);
+        put("] ");
+        const int ok = memcmp(pk, v->public_key, 32) == 0 && memcmp(sig, v->signature, 64) == 0 &&
+                       tm_ed25519_verify(sig, pk, v->msg, v->msg_len) == TM_ED25519_OK;
+        put(ok ? "matches RFC 8032" : "WRONG");
+        flush();
+        failures += !ok;
+    }
+    put("stack: ");
+    put_u(stack_used_by(sign_vector, &vectors[0]));
+    put(" bytes for one tm_ed25519_sign() call, measured (painted stack, high-water mark)");
     flush();
 
     for (uint32_t i = 0; i < sizeof message; ++i) {

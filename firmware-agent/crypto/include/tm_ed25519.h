@@ -2,7 +2,8 @@
  * tm_ed25519.h — Ed25519 signature verification (RFC 8032, section 5.1.7) for the firmware
  * agent: checks a signed model package before a slot is committed.
  *
- * Verification only: the device never holds the signing key. No dynamic allocation, no libc
+ * Verification of packages (the device never holds the package signing key) and, since the
+ * attestation (issue 17), signing with the device's own identity key (tm_ed25519_sign). No dynamic allocation, no libc
  * beyond memcpy/memset, fixed stack use (about 3 KB on a Cortex-M4 including the 320-byte
  * context; ../README.md). The message may be given in pieces, so a package can be checked
  * while it streams in or straight from flash.
@@ -68,6 +69,22 @@ tm_ed25519_status_t tm_ed25519_verify_finish(tm_ed25519_verify_ctx_t *ctx);
 tm_ed25519_status_t tm_ed25519_verify(const uint8_t signature[TM_ED25519_SIGNATURE_BYTES],
                                       const uint8_t public_key[TM_ED25519_PUBLIC_KEY_BYTES],
                                       const void *msg, size_t msg_len);
+
+#define TM_ED25519_SEED_BYTES 32u /**< the secret key: RFC 8032's 32-byte private key */
+
+/** RFC 8032 5.1.5: the public key of a 32-byte secret seed (libsodium's
+ *  crypto_sign_seed_keypair gives the same). About one signature's point work. */
+tm_ed25519_status_t tm_ed25519_public_key(uint8_t public_key[TM_ED25519_PUBLIC_KEY_BYTES],
+                                          const uint8_t seed[TM_ED25519_SEED_BYTES]);
+
+/** RFC 8032 5.1.6: the deterministic signature of msg with the key pair (seed, public_key);
+ *  public_key must be tm_ed25519_public_key(seed) (passed in so a device that keeps it does
+ *  not recompute it: a wrong one gives signatures nobody can verify). Wipes its copies of
+ *  the secret scalar and nonce. NOT constant time (the scalar's signed digits choose the
+ *  additions): see the README before using it where an attacker can time many signatures. */
+tm_ed25519_status_t tm_ed25519_sign(uint8_t signature[TM_ED25519_SIGNATURE_BYTES], const void *msg,
+                                    size_t msg_len, const uint8_t seed[TM_ED25519_SEED_BYTES],
+                                    const uint8_t public_key[TM_ED25519_PUBLIC_KEY_BYTES]);
 
 /** A short English name of a status, for logs and error replies. */
 const char *tm_ed25519_status_name(tm_ed25519_status_t status);

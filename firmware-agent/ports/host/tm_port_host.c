@@ -24,6 +24,7 @@
 
 #include "tm_agent.h"
 #include "tm_flash_image.h"
+#include "tm_sha512.h"
 
 #define HOST_SLOT_SIZE (1024u * 1024u)
 /* A reader that takes nothing for this long is gone: drop what it left unread. */
@@ -38,6 +39,9 @@ typedef struct {
     /* the provisioning record without --flash: kept across RESET, like the slots */
     uint8_t record[TM_PROVISION_RECORD_BYTES];
     int has_record;
+    /* the device identity record without --flash, likewise */
+    uint8_t identity[TM_IDENTITY_RECORD_BYTES];
+    int has_identity;
     unsigned long tx_dropped;
     int replay_fd;                /* SENSOR_REPLAY's open file, -1 without one */
 } host_t;
@@ -221,6 +225,66 @@ static int host_provision_load(void *ctx, uint8_t *record)
     return ok;
 }
 
+/* The device identity record: after the provisioning record in the --flash file, or in RAM
+ * without one (the identity then lasts as long as the process). */
+static tm_error_t host_identity_persist(void *ctx, const uint8_t *record)
+{
+    host_t *h = ctx;
+    if (!h->flash_path) {
+        memcpy(h->identity, record, TM_IDENTITY_RECORD_BYTES);
+        h->has_identity = 1;
+        return TM_OK;
+    }
+    int fd = open(h->flash_path, O_RDWR | O_CREAT, 0600);
+    if (fd < 0)
+        return TM_ERR_INTERNAL;
+    /* the file now holds a secret: owner only (it may have been created 0644 for the slots) */
+    int bad = fchmod(fd, 0600);
+    bad |= pwrite_all(fd, record, TM_IDENTITY_RECORD_BYTES,
+                         (off_t)tm_flash_identity_offset(HOST_SLOT_SIZE));
+    bad |= fsync(fd);
+    close(fd);
+    return bad ? TM_ERR_INTERNAL : TM_OK;
+}
+
+static int host_identity_load(void *ctx, uint8_t *record)
+{
+    host_t *h = ctx;
+    if (!h->flash_path) {
+        if (h->has_identity)
+            memcpy(record, h->identity, TM_IDENTITY_RECORD_BYTES);
+        return h->has_identity;
+    }
+    int fd = open(h->flash_path, O_RDONLY);
+    if (fd < 0)
+        return 0;
+    int ok = pread(fd, record, TM_IDENTITY_RECORD_BYTES,
+                   (off_t)tm_flash_identity_offset(HOST_SLOT_SIZE)) ==
+             (ssize_t)TM_IDENTITY_RECORD_BYTES;
+    close(fd);
+    return ok;
+}
+
+/* The firmware hash of the host agent: SHA-512 of its own executable file. */
+static int host_firmware_hash(void *ctx, uint8_t *out)
+{
+    (void)ctx;
+    int fd = open("/proc/self/exe", O_RDONLY);
+    if (fd < 0)
+        return 0;
+    tm_sha512_ctx_t h;
+    tm_sha512_init(&h);
+    uint8_t buf[65536];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0)
+        tm_sha512_update(&h, buf, (size_t)n);
+    close(fd);
+    if (n < 0)
+        return 0;
+    tm_sha512_final(&h, out);
+    return 1;
+}
+
 /* ---- sensor replay files --------------------------------------------------------- */
 
 static void host_replay_close(void *ctx)
@@ -367,6 +431,9 @@ int main(int argc, char **argv)
     port.slot_load = host_slot_load;
     port.provision_persist = host_provision_persist;
     port.provision_load = host_provision_load;
+    port.identity_persist = host_identity_persist;
+    port.identity_load = host_identity_load;
+    port.firmware_hash = host_firmware_hash;
     port.sensors[0] = &accel.base;
     port.sensors[1] = &mic.base;
     port.sensors[2] = &vib.base;

@@ -10,6 +10,7 @@
 #include "mps2.h"
 #include "tm_agent.h"
 #include "tm_flash_image.h"
+#include "tm_sha512.h"
 
 #define SLOT_SIZE (1024u * 1024u)
 #define RX_RING 4096u                 /* power of two */
@@ -18,6 +19,7 @@
 /* linker symbols */
 extern uint8_t __slots_start[];
 extern uint8_t __arena_start[], __arena_end[];
+extern uint8_t __data_start[], __data_end[], __data_load[];
 
 static tm_agent_t agent;
 static tm_port_t port;
@@ -301,6 +303,54 @@ static int provision_load(void *ctx, uint8_t *record)
     return ok;
 }
 
+/* The device identity record, after the provisioning record of tinyml-flash.bin. Only with
+ * semihosting, like the key. */
+static tm_error_t identity_persist(void *ctx, const uint8_t *record)
+{
+    (void)ctx;
+    int fd = sh_open(FLASH_FILE, MODE_RPLUSB);
+    if (fd < 0)
+        fd = sh_open(FLASH_FILE, MODE_WPLUSB);
+    if (fd < 0)
+        return TM_ERR_INTERNAL;
+    int bad = sh_seek(fd, tm_flash_identity_offset(SLOT_SIZE)) != 0 ||
+              sh_write(fd, record, TM_IDENTITY_RECORD_BYTES) != 0;
+    sh_close(fd);
+    return bad ? TM_ERR_INTERNAL : TM_OK;
+}
+
+static int identity_load(void *ctx, uint8_t *record)
+{
+    (void)ctx;
+    int fd = sh_open(FLASH_FILE, MODE_RB);
+    if (fd < 0)
+        return 0;
+    const int32_t len = sh_flen(fd);
+    int ok = len >= 0 &&
+             (uint32_t)len >= tm_flash_identity_offset(SLOT_SIZE) + TM_IDENTITY_RECORD_BYTES &&
+             sh_seek(fd, tm_flash_identity_offset(SLOT_SIZE)) == 0 &&
+             sh_read(fd, record, TM_IDENTITY_RECORD_BYTES) == 0;
+    sh_close(fd);
+    return ok;
+}
+
+/* The image as loaded: code SSRAM from address 0 (vectors, code, read-only data, exception
+ * tables) to the end of .data's load image, i.e. (image at 0) the bytes of `objcopy -O binary` of the ELF.
+ * .data's load image is read where the linker put it, never from RAM (which the agent
+ * changes). */
+static int firmware_hash(void *ctx, uint8_t *out)
+{
+    (void)ctx;
+    /* the image starts at the vector table, which VTOR locates (0 on these boards); read as
+     * a number, so the compiler never sees a constant null pointer */
+    const uintptr_t start = *(volatile const uint32_t *)0xE000ED08u;
+    const uintptr_t end = (uintptr_t)__data_load + (uintptr_t)(__data_end - __data_start);
+    if (end <= start)
+        return 0;
+    tm_sha512((const void *)start, (size_t)(end - start), out);
+    return 1;
+}
+
 /* ---- reset and main loop ---------------------------------------------------------- */
 
 static void board_reset(void *ctx)
@@ -366,6 +416,7 @@ int main(void)
     port.slot_data = slot_data;
     port.slot_persist = slot_persist;
     port.slot_load = slot_load;
+    port.firmware_hash = firmware_hash;
     port.sensors[0] = &accel.base;
     port.sensors[1] = &mic.base;
     port.sensors[2] = &vib.base;
@@ -376,6 +427,8 @@ int main(void)
         port.replay_close = replay_close;
         port.provision_persist = provision_persist;
         port.provision_load = provision_load;
+        port.identity_persist = identity_persist;
+        port.identity_load = identity_load;
     }
     tm_agent_init(&agent, &port);
     irq_enable();

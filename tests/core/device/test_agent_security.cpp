@@ -99,3 +99,30 @@ TEST(AgentSecurity, RefusalsNameTheCause)
     EXPECT_FALSE(parseProvisionReply(QByteArray(7, 'x'), &error));
     EXPECT_TRUE(error.contains(QStringLiteral("PROVISION"))) << error.toStdString();
 }
+
+// Attestation (ATTEST, PROVISION with a device identity): numbers appended, names, the
+// 40-byte PROVISION reply and its malformed lengths.
+TEST(AgentSecurity, AttestationOpErrorAndProvisionIdentityReply)
+{
+    EXPECT_EQ(TM_OP_ATTEST, 0x18);
+    EXPECT_EQ(TM_ERR_NOT_PROVISIONED, 21);
+    EXPECT_EQ(TM_CAP_ATTESTATION, 1u << 9);
+    EXPECT_EQ(opName(TM_OP_ATTEST), QStringLiteral("ATTEST"));
+    EXPECT_EQ(agentErrorName(TM_ERR_NOT_PROVISIONED), QStringLiteral("NOT_PROVISIONED"));
+    AgentError e;
+    e.requestOp = TM_OP_ATTEST;
+    e.code = TM_ERR_NOT_PROVISIONED;
+    EXPECT_TRUE(signedUploadRefusal(e, {}, std::nullopt).contains(QStringLiteral("tinyml provision")));
+
+    QByteArray reply = QByteArray::fromHex("0102030405060708") + QByteArray(32, char(0x5A));
+    QString error;
+    auto parsed = parseProvisionIdentityReply(reply, &error);
+    ASSERT_TRUE(parsed) << error.toStdString();
+    EXPECT_EQ(parsed->keyId, QStringLiteral("0102030405060708"));
+    EXPECT_EQ(parsed->devicePublicKey, QByteArray(32, char(0x5A)));
+    for (int n : {0, 8, 39, 41}) {
+        EXPECT_FALSE(parseProvisionIdentityReply(reply.left(n) + (n == 41 ? QByteArray(1, 0) : QByteArray()), &error))
+            << n;
+        EXPECT_TRUE(error.contains(QStringLiteral("device public key"))) << error.toStdString();
+    }
+}

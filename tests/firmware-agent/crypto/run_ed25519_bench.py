@@ -3,9 +3,10 @@
 cycle-model plugin and prints its table with estimated Cortex-M4 cycles per row.
 
 Fails when the guest reports a failed check (an RFC 8032 vector refused, a modified input
-accepted, a wrong SHA-512 digest), when QEMU exits non-zero, when the plugin's instruction
+accepted, a signature other than RFC 8032's, a wrong SHA-512 digest), when QEMU exits non-zero, when the plugin's instruction
 count of a row differs from the guest's TIMER0 count by more than the timer's resolution,
-or when one verification costs more than --max-verify-instructions or its stack more than
+or when one verification costs more than --max-verify-instructions (one signature more than
+--max-sign-instructions) or its stack more than
 --max-stack-bytes (regression guards; firmware-agent/crypto/README.md has the current numbers).
 
     run_ed25519_bench.py --qemu qemu-system-arm --plugin libtinyml_cycles.so --elf ed25519-bench.elf
@@ -42,6 +43,7 @@ def main():
     ap.add_argument("--elf", required=True)
     ap.add_argument("--max-verify-instructions", type=int, default=2000000)
     ap.add_argument("--max-stack-bytes", type=int, default=4096)
+    ap.add_argument("--max-sign-instructions", type=int, default=1600000)
     a = ap.parse_args()
 
     failures = []
@@ -93,6 +95,9 @@ def main():
         if abs(insns - instr) > 80:
             failures.append("%s: plugin counts %d instructions, the guest's timer %d"
                             % (m["label"], insns, instr))
+        if m["label"].startswith("sign") and instr > a.max_sign_instructions:
+            failures.append("%s: %d instructions, over the budget of %d"
+                            % (m["label"], instr, a.max_sign_instructions))
         if m["label"].startswith("verify") and instr > a.max_verify_instructions:
             failures.append("%s: %d instructions, over the budget of %d"
                             % (m["label"], instr, a.max_verify_instructions))
