@@ -8,6 +8,8 @@
 #    which binds tm_nn.h's names at run time so one image runs a package with both kernel
 #    sets. The kernels are compiled with the same flags as tinyml_nn-<board>.
 # Only the bench uses these; the agent images keep tm_nn_select.c.
+# The same function adds package-bench.elf (package_bench.c): any package, read over
+# semihosting, through both kernel sets (tests/bench/device/bench_mlperf_models.py runs it).
 
 # Stems in models/, in table order (the hand-written rows' order: DS-CNN, motion, MLP).
 set(TINYML_BENCH_MODELS kws-dscnn motion-cnn1d motion-mlp)
@@ -48,4 +50,20 @@ function(tinyml_bench_model_rows target)
     ${AGENT_DIR}/src/tm_frame.c)
   target_include_directories(${target} PRIVATE ${bench_dir} ${AGENT_DIR}/include)
   target_link_libraries(${target} PRIVATE ${target}-nn m)
+
+  # package-bench.elf (package_bench.c): one package read over semihosting, through the same
+  # interpreter and both kernel sets. Made here because ports/CMakeLists.txt includes only
+  # this file for the benchmark images; it shares the kernel library built above.
+  add_executable(package-bench-qemu-mps2-an386
+    ${bench_dir}/package_bench.c
+    ${bench_dir}/bench_nn_dispatch.c
+    ${AGENT_DIR}/src/tm_model.c
+    ${AGENT_DIR}/src/tm_frame.c
+    ${MPS2_COMMON}/mps2_startup.c ${CORTEXM_START})
+  target_include_directories(package-bench-qemu-mps2-an386 PRIVATE
+    ${bench_dir} ${AGENT_DIR}/include ${MPS2_COMMON})
+  tinyml_device_flags(package-bench-qemu-mps2-an386 ${cpu_flags})
+  target_link_libraries(package-bench-qemu-mps2-an386 PRIVATE ${target}-nn m)
+  tinyml_mps2_link(package-bench-qemu-mps2-an386 qemu-mps2-an386 ${cpu_flags})
+  set_target_properties(package-bench-qemu-mps2-an386 PROPERTIES OUTPUT_NAME package-bench)
 endfunction()
