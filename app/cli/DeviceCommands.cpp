@@ -370,6 +370,93 @@ int cmdCapture(const QStringList &args)
     return Ok;
 }
 
+// --- tinyml rollback / confirm: the staged-rollout trial on one board (MODEL_REVERT / CONFIRM)
+
+void addTrialOptions(QCommandLineParser &p)
+{
+    p.addOption({QStringLiteral("board"), QStringLiteral("board id; virtual boards are started automatically"), QStringLiteral("ID")});
+    p.addOption({QStringLiteral("port"), QStringLiteral("serial port of a board running the TinyML agent"), QStringLiteral("PATH")});
+    p.addOption({QStringLiteral("baud"), QStringLiteral("baud rate"), QStringLiteral("N"), QStringLiteral("115200")});
+    p.addOption({QStringLiteral("json"), QStringLiteral("print one JSON object")});
+}
+
+/// What the board runs now (MODEL_INFO, INFO SECURITY), as JSON and as one line of text.
+int reportActiveModel(Connection &c, const QString &what, bool json)
+{
+    QString error;
+    const auto m = c.link->modelInfo(&error);
+    if (!m)
+        return fail(QStringLiteral("%1: %2").arg(c.definition.id, error));
+    const std::optional<DeviceSecurity> &sec = c.link->info().security;
+    if (json) {
+        QJsonObject o{{QStringLiteral("board"), c.definition.id},
+                      {QStringLiteral("action"), what},
+                      {QStringLiteral("active_slot"), m->activeSlot},
+                      {QStringLiteral("size"), double(m->size)},
+                      {QStringLiteral("crc32"), QStringLiteral("%1").arg(m->crc, 8, 16, QLatin1Char('0'))},
+                      {QStringLiteral("on_trial"), m->onTrial}};
+        if (sec) {
+            o.insert(QStringLiteral("package_version"), double(sec->activePackageVersion));
+            o.insert(QStringLiteral("anti_rollback_counter"), double(sec->antiRollbackCounter));
+        }
+        printJson(o);
+        return Ok;
+    }
+    QTextStream out(stdout);
+    out << c.definition.id << ": " << what << ": slot " << m->activeSlot << " runs the package of " << m->size
+        << " bytes, CRC-32 " << QStringLiteral("%1").arg(m->crc, 8, 16, QLatin1Char('0'));
+    if (sec)
+        out << ", version " << sec->activePackageVersion << ", anti-rollback counter " << sec->antiRollbackCounter;
+    out << (m->onTrial ? ", on trial\n" : "\n");
+    return Ok;
+}
+
+int cmdRollback(const QStringList &args)
+{
+    const QString command = QStringLiteral("rollback");
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral(
+        "Return a board to the model it ran before the last flash (MODEL_REVERT). Possible while that\n"
+        "flash is on trial: not confirmed (`tinyml confirm`) and no upload since. The board also returns\n"
+        "to the anti-rollback counter it had then, so it runs and attests the previous package and\n"
+        "version; the change is stored on the board before it answers. Exit status 1 when there is\n"
+        "nothing to revert to, with the board's reason."));
+    addTrialOptions(p);
+    int code = 0;
+    if (!parseOrReport(p, args, command, 0, &code))
+        return code;
+    const bool json = p.isSet(QStringLiteral("json"));
+    Connection c;
+    if (!connectBoard(p, command, json, &c, &code))
+        return code;
+    QString error;
+    if (!c.link->revertModel(&error))
+        return fail(error);
+    return reportActiveModel(c, QStringLiteral("reverted"), json);
+}
+
+int cmdConfirm(const QStringList &args)
+{
+    const QString command = QStringLiteral("confirm");
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral(
+        "Keep the model a board runs (MODEL_CONFIRM): ends the trial that began with its flash, so\n"
+        "`tinyml rollback` can no longer return to the model before it. A model not on trial stays as\n"
+        "it is."));
+    addTrialOptions(p);
+    int code = 0;
+    if (!parseOrReport(p, args, command, 0, &code))
+        return code;
+    const bool json = p.isSet(QStringLiteral("json"));
+    Connection c;
+    if (!connectBoard(p, command, json, &c, &code))
+        return code;
+    QString error;
+    if (!c.link->confirmModel(&error))
+        return fail(QStringLiteral("%1: %2").arg(c.definition.id, error));
+    return reportActiveModel(c, QStringLiteral("confirmed"), json);
+}
+
 } // namespace
 
 bool boardExists(const QString &id, QString *error)
@@ -395,6 +482,10 @@ QList<Command> deviceCommands()
         {QStringLiteral("capture"),
          QStringLiteral("capture PROJECT (--board ID | --port PATH) --label L [--seconds S] [...]"),
          QStringLiteral("record labelled samples from a board"), cmdCapture},
+        {QStringLiteral("rollback"), QStringLiteral("rollback (--board ID | --port PATH) [--json]"),
+         QStringLiteral("return a board to the model before its last flash (while on trial)"), cmdRollback},
+        {QStringLiteral("confirm"), QStringLiteral("confirm (--board ID | --port PATH) [--json]"),
+         QStringLiteral("keep a board's model: end its trial (no rollback after)"), cmdConfirm},
     };
 }
 

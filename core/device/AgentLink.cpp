@@ -318,21 +318,9 @@ std::optional<QString> AgentLink::provision(const QByteArray &publicKey, QString
         return std::nullopt;
     }
     // the key is checked (decoded as a curve point) before it is stored: allow for the work
-    auto reply = request(TM_OP_PROVISION, publicKey, 5000, error);
-    if (!reply) {
-        if (m_lastAgentError && m_lastAgentError->requestOp == TM_OP_PROVISION) {
-            const AgentError refused = *m_lastAgentError;
-            QString ignored;
-            std::optional<DeviceSecurity> board;
-            if (refreshInfo(&ignored))
-                board = m_info.security;
-            m_lastAgentError = refused;
-            const QString why = signedUploadRefusal(refused, {}, board);
-            if (!why.isEmpty() && error)
-                *error = why;
-        }
+    auto reply = requestProvision(publicKey, 5000, error);
+    if (!reply)
         return std::nullopt;
-    }
     auto keyId = parseProvisionReply(reply->payload, error);
     if (!keyId)
         return std::nullopt;
@@ -359,27 +347,94 @@ std::optional<ProvisionIdentityReply> AgentLink::provisionWithIdentity(const QBy
         return std::nullopt;
     }
     // the key is decoded and the identity's public key computed before they are stored
-    auto reply = request(TM_OP_PROVISION, publicKey + identitySeed, 10000, error);
-    if (!reply) {
-        if (m_lastAgentError && m_lastAgentError->requestOp == TM_OP_PROVISION) {
-            const AgentError refused = *m_lastAgentError;
-            QString ignored;
-            std::optional<DeviceSecurity> board;
-            if (refreshInfo(&ignored))
-                board = m_info.security;
-            m_lastAgentError = refused;
-            const QString why = signedUploadRefusal(refused, {}, board);
-            if (!why.isEmpty() && error)
-                *error = why;
-        }
+    auto reply = requestProvision(publicKey + identitySeed, 10000, error);
+    if (!reply)
         return std::nullopt;
-    }
     auto parsed = parseProvisionIdentityReply(reply->payload, error);
     if (!parsed)
         return std::nullopt;
     if (!refreshInfo(error))
         return std::nullopt;
     return parsed;
+}
+
+std::optional<AgentReply> AgentLink::requestProvision(const QByteArray &payload, int timeoutMs, QString *error)
+{
+    auto reply = request(TM_OP_PROVISION, payload, timeoutMs, error);
+    if (!reply && m_lastAgentError && m_lastAgentError->requestOp == TM_OP_PROVISION) {
+        const AgentError refused = *m_lastAgentError;
+        QString ignored;
+        std::optional<DeviceSecurity> board;
+        if (refreshInfo(&ignored))
+            board = m_info.security;
+        m_lastAgentError = refused;
+        const QString why = signedUploadRefusal(refused, {}, board);
+        if (!why.isEmpty() && error)
+            *error = why;
+    }
+    return reply;
+}
+
+bool AgentLink::requireCapability(quint32 bit, const QString &what, QString *error) const
+{
+    if (!m_hasInfo || m_info.hasCapability(bit))
+        return true;
+    if (error)
+        *error = tr("this agent cannot %1 (update the agent): %2 does not announce it (INFO CAPABILITIES)")
+                     .arg(what, deviceId());
+    return false;
+}
+
+bool AgentLink::supportsRevert() const
+{
+    return m_hasInfo && m_info.hasCapability(TM_CAP_MODEL_REVERT);
+}
+
+std::optional<int> AgentLink::revertModel(QString *error)
+{
+    if (!requireCapability(TM_CAP_MODEL_REVERT, tr("revert"), error))
+        return std::nullopt;
+    // on a provisioned board the previous package's signature is checked again first
+    auto reply = request(TM_OP_MODEL_REVERT, {}, 15000, error);
+    if (!reply) {
+        if (m_lastAgentError && m_lastAgentError->requestOp == TM_OP_MODEL_REVERT && error) {
+            if (m_lastAgentError->code == TM_ERR_UNKNOWN_OP)
+                *error = tr("this agent cannot revert (update the agent): %1 does not know MODEL_REVERT")
+                             .arg(deviceId());
+            else if (m_lastAgentError->code == TM_ERR_NO_PREVIOUS_MODEL)
+                *error = tr("%1 keeps its model: %2").arg(deviceId(), m_lastAgentError->message);
+        }
+        return std::nullopt;
+    }
+    auto slot = parseModelRevertReply(reply->payload, error);
+    if (!slot)
+        return std::nullopt;
+    if (!refreshInfo(error))
+        return std::nullopt;
+    return slot;
+}
+
+bool AgentLink::confirmModel(QString *error)
+{
+    if (!requireCapability(TM_CAP_MODEL_REVERT, tr("confirm a model"), error))
+        return false;
+    auto reply = request(TM_OP_MODEL_CONFIRM, {}, 5000, error);
+    if (!reply) {
+        if (m_lastAgentError && m_lastAgentError->requestOp == TM_OP_MODEL_CONFIRM && error) {
+            if (m_lastAgentError->code == TM_ERR_UNKNOWN_OP)
+                *error = tr("this agent cannot confirm a model (update the agent): %1 does not know MODEL_CONFIRM")
+                             .arg(deviceId());
+            else if (m_lastAgentError->code == TM_ERR_NO_MODEL)
+                *error = tr("the board has no model to confirm (flash one first)");
+        }
+        return false;
+    }
+    if (!reply->payload.isEmpty()) {
+        if (error)
+            *error = tr("MODEL_CONFIRM reply has %1 bytes, expected none").arg(reply->payload.size());
+        return false;
+    }
+    return true;
 }
 
 bool AgentLink::supportsAttestation() const
@@ -417,6 +472,12 @@ std::optional<QByteArray> AgentLink::attest(const QByteArray &nonce, QString *er
 
 std::optional<ModelSlotInfo> AgentLink::modelInfo(QString *error)
 {
+    if (supportsRevert()) {
+        auto reply = request(TM_OP_MODEL_INFO, QByteArray(1, char(TM_MODEL_INFO_TRIAL)), kDefaultTimeoutMs, error);
+        if (!reply)
+            return std::nullopt;
+        return parseModelInfoTrialReply(reply->payload, error);
+    }
     auto reply = request(TM_OP_MODEL_INFO, {}, kDefaultTimeoutMs, error);
     if (!reply)
         return std::nullopt;

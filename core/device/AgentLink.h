@@ -88,8 +88,22 @@ public:
     /// INFO CAPABILITIES bit 9: the agent keeps a device identity and answers ATTEST.
     bool supportsAttestation() const;
 
+    /// INFO CAPABILITIES bit 10: the agent answers MODEL_REVERT / MODEL_CONFIRM.
+    bool supportsRevert() const;
+    /// MODEL_REVERT: the model that was active before the last commit runs again, with the
+    /// anti-rollback counter the board had then; persisted on the board before it replies.
+    /// Allowed only while the last commit is on trial (not confirmed, no upload since). Returns
+    /// the active slot, then refreshes info(). nullopt and *error saying why: the board's own
+    /// reason for NO_PREVIOUS_MODEL ("nothing to revert to: ..."), or "this agent cannot
+    /// revert (update the agent)".
+    std::optional<int> revertModel(QString *error);
+    /// MODEL_CONFIRM: the active model stays; revert is no longer possible. Confirming a model
+    /// that is not on trial changes nothing (true).
+    bool confirmModel(QString *error);
+
     // --- model and inference (blocking helpers; replies bounds-checked) -------------------
-    /// MODEL_INFO: the active slot's size and CRC.
+    /// MODEL_INFO: the active slot's size and CRC, and (agents with revert) whether it is on
+    /// trial.
     std::optional<ModelSlotInfo> modelInfo(QString *error);
     /// SET_INPUT in chunks of one frame each.
     bool setInput(const QByteArray &bytes, QString *error);
@@ -166,6 +180,11 @@ private:
     void failRequest(quint8 seq, const QString &message);
     void failAllPending(const QString &message);
     const DeviceSensorInfo *resolveSensor(const QString &name, QString *error) const;
+    /// PROVISION with payload; a refusal is worded with signedUploadRefusal() after INFO is
+    /// refreshed (the board's security state names the key in force).
+    std::optional<AgentReply> requestProvision(const QByteArray &payload, int timeoutMs, QString *error);
+    /// The "update the agent" error when INFO lacks capability bit, naming what.
+    bool requireCapability(quint32 bit, const QString &what, QString *error) const;
 
     AgentStreamParser m_parser;
     QHash<quint8, Pending> m_pending;

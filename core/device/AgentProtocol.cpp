@@ -422,7 +422,7 @@ QString agentErrorName(int code)
                                         "UPLOAD_SEQUENCE", "NOT_SUPPORTED", "INTERNAL",
                                         "NO_SCENARIO", "UNSIGNED", "WRONG_KEY", "BAD_SIGNATURE",
                                         "SIGNED_MALFORMED", "ROLLBACK", "ALREADY_PROVISIONED",
-                                        "NOT_PROVISIONED"};
+                                        "NOT_PROVISIONED", "NO_PREVIOUS_MODEL"};
     if (code >= 0 && code < int(sizeof names / sizeof names[0]))
         return QString::fromLatin1(names[code]);
     return QStringLiteral("error %1").arg(code);
@@ -524,6 +524,8 @@ QString opName(int op)
     case TM_OP_SENSOR_SCRIPT: name = QStringLiteral("SENSOR_SCRIPT"); break;
     case TM_OP_PROVISION: name = QStringLiteral("PROVISION"); break;
     case TM_OP_ATTEST: name = QStringLiteral("ATTEST"); break;
+    case TM_OP_MODEL_REVERT: name = QStringLiteral("MODEL_REVERT"); break;
+    case TM_OP_MODEL_CONFIRM: name = QStringLiteral("MODEL_CONFIRM"); break;
     case TM_OP_STREAM_DATA: name = QStringLiteral("STREAM_DATA"); break;
     case TM_OP_STREAM_END: name = QStringLiteral("STREAM_END"); break;
     case TM_OP_LOG: name = QStringLiteral("LOG"); break;
@@ -691,6 +693,34 @@ std::optional<ModelSlotInfo> parseModelInfoReply(const QByteArray &payload, QStr
     if (m.valid && m.activeSlot < 0)
         return replyFail<ModelSlotInfo>(error, QStringLiteral("MODEL_INFO reply says valid without an active slot"));
     return m;
+}
+
+std::optional<ModelSlotInfo> parseModelInfoTrialReply(const QByteArray &payload, QString *error)
+{
+    if (payload.size() != 11)
+        return replyFail<ModelSlotInfo>(error, QStringLiteral("MODEL_INFO reply with trial flag has %1 bytes, "
+                                                              "expected 11")
+                                                   .arg(payload.size()));
+    auto m = parseModelInfoReply(payload.left(10), error);
+    if (!m)
+        return std::nullopt;
+    const quint8 trial = quint8(payload[10]);
+    if (trial > 1)
+        return replyFail<ModelSlotInfo>(error, QStringLiteral("MODEL_INFO trial flag is %1, expected 0 or 1").arg(trial));
+    if (trial && !m->valid)
+        return replyFail<ModelSlotInfo>(error, QStringLiteral("MODEL_INFO reply says on trial without a model"));
+    m->onTrial = trial != 0;
+    return m;
+}
+
+std::optional<int> parseModelRevertReply(const QByteArray &payload, QString *error)
+{
+    if (payload.size() != 1)
+        return replyFail<int>(error, QStringLiteral("MODEL_REVERT reply has %1 bytes, expected 1").arg(payload.size()));
+    const int slot = quint8(payload[0]);
+    if (slot > 1)
+        return replyFail<int>(error, QStringLiteral("MODEL_REVERT reply names slot %1, expected 0 or 1").arg(slot));
+    return slot;
 }
 
 std::optional<quint64> parseInvokeReply(const QByteArray &payload, QString *error)

@@ -234,10 +234,19 @@ struct ModelSlotInfo {
     bool valid = false;
     quint32 size = 0;
     quint32 crc = 0;              ///< CRC-32 (IEEE) of the whole package
+    /// MODEL_INFO flag 0x02 (agents with MODEL_REVERT): the active slot was committed since the
+    /// last MODEL_CONFIRM and MODEL_REVERT can return to the model before it. False for
+    /// replies without the flag (older agents).
+    bool onTrial = false;
 };
 /// TM_SLOT_NONE of tm_port.h, as MODEL_INFO sends it.
 constexpr int TM_SLOT_NONE_VALUE = 0xFF;
 std::optional<ModelSlotInfo> parseModelInfoReply(const QByteArray &payload, QString *error);
+/// MODEL_INFO reply to flags TM_MODEL_INFO_TRIAL (0x02): the 10 bytes above, then the u8
+/// trial flag (0 or 1).
+std::optional<ModelSlotInfo> parseModelInfoTrialReply(const QByteArray &payload, QString *error);
+/// MODEL_REVERT reply: the slot active again (0 or 1).
+std::optional<int> parseModelRevertReply(const QByteArray &payload, QString *error);
 /// INVOKE reply: counter ticks of the inference.
 std::optional<quint64> parseInvokeReply(const QByteArray &payload, QString *error);
 

@@ -27,6 +27,13 @@
  *                                     u32 magic "TMID", u16 record version 1, u16 record
  *                                     size 80, u32 flags 0, u8[32] Ed25519 secret seed,
  *                                     u8[32] its public key, u32 CRC-32 of bytes 0..75
+ *     the identity record's offset + 80       trial record, TM_FLASH_TRIAL_RECORD_BYTES (absent,
+ *                                     e.g. files of agents without MODEL_REVERT: no trial):
+ *                                     u32 magic "TMTR", u16 record version 1, u16 record
+ *                                     size 24, u32 the header CRC (bytes 60..63) of the
+ *                                     header it belongs to, u8 tm_trial_state_t, 3 reserved,
+ *                                     u32 anti-rollback counter before the commit on trial,
+ *                                     u32 CRC-32 of bytes 0..19
  *
  * Writers store the slot's data first and the header last, so a torn write leaves the
  * previous header (and model) in force; readers still verify every slot's CRC. The counter
@@ -34,7 +41,10 @@
  * with the active slot. The provisioning record is written once (PROVISION) and never
  * rewritten with another key; a record with a wrong magic, size or CRC reads as "not
  * provisioned" — the identity record likewise reads as "no identity". It is written once,
- * by the first PROVISION that carries a seed, and never replaced. On the file-backed virtual boards whoever edits the file owns the board
+ * by the first PROVISION that carries a seed, and never replaced. The trial record is written
+ * just before the header, whenever the header is: it counts only while the header's CRC is the
+ * one it names, so a write torn between the two leaves the board without a trial (nothing to
+ * revert to) rather than with a wrong one. On the file-backed virtual boards whoever edits the file owns the board
  * anyway; a real port keeps the record in write-protected flash or OTP.
  */
 #ifndef TM_FLASH_IMAGE_H
@@ -114,6 +124,26 @@ static inline uint32_t tm_flash_identity_offset(uint32_t slot_size)
 {
     return tm_flash_provision_offset(slot_size) + TM_PROVISION_RECORD_BYTES;
 }
+
+#define TM_FLASH_TRIAL_RECORD_BYTES 24u
+#define TM_FLASH_TRIAL_MAGIC 0x52544D54u /* "TMTR" */
+#define TM_FLASH_TRIAL_VERSION 1u
+
+/** File offset of the trial record, after the device identity record. */
+static inline uint32_t tm_flash_trial_offset(uint32_t slot_size)
+{
+    return tm_flash_identity_offset(slot_size) + TM_IDENTITY_RECORD_BYTES;
+}
+
+/** Serialise the table's trial state, bound to header (the encoded header it goes with). */
+void tm_flash_trial_encode(const tm_slot_table_t *table, const uint8_t header[TM_FLASH_HEADER_BYTES],
+                           uint8_t out[TM_FLASH_TRIAL_RECORD_BYTES]);
+
+/** Set table->trial and trial_min_version from a trial record read next to header (the
+ *  header table was decoded from). in NULL (no record), a malformed record or one bound to
+ *  another header: TM_TRIAL_NONE. */
+void tm_flash_trial_decode(const uint8_t *in, const uint8_t header[TM_FLASH_HEADER_BYTES],
+                           tm_slot_table_t *table);
 
 /** File offset of slot s. */
 static inline uint32_t tm_flash_slot_offset(uint8_t slot, uint32_t slot_size)

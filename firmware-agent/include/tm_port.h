@@ -54,7 +54,24 @@ typedef struct {
      *  commits (the version of the last signed package committed; 0 until one is). Persisted
      *  with the table, so it changes together with the active slot. */
     uint32_t min_version;
+    /** MODEL_REVERT (appended): tm_trial_state_t of the active slot. TM_TRIAL_ON: it was
+     *  committed since the last MODEL_CONFIRM and the other slot holds the package that was
+     *  active before that commit, which MODEL_REVERT makes active again. */
+    uint8_t trial;
+    /** The anti-rollback counter before the commit on trial: min_version after a revert. */
+    uint32_t trial_min_version;
 } tm_slot_table_t;
+
+/** Why the active slot is, or is not, on trial (tm_slot_table_t.trial). Append-only: the
+ *  file-backed ports persist it (tm_flash_image.h). */
+typedef enum {
+    TM_TRIAL_NONE = 0,        /**< no trial recorded (committed by an agent without revert) */
+    TM_TRIAL_ON = 1,          /**< on trial: MODEL_REVERT may return to the other slot */
+    TM_TRIAL_CONFIRMED = 2,   /**< MODEL_CONFIRM ended it */
+    TM_TRIAL_REVERTED = 3,    /**< the active slot is the one a MODEL_REVERT returned to */
+    TM_TRIAL_OVERWRITTEN = 4, /**< MODEL_BEGIN began overwriting the other slot */
+    TM_TRIAL_FIRST = 5        /**< no model was active before the commit */
+} tm_trial_state_t;
 
 /** Board constants reported by INFO. */
 typedef struct {
@@ -92,7 +109,9 @@ typedef struct tm_port {
                              uint32_t len);
     /** Read-only view of a slot's slot_size bytes (RAM or memory-mapped flash). */
     const uint8_t *(*slot_data)(void *ctx, uint8_t slot);
-    /** Persist the table after a commit of `slot` (data, then table). NULL: RAM only. */
+    /** Persist the table after a commit of `slot` (data, then table). slot TM_SLOT_NONE:
+     *  the table only (MODEL_REVERT, MODEL_CONFIRM, a MODEL_BEGIN ending a trial). NULL:
+     *  RAM only. */
     tm_error_t (*slot_persist)(void *ctx, const tm_slot_table_t *table, uint8_t slot);
     /** Load the persisted table at start-up; return nonzero if one was found. NULL: none. */
     int (*slot_load)(void *ctx, tm_slot_table_t *table);

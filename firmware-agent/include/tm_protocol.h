@@ -72,6 +72,9 @@ typedef enum {
                                     the key id then the 32-byte device public key */
     TM_OP_ATTEST = 0x18,         /* 32-byte nonce -> the signed attestation statement
                                     (crypto/include/tm_attest.h, 320 bytes) */
+    TM_OP_MODEL_REVERT = 0x19,   /* -> u8 active slot: the slot active before the last
+                                    commit runs again (only while that commit is on trial) */
+    TM_OP_MODEL_CONFIRM = 0x1A,  /* -> empty: ends the trial; no revert from then on */
 
     /* device -> host, unsolicited */
     TM_OP_STREAM_DATA = 0x40,    /* u8 sensor, u32 first sample index, u16 n samples,
@@ -113,7 +116,8 @@ typedef enum {
     TM_ERR_SIGNED_MALFORMED = 18,  /* sizes, magic or fields of the signature block wrong */
     TM_ERR_ROLLBACK = 19,          /* package version below the anti-rollback counter */
     TM_ERR_ALREADY_PROVISIONED = 20, /* PROVISION with another key on a locked board */
-    TM_ERR_NOT_PROVISIONED = 21     /* ATTEST on a board without a device identity */
+    TM_ERR_NOT_PROVISIONED = 21,    /* ATTEST on a board without a device identity */
+    TM_ERR_NO_PREVIOUS_MODEL = 22   /* MODEL_REVERT with nothing to revert to (message: why) */
 } tm_error_t;
 
 /* Why a stream ended. Append-only. */
@@ -170,8 +174,13 @@ typedef enum {
     TM_CAP_CLASSIFY = 1u << 6,    /* CLASSIFY_START / STOP: the impulse on the own sensor */
     TM_CAP_SENSOR_REPLAY = 1u << 7, /* SENSOR_REPLAY: the port can read replay files */
     TM_CAP_SIGNED_PACKAGES = 1u << 8, /* PROVISION and INFO SECURITY: the port keeps a key */
-    TM_CAP_ATTESTATION = 1u << 9  /* ATTEST, and PROVISION takes a device identity seed */
+    TM_CAP_ATTESTATION = 1u << 9, /* ATTEST, and PROVISION takes a device identity seed */
+    TM_CAP_MODEL_REVERT = 1u << 10 /* MODEL_REVERT / MODEL_CONFIRM, MODEL_INFO flag 0x02 */
 } tm_capability_t;
+
+/* MODEL_INFO request flags. */
+#define TM_MODEL_INFO_BENCHMARK_ID 0x01u /* append [u8 len] benchmark id */
+#define TM_MODEL_INFO_TRIAL 0x02u        /* append u8 trial flag (agents with MODEL_REVERT) */
 
 /* CLASSIFY_START flags. */
 #define TM_CLASSIFY_RAW 0x01u     /* also send the window's samples as STREAM_DATA */

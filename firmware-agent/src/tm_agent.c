@@ -86,6 +86,7 @@ static const char *error_name(tm_error_t e)
     case TM_ERR_ROLLBACK: return "package version older than the board's (anti-rollback)";
     case TM_ERR_ALREADY_PROVISIONED: return "board already provisioned with another key";
     case TM_ERR_NOT_PROVISIONED: return "board has no device identity (provision it first)";
+    case TM_ERR_NO_PREVIOUS_MODEL: return "nothing to revert to";
     default: return "error";
     }
 }
@@ -241,6 +242,7 @@ size_t tm_agent_build_info(const tm_agent_t *a, uint8_t *out, size_t cap)
         caps |= TM_CAP_SIGNED_PACKAGES;
     if (p->provision_persist && p->provision_load && p->identity_persist && p->identity_load)
         caps |= TM_CAP_ATTESTATION;
+    caps |= TM_CAP_MODEL_REVERT;
     w_u32_tlv(&w, TM_INFO_CAPABILITIES, caps);
 
     for (uint8_t i = 0; i < p->sensor_count; ++i) {
@@ -603,6 +605,8 @@ static void dispatch(tm_agent_t *a, const tm_frame_t *f)
     case TM_OP_MODEL_INFO:
     case TM_OP_PROVISION:
     case TM_OP_ATTEST:
+    case TM_OP_MODEL_REVERT:
+    case TM_OP_MODEL_CONFIRM:
         e = tm_model_handle(&r);
         break;
     case TM_OP_SET_INPUT:

@@ -46,7 +46,8 @@ tm_error_t tm_model_run(tm_agent_t *a, uint64_t *ticks);
 void tm_model_abort_upload(tm_agent_t *a);
 /** Nonzero while an upload runs. */
 int tm_model_uploading(const tm_agent_t *a);
-/** MODEL_BEGIN, MODEL_CHUNK, MODEL_COMMIT, MODEL_INFO, PROVISION and ATTEST. */
+/** MODEL_BEGIN, MODEL_CHUNK, MODEL_COMMIT, MODEL_INFO, PROVISION, ATTEST, MODEL_REVERT and
+ *  MODEL_CONFIRM. */
 tm_error_t tm_model_handle(tm_request_t *r);
 /** INFO SECURITY's value (TM_INFO_SECURITY_BYTES bytes) into out. */
 #define TM_INFO_SECURITY_BYTES 21u

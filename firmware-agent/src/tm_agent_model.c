@@ -7,7 +7,11 @@
  *
  * A slot holds the uploaded bytes as they came: a bare package, or a signed package (the
  * package, then its 96-byte block, tm_signed_package.h). The interpreter gets the package
- * without the block: its total_size says where it ends (the loader wants exactly that). */
+ * without the block: its total_size says where it ends (the loader wants exactly that).
+ *
+ * A commit puts the new slot on trial: until MODEL_CONFIRM, MODEL_REVERT makes the slot that
+ * was active before it active again (with the anti-rollback counter it had then), as long as
+ * that slot still holds its package. A new MODEL_BEGIN overwrites it and ends the trial. */
 #include <string.h>
 
 #include "tm_agent_internal.h"
@@ -124,7 +128,10 @@ void tm_model_init(tm_agent_t *a)
             }
         }
     }
+    if (a->slots.trial > TM_TRIAL_FIRST)
+        a->slots.trial = TM_TRIAL_NONE;
     if (a->slots.active >= TM_MODEL_SLOTS || !a->slots.slot[a->slots.active].valid) {
+        a->slots.trial = TM_TRIAL_NONE; /* the slot on trial is gone: nothing to go back from */
         a->slots.active = TM_SLOT_NONE;
         for (uint8_t s = 0; s < TM_MODEL_SLOTS; ++s)
             if (a->slots.slot[s].valid)
@@ -168,6 +175,13 @@ static tm_error_t model_begin(tm_request_t *r)
     /* a new BEGIN abandons an unfinished upload; it never touches the active slot */
     uint8_t slot = a->slots.active == 0 ? 1u : 0u;
     a->slots.slot[slot].valid = 0;
+    if (a->slots.trial == TM_TRIAL_ON) {
+        /* the slot a revert would return to is about to be overwritten: the trial ends, also
+         * across a reset (a board reset mid-upload must not offer a half-written slot) */
+        a->slots.trial = TM_TRIAL_OVERWRITTEN;
+        if (p->slot_persist && p->slot_persist(p->ctx, &a->slots, TM_SLOT_NONE) != TM_OK)
+            tm_agent_send_log(a, "ending the trial was not persisted: the slot CRC check guards it");
+    }
     a->upload.active = 1;
     a->upload.slot = slot;
     a->upload.size = size;
@@ -474,6 +488,9 @@ static tm_error_t model_commit(tm_request_t *r)
         if (e)
             return e;
     }
+    /* the new slot goes on trial: the model active until now stays in the other slot */
+    a->slots.trial = tm_model_loaded(a) ? (uint8_t)TM_TRIAL_ON : (uint8_t)TM_TRIAL_FIRST;
+    a->slots.trial_min_version = a->slots.min_version;
     a->slots.min_version = min_version;
     a->slots.slot[slot].valid = 1;
     a->slots.slot[slot].size = a->upload.size;
@@ -496,11 +513,14 @@ static tm_error_t model_info(tm_request_t *r)
     /* payload 0x01 asks for the benchmark id too; agents before the ids answer BAD_LENGTH,
      * which is how a host tells them apart */
     TM_REQUIRE(r->req->payload_len <= 1, TM_ERR_BAD_LENGTH);
-    const int with_id = r->req->payload_len == 1;
-    if (with_id && r->req->payload[0] != 1u) {
-        r->msg = "MODEL_INFO flags: only 0x01 (with benchmark id) is defined";
+    const uint8_t flags = r->req->payload_len == 1 ? r->req->payload[0] : 0u;
+    if (r->req->payload_len == 1 &&
+        (flags == 0 || (flags & ~(TM_MODEL_INFO_BENCHMARK_ID | TM_MODEL_INFO_TRIAL)) != 0)) {
+        r->msg = "MODEL_INFO flags: only 0x01 (with benchmark id) and 0x02 (with trial flag) are "
+                 "defined";
         return TM_ERR_BAD_ARGUMENT;
     }
+    const int with_id = (flags & TM_MODEL_INFO_BENCHMARK_ID) != 0;
     uint8_t *o = a->reply;
     memset(o, 0, 11);
     o[0] = TM_SLOT_NONE;
@@ -516,6 +536,124 @@ static tm_error_t model_info(tm_request_t *r)
     }
     o[10] = id_len;
     r->reply_len = with_id ? 11u + id_len : 10u;
+    if (flags & TM_MODEL_INFO_TRIAL)
+        o[r->reply_len++] = tm_model_loaded(a) && a->slots.trial == TM_TRIAL_ON ? 1u : 0u;
+    return TM_OK;
+}
+
+/* Why MODEL_REVERT has nothing to revert to, for a trial state other than TM_TRIAL_ON. */
+static const char *no_previous_reason(uint8_t trial)
+{
+    switch (trial) {
+    case TM_TRIAL_CONFIRMED:
+        return "nothing to revert to: the active model was confirmed (MODEL_CONFIRM)";
+    case TM_TRIAL_REVERTED:
+        return "nothing to revert to: the active model is the one a revert returned to";
+    case TM_TRIAL_OVERWRITTEN:
+        return "nothing to revert to: a new upload began overwriting the previous slot";
+    case TM_TRIAL_FIRST:
+        return "nothing to revert to: no model was active before the current one was committed";
+    default:
+        return "nothing to revert to: no trial recorded (the active model was committed by an "
+               "agent without revert)";
+    }
+}
+
+/* MODEL_REVERT: back to the slot that was active before the commit on trial, and to the
+ * anti-rollback counter of that moment, so the board runs and attests what it ran before.
+ * Everything is checked before anything changes, and the new table is persisted before the
+ * reply: a failure leaves the board as it was. The counter never drops below what it was
+ * before the latest commit, so revert cannot reach a package the board had already left. */
+static tm_error_t model_revert(tm_request_t *r)
+{
+    tm_agent_t *a = r->agent;
+    const tm_port_t *p = a->port;
+    char *m = a->err_msg;
+    TM_REQUIRE(r->req->payload_len == 0, TM_ERR_BAD_LENGTH);
+    if (a->stream.active) {
+        r->msg = "stop the stream before reverting the model";
+        return TM_ERR_BUSY;
+    }
+    if (a->cls.active) {
+        r->msg = "stop the classification before reverting the model";
+        return TM_ERR_BUSY;
+    }
+    if (!tm_model_loaded(a)) {
+        r->msg = "nothing to revert to: no model is active (none was committed)";
+        return TM_ERR_NO_PREVIOUS_MODEL;
+    }
+    if (a->slots.trial != TM_TRIAL_ON) {
+        r->msg = no_previous_reason(a->slots.trial);
+        return TM_ERR_NO_PREVIOUS_MODEL;
+    }
+    const uint8_t prev = a->slots.active == 0 ? 1u : 0u;
+    if (!slot_verifies(a, prev)) {
+        r->msg = "nothing to revert to: the previous slot no longer holds its package (CRC-32 "
+                 "mismatch)";
+        return TM_ERR_NO_PREVIOUS_MODEL;
+    }
+    if (a->security.provisioned) {
+        /* the board takes only what it would commit: signed with its key, and not older than
+         * the counter it returns to */
+        const uint8_t *d = p->slot_data(p->ctx, prev);
+        tm_signed_info_t info;
+        const uint64_t t0 = p->now(p->ctx);
+        const tm_signed_status_t st =
+            tm_signed_package_verify(d, a->slots.slot[prev].size, a->security.public_key, &info);
+        a->security.check_ticks = (uint32_t)(p->now(p->ctx) - t0);
+        if (st != TM_SIGNED_OK) {
+            strcpy(m, "nothing to revert to: the previous package does not verify with the "
+                      "provisioned key (");
+            strncat(m, tm_signed_status_name(st), 40);
+            strcat(m, ")");
+            r->msg = m;
+            return TM_ERR_NO_PREVIOUS_MODEL;
+        }
+        if (info.package_version < a->slots.trial_min_version) {
+            strcpy(m, "nothing to revert to: the previous package's version ");
+            tm_agent_format_u32(m + strlen(m), info.package_version);
+            strcat(m, " is below the counter it would return to, ");
+            tm_agent_format_u32(m + strlen(m), a->slots.trial_min_version);
+            r->msg = m;
+            return TM_ERR_NO_PREVIOUS_MODEL;
+        }
+    }
+    tm_slot_table_t t = a->slots;
+    t.active = prev;
+    t.min_version = a->slots.trial_min_version;
+    t.trial = TM_TRIAL_REVERTED;
+    t.trial_min_version = 0;
+    if (p->slot_persist && p->slot_persist(p->ctx, &t, TM_SLOT_NONE) != TM_OK) {
+        r->msg = "persisting the revert failed: the board keeps the model it runs";
+        return TM_ERR_INTERNAL;
+    }
+    a->slots = t;
+    load_active(a);
+    a->reply[0] = prev;
+    r->reply_len = 1;
+    return TM_OK;
+}
+
+/* MODEL_CONFIRM: the active model stays; the trial ends (no revert from now on). Confirming
+ * a model that is not on trial changes nothing. */
+static tm_error_t model_confirm(tm_request_t *r)
+{
+    tm_agent_t *a = r->agent;
+    const tm_port_t *p = a->port;
+    TM_REQUIRE(r->req->payload_len == 0, TM_ERR_BAD_LENGTH);
+    if (!tm_model_loaded(a)) {
+        r->msg = "no model is active: nothing to confirm";
+        return TM_ERR_NO_MODEL;
+    }
+    if (a->slots.trial != TM_TRIAL_ON)
+        return TM_OK;
+    tm_slot_table_t t = a->slots;
+    t.trial = TM_TRIAL_CONFIRMED;
+    if (p->slot_persist && p->slot_persist(p->ctx, &t, TM_SLOT_NONE) != TM_OK) {
+        r->msg = "persisting the confirmation failed: the model is still on trial";
+        return TM_ERR_INTERNAL;
+    }
+    a->slots = t;
     return TM_OK;
 }
 
@@ -528,6 +666,8 @@ tm_error_t tm_model_handle(tm_request_t *r)
     case TM_OP_MODEL_INFO: return model_info(r);
     case TM_OP_PROVISION: return provision(r);
     case TM_OP_ATTEST: return attest(r);
+    case TM_OP_MODEL_REVERT: return model_revert(r);
+    case TM_OP_MODEL_CONFIRM: return model_confirm(r);
     default: return TM_ERR_INTERNAL;
     }
 }

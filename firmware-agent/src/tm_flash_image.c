@@ -33,6 +33,8 @@ tm_error_t tm_flash_header_decode(const uint8_t in[TM_FLASH_HEADER_BYTES], uint3
         return TM_ERR_BAD_ARGUMENT;
     t->active = in[12];
     t->min_version = tm_get_u32(in + 56);
+    t->trial = TM_TRIAL_NONE; /* the trial record says otherwise (tm_flash_trial_decode) */
+    t->trial_min_version = 0;
     for (unsigned s = 0; s < TM_MODEL_SLOTS; ++s) {
         t->slot[s].valid = in[16 + 12 * s];
         t->slot[s].size = tm_get_u32(in + 20 + 12 * s);
@@ -103,4 +105,34 @@ tm_error_t tm_identity_record_decode(const uint8_t in[TM_IDENTITY_RECORD_BYTES],
     memcpy(seed, in + 12, TM_IDENTITY_SEED_BYTES);
     memcpy(public_key, in + 44, TM_PROVISION_KEY_BYTES);
     return TM_OK;
+}
+
+void tm_flash_trial_encode(const tm_slot_table_t *t, const uint8_t header[TM_FLASH_HEADER_BYTES],
+                           uint8_t out[TM_FLASH_TRIAL_RECORD_BYTES])
+{
+    memset(out, 0, TM_FLASH_TRIAL_RECORD_BYTES);
+    tm_put_u32(out, TM_FLASH_TRIAL_MAGIC);
+    tm_put_u16(out + 4, TM_FLASH_TRIAL_VERSION);
+    tm_put_u16(out + 6, TM_FLASH_TRIAL_RECORD_BYTES);
+    tm_put_u32(out + 8, tm_get_u32(header + TM_FLASH_HEADER_BYTES - 4));
+    out[12] = t->trial;
+    tm_put_u32(out + 16, t->trial_min_version);
+    tm_put_u32(out + TM_FLASH_TRIAL_RECORD_BYTES - 4, tm_crc32(0, out, TM_FLASH_TRIAL_RECORD_BYTES - 4));
+}
+
+void tm_flash_trial_decode(const uint8_t *in, const uint8_t header[TM_FLASH_HEADER_BYTES],
+                           tm_slot_table_t *t)
+{
+    t->trial = TM_TRIAL_NONE;
+    t->trial_min_version = 0;
+    if (in == NULL || tm_get_u32(in) != TM_FLASH_TRIAL_MAGIC ||
+        tm_get_u16(in + 4) != TM_FLASH_TRIAL_VERSION ||
+        tm_get_u16(in + 6) != TM_FLASH_TRIAL_RECORD_BYTES ||
+        tm_get_u32(in + 8) != tm_get_u32(header + TM_FLASH_HEADER_BYTES - 4) ||
+        in[13] != 0 || in[14] != 0 || in[15] != 0 ||
+        tm_crc32(0, in, TM_FLASH_TRIAL_RECORD_BYTES - 4) !=
+            tm_get_u32(in + TM_FLASH_TRIAL_RECORD_BYTES - 4))
+        return;
+    t->trial = in[12];
+    t->trial_min_version = tm_get_u32(in + 16);
 }

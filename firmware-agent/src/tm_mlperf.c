@@ -2,7 +2,7 @@
  *
  * A command is the printable text received since the last 0x00 or '%'. It is taken as a
  * command only if no non-text byte arrived since the last 0x00 and at least two bytes
- * precede the '%': a request frame always carries its op byte (0x01..0x16, not text)
+ * precede the '%': a request frame always carries its op byte (0x01..0x1A, not text)
  * at one of its first three bytes, so a '%' in a frame's first two bytes (COBS code, seq)
  * can never cut a binary frame short. */
 #include <string.h>

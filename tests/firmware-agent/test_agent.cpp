@@ -106,7 +106,7 @@ TEST(Agent, PingEchoes)
 TEST(Agent, UnknownOpAndBadLengths)
 {
     AgentHarness h;
-    for (uint8_t op : {uint8_t(0x00), uint8_t(0x19), uint8_t(0x40), uint8_t(0x7F), uint8_t(0x81)}) {
+    for (uint8_t op : {uint8_t(0x00), uint8_t(0x1B), uint8_t(0x40), uint8_t(0x7F), uint8_t(0x81)}) {
         Frame r = h.request(op);
         ASSERT_EQ(r.op, TM_OP_ERROR) << int(op);
         EXPECT_EQ(r.payload[0], op);
@@ -649,7 +649,7 @@ TEST(AgentText, BenchmarkIdFromModelCommit)
     EXPECT_EQ(mi.payload[10], 8);
     EXPECT_EQ(std::string(mi.payload.begin() + 11, mi.payload.end()), "vww01.v2");
     EXPECT_EQ(h.request(TM_OP_MODEL_INFO).payload.size(), 10u);
-    EXPECT_EQ(h.request(TM_OP_MODEL_INFO, {2}).errorCode(), TM_ERR_BAD_ARGUMENT);
+    EXPECT_EQ(h.request(TM_OP_MODEL_INFO, {4}).errorCode(), TM_ERR_BAD_ARGUMENT);
     EXPECT_STREQ(h.fake.persisted.slot[0].benchmark_id, "kws01");
     EXPECT_STREQ(h.fake.persisted.slot[1].benchmark_id, "vww01.v2");
     // the id survives a restart (the port persisted the table)

@@ -147,23 +147,52 @@ static int pwrite_all(int fd, const uint8_t *d, size_t n, off_t off)
     return 0;
 }
 
+/* One record of the --flash file written at its offset (tm_flash_image.h), synced. secret:
+ * the record is a secret, so the file becomes owner-only (it may have been created 0644). */
+static tm_error_t flash_record_write(const host_t *h, uint32_t offset, const uint8_t *bytes,
+                                     size_t len, int secret)
+{
+    int fd = open(h->flash_path, O_RDWR | O_CREAT, secret ? 0600 : 0644);
+    if (fd < 0)
+        return TM_ERR_INTERNAL;
+    int bad = secret ? fchmod(fd, 0600) : 0;
+    bad |= pwrite_all(fd, bytes, len, (off_t)offset);
+    bad |= fsync(fd);
+    close(fd);
+    return bad ? TM_ERR_INTERNAL : TM_OK;
+}
+
+/* Reads len bytes at offset of the --flash file; 0 when it is missing or shorter. */
+static int flash_record_read(const host_t *h, uint32_t offset, uint8_t *bytes, size_t len)
+{
+    int fd = open(h->flash_path, O_RDONLY);
+    if (fd < 0)
+        return 0;
+    int ok = pread(fd, bytes, len, (off_t)offset) == (ssize_t)len;
+    close(fd);
+    return ok;
+}
+
+/* The slot's data (none for TM_SLOT_NONE), the trial record, then the header: the header
+ * written last makes the change count (tm_flash_image.h). */
 static tm_error_t host_slot_persist(void *ctx, const tm_slot_table_t *t, uint8_t slot)
 {
     host_t *h = ctx;
     if (!h->flash_path)
         return TM_OK;
-    int fd = open(h->flash_path, O_RDWR | O_CREAT, 0644);
-    if (fd < 0)
-        return TM_ERR_INTERNAL;
     uint8_t hd[TM_FLASH_HEADER_BYTES];
+    uint8_t tr[TM_FLASH_TRIAL_RECORD_BYTES];
     tm_flash_header_encode(t, HOST_SLOT_SIZE, hd);
-    int bad = pwrite_all(fd, h->slots[slot], t->slot[slot].size,
-                         (off_t)tm_flash_slot_offset(slot, HOST_SLOT_SIZE));
-    bad |= fsync(fd);
-    bad |= pwrite_all(fd, hd, sizeof hd, 0); /* the header last: it makes the slot count */
-    bad |= fsync(fd);
-    close(fd);
-    return bad ? TM_ERR_INTERNAL : TM_OK;
+    tm_flash_trial_encode(t, hd, tr);
+    tm_error_t e = TM_OK;
+    if (slot < TM_MODEL_SLOTS)
+        e = flash_record_write(h, tm_flash_slot_offset(slot, HOST_SLOT_SIZE), h->slots[slot],
+                               t->slot[slot].size, 0);
+    if (e == TM_OK)
+        e = flash_record_write(h, tm_flash_trial_offset(HOST_SLOT_SIZE), tr, sizeof tr, 0);
+    if (e == TM_OK)
+        e = flash_record_write(h, 0, hd, sizeof hd, 0);
+    return e;
 }
 
 static int host_slot_load(void *ctx, tm_slot_table_t *t)
@@ -184,6 +213,11 @@ static int host_slot_load(void *ctx, tm_slot_table_t *t)
             t->slot[s].valid = 0;
     }
     close(fd);
+    if (ok) {
+        uint8_t tr[TM_FLASH_TRIAL_RECORD_BYTES];
+        const int has = flash_record_read(h, tm_flash_trial_offset(HOST_SLOT_SIZE), tr, sizeof tr);
+        tm_flash_trial_decode(has ? tr : NULL, hd, t);
+    }
     return ok;
 }
 
@@ -197,14 +231,8 @@ static tm_error_t host_provision_persist(void *ctx, const uint8_t *record)
         h->has_record = 1;
         return TM_OK;
     }
-    int fd = open(h->flash_path, O_RDWR | O_CREAT, 0644);
-    if (fd < 0)
-        return TM_ERR_INTERNAL;
-    int bad = pwrite_all(fd, record, TM_PROVISION_RECORD_BYTES,
-                         (off_t)tm_flash_provision_offset(HOST_SLOT_SIZE));
-    bad |= fsync(fd);
-    close(fd);
-    return bad ? TM_ERR_INTERNAL : TM_OK;
+    return flash_record_write(h, tm_flash_provision_offset(HOST_SLOT_SIZE), record,
+                              TM_PROVISION_RECORD_BYTES, 0);
 }
 
 static int host_provision_load(void *ctx, uint8_t *record)
@@ -215,14 +243,8 @@ static int host_provision_load(void *ctx, uint8_t *record)
             memcpy(record, h->record, TM_PROVISION_RECORD_BYTES);
         return h->has_record;
     }
-    int fd = open(h->flash_path, O_RDONLY);
-    if (fd < 0)
-        return 0;
-    int ok = pread(fd, record, TM_PROVISION_RECORD_BYTES,
-                   (off_t)tm_flash_provision_offset(HOST_SLOT_SIZE)) ==
-             (ssize_t)TM_PROVISION_RECORD_BYTES;
-    close(fd);
-    return ok;
+    return flash_record_read(h, tm_flash_provision_offset(HOST_SLOT_SIZE), record,
+                             TM_PROVISION_RECORD_BYTES);
 }
 
 /* The device identity record: after the provisioning record in the --flash file, or in RAM
@@ -235,16 +257,8 @@ static tm_error_t host_identity_persist(void *ctx, const uint8_t *record)
         h->has_identity = 1;
         return TM_OK;
     }
-    int fd = open(h->flash_path, O_RDWR | O_CREAT, 0600);
-    if (fd < 0)
-        return TM_ERR_INTERNAL;
-    /* the file now holds a secret: owner only (it may have been created 0644 for the slots) */
-    int bad = fchmod(fd, 0600);
-    bad |= pwrite_all(fd, record, TM_IDENTITY_RECORD_BYTES,
-                         (off_t)tm_flash_identity_offset(HOST_SLOT_SIZE));
-    bad |= fsync(fd);
-    close(fd);
-    return bad ? TM_ERR_INTERNAL : TM_OK;
+    return flash_record_write(h, tm_flash_identity_offset(HOST_SLOT_SIZE), record,
+                              TM_IDENTITY_RECORD_BYTES, 1);
 }
 
 static int host_identity_load(void *ctx, uint8_t *record)
@@ -255,14 +269,8 @@ static int host_identity_load(void *ctx, uint8_t *record)
             memcpy(record, h->identity, TM_IDENTITY_RECORD_BYTES);
         return h->has_identity;
     }
-    int fd = open(h->flash_path, O_RDONLY);
-    if (fd < 0)
-        return 0;
-    int ok = pread(fd, record, TM_IDENTITY_RECORD_BYTES,
-                   (off_t)tm_flash_identity_offset(HOST_SLOT_SIZE)) ==
-             (ssize_t)TM_IDENTITY_RECORD_BYTES;
-    close(fd);
-    return ok;
+    return flash_record_read(h, tm_flash_identity_offset(HOST_SLOT_SIZE), record,
+                             TM_IDENTITY_RECORD_BYTES);
 }
 
 /* The firmware hash of the host agent: SHA-512 of its own executable file. */

@@ -234,6 +234,48 @@ static const uint8_t *slot_data(void *ctx, uint8_t slot)
     return slot < TM_MODEL_SLOTS ? __slots_start + (uint32_t)slot * SLOT_SIZE : NULL;
 }
 
+/* One record of tinyml-flash.bin written or read at its offset (tm_flash_image.h). Writing
+ * past the end of the file is fine: the host fills the gap with zeros, which no record's
+ * magic matches. */
+static int flash_record_write(int fd, uint32_t offset, const void *bytes, uint32_t len)
+{
+    return sh_seek(fd, offset) != 0 || sh_write(fd, bytes, len) != 0 ? -1 : 0;
+}
+
+/* Opens the file for writing (creating it), writes one record and closes it. */
+static tm_error_t flash_record_store(uint32_t offset, const void *bytes, uint32_t len)
+{
+    int fd = sh_open(FLASH_FILE, MODE_RPLUSB);
+    if (fd < 0)
+        fd = sh_open(FLASH_FILE, MODE_WPLUSB);
+    if (fd < 0)
+        return TM_ERR_INTERNAL;
+    int bad = flash_record_write(fd, offset, bytes, len);
+    sh_close(fd);
+    return bad ? TM_ERR_INTERNAL : TM_OK;
+}
+
+/* Reads len bytes at offset of an open file; 0 when the file is shorter or the read fails. */
+static int flash_record_read(int fd, uint32_t offset, void *bytes, uint32_t len)
+{
+    const int32_t flen = sh_flen(fd);
+    return flen >= 0 && (uint32_t)flen >= offset + len && sh_seek(fd, offset) == 0 &&
+           sh_read(fd, bytes, len) == 0;
+}
+
+/* Opens the file, reads one record and closes it. */
+static int flash_record_load(uint32_t offset, void *bytes, uint32_t len)
+{
+    int fd = sh_open(FLASH_FILE, MODE_RB);
+    if (fd < 0)
+        return 0;
+    int ok = flash_record_read(fd, offset, bytes, len);
+    sh_close(fd);
+    return ok;
+}
+
+/* The slot's data (none for TM_SLOT_NONE), the trial record, then the header: the header
+ * written last makes the change count (tm_flash_image.h). */
 static tm_error_t slot_persist(void *ctx, const tm_slot_table_t *t, uint8_t slot)
 {
     (void)ctx;
@@ -245,10 +287,14 @@ static tm_error_t slot_persist(void *ctx, const tm_slot_table_t *t, uint8_t slot
     if (fd < 0)
         return TM_ERR_INTERNAL;
     uint8_t hd[TM_FLASH_HEADER_BYTES];
+    uint8_t tr[TM_FLASH_TRIAL_RECORD_BYTES];
     tm_flash_header_encode(t, SLOT_SIZE, hd);
-    int bad = sh_seek(fd, tm_flash_slot_offset(slot, SLOT_SIZE)) != 0 ||
-              sh_write(fd, slot_data(ctx, slot), t->slot[slot].size) != 0 ||
-              sh_seek(fd, 0) != 0 || sh_write(fd, hd, sizeof hd) != 0;
+    tm_flash_trial_encode(t, hd, tr);
+    int bad = slot < TM_MODEL_SLOTS &&
+              flash_record_write(fd, tm_flash_slot_offset(slot, SLOT_SIZE), slot_data(ctx, slot),
+                                 t->slot[slot].size) != 0;
+    bad = bad || flash_record_write(fd, tm_flash_trial_offset(SLOT_SIZE), tr, sizeof tr) != 0 ||
+          flash_record_write(fd, 0, hd, sizeof hd) != 0;
     sh_close(fd);
     return bad ? TM_ERR_INTERNAL : TM_OK;
 }
@@ -268,6 +314,11 @@ static int slot_load(void *ctx, tm_slot_table_t *t)
              sh_read(fd, __slots_start + (uint32_t)s * SLOT_SIZE, t->slot[s].size) != 0))
             t->slot[s].valid = 0;
     }
+    if (ok) {
+        uint8_t tr[TM_FLASH_TRIAL_RECORD_BYTES];
+        const int has = flash_record_read(fd, tm_flash_trial_offset(SLOT_SIZE), tr, sizeof tr);
+        tm_flash_trial_decode(has ? tr : NULL, hd, t);
+    }
     sh_close(fd);
     return ok;
 }
@@ -277,30 +328,13 @@ static int slot_load(void *ctx, tm_slot_table_t *t)
 static tm_error_t provision_persist(void *ctx, const uint8_t *record)
 {
     (void)ctx;
-    int fd = sh_open(FLASH_FILE, MODE_RPLUSB);
-    if (fd < 0)
-        fd = sh_open(FLASH_FILE, MODE_WPLUSB);
-    if (fd < 0)
-        return TM_ERR_INTERNAL;
-    int bad = sh_seek(fd, tm_flash_provision_offset(SLOT_SIZE)) != 0 ||
-              sh_write(fd, record, TM_PROVISION_RECORD_BYTES) != 0;
-    sh_close(fd);
-    return bad ? TM_ERR_INTERNAL : TM_OK;
+    return flash_record_store(tm_flash_provision_offset(SLOT_SIZE), record, TM_PROVISION_RECORD_BYTES);
 }
 
 static int provision_load(void *ctx, uint8_t *record)
 {
     (void)ctx;
-    int fd = sh_open(FLASH_FILE, MODE_RB);
-    if (fd < 0)
-        return 0;
-    const int32_t len = sh_flen(fd);
-    int ok = len >= 0 &&
-             (uint32_t)len >= tm_flash_provision_offset(SLOT_SIZE) + TM_PROVISION_RECORD_BYTES &&
-             sh_seek(fd, tm_flash_provision_offset(SLOT_SIZE)) == 0 &&
-             sh_read(fd, record, TM_PROVISION_RECORD_BYTES) == 0;
-    sh_close(fd);
-    return ok;
+    return flash_record_load(tm_flash_provision_offset(SLOT_SIZE), record, TM_PROVISION_RECORD_BYTES);
 }
 
 /* The device identity record, after the provisioning record of tinyml-flash.bin. Only with
@@ -308,30 +342,13 @@ static int provision_load(void *ctx, uint8_t *record)
 static tm_error_t identity_persist(void *ctx, const uint8_t *record)
 {
     (void)ctx;
-    int fd = sh_open(FLASH_FILE, MODE_RPLUSB);
-    if (fd < 0)
-        fd = sh_open(FLASH_FILE, MODE_WPLUSB);
-    if (fd < 0)
-        return TM_ERR_INTERNAL;
-    int bad = sh_seek(fd, tm_flash_identity_offset(SLOT_SIZE)) != 0 ||
-              sh_write(fd, record, TM_IDENTITY_RECORD_BYTES) != 0;
-    sh_close(fd);
-    return bad ? TM_ERR_INTERNAL : TM_OK;
+    return flash_record_store(tm_flash_identity_offset(SLOT_SIZE), record, TM_IDENTITY_RECORD_BYTES);
 }
 
 static int identity_load(void *ctx, uint8_t *record)
 {
     (void)ctx;
-    int fd = sh_open(FLASH_FILE, MODE_RB);
-    if (fd < 0)
-        return 0;
-    const int32_t len = sh_flen(fd);
-    int ok = len >= 0 &&
-             (uint32_t)len >= tm_flash_identity_offset(SLOT_SIZE) + TM_IDENTITY_RECORD_BYTES &&
-             sh_seek(fd, tm_flash_identity_offset(SLOT_SIZE)) == 0 &&
-             sh_read(fd, record, TM_IDENTITY_RECORD_BYTES) == 0;
-    sh_close(fd);
-    return ok;
+    return flash_record_load(tm_flash_identity_offset(SLOT_SIZE), record, TM_IDENTITY_RECORD_BYTES);
 }
 
 /* The image as loaded: code SSRAM from address 0 (vectors, code, read-only data, exception

@@ -74,6 +74,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         case TM_OP_MODEL_INFO | TM_OP_REPLY:
             (void)parseModelInfoReply(f.payload, &error);
+            if (auto m = parseModelInfoTrialReply(f.payload, &error))
+                if (m->onTrial && !m->valid)
+                    __builtin_trap();
+            break;
+        case TM_OP_MODEL_REVERT | TM_OP_REPLY:
+            if (auto slot = parseModelRevertReply(f.payload, &error))
+                if (*slot < 0 || *slot > 1)
+                    __builtin_trap();
             break;
         case TM_OP_INVOKE | TM_OP_REPLY:
             (void)parseInvokeReply(f.payload, &error);
@@ -111,6 +119,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     // And as model / inference reply payloads.
     const QByteArray payload(bytes + 1, qsizetype(size - 1));
     (void)parseModelInfoReply(payload, &error);
+    (void)parseModelInfoTrialReply(payload, &error);
+    (void)parseModelRevertReply(payload, &error);
     (void)parseInvokeReply(payload, &error);
     if (auto r = decodeClassifyResult(payload, &error))
         if (28 + r->raw.size() != payload.size())
