@@ -59,37 +59,6 @@ std::optional<SlotBenchmarkId> readBenchmarkId(AgentLink *link, QString *error)
     return out;
 }
 
-/// MODEL_BEGIN, MODEL_CHUNKs and a MODEL_COMMIT carrying the benchmark id; the active slot
-/// or -1. (AgentLink::uploadModel() commits without a payload.)
-int uploadWithBenchmarkId(AgentLink *link, const QByteArray &package, const QString &benchmarkId,
-                          const std::function<void(qint64, qint64)> &progress, QString *error)
-{
-    QByteArray begin(8, 0);
-    tm_put_u32(reinterpret_cast<uint8_t *>(begin.data()), quint32(package.size()));
-    tm_put_u32(reinterpret_cast<uint8_t *>(begin.data()) + 4, crcOf(package));
-    if (!link->request(TM_OP_MODEL_BEGIN, begin, AgentLink::kDefaultTimeoutMs, error))
-        return -1;
-    const int chunkBytes = int(TM_MAX_PAYLOAD) - 4;
-    for (qint64 offset = 0; offset < package.size(); offset += chunkBytes) {
-        QByteArray chunk(4, 0);
-        tm_put_u32(reinterpret_cast<uint8_t *>(chunk.data()), quint32(offset));
-        chunk.append(package.mid(offset, chunkBytes));
-        if (!link->request(TM_OP_MODEL_CHUNK, chunk, 5000, error)) // a flash page write may be slow
-            return -1;
-        if (progress)
-            progress(qMin<qint64>(offset + chunkBytes, package.size()), package.size());
-    }
-    auto reply = link->request(TM_OP_MODEL_COMMIT, benchmarkId.toLatin1(), 5000, error);
-    if (!reply)
-        return -1;
-    if (reply->payload.size() < 1) {
-        if (error)
-            *error = QStringLiteral("MODEL_COMMIT reply is empty");
-        return -1;
-    }
-    return quint8(reply->payload[0]);
-}
-
 } // namespace
 
 QString checkBenchmarkId(const QString &id)
@@ -288,7 +257,8 @@ QString checkPackageFits(const DeviceInfo &info, const PackageRequirements &req,
 
 std::optional<FlashOutcome> Flasher::flash(AgentLink *link, const QByteArray &package, bool force,
                                            const std::function<void(qint64, qint64)> &progress,
-                                           QString *error, const QString &benchmarkId)
+                                           QString *error, const QString &benchmarkId,
+                                           const SignedUpload &signedUpload)
 {
     auto fail = [&](const QString &why) -> std::optional<FlashOutcome> {
         if (error)
@@ -310,10 +280,15 @@ std::optional<FlashOutcome> Flasher::flash(AgentLink *link, const QByteArray &pa
         if (!bad.isEmpty())
             return fail(bad);
     }
+    const auto &security = link->info().security;
+    const auto upload = chooseUpload(package, signedUpload, security && security->provisioned, link->deviceId(), error);
+    if (!upload)
+        return std::nullopt;
 
     FlashOutcome out;
-    out.crc = crcOf(package);
-    out.bytes = package.size();
+    out.isSigned = upload->size() != package.size();
+    out.crc = crcOf(*upload);
+    out.bytes = upload->size();
     QString e;
     auto before = link->modelInfo(&e);
     if (!before)
@@ -327,22 +302,23 @@ std::optional<FlashOutcome> Flasher::flash(AgentLink *link, const QByteArray &pa
         out.benchmarkIdKept = ids.supported;
     }
     const bool idHeld = !wantId || !ids.supported || ids.id == benchmarkId;
-    if (!force && idHeld && before->valid && before->size == quint32(package.size()) && before->crc == out.crc) {
+    if (!force && idHeld && before->valid && before->size == quint32(out.bytes) && before->crc == out.crc) {
         out.slot = before->activeSlot;
         out.benchmarkId = ids.id;
         return out;
     }
-    const int slot = wantId && ids.supported ? uploadWithBenchmarkId(link, package, benchmarkId, progress, &e)
-                                             : link->uploadModel(package, progress, &e);
+    // An agent that predates benchmark ids gets the package without one rather than a refused commit.
+    const QByteArray commitId = wantId && ids.supported ? benchmarkId.toLatin1() : QByteArray();
+    const int slot = link->uploadModel(*upload, progress, &e, commitId);
     if (slot < 0)
         return fail(QStringLiteral("upload to %1 failed: %2 (the previous model stays active)").arg(link->deviceId(), e));
     auto after = link->modelInfo(&e);
     if (!after)
         return fail(e);
-    if (!after->valid || after->activeSlot != slot || after->size != quint32(package.size()) || after->crc != out.crc)
+    if (!after->valid || after->activeSlot != slot || after->size != quint32(out.bytes) || after->crc != out.crc)
         return fail(QStringLiteral("verification failed: %1 reports slot %2, %3 bytes, CRC %4; sent %5 bytes with CRC %6")
                         .arg(link->deviceId()).arg(after->activeSlot).arg(after->size)
-                        .arg(after->crc, 8, 16, QLatin1Char('0')).arg(package.size())
+                        .arg(after->crc, 8, 16, QLatin1Char('0')).arg(out.bytes)
                         .arg(out.crc, 8, 16, QLatin1Char('0')));
     if (wantId && ids.supported) {
         auto held = readBenchmarkId(link, &e);

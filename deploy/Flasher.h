@@ -10,7 +10,10 @@
 // MODEL_FORMAT, an arena plus kernel scratch larger than INFO RAM_FREE, a package larger than one model slot
 // (INFO FLASH_FREE). flash() then skips the upload when the board's active slot already
 // holds these exact bytes (same size and CRC-32, from MODEL_INFO) unless forced, uploads
-// with MODEL_BEGIN / MODEL_CHUNK / MODEL_COMMIT, and verifies with MODEL_INFO. An upload
+// with MODEL_BEGIN / MODEL_CHUNK / MODEL_COMMIT (AgentLink::uploadModel), and verifies with
+// MODEL_INFO. This is the one upload path of a project's model: `tinyml flash`, `classify`,
+// `profile` (the Profiler calls it) and the Deployment page. On a provisioned board
+// (issue 17) the signed package of the model is uploaded instead of the bare one. An upload
 // cut short never touches the active slot (PROTOCOL.md), so the previous model keeps running.
 // With a benchmark id (MLPerf Tiny: kws01, vww01, ic01, ad01) the id goes with MODEL_COMMIT and
 // the agent answers it to the runner's `profile%`; the upload is skipped only when the board
@@ -18,6 +21,8 @@
 // without one (FlashOutcome::benchmarkIdKept false) rather than a refused commit.
 //
 // Threading: blocking calls on the AgentLink's thread (local event loops while waiting).
+
+#include "SignedPackages.h"
 
 #include <QByteArray>
 #include <QString>
@@ -85,16 +90,21 @@ struct FlashOutcome {
     qint64 bytes = 0;
     QString benchmarkId;           ///< the id the active slot holds afterwards (asked for one)
     bool benchmarkIdKept = true;   ///< false: the agent predates benchmark ids and has none
+    bool isSigned = false;         ///< the bytes on the board are a signed package of the package
 };
 
 class Flasher
 {
 public:
     /// Checks, uploads when needed, verifies. progress(sent, total) after each chunk.
-    /// benchmarkId: empty, or an id checkBenchmarkId() accepts.
+    /// benchmarkId: empty, or an id checkBenchmarkId() accepts. signedUpload: the signed
+    /// packages that may carry package (chooseUpload(), SignedPackages.h): the matching one is
+    /// what goes to the board; a provisioned board without one is refused before anything is
+    /// sent. FlashOutcome's bytes and CRC are those of what the board holds.
     static std::optional<FlashOutcome> flash(AgentLink *link, const QByteArray &package, bool force,
                                              const std::function<void(qint64, qint64)> &progress,
-                                             QString *error, const QString &benchmarkId = {});
+                                             QString *error, const QString &benchmarkId = {},
+                                             const SignedUpload &signedUpload = {});
 };
 
 } // namespace tinyml::deploy

@@ -457,7 +457,11 @@ bool LiveClassifier::start(ProjectStore *store, qint64 modelId, AgentLink *link,
     }
 
     Q_EMIT stageChanged(tr("Flashing the impulse"));
-    auto flashed = Flasher::flash(link, d->pkg.package, options.forceFlash, {}, error);
+    SignedUpload signedUpload;
+    signedUpload.packages = options.signedPackages;
+    signedUpload.modelId = modelId;
+    signedUpload.command = QStringLiteral("classify");
+    auto flashed = Flasher::flash(link, d->pkg.package, options.forceFlash, {}, error, {}, signedUpload);
     if (!flashed)
         return false;
 

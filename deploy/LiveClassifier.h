@@ -84,6 +84,9 @@ struct LiveClassifyOptions {
     QString truthPath;                ///< truth CSV; empty: none (a script brings its own)
     double seconds = 0;               ///< 0: until the replay/script ends (Sensor needs > 0)
     bool forceFlash = false;
+    /// Signed packages that may carry the impulse's package (signedPackagesBeside()): a
+    /// provisioned board gets the matching one, or nothing (Flasher::flash refuses first).
+    QVector<QByteArray> signedPackages;
     /// Where the agent opens a relative replay file (VirtualBoard::stateDirectory()); empty:
     /// replays are refused (a real board cannot read the host's files).
     QString replayDirectory;

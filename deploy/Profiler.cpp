@@ -15,7 +15,6 @@
 #include "store/ProjectTask.h"
 #include "tm_frame.h"
 #include "tm_protocol.h"
-#include "tm_signed_package.h"
 
 #include <QDateTime>
 #include <QDir>
@@ -226,15 +225,13 @@ ProfileResult ProfileResult::fromJson(const QJsonObject &o)
 // --- Profiler ------------------------------------------------------------------------------------
 //
 // A chain of requests on the link's event loop: each reply handler sends the next request.
-// Nothing here waits; cancel() takes effect when the request in flight answers.
+// Nothing here waits but the flash step, which is Flasher::flash (local event loops, so the
+// GUI stays live); cancel() takes effect when the request, or the upload, in flight is done.
 
 namespace {
 
 constexpr int kInvokeTimeoutMs = 20000;
 constexpr int kLayerProfileRuns = 8;
-constexpr int kChunkTimeoutMs = 5000;
-/// Larger files in signed/ are not model packages (a model slot is at most a few hundred KB).
-constexpr qint64 kMaxSignedPackageBytes = 16 * 1024 * 1024;
 
 double median(QVector<double> v)
 {
@@ -264,12 +261,12 @@ struct Profiler::Impl {
 
     model::Int8Executor exec;
     QByteArray package;           ///< the bare model package (its stats, the host reference)
-    QByteArray uploadBytes;       ///< the bytes sent: package, or a signed package of it
-    quint32 packageCrc = 0;       ///< CRC-32 of upload
+    SignedUpload signedUpload;    ///< the signed packages that may carry package (Flasher::flash)
     ProfileResult result;
     quint64 unitsPerTick = 1;
 
     bool running = false;
+    bool flashing = false;        ///< inside Flasher::flash (its own local event loops)
     bool cancelRequested = false;
     int pendingSeq = -1;
     std::function<void(const QByteArray &)> onReply;
@@ -336,8 +333,6 @@ struct Profiler::Impl {
     void featuresStep();
     QString takeTestInputs(const features::FeatureSet &test);
     void flashStep();
-    void upload(qint64 offset);
-    void verifyUpload();
     void setInput(const QByteArray &bytes, qint64 offset, std::function<void()> then);
     void getOutput(QByteArray *into, std::function<void()> then);
     void latencyStep(int index);
@@ -483,26 +478,6 @@ void Profiler::Impl::featuresStep()
 
 /// Normalises the test rows with the model's own statistics and quantizes them as the host
 /// int8 reference does. Returns why they cannot be used, or an empty string.
-QVector<QByteArray> Profiler::signedPackagesBeside(const QString &projectPath)
-{
-    QList<QPair<quint32, QByteArray>> found;
-    const QDir dir(QFileInfo(projectPath).absoluteDir().filePath(QStringLiteral("signed")));
-    for (const QFileInfo &f : dir.entryInfoList({QStringLiteral("*.tmpks")}, QDir::Files, QDir::Name)) {
-        QFile in(f.absoluteFilePath());
-        if (f.size() > kMaxSignedPackageBytes || !in.open(QIODevice::ReadOnly))
-            continue;
-        const QByteArray bytes = in.readAll();
-        tm_signed_info_t info;
-        if (tm_signed_package_parse(reinterpret_cast<const uint8_t *>(bytes.constData()), size_t(bytes.size()), &info) ==
-            TM_SIGNED_OK)
-            found.append({info.package_version, bytes});
-    }
-    std::stable_sort(found.begin(), found.end(), [](const auto &a, const auto &b) { return a.first > b.first; });
-    QVector<QByteArray> out;
-    for (const auto &f : found)
-        out.append(f.second);
-    return out;
-}
 
 QString Profiler::Impl::takeTestInputs(const features::FeatureSet &test)
 {
@@ -528,53 +503,32 @@ QString Profiler::Impl::takeTestInputs(const features::FeatureSet &test)
 
 void Profiler::Impl::flashStep()
 {
+    // The one upload path (Flasher::flash): its requests wait in local event loops, so a
+    // cancel() meanwhile takes effect once it returns, and the board keeps a whole model.
     Q_EMIT q->stageChanged(tr("Checking the board's model"));
-    call(TM_OP_MODEL_INFO, {}, AgentLink::kDefaultTimeoutMs, [this](const QByteArray &p) {
-        QString e;
-        auto info = parseModelInfoReply(p, &e);
-        if (!info)
-            return fail(e);
-        if (!opt.forceFlash && info->valid && info->size == quint32(uploadBytes.size()) && info->crc == packageCrc) {
-            Q_EMIT q->uploadProgress(uploadBytes.size(), uploadBytes.size());
-            return latencyStep(0);
-        }
-        Q_EMIT q->stageChanged(tr("Flashing"));
-        QByteArray begin(8, 0);
-        tm_put_u32(reinterpret_cast<uint8_t *>(begin.data()), quint32(uploadBytes.size()));
-        tm_put_u32(reinterpret_cast<uint8_t *>(begin.data()) + 4, packageCrc);
-        call(TM_OP_MODEL_BEGIN, begin, AgentLink::kDefaultTimeoutMs, [this](const QByteArray &) { upload(0); });
-    });
-}
-
-void Profiler::Impl::upload(qint64 offset)
-{
-    if (offset >= uploadBytes.size()) {
-        call(TM_OP_MODEL_COMMIT, {}, kChunkTimeoutMs, [this](const QByteArray &) { verifyUpload(); });
+    bool announced = false;
+    QString e;
+    flashing = true;
+    const auto flashed = Flasher::flash(link, package, opt.forceFlash,
+                                        [this, &announced](qint64 sent, qint64 total) {
+                                            if (!announced)
+                                                Q_EMIT q->stageChanged(tr("Flashing"));
+                                            announced = true;
+                                            Q_EMIT q->uploadProgress(sent, total);
+                                        },
+                                        &e, {}, signedUpload);
+    flashing = false;
+    if (!running)
         return;
-    }
-    const int chunk = int(TM_MAX_PAYLOAD) - 4;
-    call(TM_OP_MODEL_CHUNK, offsetPayload(quint32(offset), uploadBytes.mid(offset, chunk)), kChunkTimeoutMs,
-         [this, offset, chunk](const QByteArray &) {
-             const qint64 sent = qMin<qint64>(offset + chunk, uploadBytes.size());
-             Q_EMIT q->uploadProgress(sent, uploadBytes.size());
-             upload(sent);
-         });
-}
-
-void Profiler::Impl::verifyUpload()
-{
-    call(TM_OP_MODEL_INFO, {}, AgentLink::kDefaultTimeoutMs, [this](const QByteArray &p) {
-        QString e;
-        auto info = parseModelInfoReply(p, &e);
-        if (!info)
-            return fail(e);
-        if (!info->valid || info->size != quint32(uploadBytes.size()) || info->crc != packageCrc)
-            return fail(tr("verification after the upload failed: the board reports %1 bytes with CRC %2, "
-                           "%3 bytes with CRC %4 were sent")
-                            .arg(info->size).arg(info->crc, 8, 16, QLatin1Char('0'))
-                            .arg(uploadBytes.size()).arg(packageCrc, 8, 16, QLatin1Char('0')));
-        latencyStep(0);
-    });
+    if (cancelRequested)
+        return cancelNow();
+    if (!link)
+        return fail(QStringLiteral("the board's link went away"));
+    if (!flashed)
+        return fail(e);
+    if (!flashed->uploaded)
+        Q_EMIT q->uploadProgress(flashed->bytes, flashed->bytes);
+    latencyStep(0);
 }
 
 void Profiler::Impl::setInput(const QByteArray &bytes, qint64 offset, std::function<void()> then)
@@ -803,24 +757,15 @@ bool Profiler::start(ProjectStore *store, qint64 modelId, AgentLink *link, const
     if (!package)
         return refuse(tr("model %1 cannot be packaged: %2").arg(modelId).arg(e));
     s.package = *package;
-    s.uploadBytes = s.package;
-    for (const QByteArray &signedBytes : options.signedPackages) {
-        // A signed package is the package unchanged, then its block (tm_signed_package.h); the
-        // board checks the signature itself.
-        if (signedBytes.size() == s.package.size() + qsizetype(TM_SIGNED_BLOCK_BYTES) && signedBytes.startsWith(s.package)) {
-            s.uploadBytes = signedBytes;
-            break;
-        }
-    }
-    if (options.signedPackageRequired && s.uploadBytes.size() == s.package.size())
-        return refuse(tr("the signed package given is not one of model %1's: its package part differs from the "
-                         "one the workbench writes for this model now (signed for another model, or before a "
-                         "change). Sign model %1 again").arg(modelId));
-    if (link->info().security && link->info().security->provisioned && s.uploadBytes.size() == s.package.size())
-        return refuse(tr("board %1 is provisioned: it takes signed packages only, and none of model %2's package "
-                         "was found. Sign it (tinyml sign PROJECT --model %2), then profile again")
-                          .arg(board.id.isEmpty() ? link->info().boardId : board.id).arg(modelId));
-    s.packageCrc = tm_crc32(0, reinterpret_cast<const uint8_t *>(s.uploadBytes.constData()), size_t(s.uploadBytes.size()));
+    s.signedUpload.packages = options.signedPackages;
+    s.signedUpload.required = options.signedPackageRequired;
+    s.signedUpload.modelId = modelId;
+    s.signedUpload.command = QStringLiteral("profile");
+    // Refused here, before anything is sent; Flasher::flash makes the same choice again.
+    const auto &security = link->info().security;
+    if (!chooseUpload(s.package, s.signedUpload, security && security->provisioned,
+                      board.id.isEmpty() ? link->info().boardId : board.id, &e))
+        return refuse(e);
     auto req = packageRequirements(s.package, &e);
     if (!req)
         return refuse(e);
@@ -983,6 +928,8 @@ void Profiler::cancel()
         d->featureTask->cancel();   // its finished() ends the profile as cancelled
         return;
     }
+    if (d->flashing)
+        return;   // flashStep() ends the profile as cancelled when the upload returns
     if (d->pendingSeq < 0 && !d->onReply)
         QTimer::singleShot(0, this, [this] {
             if (d->running && d->pendingSeq < 0)

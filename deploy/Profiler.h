@@ -15,7 +15,8 @@
 // is stored in the project (ProjectStore::addProfile, profileId) before finished() is
 // emitted. Steps: the test split's features (when measuring accuracy), MODEL_INFO (upload
 // skipped when the board runs this package unless forceFlash), MODEL_BEGIN/CHUNK/COMMIT +
-// MODEL_INFO check, warm-up and measured INVOKEs, LAYER_PROFILE, then SET_INPUT / INVOKE /
+// MODEL_INFO check (Flasher::flash, the one upload path; its requests wait in local event
+// loops), warm-up and measured INVOKEs, LAYER_PROFILE, then SET_INPUT / INVOKE /
 // GET_OUTPUT per test sample. Latency and per-layer figures are counter units (INFO COUNTER
 // resolution applied); ms at INFO CLOCK_HZ.
 //
@@ -161,9 +162,10 @@ struct ProfileOptions {
     bool accuracy = true;         ///< stream the test split through the device
     int maxAccuracySamples = 0;   ///< 0 = the whole test split
     bool forceFlash = false;      ///< upload even if the board already runs this package
-    /// Signed packages (`tinyml sign`, newest first) that may carry this model: the first whose
-    /// package part is byte-for-byte the one the profiler writes is uploaded instead of the bare
-    /// package. A provisioned board takes nothing else; without a match start() refuses there.
+    /// Signed packages (`tinyml sign`, newest first; signedPackagesBeside() in SignedPackages.h)
+    /// that may carry this model: the first whose package part is byte-for-byte the one the
+    /// profiler writes is uploaded instead of the bare package (Flasher::flash, chooseUpload()).
+    /// A provisioned board takes nothing else; without a match start() refuses there.
     QVector<QByteArray> signedPackages;
     /// The user named a signed package: refuse when it is not one of this model's.
     bool signedPackageRequired = false;
@@ -196,11 +198,6 @@ public:
     /// Empty when target can be used with the virtual board's cycle model, else why not
     /// (different core, different wait states).
     static QString checkTarget(const BoardDefinition &board, const ProfileTarget &target);
-
-    /// The signed packages in signed/ beside projectPath (where `tinyml sign` writes), newest
-    /// version first, for ProfileOptions::signedPackages. Files whose signature block is not
-    /// well formed are passed over (the board checks signatures itself).
-    static QVector<QByteArray> signedPackagesBeside(const QString &projectPath);
 
     /// Stops after the request in flight; the board keeps whatever model it had committed.
     void cancel();

@@ -5,11 +5,16 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 
 class QCommandLineParser;
 
 namespace tinyml {
 class ProjectStore;
+}
+namespace tinyml::crypto {
+class SigningKeyStore;
+struct SigningKeyInfo;
 }
 
 namespace tinyml::cli {
@@ -70,6 +75,11 @@ std::unique_ptr<ProjectStore> openProjectToRead(const QString &path, QString *er
 /// Opens a project for a command that writes it; a read-only one is refused with one message
 /// naming the command's action ("cannot import into X: project is read-only: <reason>").
 std::unique_ptr<ProjectStore> openProjectToWrite(const QString &path, const QString &action, QString *error);
+
+/// The signing key --key names, else the only key with a secret key; otherwise a usage error
+/// (exit code in *exitCode) that lists the keys or says to create one (KeyCommands.cpp).
+std::optional<crypto::SigningKeyInfo> chooseSigningKey(const crypto::SigningKeyStore &keys, const QCommandLineParser &p,
+                                                       const QString &command, int *exitCode);
 
 /// True when the board registry knows id; otherwise error lists the known ids.
 bool boardExists(const QString &id, QString *error);

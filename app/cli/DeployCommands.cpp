@@ -142,7 +142,9 @@ int cmdFlash(const QStringList &args)
         "runs every op and that arena and package fit, upload (skipped when the board already runs\n"
         "this package), verify the CRC. An interrupted upload leaves the previous model running.\n"
         "The MLPerf Tiny benchmark id (kws01, vww01, ic01, ad01) goes with the model: the agent\n"
-        "answers it to the official runner's profile%, which picks its test from it."));
+        "answers it to the official runner's profile%, which picks its test from it.\n"
+        "When signed/ beside PROJECT holds the model's signed package (`tinyml sign`), the newest\n"
+        "is uploaded instead; a provisioned board takes nothing else."));
     addBoardOptions(p);
     p.addOption({QStringLiteral("benchmark-id"),
                  QStringLiteral("MLPerf Tiny benchmark id the board reports for this model (1-8 of A-Z a-z 0-9 . _ -; "
@@ -184,6 +186,17 @@ int cmdFlash(const QStringList &args)
     const QString benchmarkId = p.isSet(QStringLiteral("benchmark-id")) ? p.value(QStringLiteral("benchmark-id"))
                                                                          : deploy::defaultBenchmarkId(stored->name);
 
+    // A provisioned board takes signed packages only: this model's newest in signed/ (`tinyml sign`).
+    deploy::SignedUpload signedUpload;
+    signedUpload.packages = deploy::signedPackagesBeside(p.positionalArguments().first());
+    signedUpload.modelId = stored->id;
+    signedUpload.command = QStringLiteral("flash");
+    std::optional<crypto::SignedPackageInfo> signedInfo;
+    if (const auto signedBytes = deploy::signedPackageOf(*package, signedUpload.packages)) {
+        QString ignored;
+        signedInfo = crypto::readSignedPackage(*signedBytes, QStringLiteral("signed package"), &ignored);
+    }
+
     Connection c;
     if (!connectBoard(p, QStringLiteral("flash"), json, &c, &code))
         return code;
@@ -195,9 +208,9 @@ int cmdFlash(const QStringList &args)
                                                   QTextStream(stderr) << "  uploaded " << sent << " of " << total << " bytes\n";
                                               lastTenth = tenth;
                                           },
-                                          &error, benchmarkId);
+                                          &error, benchmarkId, signedUpload);
     if (!outcome) {
-        const QString why = refusalText(c.link, nullptr);   // e.g. a provisioned board and a bare package
+        const QString why = refusalText(c.link, signedInfo ? &*signedInfo : nullptr);
         return fail(why.isEmpty() ? error : QStringLiteral("%1 refused model %2: %3").arg(c.definition.id).arg(stored->id).arg(why));
     }
     if (!benchmarkId.isEmpty() && !outcome->benchmarkIdKept)
@@ -214,7 +227,10 @@ int cmdFlash(const QStringList &args)
                    {QStringLiteral("crc32"), QStringLiteral("%1").arg(outcome->crc, 8, 16, QLatin1Char('0'))},
                    {QStringLiteral("benchmark_id"), outcome->benchmarkId},
                    {QStringLiteral("arena_bytes"), double(writer.stats().arenaBytes)},
-                   {QStringLiteral("arena_lower_bound_bytes"), double(writer.stats().arenaLowerBound)}});
+                   {QStringLiteral("arena_lower_bound_bytes"), double(writer.stats().arenaLowerBound)},
+                   {QStringLiteral("signed"), outcome->isSigned},
+                   {QStringLiteral("package_version"), signedInfo && outcome->isSigned ? QJsonValue(double(signedInfo->version))
+                                                                                       : QJsonValue()}});
     } else {
         QTextStream(stdout) << (outcome->uploaded ? "Flashed" : "Already on the board:") << " model " << stored->id
                             << " (" << stored->name << ") to " << c.definition.id << ", slot " << outcome->slot << ": "
@@ -223,6 +239,9 @@ int cmdFlash(const QStringList &args)
                             << bytesText(writer.stats().arenaBytes)
                             << (outcome->benchmarkId.isEmpty() ? QString()
                                                                : QStringLiteral(", MLPerf benchmark id %1").arg(outcome->benchmarkId))
+                            << (outcome->isSigned && signedInfo
+                                    ? QStringLiteral(", signed package version %1 (key %2)").arg(signedInfo->version).arg(signedInfo->keyId)
+                                    : QString())
                             << "\n";
     }
     return Ok;
@@ -287,7 +306,7 @@ std::optional<QVector<QByteArray>> signedPackagesForProfile(const QString &proje
                                                             QString *error)
 {
     if (file.isEmpty())
-        return deploy::Profiler::signedPackagesBeside(projectPath);
+        return deploy::signedPackagesBeside(projectPath);
     QFile in(file);
     if (!in.open(QIODevice::ReadOnly)) {
         *error = QStringLiteral("cannot read %1: %2").arg(file, in.errorString());

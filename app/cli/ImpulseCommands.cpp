@@ -7,6 +7,7 @@
 #include "Calibration.h"
 #include "ImpulseReplay.h"
 #include "LiveClassifier.h"
+#include "SignedPackages.h"
 
 #include "store/ProjectStore.h"
 #include "stream/GroundTruth.h"
@@ -136,6 +137,8 @@ int cmdClassify(const QStringList &args)
             return fail(QStringLiteral("%1: no such file").arg(file));
     opt.truthPath = p.value(QStringLiteral("truth"));
     opt.forceFlash = p.isSet(QStringLiteral("force"));
+    // A provisioned board takes signed packages only: the impulse's newest in signed/ (`tinyml sign`).
+    opt.signedPackages = deploy::signedPackagesBeside(p.positionalArguments().first());
 
     auto store = ProjectStore::open(p.positionalArguments().first(), &error);
     if (!store)

@@ -6,6 +6,7 @@
 
 #include "BoardConnection.h"
 #include "ModelPackageWriter.h"
+#include "SignedPackages.h"
 #include "crypto/Attestation.h"
 #include "crypto/ProvisionedDevices.h"
 #include "crypto/SignedPackage.h"
@@ -168,16 +169,8 @@ std::optional<crypto::SigningKeyInfo> chooseKey(const crypto::SigningKeyStore &k
 // next version is one more, so the anti-rollback counter of a board only ever goes up.
 quint32 highestSignedVersion(const QString &dir)
 {
-    quint32 highest = 0;
-    for (const QFileInfo &f : QDir(dir).entryInfoList({QStringLiteral("*.tmpks")}, QDir::Files)) {
-        QFile file(f.absoluteFilePath());
-        if (!file.open(QIODevice::ReadOnly))
-            continue;
-        QString ignored;
-        if (auto info = crypto::readSignedPackage(file.readAll(), f.fileName(), &ignored))
-            highest = qMax(highest, info->version);
-    }
-    return highest;
+    const auto found = deploy::readSignedPackages(dir);   // newest first
+    return found.isEmpty() ? 0 : found.first().version;
 }
 
 int cmdSign(const QStringList &args)
@@ -224,7 +217,7 @@ int cmdSign(const QStringList &args)
     }
     const QString outArg = p.value(QStringLiteral("out"));
     const QString outDir = outArg.isEmpty()
-                               ? QFileInfo(projectPath).absoluteDir().filePath(QStringLiteral("signed"))
+                               ? deploy::signedPackagesFolder(projectPath)
                                : QFileInfo(outArg).absolutePath();
     quint32 version = highestSignedVersion(outDir) + 1;
     if (p.isSet(QStringLiteral("version"))) {
@@ -491,6 +484,12 @@ QList<Command> keyCommands()
         {QStringLiteral("attest"), QStringLiteral("attest (--board ID | --port PATH) [--package FILE] [--json]"),
          QStringLiteral("check a board's signed attestation: device identity, firmware and package hashes"), cmdAttest},
     };
+}
+
+std::optional<crypto::SigningKeyInfo> chooseSigningKey(const crypto::SigningKeyStore &keys, const QCommandLineParser &p,
+                                                       const QString &command, int *exitCode)
+{
+    return chooseKey(keys, p, command, exitCode);
 }
 
 } // namespace tinyml::cli

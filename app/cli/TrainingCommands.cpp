@@ -613,6 +613,22 @@ int cmdQuantize(const QStringList &args)
     return Ok;
 }
 
+/// export's --model: 0 when it is not given (the newest int8 model is exported); nullopt with the
+/// usage error reported and its exit status in *exitCode when it is not a model id. (pickModel()
+/// does not fit: --tflite exports float models too.)
+std::optional<qint64> exportModelId(const QCommandLineParser &p, int *exitCode)
+{
+    if (!p.isSet(QStringLiteral("model")))
+        return 0;
+    bool ok = false;
+    const qint64 id = p.value(QStringLiteral("model")).toLongLong(&ok);
+    if (!ok || id <= 0) {
+        *exitCode = usageError(QStringLiteral("export"), QStringLiteral("--model must be a model id (a positive integer)"));
+        return std::nullopt;
+    }
+    return id;
+}
+
 /// export --c-library / --arduino: the int8 model as source code for the user's firmware.
 int exportLibrary(const QCommandLineParser &p)
 {
@@ -621,19 +637,16 @@ int exportLibrary(const QCommandLineParser &p)
     opt.layout = arduino ? deploy::LibraryLayout::Arduino : deploy::LibraryLayout::CLibrary;
     opt.name = p.value(QStringLiteral("name"));
     opt.modelOnly = p.isSet(QStringLiteral("model-only"));
-    qint64 modelId = 0;
-    if (p.isSet(QStringLiteral("model"))) {
-        bool ok = false;
-        modelId = p.value(QStringLiteral("model")).toLongLong(&ok);
-        if (!ok || modelId <= 0)
-            return usageError(QStringLiteral("export"), QStringLiteral("--model must be a model id (a positive integer)"));
-    }
+    int code = 0;
+    const auto modelId = exportModelId(p, &code);
+    if (!modelId)
+        return code;
     QString error;
     auto store = ProjectStore::open(p.positionalArguments()[0], &error);
     if (!store)
         return fail(error);
     const QString file = p.value(arduino ? QStringLiteral("arduino") : QStringLiteral("c-library"));
-    auto out = deploy::CLibraryExporter::exportProject(*store, modelId, file, opt, &error);
+    auto out = deploy::CLibraryExporter::exportProject(*store, *modelId, file, opt, &error);
     if (!out)
         return fail(error);
     const QString layout = arduino ? QStringLiteral("arduino") : QStringLiteral("c-library");
@@ -670,13 +683,11 @@ int exportLibrary(const QCommandLineParser &p)
 /// export --tflite: an int8 (or, with --model, a float) model as a TensorFlow Lite flatbuffer.
 int exportTfliteModel(const QCommandLineParser &p)
 {
-    qint64 modelId = 0;
-    if (p.isSet(QStringLiteral("model"))) {
-        bool ok = false;
-        modelId = p.value(QStringLiteral("model")).toLongLong(&ok);
-        if (!ok || modelId <= 0)
-            return usageError(QStringLiteral("export"), QStringLiteral("--model must be a model id (a positive integer)"));
-    }
+    int code = 0;
+    const auto modelIdOption = exportModelId(p, &code);
+    if (!modelIdOption)
+        return code;
+    const qint64 modelId = *modelIdOption;
     QString error;
     auto store = ProjectStore::open(p.positionalArguments()[0], &error);
     if (!store)

@@ -5,65 +5,21 @@
 // another file, fails with the reason and exit status 1.
 #include <gtest/gtest.h>
 
-#include "CliRunner.h"
-#include "../deploy/DeployTestGraphs.h"
-
-#include "store/ProjectStore.h"
+#include "SignedCliFixture.h"
 
 #include <QCryptographicHash>
 #include <QFile>
 #include <QFileInfo>
 #include <QDir>
-#include <QProcessEnvironment>
-#include <QStandardPaths>
-#include <QTemporaryDir>
 
 using namespace tinyml;
 using namespace tinyml::e2e;
 
 namespace {
 
-class AttestCli : public ::testing::TestWithParam<const char *> {
+class AttestCli : public SignedCliFixture {
 protected:
-    void SetUp() override
-    {
-        if (QString::fromLatin1(GetParam()) == QLatin1String("qemu-m4"))
-            ASSERT_FALSE(QStandardPaths::findExecutable(QStringLiteral("qemu-system-arm")).isEmpty())
-                << "qemu-system-arm is required for the qemu-m4 board";
-        ASSERT_TRUE(tmp.isValid());
-        keyDir = tmp.filePath(QStringLiteral("keys"));
-        boards = tmp.filePath(QStringLiteral("boards"));
-        project = tmp.filePath(QStringLiteral("attest.tinyml"));
-        QString error;
-        auto store = ProjectStore::create(project, ProjectSettings{}, &error);
-        ASSERT_TRUE(store) << error.toStdString();
-        StoredModel q;
-        q.kind = ModelKind::Int8;
-        q.name = QStringLiteral("int8 chain");
-        q.graph = deploy::testing::chain().serialize();
-        ASSERT_TRUE(store->addModel(q, &error)) << error.toStdString();
-    }
-
-    CliRun run(const QStringList &args) const
-    {
-        QProcess p;
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.insert(QStringLiteral("TINYML_KEY_DIR"), keyDir);
-        env.insert(QStringLiteral("TINYML_VIRTUAL_BOARDS_DIR"), boards);
-        p.setProcessEnvironment(env);
-        p.start(QStringLiteral(TINYML_CLI), args);
-        p.waitForFinished(600000);
-        CliRun r;
-        r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-        r.out = QString::fromUtf8(p.readAllStandardOutput());
-        r.err = QString::fromUtf8(p.readAllStandardError());
-        return r;
-    }
-    QString board() const { return QString::fromLatin1(GetParam()); }
-    QString file(const char *name) const { return tmp.filePath(QString::fromLatin1(name)); }
-
-    QTemporaryDir tmp;
-    QString keyDir, boards, project;
+    AttestCli() : SignedCliFixture("attest.tinyml", WithoutQemu::Fail) {}
 };
 
 QByteArray readAll(const QString &path)
@@ -169,5 +125,4 @@ TEST_P(AttestCli, ProvisionAttestPackageAndForeignRecord)
     EXPECT_TRUE(r.err.contains(QStringLiteral("devices[0].device_id"))) << r.err.toStdString();
 }
 
-INSTANTIATE_TEST_SUITE_P(Boards, AttestCli, ::testing::Values("host", "qemu-m4"),
-                         [](const auto &info) { return std::string(info.param) == "host" ? "host" : "qemu_m4"; });
+INSTANTIATE_TEST_SUITE_P(Boards, AttestCli, ::testing::Values("host", "qemu-m4"), signedCliBoardName);

@@ -4,64 +4,19 @@
 // version, each with its cause in plain words, and keeps the model it ran.
 #include <gtest/gtest.h>
 
-#include "CliRunner.h"
-#include "../deploy/DeployTestGraphs.h"
-
-#include "store/ProjectStore.h"
+#include "SignedCliFixture.h"
 
 #include <QDir>
 #include <QFile>
-#include <QProcessEnvironment>
-#include <QStandardPaths>
-#include <QTemporaryDir>
 
 using namespace tinyml;
 using namespace tinyml::e2e;
 
 namespace {
 
-class SignedCli : public ::testing::TestWithParam<const char *> {
+class SignedCli : public SignedCliFixture {
 protected:
-    void SetUp() override
-    {
-        if (QString::fromLatin1(GetParam()) == QLatin1String("qemu-m4") &&
-            QStandardPaths::findExecutable(QStringLiteral("qemu-system-arm")).isEmpty())
-            GTEST_SKIP() << "qemu-system-arm is not installed";
-        ASSERT_TRUE(tmp.isValid());
-        keyDir = tmp.filePath(QStringLiteral("keys"));
-        boards = tmp.filePath(QStringLiteral("boards"));
-        project = tmp.filePath(QStringLiteral("signed.tinyml"));
-        QString error;
-        auto store = ProjectStore::create(project, ProjectSettings{}, &error);
-        ASSERT_TRUE(store) << error.toStdString();
-        StoredModel q;
-        q.kind = ModelKind::Int8;
-        q.name = QStringLiteral("int8 chain");
-        q.graph = deploy::testing::chain().serialize();
-        ASSERT_TRUE(store->addModel(q, &error)) << error.toStdString();
-    }
-
-    /// The CLI with this test's key folder and virtual boards (a fresh, unprovisioned board).
-    CliRun run(const QStringList &args) const
-    {
-        QProcess p;
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.insert(QStringLiteral("TINYML_KEY_DIR"), keyDir);
-        env.insert(QStringLiteral("TINYML_VIRTUAL_BOARDS_DIR"), boards);
-        p.setProcessEnvironment(env);
-        p.start(QStringLiteral(TINYML_CLI), args);
-        p.waitForFinished(600000);
-        CliRun r;
-        r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-        r.out = QString::fromUtf8(p.readAllStandardOutput());
-        r.err = QString::fromUtf8(p.readAllStandardError());
-        return r;
-    }
-    QString board() const { return QString::fromLatin1(GetParam()); }
-    QString file(const char *name) const { return tmp.filePath(QString::fromLatin1(name)); }
-
-    QTemporaryDir tmp;
-    QString keyDir, boards, project;
+    SignedCli() : SignedCliFixture("signed.tinyml", WithoutQemu::Skip) {}
 };
 
 } // namespace
@@ -119,7 +74,8 @@ TEST_P(SignedCli, SignProvisionFlashAndEveryRefusal)
         QString says;
     };
     const Refusal refusals[] = {
-        {{"flash", project, "--board", board(), "--force"}, QStringLiteral("refuses unsigned packages")},
+        // nothing of the model's in signed/ beside the project: stopped before sending
+        {{"flash", project, "--board", board(), "--force"}, QStringLiteral("takes signed packages only")},
         {{"flash", "--package", file("foreign.tmpks"), "--board", board()},
          QStringLiteral("package signed by key %1, the board trusts key %2").arg(theirs, ours)},
         {{"flash", "--package", file("modified.tmpks"), "--board", board()},
@@ -139,8 +95,7 @@ TEST_P(SignedCli, SignProvisionFlashAndEveryRefusal)
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(Boards, SignedCli, ::testing::Values("host", "qemu-m4"),
-                         [](const auto &info) { return std::string(info.param) == "host" ? "host" : "qemu_m4"; });
+INSTANTIATE_TEST_SUITE_P(Boards, SignedCli, ::testing::Values("host", "qemu-m4"), signedCliBoardName);
 
 // `tinyml profile` on a provisioned board uploads the model's signed package (given, or the
 // newest in signed/ beside the project) and refuses, with the way out, when there is none.
@@ -186,6 +141,53 @@ TEST_P(SignedCli, ProfileOnAProvisionedBoardUsesTheSignedPackage)
     ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
     r = run(profile + QStringList{"--json", "--force"});
     ASSERT_EQ(r.exitCode, 0) << r.err.toStdString() << " (version 4 is the newest there; 1 would be refused)";
-    r = run({"flash", project, "--board", board(), "--force"});
-    EXPECT_EQ(r.exitCode, 1) << "flash PROJECT still uploads the bare package: refused";
+    r = run({"flash", project, "--board", board(), "--force", "--json"});
+    ASSERT_EQ(r.exitCode, 0) << r.err.toStdString() << " (flash PROJECT takes the signed package like profile)";
+    EXPECT_TRUE(r.json()["signed"].toBool());
+    EXPECT_EQ(r.json()["package_version"].toInt(), 4);
+}
+
+// `tinyml flash PROJECT` on a provisioned board goes through the same choice as profile: the
+// model's newest signed package in signed/ goes on (the board attests to that very file);
+// without one it stops before sending anything and names `tinyml sign`.
+TEST_P(SignedCli, FlashProjectOnAProvisionedBoardUploadsItsSignedPackage)
+{
+    CliRun r = run({"keys", "new", "--name", "release", "--json"});
+    ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+    const QString key = r.json()["id"].toString();
+    r = run({"provision", "--board", board(), "--key", key, "--json"});
+    ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+
+    r = run({"flash", project, "--board", board()});
+    EXPECT_EQ(r.exitCode, 1);
+    EXPECT_TRUE(r.err.contains(QStringLiteral("takes signed packages only"))) << r.err.toStdString();
+    EXPECT_TRUE(r.err.contains(QStringLiteral("tinyml sign PROJECT --model 1"))) << r.err.toStdString();
+    EXPECT_TRUE(r.err.contains(QStringLiteral("nothing was sent"))) << r.err.toStdString();
+    r = run({"attest", "--board", board(), "--json"});
+    ASSERT_EQ(r.exitCode, 0) << r.err.toStdString() << r.out.toStdString();
+    EXPECT_EQ(r.json()["package_hash"].toString(), QString()) << "nothing reached the board";
+
+    r = run({"sign", project, "--key", key, "--json"});
+    ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+    const QString signedFile = r.json()["file"].toString();
+    EXPECT_TRUE(signedFile.startsWith(QDir(tmp.path()).filePath(QStringLiteral("signed/")))) << signedFile.toStdString();
+
+    r = run({"flash", project, "--board", board(), "--json"});
+    ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+    EXPECT_TRUE(r.json()["uploaded"].toBool());
+    EXPECT_TRUE(r.json()["signed"].toBool());
+    EXPECT_EQ(r.json()["package_version"].toInt(), 1);
+    QFile in(signedFile);
+    ASSERT_TRUE(in.open(QIODevice::ReadOnly));
+    EXPECT_EQ(r.json()["package_bytes"].toInt(), int(in.size())) << "the signed file, block included";
+
+    // the board runs that very file: its signed statement names the file's hash
+    r = run({"attest", "--board", board(), "--package", signedFile, "--json"});
+    ASSERT_EQ(r.exitCode, 0) << r.err.toStdString() << r.out.toStdString();
+    EXPECT_TRUE(r.json()["verified"].toBool());
+    EXPECT_EQ(r.json()["package_version"].toInt(), 1);
+
+    r = run({"flash", project, "--board", board(), "--json"});
+    ASSERT_EQ(r.exitCode, 0) << r.err.toStdString();
+    EXPECT_FALSE(r.json()["uploaded"].toBool()) << "the board already runs the signed package";
 }

@@ -431,6 +431,29 @@ struct RestartableBoard {
     }
 };
 
+#ifdef TINYML_QEMU_SYSTEM_ARM
+
+/// The QEMU Cortex-M4 agent image the provisioning tests boot.
+std::string qemuM4Image()
+{
+    return std::string(TINYML_AGENT_IMAGE_DIR) + "/qemu-mps2-an386/tinyml-agent.elf";
+}
+
+/// Starts image on QEMU's mps2-an386 with its semihosted flash file in dir (kept across
+/// restarts: the provisioning record and the identity live there).
+void startQemuM4Board(const std::string &image, const fs::path &dir, RestartableBoard *board)
+{
+    ASSERT_TRUE(fs::exists(TINYML_QEMU_SYSTEM_ARM)) << "qemu-system-arm is required";
+    ASSERT_TRUE(fs::exists(image)) << image;
+    *board = RestartableBoard{{TINYML_QEMU_SYSTEM_ARM, "-M", "mps2-an386", "-nographic", "-monitor", "none",
+                               "-icount", "shift=0,sleep=off", "-serial", "pty", "-semihosting-config",
+                               "enable=on,target=native", "-kernel", image},
+                              dir.string(), std::regex("char device redirected to (\\S+)"), nullptr, nullptr};
+    ASSERT_TRUE(board->start());
+}
+
+#endif
+
 // Issue 17 on the host program: the key and the counter persist in the --flash file.
 TEST(AgentHostProgram, SignedPackagesAndAntiRollbackPersistInTheFlashFile)
 {
@@ -460,15 +483,10 @@ TEST(AgentHostProgram, SignedPackagesAndAntiRollbackPersistInTheFlashFile)
 // restart of QEMU; then a real signed model runs. Prints the check's cost in instructions.
 TEST(AgentQemuSigned, ProvisionedBoardRefusesAndKeepsThePreviousModel)
 {
-    std::string image = std::string(TINYML_AGENT_IMAGE_DIR) + "/qemu-mps2-an386/tinyml-agent.elf";
-    ASSERT_TRUE(fs::exists(TINYML_QEMU_SYSTEM_ARM)) << "qemu-system-arm is required";
-    ASSERT_TRUE(fs::exists(image)) << image;
+    const std::string image = qemuM4Image();
     fs::path dir = tempDir("tinyml-qemu-signed");
-    RestartableBoard board{{TINYML_QEMU_SYSTEM_ARM, "-M", "mps2-an386", "-nographic", "-monitor", "none",
-                            "-icount", "shift=0,sleep=off", "-serial", "pty", "-semihosting-config",
-                            "enable=on,target=native", "-kernel", image},
-                           dir.string(), std::regex("char device redirected to (\\S+)"), nullptr, nullptr};
-    ASSERT_TRUE(board.start());
+    RestartableBoard board;
+    ASSERT_NO_FATAL_FAILURE(startQemuM4Board(image, dir, &board));
     AgentClient c = board.client();
     TestKey ours;
     const uint32_t ticks = runSignedPackageScenario(c, 4000, ours);
@@ -671,15 +689,10 @@ Bytes loadImageOf(const Bytes &elf)
 // to the SHA-512 of the ELF's load image, computed here independently.
 TEST(AgentQemuAttest, VirtualCortexM4SignsItsStatement)
 {
-    std::string image = std::string(TINYML_AGENT_IMAGE_DIR) + "/qemu-mps2-an386/tinyml-agent.elf";
-    ASSERT_TRUE(fs::exists(TINYML_QEMU_SYSTEM_ARM)) << "qemu-system-arm is required";
-    ASSERT_TRUE(fs::exists(image)) << image;
+    const std::string image = qemuM4Image();
     fs::path dir = tempDir("tinyml-qemu-attest");
-    RestartableBoard board{{TINYML_QEMU_SYSTEM_ARM, "-M", "mps2-an386", "-nographic", "-monitor", "none",
-                            "-icount", "shift=0,sleep=off", "-serial", "pty", "-semihosting-config",
-                            "enable=on,target=native", "-kernel", image},
-                           dir.string(), std::regex("char device redirected to (\\S+)"), nullptr, nullptr};
-    ASSERT_TRUE(board.start());
+    RestartableBoard board;
+    ASSERT_NO_FATAL_FAILURE(startQemuM4Board(image, dir, &board));
     AgentClient c = board.client();
     TestKey project;
     const auto t0 = std::chrono::steady_clock::now();

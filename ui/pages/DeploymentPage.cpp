@@ -3,6 +3,7 @@
 #include "commands/DeleteProfileCommand.h"
 #include "models/BoardCatalog.h"
 #include "pages/ProfileReport.h"
+#include "SignedPackages.h"
 #include "plots/ProfileCharts.h"
 #include "window/CountText.h"
 #include "window/PageHeader.h"
@@ -677,7 +678,7 @@ void DeploymentPage::beginProfile()
     options.warmup = m_warmup->value();
     options.accuracy = m_accuracy->isChecked();
     // A provisioned board takes signed packages only: the newest of this model's in signed/.
-    options.signedPackages = deploy::Profiler::signedPackagesBeside(m_session->store().path());
+    options.signedPackages = deploy::signedPackagesBeside(m_session->store().path());
     if (m_virtual) {
         options.cycleChannel = m_virtual->cycleChannelPath();
         options.cycleUnavailable = m_virtual->cycleModelUnavailableReason();
