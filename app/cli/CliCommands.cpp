@@ -182,6 +182,7 @@ static QList<Command> allCommands()
     all += mlperfCommands();
     all += predictCommands();
     all += modelCardCommands();
+    all += fleetCommands();
 #ifdef TINYML_HAVE_TRAINING
     all += trainingCommands();
 #endif

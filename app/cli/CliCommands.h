@@ -97,5 +97,6 @@ QList<Command> keyCommands();       // keys new|list
 QList<Command> mlperfCommands();    // mlperf
 QList<Command> predictCommands();   // predict
 QList<Command> modelCardCommands(); // model-card
+QList<Command> fleetCommands();     // fleet, rollout
 
 } // namespace tinyml::cli

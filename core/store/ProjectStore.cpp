@@ -136,6 +136,33 @@ const char *const kV2ToV3[] = {
     "CREATE INDEX profiles_model ON profiles(model_id, id)",
 };
 
+// v4: fleets of boards (issue 17), each a JSON record (deploy/fleet/Fleet.h); rollouts with
+// their whole state as JSON, rewritten after every step so a killed rollout resumes from
+// the file; telemetry summaries the boards sent (drift), one row per board and reading.
+const char *const kV3ToV4[] = {
+    R"(CREATE TABLE fleets (
+        name        TEXT PRIMARY KEY,
+        created_utc TEXT NOT NULL,
+        json        TEXT NOT NULL DEFAULT '{}'
+    ))",
+    R"(CREATE TABLE rollouts (
+        id          INTEGER PRIMARY KEY,
+        fleet       TEXT NOT NULL,
+        created_utc TEXT NOT NULL,
+        status      TEXT NOT NULL DEFAULT 'running',
+        state       TEXT NOT NULL DEFAULT '{}'
+    ))",
+    "CREATE INDEX rollouts_fleet ON rollouts(fleet, id)",
+    R"(CREATE TABLE telemetry (
+        id          INTEGER PRIMARY KEY,
+        fleet       TEXT NOT NULL DEFAULT '',
+        member      TEXT NOT NULL,
+        created_utc TEXT NOT NULL,
+        json        TEXT NOT NULL DEFAULT '{}'
+    ))",
+    "CREATE INDEX telemetry_member ON telemetry(fleet, member, id)",
+};
+
 struct MigrationStep {
     const char *const *statements;
     size_t count;
@@ -145,6 +172,7 @@ constexpr MigrationStep kMigrations[] = {
     {kV0ToV1, std::size(kV0ToV1)}, // v0 -> v1
     {kV1ToV2, std::size(kV1ToV2)}, // v1 -> v2
     {kV2ToV3, std::size(kV2ToV3)}, // v2 -> v3
+    {kV3ToV4, std::size(kV3ToV4)}, // v3 -> v4
 };
 static_assert(std::size(kMigrations) == size_t(ProjectStore::kSchemaVersion),
               "every schema version needs exactly one migration step");
@@ -240,15 +268,6 @@ bool validDType(int v)
 QString sqlMessage(const QSqlError &e)
 {
     return e.databaseText().isEmpty() ? e.text() : e.databaseText();
-}
-
-bool hasSqliteHeader(const QString &path)
-{
-    QFile f(path);
-    if (!f.open(QIODevice::ReadOnly))
-        return false;
-    static const QByteArray magic("SQLite format 3\0", 16);
-    return f.read(magic.size()) == magic;
 }
 
 struct StreamState {
@@ -900,10 +919,16 @@ std::unique_ptr<ProjectStore> ProjectStore::openStore(const QString &path, bool 
         return refuse(QStringLiteral("not a file"));
     if (!info.isReadable())
         return refuse(QStringLiteral("the file is not readable"));
-    // SQLite would happily treat an empty file as an empty database and write to it.
-    if (!hasSqliteHeader(path))
-        return refuse(QStringLiteral("file is not a database (not an SQLite file), "
-                                     "so not a TinyML project"));
+    // SQLite would happily treat an empty file as an empty database and write to it. Any
+    // other file that is not SQLite's is refused by SQLite itself at the first read below
+    // (SQLITE_NOTADB). The file is never opened here with QFile: closing any descriptor of a
+    // file drops every POSIX lock this process holds on it, including those of a live SQLite
+    // connection to the same project in another thread (a profiler's worker store next to
+    // the CLI's), after which another process's checkpoint can pull pages away from under
+    // it ("disk I/O error" on a concurrent open).
+    const QString notADatabase = QStringLiteral("file is not a database (not an SQLite file), so not a TinyML project");
+    if (info.size() == 0)
+        return refuse(notADatabase);
 
     // Not writable: read what is there rather than fail on the first write.
     QString readOnlyReason = readOnly ? QStringLiteral("opened read-only") : QString();
@@ -932,7 +957,8 @@ std::unique_ptr<ProjectStore> ProjectStore::openStore(const QString &path, bool 
     auto pragma = [&](const char *name) -> std::optional<qint64> {
         QSqlQuery q(d.db);
         if (!q.exec(QStringLiteral("PRAGMA %1").arg(QLatin1String(name))) || !q.next()) {
-            refuse(sqlMessage(q.lastError()));
+            // SQLITE_NOTADB (26): the file is something else
+            refuse(q.lastError().nativeErrorCode() == QLatin1String("26") ? notADatabase : sqlMessage(q.lastError()));
             return std::nullopt;
         }
         return q.value(0).toLongLong();
@@ -1701,6 +1727,117 @@ bool ProjectStore::removeProfile(qint64 id, QString *error)
 {
     return d->changeOne(QStringLiteral("DELETE FROM profiles WHERE id = ?"), {id},
                         QStringLiteral("no profile with id %1").arg(id), error);
+}
+
+// --- fleets, rollouts, telemetry (v4) ------------------------------------------------------
+
+namespace {
+
+const QString kRolloutColumns = QStringLiteral("id, fleet, created_utc, status, state");
+
+StoredRollout rolloutFromRow(const QSqlQuery &q)
+{
+    StoredRollout r;
+    r.id = q.value(0).toLongLong();
+    r.fleet = q.value(1).toString();
+    r.created = parseUtc(q.value(2).toString());
+    r.status = q.value(3).toString();
+    r.state = parseObject(q.value(4).toString());
+    return r;
+}
+
+StoredTelemetry telemetryFromRow(const QSqlQuery &q)
+{
+    StoredTelemetry t;
+    t.id = q.value(0).toLongLong();
+    t.fleet = q.value(1).toString();
+    t.member = q.value(2).toString();
+    t.created = parseUtc(q.value(3).toString());
+    t.json = parseObject(q.value(4).toString());
+    return t;
+}
+
+} // namespace
+
+bool ProjectStore::saveFleet(const QString &name, const QJsonObject &json, QString *error)
+{
+    if (name.trimmed().isEmpty())
+        return d->fail(error, QStringLiteral("a fleet needs a name"));
+    return d->run(QStringLiteral("INSERT INTO fleets(name, created_utc, json) VALUES (?, ?, ?) "
+                                 "ON CONFLICT(name) DO UPDATE SET json = excluded.json"),
+                  {name, utcText(QDateTime::currentDateTimeUtc()), jsonObjectText(json)}, error);
+}
+
+std::optional<QJsonObject> ProjectStore::fleet(const QString &name, QString *error) const
+{
+    return d->selectOne(QStringLiteral("SELECT json FROM fleets WHERE name = ?"), {name},
+                        QStringLiteral("no fleet named \"%1\"").arg(name), error,
+                        [](const QSqlQuery &q) { return parseObject(q.value(0).toString()); });
+}
+
+QStringList ProjectStore::fleetNames() const
+{
+    const auto names = d->selectAll(QStringLiteral("SELECT name FROM fleets ORDER BY name"), {},
+                                    [](const QSqlQuery &q) { return q.value(0).toString(); });
+    return QStringList(names.begin(), names.end());
+}
+
+bool ProjectStore::removeFleet(const QString &name, QString *error)
+{
+    return d->changeOne(QStringLiteral("DELETE FROM fleets WHERE name = ?"), {name},
+                        QStringLiteral("no fleet named \"%1\"").arg(name), error);
+}
+
+std::optional<qint64> ProjectStore::addRollout(StoredRollout &rollout, QString *error)
+{
+    return d->insertCreated(
+        rollout, QStringLiteral("INSERT INTO rollouts(fleet, created_utc, status, state) VALUES (?, ?, ?, ?)"),
+        [&](const QString &created) -> QVariantList {
+            return {rollout.fleet, created, rollout.status, jsonObjectText(rollout.state)};
+        },
+        error);
+}
+
+bool ProjectStore::updateRollout(qint64 id, const QString &status, const QJsonObject &state, QString *error)
+{
+    return d->changeOne(QStringLiteral("UPDATE rollouts SET status = ?, state = ? WHERE id = ?"),
+                        {status, jsonObjectText(state), id}, QStringLiteral("no rollout with id %1").arg(id), error);
+}
+
+std::optional<StoredRollout> ProjectStore::rollout(qint64 id, QString *error) const
+{
+    return d->selectOne(QStringLiteral("SELECT %1 FROM rollouts WHERE id = ?").arg(kRolloutColumns), {id},
+                        QStringLiteral("no rollout with id %1").arg(id), error, rolloutFromRow);
+}
+
+QVector<StoredRollout> ProjectStore::rollouts(const QString &fleet) const
+{
+    if (fleet.isEmpty())
+        return d->selectAll(QStringLiteral("SELECT %1 FROM rollouts ORDER BY id").arg(kRolloutColumns), {},
+                            rolloutFromRow);
+    return d->selectAll(QStringLiteral("SELECT %1 FROM rollouts WHERE fleet = ? ORDER BY id").arg(kRolloutColumns),
+                        {fleet}, rolloutFromRow);
+}
+
+std::optional<qint64> ProjectStore::addTelemetry(StoredTelemetry &t, QString *error)
+{
+    return d->insertCreated(
+        t, QStringLiteral("INSERT INTO telemetry(fleet, member, created_utc, json) VALUES (?, ?, ?, ?)"),
+        [&](const QString &created) -> QVariantList {
+            return {t.fleet, t.member, created, jsonObjectText(t.json)};
+        },
+        error);
+}
+
+QVector<StoredTelemetry> ProjectStore::telemetry(const QString &fleet, const QString &member) const
+{
+    if (member.isEmpty())
+        return d->selectAll(QStringLiteral("SELECT id, fleet, member, created_utc, json FROM telemetry "
+                                           "WHERE fleet = ? ORDER BY id"),
+                            {fleet}, telemetryFromRow);
+    return d->selectAll(QStringLiteral("SELECT id, fleet, member, created_utc, json FROM telemetry "
+                                       "WHERE fleet = ? AND member = ? ORDER BY id"),
+                        {fleet, member}, telemetryFromRow);
 }
 
 } // namespace tinyml

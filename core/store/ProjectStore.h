@@ -113,12 +113,32 @@ struct StoredProfile {
     QJsonObject json;
 };
 
+/// A staged rollout to a fleet (deploy/fleet/Rollout.h): status and the whole state as JSON,
+/// rewritten after every step.
+struct StoredRollout {
+    qint64 id = 0;
+    QString fleet;
+    QString status;                 ///< "running", "completed", "rolled_back", "failed"
+    QDateTime created;              ///< UTC
+    QJsonObject state;
+};
+
+/// One telemetry reading of a fleet member (running summaries and the drift computed from them).
+struct StoredTelemetry {
+    qint64 id = 0;
+    QString fleet;
+    QString member;
+    QDateTime created;              ///< UTC
+    QJsonObject json;
+};
+
 class ProjectStore
 {
 public:
     /// v2: feature cache, training runs and models with their graphs.
     /// v3: profiles keep their model and their result as JSON.
-    static constexpr int kSchemaVersion = 3;
+    /// v4: fleets, rollouts and telemetry.
+    static constexpr int kSchemaVersion = 4;
 
     /// Creates a new project file; fails if the file exists.
     static std::unique_ptr<ProjectStore> create(const QString &path, const ProjectSettings &settings,
@@ -221,6 +241,23 @@ public:
     /// Ordered by id; only those of modelId when given.
     QVector<StoredProfile> profiles(std::optional<qint64> modelId = std::nullopt) const;
     bool removeProfile(qint64 id, QString *error);
+
+    // --- fleets, rollouts and telemetry (issue 17) ----------------------------------------
+    /// Inserts or replaces the fleet's record (deploy/fleet/Fleet.h gives its keys).
+    bool saveFleet(const QString &name, const QJsonObject &json, QString *error);
+    std::optional<QJsonObject> fleet(const QString &name, QString *error = nullptr) const;
+    QStringList fleetNames() const;                                ///< sorted
+    bool removeFleet(const QString &name, QString *error);
+    /// Stores a rollout (created = now when invalid); sets and returns its id.
+    std::optional<qint64> addRollout(StoredRollout &rollout, QString *error);
+    /// One statement: the state is on disk (WAL, committed) when this returns true.
+    bool updateRollout(qint64 id, const QString &status, const QJsonObject &state, QString *error);
+    std::optional<StoredRollout> rollout(qint64 id, QString *error = nullptr) const;
+    /// Ordered by id; only the fleet's when fleet is not empty.
+    QVector<StoredRollout> rollouts(const QString &fleet = {}) const;
+    std::optional<qint64> addTelemetry(StoredTelemetry &reading, QString *error);
+    /// Ordered by id; every member's when member is empty.
+    QVector<StoredTelemetry> telemetry(const QString &fleet, const QString &member = {}) const;
 
 private:
     ProjectStore();

@@ -7,6 +7,7 @@
 #include "pages/DatasetPage.h"
 #include "pages/DeploymentPage.h"
 #include "pages/FeaturesPage.h"
+#include "pages/FleetPage.h"
 #include "live/LiveController.h"
 #include "pages/LivePage.h"
 #include "pages/TrainingPage.h"
@@ -65,6 +66,7 @@ const StageEntry kStages[] = {
     {MainWindow::Stage::Deployment, QT_TRANSLATE_NOOP("MainWindow", "Deployment & profiling"), "deploy"},
     {MainWindow::Stage::Live, QT_TRANSLATE_NOOP("MainWindow", "Live classification"), "motion"},
     {MainWindow::Stage::Anomaly, QT_TRANSLATE_NOOP("MainWindow", "Anomaly detection"), "warning"},
+    {MainWindow::Stage::Fleet, QT_TRANSLATE_NOOP("MainWindow", "Fleet"), "board"},
 };
 
 } // namespace
@@ -75,6 +77,7 @@ MainWindow::MainWindow(QWidget *parent)
       m_dataset(new DatasetPage(this)),
       m_features(new FeaturesPage(this)), m_training(new TrainingPage(this)),
       m_deployment(new DeploymentPage(this)), m_live(new LivePage(this)), m_anomaly(new AnomalyPage(this)),
+      m_fleet(new FleetPage(this)),
       m_liveController(new LiveController(m_live, this)),
       m_boardStatus(new QLabel(this)), m_projectStatus(new QLabel(this))
 {
@@ -111,6 +114,7 @@ MainWindow::MainWindow(QWidget *parent)
     m_pages->addWidget(m_deployment);
     m_pages->addWidget(m_live);
     m_pages->addWidget(m_anomaly);
+    m_pages->addWidget(m_fleet);   // stage order: the welcome page stays after the stages
     m_pages->addWidget(m_welcome);
 
     auto *central = new QWidget(this);
@@ -215,6 +219,7 @@ MainWindow::~MainWindow()
     m_training->setSession(nullptr);
     m_anomaly->setSession(nullptr);
     m_deployment->setSession(nullptr);
+    m_fleet->setSession(nullptr);
     m_liveController->setSession(nullptr);
 }
 
@@ -300,6 +305,7 @@ void MainWindow::setSession(std::unique_ptr<ProjectStore> store)
     m_training->setSession(nullptr);
     m_anomaly->setSession(nullptr);
     m_deployment->setSession(nullptr);
+    m_fleet->setSession(nullptr);
     m_liveController->setSession(nullptr);   // stops a run, cancels a calibration
     m_session.reset();
     if (store) {
@@ -315,6 +321,7 @@ void MainWindow::setSession(std::unique_ptr<ProjectStore> store)
     m_training->setSession(s);
     m_anomaly->setSession(s);
     m_deployment->setSession(s);
+    m_fleet->setSession(s);
     m_liveController->setSession(s);
 
     // Undo/redo follow the project's stack; without a project they are disabled.
@@ -488,7 +495,7 @@ void MainWindow::showStage(Stage stage)
 
 MainWindow::Stage MainWindow::currentStage() const
 {
-    return Stage(qBound(0, m_pages->currentIndex(), int(Stage::Anomaly)));
+    return Stage(qBound(0, m_pages->currentIndex(), int(Stage::Fleet)));
 }
 
 // --- import / export --------------------------------------------------------------------------

@@ -23,6 +23,7 @@ class AnomalyPage;
 class DatasetPage;
 class DeploymentPage;
 class FeaturesPage;
+class FleetPage;
 class LiveController;
 class LivePage;
 class NewProjectWizard;
@@ -34,7 +35,7 @@ class MainWindow : public QMainWindow
 {
     Q_OBJECT
 public:
-    enum class Stage { Acquisition, Dataset, Features, Training, Deployment, Live, Anomaly };
+    enum class Stage { Acquisition, Dataset, Features, Training, Deployment, Live, Anomaly, Fleet };
 
     explicit MainWindow(QWidget *parent = nullptr);
     ~MainWindow() override;
@@ -58,6 +59,7 @@ public:
     DeploymentPage *deploymentPage() const { return m_deployment; }
     LivePage *livePage() const { return m_live; }
     AnomalyPage *anomalyPage() const { return m_anomaly; }
+    FleetPage *fleetPage() const { return m_fleet; }
     LiveController *liveController() const { return m_liveController; }
     WelcomePage *welcomePage() const { return m_welcome; }
     QAction *undoAction() const { return m_undo; }
@@ -94,6 +96,7 @@ private:
     DeploymentPage *m_deployment;
     LivePage *m_live;
     AnomalyPage *m_anomaly;
+    FleetPage *m_fleet;
     LiveController *m_liveController;
     QLabel *m_boardStatus;
     QLabel *m_projectStatus;

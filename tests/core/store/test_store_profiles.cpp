@@ -137,7 +137,7 @@ TEST_F(StoreProfilesTest, V2FileMigratesToV3)
     QString error;
     auto store = ProjectStore::open(path, &error);
     ASSERT_TRUE(store) << str(error);
-    EXPECT_EQ(store->schemaVersion(), 3);
+    EXPECT_EQ(store->schemaVersion(), ProjectStore::kSchemaVersion);  // v2 -> v3 -> ... -> latest
     const auto old = store->profiles();
     ASSERT_EQ(old.size(), 1);
     EXPECT_EQ(old[0].boardId, "qemu-m4");
