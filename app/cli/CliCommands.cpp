@@ -183,6 +183,7 @@ static QList<Command> allCommands()
     all += predictCommands();
     all += modelCardCommands();
     all += fleetCommands();
+    all += telemetryCommands();
 #ifdef TINYML_HAVE_TRAINING
     all += trainingCommands();
 #endif

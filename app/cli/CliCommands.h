@@ -98,5 +98,6 @@ QList<Command> mlperfCommands();    // mlperf
 QList<Command> predictCommands();   // predict
 QList<Command> modelCardCommands(); // model-card
 QList<Command> fleetCommands();     // fleet, rollout
+QList<Command> telemetryCommands(); // telemetry (drift)
 
 } // namespace tinyml::cli

@@ -470,6 +470,27 @@ std::optional<QByteArray> AgentLink::attest(const QByteArray &nonce, QString *er
     return reply->payload;
 }
 
+bool AgentLink::supportsTelemetry() const
+{
+    return m_hasInfo && m_info.hasCapability(TM_CAP_TELEMETRY);
+}
+
+std::optional<TelemetrySummary> AgentLink::telemetry(bool reset, QString *error,
+                                                     TelemetrySummary::Source source)
+{
+    if (!requireCapability(TM_CAP_TELEMETRY, tr("report drift telemetry"), error))
+        return std::nullopt;
+    auto reply = request(TM_OP_TELEMETRY, telemetryPayload(reset, source), kDefaultTimeoutMs, error);
+    if (!reply) {
+        if (m_lastAgentError && m_lastAgentError->requestOp == TM_OP_TELEMETRY
+            && m_lastAgentError->code == TM_ERR_UNKNOWN_OP && error)
+            *error = tr("this agent cannot report drift telemetry (update the agent): %1 does not know TELEMETRY")
+                         .arg(deviceId());
+        return std::nullopt;
+    }
+    return parseTelemetryReply(reply->payload, error);
+}
+
 std::optional<ModelSlotInfo> AgentLink::modelInfo(QString *error)
 {
     if (supportsRevert()) {

@@ -101,6 +101,12 @@ public:
     /// that is not on trial changes nothing (true).
     bool confirmModel(QString *error);
 
+    /// INFO CAPABILITIES bit 11: the agent keeps drift summaries (TELEMETRY).
+    bool supportsTelemetry() const;
+    /// TELEMETRY: the running summary of `source` (CLASSIFY windows or INVOKE inputs) since
+    /// the active package became active or the last reset; reset zeroes it after reading.
+    std::optional<TelemetrySummary> telemetry(bool reset, QString *error,
+                                              TelemetrySummary::Source source = TelemetrySummary::kClassify);
     // --- model and inference (blocking helpers; replies bounds-checked) -------------------
     /// MODEL_INFO: the active slot's size and CRC, and (agents with revert) whether it is on
     /// trial.

@@ -3,6 +3,7 @@
 #include "tm_frame.h"
 #include "tm_protocol.h"
 
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -526,6 +527,7 @@ QString opName(int op)
     case TM_OP_ATTEST: name = QStringLiteral("ATTEST"); break;
     case TM_OP_MODEL_REVERT: name = QStringLiteral("MODEL_REVERT"); break;
     case TM_OP_MODEL_CONFIRM: name = QStringLiteral("MODEL_CONFIRM"); break;
+    case TM_OP_TELEMETRY: name = QStringLiteral("TELEMETRY"); break;
     case TM_OP_STREAM_DATA: name = QStringLiteral("STREAM_DATA"); break;
     case TM_OP_STREAM_END: name = QStringLiteral("STREAM_END"); break;
     case TM_OP_LOG: name = QStringLiteral("LOG"); break;
@@ -882,6 +884,110 @@ std::optional<quint32> parseFrameCountReply(const QByteArray &payload, int op, Q
         return replyFail<quint32>(error, QStringLiteral("%1 reply has %2 bytes, expected 4")
                                              .arg(opName(op & ~int(TM_OP_REPLY))).arg(payload.size()));
     return tm_get_u32(reinterpret_cast<const uint8_t *>(payload.constData()));
+}
+
+// ---- TELEMETRY ----------------------------------------------------------------------
+
+double TelemetrySummary::meanTopScore() const
+{
+    return windows ? double(topSum) * double(outScale) / double(windows) : 0.0;
+}
+
+QByteArray telemetryPayload(bool reset, TelemetrySummary::Source source)
+{
+    quint8 flags = reset ? TM_TELEMETRY_RESET : 0;
+    if (source == TelemetrySummary::kInvoke)
+        flags |= TM_TELEMETRY_SOURCE_INVOKE;
+    return QByteArray(1, char(flags));
+}
+
+std::optional<TelemetrySummary> parseTelemetryReply(const QByteArray &payload, QString *error)
+{
+    using R = TelemetrySummary;
+    const int n = int(payload.size());
+    if (n < int(TM_TELEMETRY_HEADER_BYTES))
+        return replyFail<R>(error, QStringLiteral("TELEMETRY reply has %1 bytes, expected at least %2")
+                                       .arg(n).arg(TM_TELEMETRY_HEADER_BYTES));
+    Reader r(reinterpret_cast<const uint8_t *>(payload.constData()), n);
+    R t;
+    t.layout = r.u8();
+    if (t.layout != int(TM_TELEMETRY_LAYOUT))
+        return replyFail<R>(error, QStringLiteral("TELEMETRY reply layout %1, this host reads %2 (update the host)")
+                                       .arg(t.layout).arg(TM_TELEMETRY_LAYOUT));
+    t.source = r.u8();
+    if (t.source > 1)
+        return replyFail<R>(error, QStringLiteral("TELEMETRY reply: source %1, expected 0 or 1").arg(t.source));
+    const quint8 flags = r.u8();
+    if (flags & ~0x03u)
+        return replyFail<R>(error, QStringLiteral("TELEMETRY reply: unknown flags 0x%1").arg(flags, 2, 16, QLatin1Char('0')));
+    t.anomaly = flags & 0x01u;
+    t.hasImpulse = flags & 0x02u;
+    const int classes = r.u8();
+    if (classes > int(TM_TELEMETRY_MAX_CLASSES))
+        return replyFail<R>(error, QStringLiteral("TELEMETRY reply: class_count %1 above %2")
+                                       .arg(classes).arg(TM_TELEMETRY_MAX_CLASSES));
+    t.packageCrc = r.u32();
+    t.windows = r.u32();
+    t.uncertain = r.u32();
+    const quint64 lo = r.u32();
+    const quint64 hi = r.u32();
+    t.topSum = qint64(lo | (hi << 32));
+    t.outScale = r.f32();
+    t.outZeroPoint = qint32(r.u32());
+    t.inputCount = r.u32();
+    const int features = r.u16();
+    t.featureStride = r.u16();
+    if (features > int(TM_TELEMETRY_MAX_FEATURES))
+        return replyFail<R>(error, QStringLiteral("TELEMETRY reply: feature_count %1 above %2")
+                                       .arg(features).arg(TM_TELEMETRY_MAX_FEATURES));
+    if (features > 0 && (t.featureStride == 0 || quint64(features - 1) * t.featureStride >= t.inputCount))
+        return replyFail<R>(error, QStringLiteral("TELEMETRY reply: %1 features of stride %2 do not fit %3 input elements")
+                                       .arg(features).arg(t.featureStride).arg(t.inputCount));
+    if (t.uncertain > t.windows)
+        return replyFail<R>(error, QStringLiteral("TELEMETRY reply: %1 uncertain of %2 windows")
+                                       .arg(t.uncertain).arg(t.windows));
+    const qint64 expected = qint64(TM_TELEMETRY_HEADER_BYTES) + 4LL * classes + 16LL * features
+                            + (t.anomaly ? 4LL * TM_TELEMETRY_ANOMALY_BINS : 0);
+    if (n != expected)
+        return replyFail<R>(error, QStringLiteral("TELEMETRY reply has %1 bytes, its header announces %2")
+                                       .arg(n).arg(expected));
+    quint64 histTotal = 0;
+    for (int c = 0; c < classes; ++c) {
+        t.classHistogram.append(r.u32());
+        histTotal += t.classHistogram.last();
+    }
+    for (int k = 0; k < features; ++k) {
+        const quint64 a = r.u32();
+        const quint64 b = r.u32();
+        t.featureSum.append(qint64(a | (b << 32)));
+    }
+    for (int k = 0; k < features; ++k) {
+        const quint64 a = r.u32();
+        const quint64 b = r.u32();
+        t.featureSumSq.append(a | (b << 32));
+    }
+    quint64 anomalyTotal = 0;
+    if (t.anomaly)
+        for (quint32 b = 0; b < TM_TELEMETRY_ANOMALY_BINS; ++b) {
+            t.anomalyHistogram.append(r.u32());
+            anomalyTotal += t.anomalyHistogram.last();
+        }
+    if (!r.ok())
+        return replyFail<R>(error, QStringLiteral("TELEMETRY reply truncated"));
+    if (histTotal > t.windows)
+        return replyFail<R>(error, QStringLiteral("TELEMETRY reply: class histogram holds %1 of %2 windows")
+                                       .arg(histTotal).arg(t.windows));
+    if (t.anomaly && anomalyTotal != t.windows)
+        return replyFail<R>(error, QStringLiteral("TELEMETRY reply: anomaly histogram holds %1 of %2 windows")
+                                       .arg(anomalyTotal).arg(t.windows));
+    for (int k = 0; k < features; ++k) {
+        // |q| <= 128 per window bounds both sums
+        const quint64 w = t.windows;
+        if (quint64(std::llabs(t.featureSum[k])) > 128ULL * w || t.featureSumSq[k] > 16384ULL * w)
+            return replyFail<R>(error, QStringLiteral("TELEMETRY reply: feature %1 sums exceed %2 int8 windows")
+                                           .arg(k).arg(w));
+    }
+    return t;
 }
 
 } // namespace tinyml

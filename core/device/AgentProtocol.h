@@ -340,4 +340,34 @@ QByteArray sensorScriptPayload(int sensorId, const QVector<SensorScriptStep> &st
 /// the error ("SENSOR_REPLAY").
 std::optional<quint32> parseFrameCountReply(const QByteArray &payload, int op, QString *error);
 
+/// TELEMETRY reply (layout 1, PROTOCOL.md "Drift telemetry"): one source's running summary
+/// since the active package became active or the last reset. All counts are exact integers.
+struct TelemetrySummary {
+    enum Source { kClassify = 0, kInvoke = 1 };
+    int layout = 0;
+    int source = kClassify;
+    bool hasImpulse = false;           ///< the package has an impulse (thresholds apply)
+    bool anomaly = false;              ///< one-output model: anomalyHistogram is present
+    quint32 packageCrc = 0;            ///< CRC-32 of the active package; 0: none
+    quint32 windows = 0;
+    quint32 uncertain = 0;
+    qint64 topSum = 0;                 ///< sum of (q_top - outZeroPoint)
+    float outScale = 0.0f;
+    qint32 outZeroPoint = 0;
+    quint32 inputCount = 0;            ///< int8 model-input elements
+    int featureStride = 0;             ///< summarised element k is input element k * stride
+    QVector<quint32> classHistogram;   ///< top class counts, <= 32 classes
+    QVector<qint64> featureSum;        ///< per summarised element, of the int8 input
+    QVector<quint64> featureSumSq;
+    QVector<quint32> anomalyHistogram; ///< 16 bins of 16 int8 codes: bin (q + 128) / 16
+    /// Mean dequantized top score (topSum * outScale / windows); 0 without windows.
+    double meanTopScore() const;
+    double uncertainShare() const { return windows ? double(uncertain) / windows : 0.0; }
+};
+/// TELEMETRY request payload: flags TM_TELEMETRY_RESET / TM_TELEMETRY_SOURCE_INVOKE.
+QByteArray telemetryPayload(bool reset, TelemetrySummary::Source source);
+/// Checks the layout version, every count against the bytes and the histograms' totals
+/// against windows.
+std::optional<TelemetrySummary> parseTelemetryReply(const QByteArray &payload, QString *error);
+
 } // namespace tinyml

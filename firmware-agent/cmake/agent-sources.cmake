@@ -3,6 +3,7 @@
 set(TINYML_AGENT_CORE_SOURCES
   src/tm_agent.c
   src/tm_agent_classify.c
+  src/tm_agent_telemetry.c
   src/tm_agent_model.c
   src/tm_agent_source.c
   src/tm_cycle_mark.c

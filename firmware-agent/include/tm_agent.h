@@ -160,6 +160,19 @@ typedef struct {
         uint32_t received;
     } upload;
 
+    /** Drift telemetry (TELEMETRY, tm_agent_telemetry.c): one summary per source, [0] the
+     *  CLASSIFY windows, [1] INVOKE (held-out checks). Zeroed when the active package
+     *  changes. 2 x 1,232 bytes, no allocation. */
+    struct tm_telemetry_summary {
+        uint32_t windows;
+        uint32_t uncertain;       /**< windows whose decision was TM_IMPULSE_UNCERTAIN */
+        int64_t top_sum;          /**< sum of (q_top - out_zp) of the top class */
+        uint32_t class_hist[TM_TELEMETRY_MAX_CLASSES];
+        int64_t feature_sum[TM_TELEMETRY_MAX_FEATURES];    /**< of the int8 model input */
+        uint64_t feature_sumsq[TM_TELEMETRY_MAX_FEATURES];
+        uint32_t anomaly_hist[TM_TELEMETRY_ANOMALY_BINS]; /**< bin (q + 128) / 16 */
+    } telemetry[2];
+
     tm_slot_table_t slots;
     /** The provisioned key (PROVISION; loaded from the port at init). A provisioned board
      *  commits only packages signed with it, of a version >= slots.min_version. */

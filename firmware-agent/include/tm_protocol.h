@@ -75,6 +75,8 @@ typedef enum {
     TM_OP_MODEL_REVERT = 0x19,   /* -> u8 active slot: the slot active before the last
                                     commit runs again (only while that commit is on trial) */
     TM_OP_MODEL_CONFIRM = 0x1A,  /* -> empty: ends the trial; no revert from then on */
+    TM_OP_TELEMETRY = 0x1B,      /* u8 flags (TM_TELEMETRY_*) -> the drift summary of one
+                                    source, layout TM_TELEMETRY_LAYOUT (PROTOCOL.md) */
 
     /* device -> host, unsolicited */
     TM_OP_STREAM_DATA = 0x40,    /* u8 sensor, u32 first sample index, u16 n samples,
@@ -175,12 +177,22 @@ typedef enum {
     TM_CAP_SENSOR_REPLAY = 1u << 7, /* SENSOR_REPLAY: the port can read replay files */
     TM_CAP_SIGNED_PACKAGES = 1u << 8, /* PROVISION and INFO SECURITY: the port keeps a key */
     TM_CAP_ATTESTATION = 1u << 9, /* ATTEST, and PROVISION takes a device identity seed */
-    TM_CAP_MODEL_REVERT = 1u << 10 /* MODEL_REVERT / MODEL_CONFIRM, MODEL_INFO flag 0x02 */
+    TM_CAP_MODEL_REVERT = 1u << 10, /* MODEL_REVERT / MODEL_CONFIRM, MODEL_INFO flag 0x02 */
+    TM_CAP_TELEMETRY = 1u << 11   /* TELEMETRY: running drift summaries */
 } tm_capability_t;
 
 /* MODEL_INFO request flags. */
 #define TM_MODEL_INFO_BENCHMARK_ID 0x01u /* append [u8 len] benchmark id */
 #define TM_MODEL_INFO_TRIAL 0x02u        /* append u8 trial flag (agents with MODEL_REVERT) */
+
+/* TELEMETRY request flags and reply constants. */
+#define TM_TELEMETRY_RESET 0x01u          /* zero the summary after reading it */
+#define TM_TELEMETRY_SOURCE_INVOKE 0x02u  /* the INVOKE summary (default: CLASSIFY windows) */
+#define TM_TELEMETRY_LAYOUT 1u            /* reply layout version (first byte) */
+#define TM_TELEMETRY_MAX_FEATURES 64u     /* model-input elements summarised at most */
+#define TM_TELEMETRY_ANOMALY_BINS 16u     /* one-output models: bins of 16 int8 codes */
+#define TM_TELEMETRY_MAX_CLASSES 32u      /* = TM_IMPULSE_MAX_CLASSES */
+#define TM_TELEMETRY_HEADER_BYTES 40u     /* fixed part before the arrays */
 
 /* CLASSIFY_START flags. */
 #define TM_CLASSIFY_RAW 0x01u     /* also send the window's samples as STREAM_DATA */

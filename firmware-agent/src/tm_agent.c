@@ -243,6 +243,7 @@ size_t tm_agent_build_info(const tm_agent_t *a, uint8_t *out, size_t cap)
     if (p->provision_persist && p->provision_load && p->identity_persist && p->identity_load)
         caps |= TM_CAP_ATTESTATION;
     caps |= TM_CAP_MODEL_REVERT;
+    caps |= TM_CAP_TELEMETRY;
     w_u32_tlv(&w, TM_INFO_CAPABILITIES, caps);
 
     for (uint8_t i = 0; i < p->sensor_count; ++i) {
@@ -626,6 +627,9 @@ static void dispatch(tm_agent_t *a, const tm_frame_t *f)
     case TM_OP_SENSOR_REPLAY:
     case TM_OP_SENSOR_SCRIPT:
         e = tm_source_handle(&r);
+        break;
+    case TM_OP_TELEMETRY:
+        e = tm_telemetry_handle(&r);
         break;
     case TM_OP_LINK_TEST:
         if (len != 1) {

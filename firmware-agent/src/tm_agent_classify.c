@@ -238,6 +238,17 @@ static void send_result(tm_agent_t *a, uint32_t window_end, const tm_impulse_dec
     tm_agent_send_frame(a, a->dev_seq++, TM_OP_CLASSIFY_RESULT, o, TM_CLASSIFY_RESULT_HEADER + cc);
 }
 
+typedef struct {
+    const tm_impulse_t *imp;
+    const uint8_t *work;
+} impulse_input_t;
+
+static int8_t impulse_input_at(const void *ctx, uint32_t k)
+{
+    const impulse_input_t *in = (const impulse_input_t *)ctx;
+    return tm_impulse_input_at(in->imp, in->work, k);
+}
+
 /* Computes the window ending at cls.next_end. Returns 0 when the impulse failed. */
 static int run_window(tm_agent_t *a)
 {
@@ -273,6 +284,10 @@ static int run_window(tm_agent_t *a)
     const uint64_t t1 = p->now(p->ctx);
     if (p->compute_stretch > 1u)
         a->cls.busy_until = started + (t1 - started) * p->compute_stretch;
+    const impulse_input_t in = {&a->impulse, (const uint8_t *)a->work};
+    tm_telemetry_add(a, TM_TELEMETRY_CLASSIFY, impulse_input_at, &in, a->impulse.feature_count,
+                     scores, a->impulse.class_count, d.top_class,
+                     d.decision == TM_IMPULSE_UNCERTAIN);
     a->cls.seen_end = end;
     a->cls.sent++;
     send_result(a, end, &d, scores, clock.dsp_ticks, clock.model_ticks, t1 - t0);

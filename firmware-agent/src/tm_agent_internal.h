@@ -78,6 +78,19 @@ void tm_classify_end(tm_agent_t *a, uint8_t reason);
 void tm_classify_poll(tm_agent_t *a);
 uint64_t tm_classify_deadline(const tm_agent_t *a);
 
+/* tm_agent_telemetry.c: drift summaries */
+#define TM_TELEMETRY_CLASSIFY 0u
+#define TM_TELEMETRY_INVOKE 1u
+/** Zero both summaries (a new package is active). */
+void tm_telemetry_reset(tm_agent_t *a);
+/** Add one window to summary `source`. input_at(ctx, k) gives element k of the int8 model
+ *  input; scores the int8 output (out_count values); top_class and uncertain as decided. */
+void tm_telemetry_add(tm_agent_t *a, unsigned source, int8_t (*input_at)(const void *, uint32_t),
+                      const void *ctx, uint32_t input_count, const int8_t *scores,
+                      uint32_t out_count, uint32_t top_class, int uncertain);
+/** TELEMETRY. */
+tm_error_t tm_telemetry_handle(tm_request_t *r);
+
 /* tm_mlperf.c */
 void tm_mlperf_byte(tm_agent_t *a, uint8_t byte);
 

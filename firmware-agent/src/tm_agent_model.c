@@ -79,6 +79,7 @@ static void load_active(tm_agent_t *a)
     }
     a->model_status = (uint8_t)s;
     tm_classify_load_impulse(a);
+    tm_telemetry_reset(a); /* the summaries belong to one package */
 }
 
 int tm_model_ready(const tm_agent_t *a)
@@ -93,6 +94,7 @@ void tm_model_init(tm_agent_t *a)
     a->slots.active = TM_SLOT_NONE;
     memset(&a->model, 0, sizeof a->model);
     a->model_status = TM_MODEL_ERR_NOT_LOADED;
+    tm_telemetry_reset(a);
     memset(&a->security, 0, sizeof a->security);
     uint8_t record[TM_PROVISION_RECORD_BYTES];
     if (p->provision_load && p->provision_load(p->ctx, record) &&
@@ -699,6 +701,37 @@ tm_error_t tm_model_check_ready(tm_agent_t *a, const char **msg)
     return a->model_status == TM_MODEL_ERR_ARENA ? TM_ERR_MODEL_TOO_LARGE : TM_ERR_NO_MODEL;
 }
 
+static int8_t staged_input_at(const void *ctx, uint32_t k)
+{
+    return ((const int8_t *)ctx)[k];
+}
+
+/* INVOKE's window into the INVOKE summary: the top class is the argmax of the raw output
+ * (lowest index on ties); uncertain when the package's impulse has a threshold above its
+ * dequantized score (no averaging: each INVOKE stands alone). */
+static void invoke_telemetry(tm_agent_t *a)
+{
+    const tm_port_t *p = a->port;
+    uint32_t in_bytes = 0, out_bytes = 0;
+    tm_model_input(&a->model, p->arena, &in_bytes);
+    const int8_t *out = tm_model_output(&a->model, p->arena, &out_bytes);
+    if (out == NULL || out_bytes == 0)
+        return;
+    uint32_t top = 0;
+    for (uint32_t c = 1; c < out_bytes; ++c)
+        if (out[c] > out[top])
+            top = c;
+    int uncertain = 0;
+    if (a->impulse_status == TM_IMPULSE_OK && top < a->impulse.class_count) {
+        float scale;
+        int32_t zp;
+        tm_model_output_quant(&a->model, &scale, &zp);
+        uncertain = (float)((int32_t)out[top] - zp) * scale < a->impulse.thresholds[top];
+    }
+    tm_telemetry_add(a, TM_TELEMETRY_INVOKE, staged_input_at, a->input, in_bytes, out, out_bytes,
+                     top, uncertain);
+}
+
 static tm_error_t run_failed(tm_request_t *r)
 {
     r->msg = "a kernel refused its arguments";
@@ -854,6 +887,7 @@ tm_error_t tm_io_handle(tm_request_t *r)
         uint64_t ticks = 0;
         if (tm_model_run(a, &ticks) != TM_OK)
             return run_failed(r);
+        invoke_telemetry(a);
         tm_put_u32(a->reply, (uint32_t)ticks);
         tm_put_u32(a->reply + 4, (uint32_t)(ticks >> 32));
         r->reply_len = 8;

@@ -106,7 +106,7 @@ TEST(Agent, PingEchoes)
 TEST(Agent, UnknownOpAndBadLengths)
 {
     AgentHarness h;
-    for (uint8_t op : {uint8_t(0x00), uint8_t(0x1B), uint8_t(0x40), uint8_t(0x7F), uint8_t(0x81)}) {
+    for (uint8_t op : {uint8_t(0x00), uint8_t(0x1C), uint8_t(0x40), uint8_t(0x7F), uint8_t(0x81)}) {
         Frame r = h.request(op);
         ASSERT_EQ(r.op, TM_OP_ERROR) << int(op);
         EXPECT_EQ(r.payload[0], op);
@@ -138,6 +138,8 @@ TEST(Agent, UnknownOpAndBadLengths)
         {TM_OP_CLASSIFY_STOP, {0}},
         {TM_OP_SENSOR_REPLAY, {0}},
         {TM_OP_SENSOR_SCRIPT, {0, 1}},
+        {TM_OP_TELEMETRY, {}},
+        {TM_OP_TELEMETRY, {0, 0}},
     };
     for (const Case &c : cases) {
         Frame r = h.request(c.op, c.payload);

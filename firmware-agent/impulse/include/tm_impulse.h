@@ -161,6 +161,11 @@ tm_impulse_status_t tm_impulse_run_window(const tm_impulse_t *imp, const int16_t
                                           uint32_t arena_size, int8_t *scores,
                                           tm_impulse_clock_t *clock);
 
+/** Element k (< feature_count) of the int8 model input of the last window run with this work
+ *  buffer: the normalised feature left in work, quantized again exactly as the run did (drift
+ *  telemetry reads it after the model, whose arena may have reused the input tensor). */
+int8_t tm_impulse_input_at(const tm_impulse_t *imp, const uint8_t *work, uint32_t k);
+
 /* ---- post-processing ----------------------------------------------------------------- */
 
 /** Post-processing parameters (from the package, or swept by calibration). */

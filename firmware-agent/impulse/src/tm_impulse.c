@@ -474,6 +474,16 @@ tm_impulse_status_t tm_impulse_run_window(const tm_impulse_t *imp, const int16_t
     return TM_IMPULSE_OK;
 }
 
+int8_t tm_impulse_input_at(const tm_impulse_t *imp, const uint8_t *work, uint32_t k)
+{
+    dsp_params_t d;
+    dsp_decode(imp, &d);
+    work_layout_t w;
+    work_layout(imp, &d, &w);
+    const float *features = (const float *)(const void *)(work + w.features_at);
+    return quantize(features[k], imp->in_scale, imp->in_zp);
+}
+
 /* ---- post-processing ------------------------------------------------------------------- */
 
 void tm_impulse_post_params(const tm_impulse_t *imp, tm_impulse_post_params_t *pp)
