@@ -5,6 +5,7 @@
 #include "BoardConnection.h"
 #include "SignedPackages.h"
 #include "crypto/SigningKeyStore.h"
+#include "fleet/Drift.h"
 #include "fleet/Fleet.h"
 #include "fleet/Rollout.h"
 #include "store/ProjectStore.h"
@@ -336,6 +337,74 @@ int fleetStatus(ProjectStore &store, const QString &name, bool json)
     return unverified ? Failed : Ok;
 }
 
+/// TELEMETRY from every member against the training data of the model it runs (the last
+/// rollout's record, else --model / the newest int8 model); each reading is kept in the project.
+int fleetTelemetry(ProjectStore &store, const QString &name, const QCommandLineParser &p, bool json)
+{
+    QString error;
+    auto f = loadFleet(store, name, &error);
+    if (!f)
+        return fail(error);
+    BoardRegistry registry;
+    if (!registry.loadDefault(&error))
+        return fail(error);
+    qint64 fallbackModel = 0;
+    if (p.isSet(QStringLiteral("model"))) {
+        auto m = pickModel(store, p, &error);
+        if (!m)
+            return fail(error);
+        fallbackModel = m->id;
+    } else if (const auto m = store.latestModel(ModelKind::Int8)) {
+        fallbackModel = m->id;
+    }
+    // the model each member runs by the rollouts' records
+    QHash<QString, qint64> runs;
+    for (const StoredRollout &r : store.rollouts(name)) {
+        for (const QJsonValue v : r.state.value(QStringLiteral("members")).toArray()) {
+            const QJsonObject m = v.toObject();
+            const QString phase = m.value(QStringLiteral("phase")).toString();
+            if (phase == QLatin1String("confirmed") || phase == QLatin1String("updated"))
+                runs.insert(m.value(QStringLiteral("name")).toString(), r.state.value(QStringLiteral("model_id")).toInteger());
+        }
+    }
+    QJsonArray rows;
+    int failed = 0, significant = 0;
+    QTextStream out(stdout);
+    for (const FleetMember &m : f->members) {
+        const qint64 modelId = p.isSet(QStringLiteral("model")) ? fallbackModel : runs.value(m.name, fallbackModel);
+        QJsonObject row{{QStringLiteral("member"), m.name}, {QStringLiteral("model_id"), double(modelId)}};
+        deploy::fleet::MemberConnection c;
+        std::optional<deploy::fleet::DriftReport> report;
+        if (modelId <= 0)
+            error = QStringLiteral("the project has no int8 model to compare with");
+        else if (c.open(m, registry, &error))
+            report = deploy::fleet::readDrift(c.link(), store, modelId, p.isSet(QStringLiteral("reset")), &error);
+        if (!report) {
+            ++failed;
+            row.insert(QStringLiteral("error"), error);
+            if (!json)
+                out << "  " << m.name << "  no reading: " << error << "\n";
+        } else {
+            const QJsonObject reading = report->toJson();
+            StoredTelemetry t{0, name, m.name, {}, reading};
+            if (!store.addTelemetry(t, &error))
+                return fail(error);
+            row.insert(QStringLiteral("drift"), reading);
+            if (report->significant())
+                ++significant;
+            if (!json)
+                out << "  " << m.name << "  PSI " << QString::number(report->psi, 'f', 3) << " (" << report->level() << ") on "
+                    << report->windows << " " << reading.value(QStringLiteral("source")).toString() << " window(s), model "
+                    << modelId << "\n";
+        }
+        rows.append(row);
+    }
+    if (json)
+        printJson({{QStringLiteral("fleet"), name}, {QStringLiteral("members"), rows},
+                   {QStringLiteral("no_reading"), failed}, {QStringLiteral("significant"), significant}});
+    return failed ? Failed : Ok;
+}
+
 int cmdFleet(const QStringList &args)
 {
     const QString command = QStringLiteral("fleet");
@@ -348,6 +417,7 @@ int cmdFleet(const QStringList &args)
         "  fleet PROJECT list [NAME]                       members and what the last rollout left on them\n"
         "  fleet PROJECT provision NAME [--key ID]         `tinyml provision` on every member\n"
         "  fleet PROJECT status NAME                       attest every member (exit 1 if any fails)\n"
+        "  fleet PROJECT telemetry NAME [--reset]          drift of every member (PSI), kept in the project\n"
         "Ship a signed model to a fleet with `tinyml rollout`."));
     p.addPositionalArgument(QStringLiteral("PROJECT"), QStringLiteral("project file"));
     p.addPositionalArgument(QStringLiteral("ACTION"), QStringLiteral("add, remove, list, provision or status"));
@@ -358,6 +428,9 @@ int cmdFleet(const QStringList &args)
     p.addOption({QStringLiteral("baud"), QStringLiteral("baud rate"), QStringLiteral("N"), QStringLiteral("115200")});
     p.addOption({QStringLiteral("member"), QStringLiteral("member name"), QStringLiteral("M")});
     p.addOption({QStringLiteral("key"), QStringLiteral("signing key id for provision"), QStringLiteral("ID")});
+    p.addOption({QStringLiteral("model"), QStringLiteral("telemetry: the model to compare with (default: what the "
+                                                         "last rollout left on each member)"), QStringLiteral("ID")});
+    p.addOption({QStringLiteral("reset"), QStringLiteral("telemetry: zero the summaries read")});
     p.addOption({QStringLiteral("json"), QStringLiteral("print one JSON object")});
     int code = 0;
     if (!parseOrReport(p, args, command, -2, &code))
@@ -366,13 +439,15 @@ int cmdFleet(const QStringList &args)
     const QString action = pos.at(1);
     const bool json = p.isSet(QStringLiteral("json"));
     static const QStringList withName = {QStringLiteral("add"), QStringLiteral("remove"), QStringLiteral("provision"),
-                                         QStringLiteral("status")};
+                                         QStringLiteral("status"), QStringLiteral("telemetry")};
     if (action != QLatin1String("list") && !withName.contains(action))
-        return usageError(command, QStringLiteral("unknown action \"%1\" (add, remove, list, provision, status)").arg(action));
+        return usageError(command,
+                          QStringLiteral("unknown action \"%1\" (add, remove, list, provision, status, telemetry)").arg(action));
     if (withName.contains(action) ? pos.size() != 3 : pos.size() > 3)
         return usageError(command, QStringLiteral("%1 takes PROJECT %1 NAME").arg(action));
     QString error;
-    const bool writes = action == QLatin1String("add") || action == QLatin1String("remove");
+    const bool writes = action == QLatin1String("add") || action == QLatin1String("remove") ||
+                        action == QLatin1String("telemetry");
     auto store = writes ? openProjectToWrite(pos.at(0), QStringLiteral("change fleets of"), &error)
                         : openProjectToRead(pos.at(0), &error);
     if (!store)
@@ -386,6 +461,8 @@ int cmdFleet(const QStringList &args)
         return fleetList(*store, name, json);
     if (action == QLatin1String("provision"))
         return fleetProvision(*store, name, p, json);
+    if (action == QLatin1String("telemetry"))
+        return fleetTelemetry(*store, name, p, json);
     return fleetStatus(*store, name, json);
 }
 
@@ -470,7 +547,8 @@ int cmdRollout(const QStringList &args)
         "the host's int8 reference, on-device accuracy below the gate (--min-accuracy, else the\n"
         "last completed rollout's lowest minus 0.05, else the model's host int8 accuracy minus\n"
         "0.05) or latency above it (--max-latency-ms, else 1.5 x the last rollout's where the board\n"
-        "counts instructions or cycles) rolls the\n"
+        "counts instructions or cycles) or drift above --max-drift (PSI of the board's TELEMETRY\n"
+        "summary against the training data) rolls the\n"
         "stage's members back to their previous model and stops (exit status 1). When every stage\n"
         "passes, every member confirms the package. The state is kept in the project file after\n"
         "every step: after a crash or kill, run the same command again to resume, or --abort."));
@@ -487,6 +565,9 @@ int cmdRollout(const QStringList &args)
                  QStringLiteral("N"), QStringLiteral("50")});
     p.addOption({QStringLiteral("min-accuracy"), QStringLiteral("accuracy gate, 0..1"), QStringLiteral("X")});
     p.addOption({QStringLiteral("max-latency-ms"), QStringLiteral("latency gate (median)"), QStringLiteral("MS")});
+    p.addOption({QStringLiteral("max-drift"), QStringLiteral("drift gate: the highest PSI of a member's TELEMETRY "
+                                                             "summary against the training data"),
+                 QStringLiteral("PSI"), QStringLiteral("0.25")});
     p.addOption({QStringLiteral("abort"), QStringLiteral("roll back the fleet's unfinished rollout")});
     p.addOption({QStringLiteral("json"), QStringLiteral("print one JSON object at the end")});
     int code = 0;
@@ -528,6 +609,9 @@ int cmdRollout(const QStringList &args)
             return usageError(command, QStringLiteral("--min-accuracy must be between 0 and 1"));
         req.gate.minAccuracy = v;
     }
+    req.gate.maxDriftPsi = p.value(QStringLiteral("max-drift")).toDouble(&ok);
+    if (!ok || req.gate.maxDriftPsi <= 0)
+        return usageError(command, QStringLiteral("--max-drift must be a positive PSI"));
     if (p.isSet(QStringLiteral("max-latency-ms"))) {
         const double v = p.value(QStringLiteral("max-latency-ms")).toDouble(&ok);
         if (!ok || v <= 0)
@@ -590,11 +674,11 @@ QList<Command> fleetCommands()
 {
     return {
         {QStringLiteral("fleet"),
-         QStringLiteral("fleet PROJECT add|remove|list|provision|status [NAME] [--board ID --count N | --port PATH] [--json]"),
+         QStringLiteral("fleet PROJECT add|remove|list|provision|status|telemetry [NAME] [--board ID --count N | --port PATH] [--json]"),
          QStringLiteral("named lists of boards (virtual or on serial ports) to roll models out to"), cmdFleet},
         {QStringLiteral("rollout"),
          QStringLiteral("rollout PROJECT --fleet NAME [--model ID | --package FILE] [--stages 10,50,100] [--gate-minutes M] "
-                        "[--samples N] [--min-accuracy X] [--max-latency-ms MS] [--abort] [--json]"),
+                        "[--samples N] [--min-accuracy X] [--max-latency-ms MS] [--max-drift PSI] [--abort] [--json]"),
          QStringLiteral("ship a signed model to a fleet in stages with health gates and automatic rollback"), cmdRollout},
     };
 }

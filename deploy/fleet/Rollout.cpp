@@ -1,5 +1,6 @@
 #include "Rollout.h"
 
+#include "Drift.h"
 #include "Profiler.h"
 #include "store/ProjectStore.h"
 #include "tm_frame.h"
@@ -17,6 +18,10 @@
 namespace tinyml::deploy::fleet {
 
 namespace {
+
+/// Fewer classification windows than this leave the drift gate unjudged (a class share
+/// over a handful of windows says nothing).
+constexpr quint32 kMinDriftWindows = 50;
 
 const QString kRunning = QStringLiteral("running");
 const QString kRollingBack = QStringLiteral("rolling_back");
@@ -52,7 +57,8 @@ QJsonObject GatePolicy::toJson() const
     QJsonObject o{{QStringLiteral("gate_seconds"), gateSeconds},
                   {QStringLiteral("samples"), samples},
                   {QStringLiteral("max_accuracy_drop"), maxAccuracyDrop},
-                  {QStringLiteral("max_latency_growth"), maxLatencyGrowth}};
+                  {QStringLiteral("max_latency_growth"), maxLatencyGrowth},
+                  {QStringLiteral("max_drift_psi"), maxDriftPsi}};
     if (minAccuracy)
         o.insert(QStringLiteral("min_accuracy"), *minAccuracy);
     if (maxLatencyMs)
@@ -67,6 +73,7 @@ GatePolicy GatePolicy::fromJson(const QJsonObject &o)
     g.samples = o.value(QStringLiteral("samples")).toInt(50);
     g.maxAccuracyDrop = jsonNumber(o, "max_accuracy_drop", 0.05);
     g.maxLatencyGrowth = jsonNumber(o, "max_latency_growth", 1.5);
+    g.maxDriftPsi = jsonNumber(o, "max_drift_psi", 0.25);
     if (o.contains(QStringLiteral("min_accuracy")))
         g.minAccuracy = jsonNumber(o, "min_accuracy");
     if (o.contains(QStringLiteral("max_latency_ms")))
@@ -235,6 +242,62 @@ struct Rollout::Run {
         st.insert(QStringLiteral("thresholds"), t);
     }
 
+    /// The drift gate on an open member: its TELEMETRY summary against the training split,
+    /// kept as a telemetry reading. Empty when it passes or cannot be judged (no summary, an
+    /// agent without TELEMETRY: noted on the member), else the failed gate in words.
+    QString driftGate(MemberConnection &c, int i, const QString &memberName)
+    {
+        QJsonObject m = member(i);
+        if (!c.link()->supportsTelemetry()) {
+            m.insert(QStringLiteral("drift"), QJsonObject{{QStringLiteral("note"), QStringLiteral("agent without TELEMETRY")}});
+            setMember(i, m);
+            return {};
+        }
+        QString e;
+        const qint64 modelId = st.value(QStringLiteral("model_id")).toInteger();
+        // the board's own classification windows only: the INVOKE summary holds the held-out
+        // checks and the latency runs of this rollout, not the field
+        const auto report = readDrift(c.link(), *r.m_store, modelId, false, &e, TelemetrySummary::kClassify);
+        if (!report) {
+            m.insert(QStringLiteral("drift"), QJsonObject{{QStringLiteral("note"), e}});
+            setMember(i, m);
+            return {};
+        }
+        QJsonObject reading = report->toJson();
+        reading.insert(QStringLiteral("rollout"), double(row.id));
+        reading.insert(QStringLiteral("stage"), st.value(QStringLiteral("stage")).toInt() + 1);
+        StoredTelemetry t{0, r.m_fleet.name, memberName, {}, reading};
+        QString storeError;
+        r.m_store->addTelemetry(t, &storeError);   // a reading that cannot be kept does not stop the gate
+        m.insert(QStringLiteral("drift"),
+                 QJsonObject{{QStringLiteral("psi"), report->psi},
+                             {QStringLiteral("level"), report->level()},
+                             {QStringLiteral("source"), reading.value(QStringLiteral("source"))},
+                             {QStringLiteral("windows"), double(report->windows)}});
+        setMember(i, m);
+        if (report->windows < kMinDriftWindows)
+            log(QStringLiteral("%1: drift not judged: %2 classification window(s) since the update (the gate needs %3)")
+                    .arg(memberName)
+                    .arg(report->windows)
+                    .arg(kMinDriftWindows));
+        else
+            log(QStringLiteral("%1: drift PSI %2 on %3 classification windows: %4")
+                    .arg(memberName)
+                    .arg(report->psi, 0, 'f', 3)
+                    .arg(report->windows)
+                    .arg(report->level()));
+        const double maxPsi = GatePolicy::fromJson(st.value(QStringLiteral("gate")).toObject()).maxDriftPsi;
+        if (report->windows >= kMinDriftWindows && report->psi > maxPsi)
+            return QStringLiteral("drift gate: %1's %2 windows (%3) drift from the training data by PSI %4, the gate "
+                                  "allows %5")
+                .arg(memberName)
+                .arg(report->windows)
+                .arg(reading.value(QStringLiteral("source")).toString())
+                .arg(report->psi, 0, 'f', 3)
+                .arg(maxPsi, 0, 'f', 3);
+        return {};
+    }
+
     /// Empty when the round passes every gate, else the failed gate in words.
     QString judge(const QString &memberName, const ProfileResult &p)
     {
@@ -352,9 +415,11 @@ struct Rollout::Run {
                 .arg(p->outputsCompared)
                 .arg(p->bitexactOutputs)
                 .arg(p->latencyMedianMs, 0, 'f', 3));
+        *why = judge(fm->name, *p);
+        if (why->isEmpty())
+            *why = driftGate(c, i, fm->name);
         if (!save(error))
             return false;
-        *why = judge(fm->name, *p);
         return why->isEmpty();
     }
 
@@ -373,9 +438,11 @@ struct Rollout::Run {
             if (!p)
                 return QStringLiteral("agent errors gate: %1: %2").arg(fm->name, e);
             recordRound(i, *p);
+            QString failed = judge(fm->name, *p);
+            if (failed.isEmpty())
+                failed = driftGate(c, i, fm->name);
             if (!save(error))
                 return QStringLiteral("store: %1").arg(*error);
-            const QString failed = judge(fm->name, *p);
             if (!failed.isEmpty())
                 return failed;
         }

@@ -12,7 +12,12 @@
 //   - accuracy: on-device accuracy >= the minimum (given, else the last completed rollout's
 //     lowest accuracy on this fleet minus the allowed drop, else the model's own host int8
 //     accuracy minus the drop);
-//   - latency: median <= the maximum (given, else the last completed rollout's x growth).
+//   - latency: median <= the maximum (given, else the last completed rollout's x growth, on
+//     boards that count instructions or cycles);
+//   - drift: the PSI of the board's own classification windows since the update (TELEMETRY's
+//     CLASSIFY summary) against the training split <= the maximum, judged from 50 windows on
+//     (the held-out checks are not field data); every reading is kept in the project
+//     (ProjectStore::addTelemetry).
 // A gate that fails reverts exactly the members of the failing stage to their previous slot
 // (MODEL_REVERT, which also returns the anti-rollback counter) and checks them: MODEL_INFO
 // shows the package they ran before, attestation (when the board keeps an identity) shows its
@@ -51,6 +56,9 @@ struct GatePolicy {
     double maxAccuracyDrop = 0.05;   ///< for the derived minimum
     std::optional<double> maxLatencyMs;
     double maxLatencyGrowth = 1.5;   ///< for the derived maximum
+    /// Drift gate: the board's TELEMETRY summary against the training split (deploy/fleet/
+    /// Drift.h); fails above this PSI (0.25: the usual "significant shift" reading).
+    double maxDriftPsi = 0.25;
     QJsonObject toJson() const;
     static GatePolicy fromJson(const QJsonObject &o);
 };

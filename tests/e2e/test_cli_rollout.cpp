@@ -158,8 +158,26 @@ TEST_F(RolloutCli, SixBoardsGoodRolloutGateFailureRollbackAndKillResume)
     EXPECT_EQ(sizes[0].toInt(), 1);
     EXPECT_EQ(sizes[1].toInt(), 3);
     EXPECT_EQ(sizes[2].toInt(), 6);
-    for (const QJsonValue v : members(r))
+    for (const QJsonValue v : members(r)) {
         EXPECT_EQ(v.toObject()["phase"].toString(), "confirmed") << v.toObject()["name"].toString().toStdString();
+        // the drift gate read each member's TELEMETRY summary of its own classification
+        // windows: none while the rollout watched a virtual board, so not judged
+        const QJsonObject drift = v.toObject()["drift"].toObject();
+        EXPECT_EQ(drift["source"].toString(), "classify") << v.toObject()["name"].toString().toStdString();
+        EXPECT_EQ(drift["windows"].toInt(), 0);
+        EXPECT_EQ(drift["level"].toString(), "no data");
+    }
+    {   // and kept every reading in the project
+        QString error;
+        auto store = ProjectStore::open(project, &error);
+        ASSERT_TRUE(store) << error.toStdString();
+        EXPECT_GE(store->telemetry("lab").size(), 6);
+    }
+    r = run({"fleet", project, "telemetry", "lab", "--json"});
+    ASSERT_EQ(r.exitCode, 0) << r.err.toStdString() << r.out.toStdString();
+    ASSERT_EQ(members(r).size(), 6);
+    for (const QJsonValue v : members(r))
+        EXPECT_EQ(v.toObject()["model_id"].toInteger(), good);
 
     // 2. the broken model, v2: stage 1 (one member) fails the accuracy gate and is rolled back
     r = run({"rollout", project, "--fleet", "lab", "--package", tmp.filePath("v2.tmpks"), "--stages", "34,100",
