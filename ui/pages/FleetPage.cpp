@@ -181,6 +181,9 @@ FleetPage::FleetPage(QWidget *parent)
     m_drift->legend->setVisible(true);
     // readings usually grow with time: the legend keeps clear of the newest ones
     m_drift->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignLeft);
+    // members side by side (three to a row), so six or more do not run over the axis
+    m_drift->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
+    m_drift->legend->setWrap(3);
     dl->addWidget(m_drift, 1);
     bottom->addWidget(driftBox);
     auto *logBox = new QGroupBox(tr("Log"), this);
