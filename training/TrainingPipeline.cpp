@@ -263,6 +263,7 @@ QJsonObject QuantizeOutcome::toJson() const
     }
     return {{QStringLiteral("float_accuracy"), floatTest.accuracy},
             {QStringLiteral("int8_accuracy"), int8Test.accuracy},
+            {QStringLiteral("split"), QStringLiteral("test")},   // what the accuracies were measured on
             {QStringLiteral("accuracy_drop"), floatTest.accuracy - int8Test.accuracy},
             {QStringLiteral("ptq_int8_accuracy"), ptqAccuracy},
             {QStringLiteral("qat_applied"), qatApplied},

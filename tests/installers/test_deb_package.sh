@@ -135,6 +135,7 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 print({k: d[k] for k in d if not isinstance(d[k], (list, dict))})
 assert d["int8_accuracy"] > 0.5, f"int8 test accuracy {d['int8_accuracy']}"
+assert d["split"] == "test", f"accuracies measured on {d.get('split')!r}, expected the test split"
 PY
 
 step "profile on the virtual Cortex-M4"
