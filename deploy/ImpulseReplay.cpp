@@ -141,8 +141,15 @@ PostConfig ImpulseReplay::postConfig() const
     return c;
 }
 
+float ImpulseReplay::anomalyScore(qint8 q) const
+{
+    if (!d->loaded || !d->impulse.has_anomaly)
+        return 0.0f;
+    return float(int(q) - d->impulse.anomaly_out_zp) * d->impulse.anomaly_out_scale;
+}
+
 qint64 ImpulseReplay::workBytes() const { return d->loaded ? qint64(tm_impulse_work_bytes(&d->impulse)) : 0; }
-qint64 ImpulseReplay::arenaBytes() const { return d->loaded ? qint64(tm_model_arena_bytes(&d->model)) : 0; }
+qint64 ImpulseReplay::arenaBytes() const { return d->loaded ? qint64(tm_impulse_arena_bytes(&d->impulse)) : 0; }
 
 qint64 ImpulseReplay::windowCount(qint64 frames) const
 {
@@ -177,7 +184,13 @@ std::optional<ReplayResult> ImpulseReplay::run(const qint16 *samples, qint64 fra
     for (qint64 i = 0; i < windows; ++i)
         scores.windowEnds[int(i)] = quint64(imp.window) + quint64(i) * imp.stride;
 
-    const uint32_t arenaBytes = tm_model_arena_bytes(&d->model);
+    const bool anomaly = imp.has_anomaly != 0;
+    if (anomaly) {
+        result.anomalyScores.resize(int(windows));
+        result.anomalyAlarms.resize(int(windows));
+    }
+    qint8 *const anomalyOut = anomaly ? result.anomalyScores.data() : nullptr;
+    const uint32_t arenaBytes = tm_impulse_arena_bytes(&imp);
     const size_t workBytes = tm_impulse_work_bytes(&imp);
     const int threads = int(std::clamp<qint64>(options.threads, 1, std::max<qint64>(1, windows)));
     // Small chunks keep both threads busy to the end; each chunk is a few milliseconds at least.
@@ -206,9 +219,10 @@ std::optional<ReplayResult> ImpulseReplay::run(const qint16 *samples, qint64 fra
             const qint64 end = std::min(windows, begin + chunk);
             for (qint64 i = begin; i < end; ++i) {
                 const qint64 first = qint64(ends[i]) - imp.window;
-                const tm_impulse_status_t s = tm_impulse_run_window(
+                const tm_impulse_status_t s = tm_impulse_run_window_anomaly(
                     &imp, samples + first * channels, imp.window, nullptr, 0, work.data, work.size,
-                    arena.data, arenaBytes, out + i * imp.class_count, nullptr);
+                    arena.data, arenaBytes, out + i * imp.class_count,
+                    anomalyOut ? reinterpret_cast<int8_t *>(anomalyOut + i) : nullptr, nullptr);
                 if (s != TM_IMPULSE_OK) {
                     std::lock_guard<std::mutex> lock(errorMutex);
                     if (firstErrorWindow < 0 || i < firstErrorWindow) {
@@ -249,6 +263,8 @@ std::optional<ReplayResult> ImpulseReplay::run(const qint16 *samples, qint64 fra
     tm_impulse_post_params_t pp;
     tm_impulse_post_params(&imp, &pp);   // the package's own parameters, as the device takes them
     result.decisions = runPost(scores, pp);
+    for (int i = 0; i < result.anomalyScores.size(); ++i)
+        result.anomalyAlarms[i] = tm_impulse_anomaly_alarm(&imp, result.anomalyScores[i]) != 0;
     return result;
 }
 

@@ -80,6 +80,10 @@ struct ReplayOptions {
 struct ReplayResult {
     ReplayScores scores;
     QVector<ImpulseDecision> decisions;           ///< one per window, the package's post-processing
+    /// With an anomaly model in the package (impulse_version 2): its int8 score per window and
+    /// the alarm (tm_impulse_anomaly_alarm); empty otherwise.
+    QVector<qint8> anomalyScores;
+    QVector<bool> anomalyAlarms;
 };
 
 class ImpulseReplay
@@ -111,12 +115,15 @@ public:
         return run(interleaved.constData(), channels > 0 ? interleaved.size() / channels : 0, channels, options, error);
     }
 
+    /// The anomaly model's int8 score dequantized with its output quantization (0 without one).
+    float anomalyScore(qint8 q) const;
     /// Windows a recording of `frames` frames gives: 0 when shorter than one window, else
     /// 1 + (frames - window) / stride.
     qint64 windowCount(qint64 frames) const;
     /// tm_impulse_work_bytes(): the work buffer one window needs (0 when not loaded).
     qint64 workBytes() const;
-    /// tm_model_arena_bytes(): arena plus kernel scratch on this build's kernels.
+    /// tm_impulse_arena_bytes(): arena plus kernel scratch on this build's kernels (the larger
+    /// of the two models' when the package carries an anomaly model).
     qint64 arenaBytes() const;
 
 private:

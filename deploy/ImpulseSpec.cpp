@@ -1,4 +1,5 @@
 #include "ImpulseSpec.h"
+#include "ModelPackageWriter.h"
 
 #include "device/AgentProtocol.h"
 
@@ -191,6 +192,20 @@ QString ImpulseSpec::validate(qint64 modelInputs, qint64 modelOutputs) const
             return QStringLiteral("impulse.thresholds: class %1 (\"%2\"): %3 outside [0, 1]").arg(c).arg(labels[c]).arg(double(post.thresholds[c]));
     if (post.background.size() != classes)
         return QStringLiteral("impulse.class_flags: %1 background flags for %2 classes").arg(post.background.size()).arg(classes);
+    if (anomaly) {
+        if (anomaly->package.size() < 64)
+            return QStringLiteral("impulse.anomaly.package: %1 bytes, not a model package").arg(anomaly->package.size());
+        if (!std::isfinite(anomaly->threshold))
+            return QStringLiteral("impulse.anomaly.threshold: %1 is not finite").arg(double(anomaly->threshold));
+        if (!anomaly->normMean.isEmpty() || !anomaly->normStd.isEmpty()) {
+            if (anomaly->normMean.size() != n || anomaly->normStd.size() != n)
+                return QStringLiteral("impulse.anomaly.normalisation: %1 means and %2 stds for %3 features")
+                    .arg(anomaly->normMean.size()).arg(anomaly->normStd.size()).arg(n);
+            for (int k = 0; k < n; ++k)
+                if (!std::isfinite(anomaly->normMean[k]) || !std::isfinite(anomaly->normStd[k]) || anomaly->normStd[k] <= 0)
+                    return QStringLiteral("impulse.anomaly.normalisation: mean/std[%1] not finite or std <= 0").arg(k);
+        }
+    }
     return {};
 }
 
@@ -272,7 +287,54 @@ bool ImpulseSpec::operator==(const ImpulseSpec &o) const
     return sensorKind == o.sensorKind && channels == o.channels && sampleRateHz == o.sampleRateHz
            && windowFrames == o.windowFrames && strideFrames == o.strideFrames && rawScale == o.rawScale
            && features.toJson() == o.features.toJson() && normMean == o.normMean && normStd == o.normStd
-           && post == o.post && labels == o.labels;
+           && post == o.post && labels == o.labels && anomaly == o.anomaly;
+}
+
+std::optional<ImpulseAnomaly> impulseAnomalyFor(const model::Graph &classifier, const QString &classifierName,
+                                                const model::Graph &anomaly, const QString &anomalyName,
+                                                QString *error)
+{
+    auto refuse = [&](const QString &m) { return failed<ImpulseAnomaly>(error, m); };
+    model::Graph c = classifier, a = anomaly;
+    QString e;
+    if (!c.inferShapes(&e))
+        return refuse(QStringLiteral("%1: %2").arg(classifierName, e));
+    if (!a.inferShapes(&e))
+        return refuse(QStringLiteral("%1: %2").arg(anomalyName, e));
+    const bool scoreOp = !a.nodes.isEmpty() && model::isAnomalyScoreOp(a.nodes.back().op);
+    if (!scoreOp || a.inputs.size() != 1 || a.outputs.size() != 1 || a.tensors[a.outputs[0]].elementCount() != 1)
+        return refuse(QStringLiteral("%1 is not an anomaly model (its output is not one k-means, GMM or autoencoder score); "
+                                     "the second model of an impulse must be one (train it with --model kmeans|gmm|autoencoder "
+                                     "--normal LABEL)").arg(anomalyName));
+    const QJsonValue threshold = a.meta.value(QStringLiteral("threshold"));
+    if (!threshold.isDouble() || !std::isfinite(threshold.toDouble()))
+        return refuse(QStringLiteral("%1 has no anomaly threshold in its meta").arg(anomalyName));
+    if (!a.quantized)
+        return refuse(QStringLiteral("%1 is a float model: quantize it first (tinyml quantize)").arg(anomalyName));
+    if (c.inputs.size() != 1)
+        return refuse(QStringLiteral("%1: an impulse needs a model with one input").arg(classifierName));
+    const qint64 cin = c.tensors[c.inputs[0]].elementCount(), ain = a.tensors[a.inputs[0]].elementCount();
+    if (cin != ain)
+        return refuse(QStringLiteral("the classifier %1 takes %2 features per window but the anomaly model %3 takes %4: "
+                                     "both must read the same DSP output").arg(classifierName).arg(cin).arg(anomalyName).arg(ain));
+    const QJsonObject cf = c.meta.value(QStringLiteral("features")).toObject();
+    const QJsonObject af = a.meta.value(QStringLiteral("features")).toObject();
+    if (!cf.isEmpty() && !af.isEmpty() && cf != af)
+        return refuse(QStringLiteral("the classifier %1 and the anomaly model %2 were trained on different feature "
+                                     "parameters: both must read the same DSP output").arg(classifierName, anomalyName));
+    ImpulseAnomaly out;
+    out.threshold = float(threshold.toDouble());
+    const QJsonObject norm = a.meta.value(QStringLiteral("input_normalization")).toObject();
+    for (const QJsonValue &v : norm.value(QStringLiteral("mean")).toArray())
+        out.normMean.append(float(v.toDouble()));
+    for (const QJsonValue &v : norm.value(QStringLiteral("std")).toArray())
+        out.normStd.append(float(v.toDouble()));
+    ModelPackageWriter writer;
+    auto pkg = writer.write(a, &e);
+    if (!pkg)
+        return refuse(QStringLiteral("%1: %2").arg(anomalyName, e));
+    out.package = *pkg;
+    return out;
 }
 
 bool isBackgroundLabel(const QString &label)

@@ -54,6 +54,21 @@ struct ImpulsePost {
     }
 };
 
+/// A second model run on the same window's DSP features after the classifier: an anomaly model
+/// (k-means, GMM or autoencoder score, graph meta "threshold"), carried as a version-1 package
+/// inside a version-2 impulse section (MODEL_PACKAGE.md "Impulse section, version 2"). It has
+/// its own normalisation (trained on the normal labels only) and input quantization; the
+/// device reports its int8 score and an alarm (dequantized score > threshold) per window.
+struct ImpulseAnomaly {
+    QByteArray package;              ///< the anomaly model's version-1 package
+    float threshold = 0;             ///< in the score's float unit (graph meta "threshold")
+    QVector<float> normMean, normStd; ///< empty: none; else featureCount() each
+    bool operator==(const ImpulseAnomaly &o) const
+    {
+        return package == o.package && threshold == o.threshold && normMean == o.normMean && normStd == o.normStd;
+    }
+};
+
 struct ImpulseSpec {
     ImpulseSensorKind sensorKind = ImpulseSensorKind::Accelerometer;
     int channels = 1;                ///< 1..3
@@ -67,6 +82,8 @@ struct ImpulseSpec {
     QVector<float> normMean, normStd; ///< empty: no normalisation; else featureCount() each
     ImpulsePost post;
     QStringList labels;              ///< the model's labels (in the package's labels section)
+    /// Set: the section is impulse_version 2 and carries this anomaly model (not in toJson()).
+    std::optional<ImpulseAnomaly> anomaly;
 
     /// Values the DSP block produces for one window (tm_dsp_*_output_size); 0 when the block
     /// refuses its parameters.
@@ -86,6 +103,15 @@ struct ImpulseSpec {
 
     bool operator==(const ImpulseSpec &o) const;
 };
+
+/// The anomaly part for running `anomaly` (quantized) after the classifier `classifier` on the
+/// same features. Refused, naming both models: a second model that is not an anomaly model
+/// (its last op is no KMeansScore / GmmScore / SquaredError with one output value, or it has
+/// no "threshold" in its meta), an input size other than the classifier's, or other feature
+/// parameters (graph meta "features"). names: how errors call the two models ("model 3").
+std::optional<ImpulseAnomaly> impulseAnomalyFor(const model::Graph &classifier, const QString &classifierName,
+                                                const model::Graph &anomaly, const QString &anomalyName,
+                                                QString *error);
 
 /// True for labels that name "nothing happening": idle, noise, background, silence, unknown,
 /// with an optional leading underscore ("_noise", "_unknown"), compared case-insensitively.

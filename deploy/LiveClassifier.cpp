@@ -52,8 +52,27 @@ QString counterName(int kind)
 
 } // namespace
 
+std::optional<qint64> newestAnomalyModel(const ProjectStore &store, QString *error)
+{
+    std::optional<qint64> best;
+    for (const StoredModel &m : store.models()) {
+        if (m.kind != ModelKind::Int8 || (best && m.id < *best))
+            continue;
+        QString ignored;
+        const auto full = store.model(m.id, &ignored);   // models() leaves the graph blobs out
+        const auto g = full ? model::Graph::deserialize(full->graph, &ignored) : std::nullopt;
+        if (g && g->meta.value(QStringLiteral("task")).toString() == QLatin1String("anomaly"))
+            best = m.id;
+    }
+    if (!best && error)
+        *error = QStringLiteral("the project has no int8 anomaly model: train one with `tinyml train --model kmeans|gmm|"
+                                "autoencoder --normal LABEL` and quantize it");
+    return best;
+}
+
 std::optional<ImpulsePackage> buildImpulsePackage(const ProjectStore &store, qint64 modelId,
-                                                  const DeviceInfo *device, QString *error)
+                                                  const DeviceInfo *device, QString *error,
+                                                  std::optional<qint64> anomalyModelId)
 {
     auto stored = store.model(modelId, error);
     if (!stored)
@@ -106,6 +125,32 @@ std::optional<ImpulsePackage> buildImpulsePackage(const ProjectStore &store, qin
             return std::nullopt;
         }
     }
+    std::optional<StoredModel> anomalyStored;
+    if (anomalyModelId) {
+        if (graph->meta.value(QStringLiteral("task")).toString() == QLatin1String("anomaly")) {
+            *error = QStringLiteral("model %1 is an anomaly model: an anomaly model runs beside a classifier "
+                                    "(pick the classifier with --model)").arg(modelId);
+            return std::nullopt;
+        }
+        anomalyStored = store.model(*anomalyModelId, error);
+        if (!anomalyStored)
+            return std::nullopt;
+        if (anomalyStored->kind != ModelKind::Int8) {
+            *error = QStringLiteral("model %1 is a float model: the anomaly model of an impulse must be int8 "
+                                    "(`tinyml quantize --model %1`)").arg(*anomalyModelId);
+            return std::nullopt;
+        }
+        auto agraph = model::Graph::deserialize(anomalyStored->graph, error);
+        if (!agraph) {
+            *error = QStringLiteral("model %1: %2").arg(*anomalyModelId).arg(*error);
+            return std::nullopt;
+        }
+        auto part = impulseAnomalyFor(*graph, QStringLiteral("model %1").arg(modelId), *agraph,
+                                      QStringLiteral("model %1").arg(*anomalyModelId), error);
+        if (!part)
+            return std::nullopt;
+        probe->anomaly = *part;
+    }
     ModelPackageWriter writer;
     writer.setImpulse(*probe);
     auto package = writer.write(*graph, error);
@@ -117,6 +162,10 @@ std::optional<ImpulsePackage> buildImpulsePackage(const ProjectStore &store, qin
     out.package = *package;
     out.modelId = modelId;
     out.modelName = stored->name;
+    if (anomalyStored) {
+        out.anomalyModelId = anomalyStored->id;
+        out.anomalyModelName = anomalyStored->name;
+    }
     if (graph->meta.value(QStringLiteral("task")).toString() == QLatin1String("anomaly")) {
         const QJsonValue t = graph->meta.value(QStringLiteral("threshold"));
         if (!t.isDouble() || !std::isfinite(t.toDouble())) {
@@ -226,11 +275,29 @@ QJsonObject LiveClassifyReport::toJson() const
                                {QStringLiteral("label"), w.label},
                                {QStringLiteral("score"), double(w.device.score)}});
     o.insert(QStringLiteral("decisions"), dec);
-    if (anomaly)
-        o.insert(QStringLiteral("anomaly"), QJsonObject{{QStringLiteral("threshold"), anomalyThreshold},
-                                                        {QStringLiteral("alarms"), alarms},
-                                                        {QStringLiteral("alarm_windows"), alarmWindows},
-                                                        {QStringLiteral("max_score"), maxAnomalyScore}});
+    if (anomaly) {
+        QJsonObject a{{QStringLiteral("threshold"), anomalyThreshold},
+                      {QStringLiteral("alarms"), alarms},
+                      {QStringLiteral("alarm_windows"), alarmWindows},
+                      {QStringLiteral("max_score"), maxAnomalyScore}};
+        if (anomalyModelId)
+            a.insert(QStringLiteral("model_id"), double(*anomalyModelId));
+        o.insert(QStringLiteral("anomaly"), a);
+    }
+    if (anomalyModelId) {
+        // Classifier + anomaly model: class and anomaly score of every window.
+        QJsonArray all;
+        for (const LiveWindow &w : perWindow)
+            all.append(QJsonObject{{QStringLiteral("window_end"), double(w.device.windowEnd)},
+                                   {QStringLiteral("t_s"), w.tS},
+                                   {QStringLiteral("top_class"), w.device.topClass},
+                                   {QStringLiteral("label"), w.label.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(w.label)},
+                                   {QStringLiteral("score"), double(w.device.score)},
+                                   {QStringLiteral("anomaly_score_q"), int(w.device.anomalyScore)},
+                                   {QStringLiteral("anomaly_score"), w.anomaly ? double(w.anomaly->score) : 0.0},
+                                   {QStringLiteral("alarm"), w.device.anomalyAlarm}});
+        o.insert(QStringLiteral("per_window"), all);
+    }
     if (metrics) {
         const QJsonObject m = metrics->toJson();
         for (auto it = m.begin(); it != m.end(); ++it)
@@ -299,6 +366,7 @@ struct LiveClassifier::Impl {
 
     QVector<ClassifyResult> results;
     QVector<LiveWindow> detections;
+    QVector<LiveWindow> perWindow;     ///< classifier + anomaly model: every window
     bool inAlarm = false;              ///< anomaly model: the last window alarmed
     int alarms = 0, alarmWindows = 0;
     double maxAnomalyScore = 0;
@@ -378,7 +446,7 @@ bool LiveClassifier::start(ProjectStore *store, qint64 modelId, AgentLink *link,
         return false;
     }
     Q_EMIT stageChanged(tr("Packaging the impulse"));
-    auto pkg = buildImpulsePackage(*store, modelId, &link->info(), error);
+    auto pkg = buildImpulsePackage(*store, modelId, &link->info(), error, options.anomalyModelId);
     if (!pkg)
         return false;
     d->pkg = *pkg;
@@ -579,6 +647,20 @@ void LiveClassifier::Impl::onResult(const ClassifyResult &r)
     }
     if (!r.isUncertain())
         w.label = pkg.spec.labels.value(r.decision);
+    if (r.hasAnomaly) {
+        // The anomaly model beside the classifier: its score and the device's own alarm bit.
+        LiveAnomaly a;
+        a.score = replay.anomalyScore(r.anomalyScore);
+        a.threshold = pkg.spec.anomaly ? double(pkg.spec.anomaly->threshold) : 0.0;
+        a.alarm = r.anomalyAlarm;
+        a.alarmOnset = a.alarm && !inAlarm;
+        inAlarm = a.alarm;
+        maxAnomalyScore = results.size() == 1 ? double(a.score) : std::max(maxAnomalyScore, double(a.score));
+        alarmWindows += a.alarm ? 1 : 0;
+        alarms += a.alarmOnset ? 1 : 0;
+        w.anomaly = a;
+        perWindow.append(w);
+    }
     if (r.isDetection()) {
         detections.append(w);
         streamDetections.append({w.tS, w.label});
@@ -646,8 +728,10 @@ void LiveClassifier::Impl::finish(const ClassifyEnd &end)
     rep.framesLost = end.framesLost;
     rep.endReason = end.reason == ClassifyEnd::kLinkLost ? QStringLiteral("link lost") : streamEndReasonName(end.reason);
     rep.detections = detections;
-    rep.anomaly = pkg.anomaly;
-    rep.anomalyThreshold = pkg.anomalyThreshold;
+    rep.anomaly = pkg.anomaly || pkg.spec.anomaly.has_value();
+    rep.anomalyThreshold = pkg.spec.anomaly ? double(pkg.spec.anomaly->threshold) : pkg.anomalyThreshold;
+    rep.anomalyModelId = pkg.anomalyModelId;
+    rep.perWindow = perWindow;
     rep.alarms = alarms;
     rep.alarmWindows = alarmWindows;
     rep.maxAnomalyScore = maxAnomalyScore;
@@ -731,12 +815,13 @@ void LiveClassifier::Impl::finish(const ClassifyEnd &end)
                 hostIndex.insert(host->scores.windowEnds[i], i);
             ReplayScores same;
             same.classCount = host->scores.classCount;
-            QVector<int> deviceIndex;
+            QVector<int> deviceIndex, hostWindow;
             for (int i = 0; i < results.size(); ++i) {
                 const auto it = hostIndex.constFind(results[i].windowEnd);
                 if (it == hostIndex.constEnd())
                     continue;
                 same.windowEnds << results[i].windowEnd;
+                hostWindow << *it;
                 const qint8 *s = host->scores.window(*it);
                 for (int c = 0; c < same.classCount; ++c)
                     same.scores << s[c];
@@ -752,6 +837,12 @@ void LiveClassifier::Impl::finish(const ClassifyEnd &end)
                 const ImpulseDecision &hd = decisions[k];
                 equal = equal && hd.topClass == r.topClass && hd.decision == r.decision && hd.flags == r.flags &&
                         hd.score == r.score;
+                // With an anomaly model: its int8 score and the alarm, too.
+                const bool hostAnomaly = !host->anomalyScores.isEmpty();
+                equal = equal && r.hasAnomaly == hostAnomaly;
+                if (equal && hostAnomaly)
+                    equal = r.anomalyScore == host->anomalyScores[hostWindow[k]] &&
+                            r.anomalyAlarm == host->anomalyAlarms[hostWindow[k]];
                 rep.hostReplayEqualWindows += equal ? 1 : 0;
             }
             if (rep.windowsCompared < rep.windows && rep.hostReplayNote.isEmpty())

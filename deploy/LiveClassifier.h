@@ -54,9 +54,18 @@ struct ImpulsePackage {
     /// they are the background; every other event is an anomaly ("anomaly" in the metrics,
     /// against the alarm onsets).
     QStringList normalLabels;
+    /// A classifier with an anomaly model beside it (spec.anomaly set, impulse_version 2): every
+    /// window gives the class decision and the anomaly model's int8 score with its alarm.
+    std::optional<qint64> anomalyModelId;
+    QString anomalyModelName;
 };
+/// anomalyModelId: an int8 anomaly model of the project to run after the classifier on the same
+/// features (impulseAnomalyFor's checks; refused when modelId is itself an anomaly model).
 std::optional<ImpulsePackage> buildImpulsePackage(const ProjectStore &store, qint64 modelId,
-                                                  const DeviceInfo *device, QString *error);
+                                                  const DeviceInfo *device, QString *error,
+                                                  std::optional<qint64> anomalyModelId = std::nullopt);
+/// The project's newest int8 anomaly model (metrics "task": "anomaly"), or nullopt with the reason.
+std::optional<qint64> newestAnomalyModel(const ProjectStore &store, QString *error);
 
 /// Calibration of a model's impulse on a recording: host replay (the device's C pipeline), the
 /// sweep of Calibration.h against the truth, and optionally the operating point saved into the
@@ -94,6 +103,8 @@ struct LiveClassifyOptions {
     QString batteryName = QStringLiteral("CR2032");
     /// Compare every window with the host replay at the end.
     bool hostReplay = true;
+    /// An anomaly model to run beside the classifier (buildImpulsePackage); nullopt: none.
+    std::optional<qint64> anomalyModelId;
 };
 
 /// An anomaly model's window: the device's int8 score dequantized, against the threshold.
@@ -130,6 +141,9 @@ struct LiveClassifyReport {
     double anomalyThreshold = 0;
     int alarms = 0, alarmWindows = 0;
     double maxAnomalyScore = 0;
+    /// Classifier + anomaly model: the anomaly model's id and every window (class and score).
+    std::optional<qint64> anomalyModelId;
+    QVector<LiveWindow> perWindow;
     std::optional<stream::StreamMetricsResult> metrics;
     QString counter;                  ///< "instructions", "cycles", "microseconds"
     quint64 counterResolution = 1;

@@ -77,6 +77,9 @@ constexpr int kOpCodeCount = int(sizeof(kOpParamCount) / sizeof(kOpParamCount[0]
 
 constexpr char kImpulseMagic[4] = {'T', 'M', 'I', 'P'};
 constexpr uint16_t kImpulseFormatVersion = 1;
+constexpr uint16_t kImpulseFormatVersionAnomaly = 2;  ///< + an anomaly model (MODEL_PACKAGE.md "Impulse section, version 2")
+constexpr uint32_t kImpulseAnomalyNormPresent = 1;    ///< anomaly_flags bit 0
+constexpr uint32_t kImpulseAnomalyAlignment = 16;     ///< of the nested package, from the outer package start
 constexpr uint32_t kImpulseFixedSize = 32;        ///< bytes before dsp_params
 constexpr uint32_t kImpulseMaxChannels = 3;
 constexpr uint32_t kImpulseMaxClasses = 32;

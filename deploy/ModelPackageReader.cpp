@@ -123,8 +123,9 @@ std::optional<ImpulseSpec> readImpulseSection(const QByteArray &b, qint64 at, co
     const quint16 version = c.read<quint16>("impulse_version");
     if (!c.ok())
         return fail(c.error());
-    if (version != pk::kImpulseFormatVersion)
-        return fail(QStringLiteral("impulse.impulse_version: %1, this reader reads %2").arg(version).arg(pk::kImpulseFormatVersion));
+    if (version != pk::kImpulseFormatVersion && version != pk::kImpulseFormatVersionAnomaly)
+        return fail(QStringLiteral("impulse.impulse_version: %1, this reader reads %2 and %3")
+                        .arg(version).arg(pk::kImpulseFormatVersion).arg(pk::kImpulseFormatVersionAnomaly));
 
     ImpulseSpec s;
     const quint8 kind = c.read<quint8>("sensor_kind");
@@ -295,6 +296,57 @@ std::optional<ImpulseSpec> readImpulseSection(const QByteArray &b, qint64 at, co
             return fail(QStringLiteral("impulse.class_flags: class %1 (\"%2\"): flags %3, only bit 0 (background) is defined")
                             .arg(k).arg(model.labels[k]).arg(f));
         s.post.background.append((f & pk::kImpulseClassBackground) != 0);
+    }
+    if (version == pk::kImpulseFormatVersionAnomaly) {
+        // The anomaly part (version 2): padding to 4, flags, threshold, [mean, std], the
+        // nested version-1 package at a 16-aligned package offset.
+        while (c.ok() && c.pos() % 4 != 0)
+            if (c.read<quint8>("anomaly padding") != 0)
+                return fail(QStringLiteral("impulse.anomaly.padding: not zero"));
+        const quint32 aflags = c.read<quint32>("anomaly_flags");
+        const float threshold = c.readFloat("anomaly_threshold");
+        if (!c.ok())
+            return fail(c.error());
+        if ((aflags & ~pk::kImpulseAnomalyNormPresent) != 0)
+            return fail(QStringLiteral("impulse.anomaly_flags: %1, only bit 0 is defined").arg(aflags));
+        if (!std::isfinite(threshold))
+            return fail(QStringLiteral("impulse.anomaly_threshold: not finite"));
+        ImpulseAnomaly an;
+        an.threshold = threshold;
+        if (aflags & pk::kImpulseAnomalyNormPresent) {
+            if (!c.take(8 * qint64(featureCount), "anomaly mean, std"))
+                return fail(c.error());
+            for (quint32 k = 0; k < featureCount; ++k)
+                an.normMean.append(c.readFloat("anomaly mean"));
+            for (quint32 k = 0; k < featureCount; ++k)
+                an.normStd.append(c.readFloat("anomaly std"));
+            for (quint32 k = 0; k < featureCount; ++k)
+                if (!std::isfinite(an.normMean[int(k)]) || !std::isfinite(an.normStd[int(k)]) || an.normStd[int(k)] <= 0)
+                    return fail(QStringLiteral("impulse.anomaly_std: mean/std[%1] not finite or std <= 0").arg(k));
+        }
+        const quint32 pkgSize = c.read<quint32>("anomaly_package_size");
+        while (c.ok() && (at + c.pos()) % pk::kImpulseAnomalyAlignment != 0)
+            if (c.read<quint8>("anomaly package padding") != 0)
+                return fail(QStringLiteral("impulse.anomaly.padding: not zero"));
+        const qint64 pkgAt = at + c.pos();
+        if (!c.skip(pkgSize, "anomaly package"))
+            return fail(c.error());
+        QString e;
+        auto nested = ModelPackageReader::read(b.mid(int(pkgAt), int(pkgSize)), &e);
+        if (!nested)
+            return fail(QStringLiteral("impulse.anomaly_package: %1").arg(e));
+        if (nested->version != pk::kFormatVersion)
+            return fail(QStringLiteral("impulse.anomaly_package: version %1, must be 1 (a model alone)").arg(nested->version));
+        const qint64 ain = nested->tensors[nested->inputTensor].bytes;
+        const qint64 aout = nested->tensors[nested->outputTensor].bytes;
+        if (ain != qint64(featureCount))
+            return fail(QStringLiteral("impulse.anomaly_package: the anomaly model takes %1 values, the classifier and the "
+                                       "DSP block %2").arg(ain).arg(featureCount));
+        if (aout != 1 || nested->ops.isEmpty() || !model::isAnomalyScoreOp(nested->ops.back().op))
+            return fail(QStringLiteral("impulse.anomaly_package: not an anomaly model (its last op must be a k-means, GMM "
+                                       "or squared-error score of one value)"));
+        an.package = b.mid(int(pkgAt), int(pkgSize));
+        s.anomaly = an;
     }
     const qint64 rest = qint64(sectionSize) - c.pos();
     if (rest >= 4)

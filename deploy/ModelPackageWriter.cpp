@@ -260,7 +260,7 @@ QByteArray dspParamBytes(const features::FeatureParams &f)
 } // namespace
 
 std::optional<QByteArray> impulseSectionBytes(const ImpulseSpec &spec, qint64 modelInputs, qint64 modelOutputs,
-                                              QString *error)
+                                              QString *error, quint32 sectionOffset)
 {
     const QString why = spec.validate(modelInputs, modelOutputs);
     if (!why.isEmpty()) {
@@ -271,7 +271,7 @@ std::optional<QByteArray> impulseSectionBytes(const ImpulseSpec &spec, qint64 mo
     QByteArray b;
     b.append(pk::kImpulseMagic, 4);
     put<quint32>(b, 0);   // section_size, patched below
-    put<quint16>(b, pk::kImpulseFormatVersion);
+    put<quint16>(b, spec.anomaly ? pk::kImpulseFormatVersionAnomaly : pk::kImpulseFormatVersion);
     put<quint8>(b, quint8(spec.sensorKind));
     put<quint8>(b, quint8(spec.channels));
     put<quint32>(b, spec.sampleRateHz);
@@ -300,6 +300,23 @@ std::optional<QByteArray> impulseSectionBytes(const ImpulseSpec &spec, qint64 mo
     for (bool bg : spec.post.background)
         put<quint8>(b, bg ? pk::kImpulseClassBackground : 0);
     padTo(b, 4);
+    if (spec.anomaly) {
+        const ImpulseAnomaly &a = *spec.anomaly;
+        const bool anorm = !a.normMean.isEmpty();
+        put<quint32>(b, anorm ? pk::kImpulseAnomalyNormPresent : 0);
+        putFloat(b, a.threshold);
+        if (anorm) {
+            for (float m : a.normMean)
+                putFloat(b, m);
+            for (float s : a.normStd)
+                putFloat(b, s);
+        }
+        put<quint32>(b, quint32(a.package.size()));
+        while ((quint64(sectionOffset) + quint64(b.size())) % pk::kImpulseAnomalyAlignment != 0)
+            put<quint8>(b, 0);
+        b.append(a.package);
+        padTo(b, 4);
+    }
     putAt<quint32>(b, pk::kImpSectionSizeAt, quint32(b.size()));
     return b;
 }
@@ -437,6 +454,8 @@ std::optional<QByteArray> ModelPackageWriter::write(const Graph &graph, const QS
     padTo(labelBytes, 4);
     padTo(data.bytes, pk::kDataAlignment);
 
+    const qint64 sectionAt = alignUp(pk::kHeaderSize + tensors.size() + ops.size() + labelBytes.size(),
+                                     pk::kDataSectionAlignment) + data.bytes.size();
     QByteArray impulse;
     if (m_impulse) {
         if (m_impulse->labels != labels) {
@@ -445,7 +464,7 @@ std::optional<QByteArray> ModelPackageWriter::write(const Graph &graph, const QS
             return std::nullopt;
         }
         auto section = impulseSectionBytes(*m_impulse, g.tensors[g.inputs[0]].elementCount(),
-                                           g.tensors[g.outputs[0]].elementCount(), error);
+                                           g.tensors[g.outputs[0]].elementCount(), error, quint32(sectionAt));
         if (!section)
             return std::nullopt;
         impulse = *section;
@@ -499,6 +518,9 @@ std::optional<QByteArray> ModelPackageWriter::write(const Graph &graph, const QS
     stats.arenaBytes = arena;
     stats.arenaLowerBound = plan.lowerBound;
     stats.impulseBytes = impulse.size();
+    stats.anomalyArenaBytes = m_impulse && m_impulse->anomaly && m_impulse->anomaly->package.size() >= int(pk::kHeaderSize)
+                                  ? qint64(qFromLittleEndian<quint32>(m_impulse->anomaly->package.constData() + pk::kArenaSizeAt))
+                                  : 0;
     m_stats = stats;
     return out;
 }

@@ -30,12 +30,17 @@ struct PackageStats {
     qint64 arenaBytes = 0;
     qint64 arenaLowerBound = 0;
     qint64 impulseBytes = 0;    ///< the impulse section (0 in version 1)
+    /// The anomaly model's own arena_size when the impulse carries one (0 otherwise): the two
+    /// models use the arena in turn, so a board needs max(arenaBytes, anomalyArenaBytes).
+    qint64 anomalyArenaBytes = 0;
 };
 
 /// The impulse section of a version-2 package for spec (MODEL_PACKAGE.md "Impulse section"),
 /// after spec.validate(modelInputs, modelOutputs); nullopt with the reason otherwise.
+/// sectionOffset: where the section starts in the package (data_offset + data_size); only an
+/// anomaly part depends on it (its nested package starts 16-aligned in the package).
 std::optional<QByteArray> impulseSectionBytes(const ImpulseSpec &spec, qint64 modelInputs, qint64 modelOutputs,
-                                              QString *error);
+                                              QString *error, quint32 sectionOffset = 0);
 
 class ModelPackageWriter
 {

@@ -83,6 +83,17 @@ void printClassify(const deploy::LiveClassifyReport &r)
                    .arg(*r.averageCurrentMa, 0, 'f', 3) << r.batteryNote << "\n";
     else
         out << "  battery life: " << r.batteryNote << "\n";
+    if (r.anomalyModelId) {
+        out << QStringLiteral("  anomaly model %1 beside the classifier: threshold %2, %3 alarms (%4 windows), largest score %5\n")
+                   .arg(*r.anomalyModelId).arg(r.anomalyThreshold, 0, 'g', 6).arg(r.alarms).arg(r.alarmWindows)
+                   .arg(r.maxAnomalyScore, 0, 'g', 6);
+        out << "  per window: end time, class, anomaly score\n";
+        for (const deploy::LiveWindow &w : r.perWindow)
+            out << QStringLiteral("    %1 s  %2  %3%4\n").arg(w.tS, 9, 'f', 2)
+                       .arg(w.label.isEmpty() ? QStringLiteral("(uncertain)") : w.label, -12)
+                       .arg(w.anomaly ? double(w.anomaly->score) : 0.0, 10, 'g', 5)
+                       .arg(w.device.anomalyAlarm ? QStringLiteral("  ALARM") : QString());
+    }
     out << "  host replay: " << r.hostReplayEqualWindows << " of " << r.windowsCompared << " windows equal bit for bit";
     if (!r.hostReplayNote.isEmpty())
         out << " (" << r.hostReplayNote << ")";
@@ -111,6 +122,10 @@ int cmdClassify(const QStringList &args)
                  QStringLiteral("225")});
     p.addOption({QStringLiteral("battery"), QStringLiteral("battery name for the report"), QStringLiteral("NAME"),
                  QStringLiteral("CR2032")});
+    p.addOption({QStringLiteral("anomaly-model"), QStringLiteral("an int8 anomaly model to run beside the classifier on the same "
+                                                                 "features: class and anomaly score per window"),
+                 QStringLiteral("ID")});
+    p.addOption({QStringLiteral("with-anomaly"), QStringLiteral("as --anomaly-model with the project's newest int8 anomaly model")});
     int code = 0;
     if (!parseOrReport(p, args, QStringLiteral("classify"), 1, &code))
         return code;
@@ -146,6 +161,19 @@ int cmdClassify(const QStringList &args)
     auto stored = pickModel(*store, p, &error);
     if (!stored)
         return fail(error);
+    if (p.isSet(QStringLiteral("anomaly-model")) && p.isSet(QStringLiteral("with-anomaly")))
+        return usageError(QStringLiteral("classify"), QStringLiteral("give at most one of --anomaly-model and --with-anomaly"));
+    if (p.isSet(QStringLiteral("anomaly-model"))) {
+        bool ok = false;
+        const qint64 id = p.value(QStringLiteral("anomaly-model")).toLongLong(&ok);
+        if (!ok || id <= 0)
+            return usageError(QStringLiteral("classify"), QStringLiteral("--anomaly-model takes a model id"));
+        opt.anomalyModelId = id;
+    } else if (p.isSet(QStringLiteral("with-anomaly"))) {
+        opt.anomalyModelId = deploy::newestAnomalyModel(*store, &error);
+        if (!opt.anomalyModelId)
+            return fail(error);
+    }
     Connection c;
     if (!connectBoard(p, QStringLiteral("classify"), json, &c, &code))
         return code;
@@ -285,7 +313,7 @@ QList<Command> impulseCommands()
     return {
         {QStringLiteral("classify"),
          QStringLiteral("classify PROJECT (--board ID | --port PATH) [--seconds S] [--replay FILE | --script FILE] "
-                        "[--truth FILE.csv] [--json]"),
+                        "[--truth FILE.csv] [--anomaly-model ID | --with-anomaly] [--json]"),
          QStringLiteral("run the whole impulse continuously on the board; stream metrics and costs"), cmdClassify},
         {QStringLiteral("calibrate"),
          QStringLiteral("calibrate PROJECT --recording FILE --truth FILE.csv [--max-far-per-hour X] [--json]"),

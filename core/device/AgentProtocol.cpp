@@ -820,9 +820,12 @@ std::optional<ClassifyResult> decodeClassifyResult(const QByteArray &payload, QS
     out.modelTicks = r.u32();
     out.postTicks = r.u32();
     out.overruns = r.u32();
-    if (payload.size() != kHeader + out.classCount)
-        return replyFail<ClassifyResult>(error, QStringLiteral("CLASSIFY_RESULT announces %1 classes: needs %2 bytes, got %3")
-                                                    .arg(out.classCount).arg(kHeader + out.classCount).arg(payload.size()));
+    out.hasAnomaly = payload.size() == kHeader + out.classCount + 2;
+    if (payload.size() != kHeader + out.classCount && !out.hasAnomaly)
+        return replyFail<ClassifyResult>(error, QStringLiteral("CLASSIFY_RESULT announces %1 classes: needs %2 bytes (%3 with an "
+                                                               "anomaly score), got %4")
+                                                    .arg(out.classCount).arg(kHeader + out.classCount)
+                                                    .arg(kHeader + out.classCount + 2).arg(payload.size()));
     if (out.classCount == 0 || out.topClass >= out.classCount)
         return replyFail<ClassifyResult>(error, QStringLiteral("CLASSIFY_RESULT: top class %1 is outside the %2 classes")
                                                     .arg(out.topClass).arg(out.classCount));
@@ -834,6 +837,13 @@ std::optional<ClassifyResult> decodeClassifyResult(const QByteArray &payload, QS
     out.raw.resize(out.classCount);
     for (int i = 0; i < out.classCount; ++i)
         out.raw[i] = qint8(r.u8());
+    if (out.hasAnomaly) {
+        out.anomalyScore = qint8(r.u8());
+        const quint8 alarm = r.u8();
+        if (alarm > 1)
+            return replyFail<ClassifyResult>(error, QStringLiteral("CLASSIFY_RESULT: anomaly alarm %1 is neither 0 nor 1").arg(alarm));
+        out.anomalyAlarm = alarm == 1;
+    }
     return out;
 }
 

@@ -304,11 +304,16 @@ struct ClassifyResult {
     quint32 postTicks = 0;
     quint32 overruns = 0;         ///< overrun windows so far
     QVector<qint8> raw;           ///< classCount raw int8 model outputs
+    /// Appended when the package carries an anomaly model (2 more bytes): its int8 score and
+    /// the alarm (score above the package's threshold).
+    bool hasAnomaly = false;
+    qint8 anomalyScore = 0;
+    bool anomalyAlarm = false;
 
     bool isDetection() const { return (flags & kDetection) != 0; }
     bool isUncertain() const { return decision == kUncertain; }
 };
-/// Checks the length against class_count, top_class < class_count and the decision
+/// Checks the length against class_count (+ 2 with an anomaly score), top_class < class_count and the decision
 /// (a class index or 0xFF); a detection must name a class.
 std::optional<ClassifyResult> decodeClassifyResult(const QByteArray &payload, QString *error);
 

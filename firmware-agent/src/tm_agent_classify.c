@@ -120,6 +120,10 @@ static tm_error_t classify_start(tm_request_t *r)
         r->msg = "the impulse's window and stride do not fit the agent's sample ring";
         return TM_ERR_MODEL_TOO_LARGE;
     }
+    if (imp->has_anomaly && tm_impulse_arena_bytes(imp) > a->port->arena_size) {
+        r->msg = "the impulse's anomaly model does not fit this agent's tensor arena";
+        return TM_ERR_MODEL_TOO_LARGE;
+    }
     if (tm_impulse_work_bytes(imp) > sizeof a->work) {
         r->msg = "the impulse needs a larger work buffer than the agent has";
         return TM_ERR_MODEL_TOO_LARGE;
@@ -217,8 +221,11 @@ static void send_raw(tm_agent_t *a, uint32_t first, uint32_t end)
     }
 }
 
+/* With an anomaly model the frame ends with its i8 score and u8 alarm (1: score above the
+ * package's threshold); hosts tell the two layouts apart by the length. */
 static void send_result(tm_agent_t *a, uint32_t window_end, const tm_impulse_decision_t *d,
-                        const int8_t *scores, uint64_t dsp, uint64_t model, uint64_t post)
+                        const int8_t *scores, const int8_t *anomaly, uint64_t dsp,
+                        uint64_t model, uint64_t post)
 {
     const uint16_t cc = a->impulse.class_count;
     uint8_t *o = a->reply;
@@ -235,7 +242,13 @@ static void send_result(tm_agent_t *a, uint32_t window_end, const tm_impulse_dec
     tm_put_u32(o + 20, post > UINT32_MAX ? UINT32_MAX : (uint32_t)post);
     tm_put_u32(o + 24, a->cls.overruns);
     memcpy(o + TM_CLASSIFY_RESULT_HEADER, scores, cc);
-    tm_agent_send_frame(a, a->dev_seq++, TM_OP_CLASSIFY_RESULT, o, TM_CLASSIFY_RESULT_HEADER + cc);
+    uint32_t len = TM_CLASSIFY_RESULT_HEADER + cc;
+    if (anomaly != NULL) {
+        o[len] = (uint8_t)*anomaly;
+        o[len + 1u] = (uint8_t)tm_impulse_anomaly_alarm(&a->impulse, *anomaly);
+        len += 2u;
+    }
+    tm_agent_send_frame(a, a->dev_seq++, TM_OP_CLASSIFY_RESULT, o, len);
 }
 
 typedef struct {
@@ -267,10 +280,12 @@ static int run_window(tm_agent_t *a)
     const uint32_t n_b = a->cls.window - n_a;
     const uint64_t started = p->now(p->ctx);
     int8_t scores[TM_IMPULSE_MAX_CLASSES];
+    int8_t anomaly = 0;
     tm_impulse_clock_t clock = {p->now, p->ctx, 0, 0};
-    tm_impulse_status_t st = tm_impulse_run_window(
+    tm_impulse_status_t st = tm_impulse_run_window_anomaly(
         &a->impulse, a->ring + (size_t)off * ch, n_a, n_b ? a->ring : NULL, n_b,
-        (uint8_t *)a->work, sizeof a->work, p->arena, p->arena_size, scores, &clock);
+        (uint8_t *)a->work, sizeof a->work, p->arena, p->arena_size, scores,
+        a->impulse.has_anomaly ? &anomaly : NULL, &clock);
     if (st != TM_IMPULSE_OK) {
         char *m = a->err_msg;
         strcpy(m, "classification stopped: the impulse failed: ");
@@ -290,7 +305,8 @@ static int run_window(tm_agent_t *a)
                      d.decision == TM_IMPULSE_UNCERTAIN);
     a->cls.seen_end = end;
     a->cls.sent++;
-    send_result(a, end, &d, scores, clock.dsp_ticks, clock.model_ticks, t1 - t0);
+    send_result(a, end, &d, scores, a->impulse.has_anomaly ? &anomaly : NULL, clock.dsp_ticks,
+                clock.model_ticks, t1 - t0);
     return 1;
 }
 

@@ -407,7 +407,7 @@ TEST(ImpulsePackage, ReaderRefusesEachCorruptedField)
         {"unknown flag", u32(pk::kFlagsAt, 3), "header.flags"},
         {"magic", u8(at + 3, 'X'), "impulse.magic"},
         {"section size", u32(at + pk::kImpSectionSizeAt, quint32(good.size() - at - 4)), "impulse.section_size"},
-        {"impulse version", u16(at + pk::kImpVersionAt, 2), "impulse.impulse_version"},
+        {"impulse version", u16(at + pk::kImpVersionAt, 3), "impulse.impulse_version"},
         {"sensor kind", u8(at + pk::kImpSensorKindAt, 2), "impulse.sensor_kind"},
         {"channels 0", u8(at + pk::kImpChannelsAt, 0), "impulse.channels"},
         {"channels 4", u8(at + pk::kImpChannelsAt, 4), "impulse.channels"},

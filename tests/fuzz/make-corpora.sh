@@ -10,7 +10,8 @@
 #   io/corpus/fuzz_ei_cbor       EI JSON and CBOR from export-data, unsigned and signed ("fuzz-key")
 #   stream/corpus/fuzz_replay_recording  the exported CSV (accelerometer) and a 16 kHz WAV
 #   agent/corpus/fuzz_agent_frame_decoder  the dispatcher's frame streams without their mode byte
-#   agent/corpus/fuzz_model_package  version-1 packages (ModelPackageWriter; needs BUILD_FUZZ_DIR)
+#   agent/corpus/fuzz_model_package  version-1 packages and motion_v2_anomaly, an impulse with a
+#                                    classifier and an anomaly model (ModelPackageWriter; needs BUILD_FUZZ_DIR)
 #   agent/corpus/fuzz_attestation  an ATTEST answer signed by the agent's signer (make_attest_seed; needs BUILD_FUZZ_DIR)
 #   training/corpus/fuzz_onnx_import  ONNX models from our exporter (needs BUILD_FUZZ_DIR)
 # Seeds made by other writers and kept as committed: version-2 model packages (fuzz_model_package,

@@ -249,6 +249,7 @@ void LivePage::clearAnomalyScores()
     m_alarmT.clear();
     m_alarmScore.clear();
     m_alarms = m_alarmWindows = 0;
+    m_lastClass.clear();
     updateAnomalyPlot();
 }
 
@@ -258,6 +259,9 @@ void LivePage::addLiveWindow(const deploy::LiveWindow &w)
         return;
     if (!m_anomalyThreshold || *m_anomalyThreshold != w.anomaly->threshold)
         setAnomalyThreshold(w.anomaly->threshold);
+    // A classifier with an anomaly model beside it: its class goes next to the score.
+    if (w.device.hasAnomaly)
+        m_lastClass = w.label.isEmpty() ? tr("uncertain") : w.label;
     m_scoreT << w.tS;
     m_score << double(w.anomaly->score);
     m_alarmWindows += w.anomaly->alarm ? 1 : 0;
@@ -294,6 +298,7 @@ void LivePage::updateAnomalyPlot()
                                     .arg(m_scoreT.size())
                                     .arg(m_alarms)
                                     .arg(m_alarmWindows)
+                                    + (m_lastClass.isEmpty() ? QString() : tr(" · class %1").arg(m_lastClass))
                               : QString());
     if (m_anomalyPlot->isVisible())
         m_anomalyPlot->replot(QCustomPlot::rpQueuedReplot);

@@ -84,6 +84,9 @@ public:
     /// Empties the score plot and the alarm count (a new run; setRunning(true) calls it).
     void clearAnomalyScores();
     int alarmCount() const { return m_alarms; }
+    /// The class decision shown beside the anomaly score when the classifier runs with an
+    /// anomaly model ("" for an anomaly model alone).
+    QString lastClassText() const { return m_lastClass; }
     int anomalyWindowCount() const { return int(m_scoreT.size()); }
     QWidget *anomalyPanel() const { return m_anomalyPanel; }
     /// Graphs: 0 the score per window, 1 the threshold line, 2 the alarm onsets.
@@ -165,6 +168,8 @@ private:
     std::optional<double> m_anomalyThreshold;
     QVector<double> m_scoreT, m_score, m_alarmT, m_alarmScore;
     int m_alarms = 0, m_alarmWindows = 0;
+    /// Classifier + anomaly model (issue 16): the class of the last window, shown beside its score.
+    QString m_lastClass;
 };
 
 } // namespace tinyml::ui

@@ -52,8 +52,9 @@
 extern "C" {
 #endif
 
-/** Impulse section format version this code reads (MODEL_PACKAGE.md). */
-#define TM_IMPULSE_FORMAT_VERSION 1u
+/** Newest impulse section format version this code reads (MODEL_PACKAGE.md); it reads the
+ *  older ones too. 1: one model; 2: a classifier and an anomaly model (the anomaly part). */
+#define TM_IMPULSE_FORMAT_VERSION 2u
 /** Most classes the post-processing handles. */
 #define TM_IMPULSE_MAX_CLASSES 32u
 /** Most windows averaged. */
@@ -102,7 +103,9 @@ typedef enum {
     TM_IMPULSE_ERR_WORK = 13,         /**< work buffer or arena too small / misaligned */
     TM_IMPULSE_ERR_DSP = 14,          /**< the DSP block failed at run time */
     TM_IMPULSE_ERR_MODEL = 15,        /**< tm_model_invoke failed */
-    TM_IMPULSE_ERR_COUNT_ = 16
+    TM_IMPULSE_ERR_ANOMALY = 16,      /**< version 2: the anomaly part (flags, threshold,
+                                           normalisation, nested package, its input/output) */
+    TM_IMPULSE_ERR_COUNT_ = 17
 } tm_impulse_status_t;
 
 /** Short constant name of a status ("dsp_block", "normalisation", ...). */
@@ -132,6 +135,16 @@ typedef struct {
     int32_t in_zp;
     float out_scale;              /**< model output quantization */
     int32_t out_zp;
+    /* appended for impulse_version 2: the anomaly model run on the same features */
+    uint8_t has_anomaly;          /**< 1: the section carries an anomaly model */
+    float anomaly_threshold;      /**< alarm: dequantized score > threshold */
+    const float *anomaly_mean;    /**< its own normalisation; NULL: none */
+    const float *anomaly_std;
+    float anomaly_in_scale;       /**< its input quantization */
+    int32_t anomaly_in_zp;
+    float anomaly_out_scale;      /**< its one-element output */
+    int32_t anomaly_out_zp;
+    tm_model_t anomaly;           /**< the nested version-1 package, loaded in place */
 } tm_impulse_t;
 
 /** class_flags bits. */
@@ -149,7 +162,8 @@ typedef struct {
     uint64_t (*now)(void *ctx);
     void *ctx;
     uint64_t dsp_ticks;           /**< out: conversion + DSP + normalisation + quantization */
-    uint64_t model_ticks;         /**< out: tm_model_invoke */
+    uint64_t model_ticks;         /**< out: tm_model_invoke (both models when an anomaly
+                                       score is asked for) */
 } tm_impulse_clock_t;
 
 /** Runs one window. Samples: seg_a (n_a frames) then seg_b (n_b frames), n_a + n_b == window,
@@ -160,6 +174,27 @@ tm_impulse_status_t tm_impulse_run_window(const tm_impulse_t *imp, const int16_t
                                           uint8_t *work, size_t work_bytes, uint8_t *arena,
                                           uint32_t arena_size, int8_t *scores,
                                           tm_impulse_clock_t *clock);
+
+/** As tm_impulse_run_window; with an anomaly model (has_anomaly) and anomaly != NULL the
+ *  anomaly model then runs in the same arena (after the classifier, whose scores are copied
+ *  out first) on the same DSP features with its own normalisation and input quantization
+ *  (x_a = (x - anomaly_mean[k]) / anomaly_std[k], quantized as step 4), and *anomaly receives
+ *  its int8 score. The arena must hold either model (tm_impulse_arena_bytes). Without an
+ *  anomaly model *anomaly is left unchanged. */
+tm_impulse_status_t tm_impulse_run_window_anomaly(const tm_impulse_t *imp, const int16_t *seg_a,
+                                                  uint32_t n_a, const int16_t *seg_b,
+                                                  uint32_t n_b, uint8_t *work, size_t work_bytes,
+                                                  uint8_t *arena, uint32_t arena_size,
+                                                  int8_t *scores, int8_t *anomaly,
+                                                  tm_impulse_clock_t *clock);
+
+/** Arena bytes both models need in turn: the larger tm_model_arena_bytes() (the classifier's
+ *  alone without an anomaly model). */
+uint32_t tm_impulse_arena_bytes(const tm_impulse_t *imp);
+
+/** 1 when the anomaly score is an alarm: (float)(score - anomaly_out_zp) * anomaly_out_scale
+ *  > anomaly_threshold; 0 otherwise and without an anomaly model. */
+int tm_impulse_anomaly_alarm(const tm_impulse_t *imp, int8_t score);
 
 /** Element k (< feature_count) of the int8 model input of the last window run with this work
  *  buffer: the normalised feature left in work, quantized again exactly as the run did (drift

@@ -157,15 +157,20 @@ static uint32_t window_axes(const tm_impulse_t *imp)
 /* Work buffer layout: [float window][DSP scratch][features], each part 16-aligned from the
  * buffer's start; the features are last, so they sit at work_bytes - 4 * feature_count. */
 typedef struct {
-    uint64_t scratch_at, scratch_bytes, features_at, total;
+    uint64_t scratch_at, scratch_bytes, anomaly_at, features_at, total;
 } work_layout_t;
 
+/* With an anomaly model its int8 input (feature_count bytes) sits between the DSP scratch and
+ * the features: it is quantized from the DSP output before the classifier's normalisation
+ * overwrites it, and copied into the arena once the classifier is done with it. */
 static void work_layout(const tm_impulse_t *imp, const dsp_params_t *d, work_layout_t *w)
 {
     const uint64_t window_bytes = (uint64_t)imp->window * window_axes(imp) * sizeof(float);
     w->scratch_at = align_up64(window_bytes, IP_WORK_ALIGN);
     w->scratch_bytes = dsp_buffer_size(imp, d);
-    w->features_at = align_up64(w->scratch_at + w->scratch_bytes, IP_WORK_ALIGN);
+    w->anomaly_at = align_up64(w->scratch_at + w->scratch_bytes, IP_WORK_ALIGN);
+    const uint64_t anomaly_bytes = imp->has_anomaly ? imp->feature_count : 0u;
+    w->features_at = align_up64(w->anomaly_at + anomaly_bytes, IP_WORK_ALIGN);
     w->total = w->features_at + (uint64_t)imp->feature_count * sizeof(float);
 }
 
@@ -226,6 +231,54 @@ static void tensor_info(const tm_model_t *m, uint16_t index, uint32_t *elements,
     *zp = (int32_t)tm_get_u32(r + 32);
 }
 
+/* Version 2's anomaly part after class_flags (MODEL_PACKAGE.md "Impulse section, version 2"):
+ * zero padding to 4, u32 anomaly_flags, f32 threshold, [f32 mean, f32 std], u32 package_size,
+ * zero padding to a 16-aligned package offset, the nested version-1 package. */
+static tm_impulse_status_t load_anomaly(tm_impulse_t *imp, const tm_model_t *model,
+                                        const uint8_t *s, uint64_t size, uint64_t *at_io)
+{
+    uint64_t at = *at_io;
+    for (; at % 4u != 0; ++at)
+        CHECK(at < size && s[at] == 0, TM_IMPULSE_ERR_SIZE);
+    CHECK(at + 8u <= size, TM_IMPULSE_ERR_SIZE);
+    const uint32_t flags = tm_get_u32(s + at);
+    CHECK((flags & ~1u) == 0, TM_IMPULSE_ERR_ANOMALY);
+    CHECK(f32_finite_at(s + at + 4), TM_IMPULSE_ERR_ANOMALY);
+    imp->anomaly_threshold = f32_of(s + at + 4);
+    at += 8;
+    if (flags & 1u) {
+        const uint64_t bytes = (uint64_t)imp->feature_count * 4u;
+        CHECK(at + 2u * bytes <= size, TM_IMPULSE_ERR_SIZE);
+        imp->anomaly_mean = (const float *)(const void *)(s + at);
+        imp->anomaly_std = (const float *)(const void *)(s + at + bytes);
+        for (uint64_t k = 0; k < imp->feature_count; ++k) {
+            const uint8_t *m = s + at + 4u * k, *sd = m + bytes;
+            CHECK(f32_finite_at(m) && f32_finite_at(sd) && f32_of(sd) > 0.0f,
+                  TM_IMPULSE_ERR_ANOMALY);
+        }
+        at += 2u * bytes;
+    }
+    CHECK(at + 4u <= size, TM_IMPULSE_ERR_SIZE);
+    const uint32_t pkg_size = tm_get_u32(s + at);
+    at += 4;
+    const uint64_t base = (uint64_t)(s - model->pkg);
+    for (; (base + at) % 16u != 0; ++at)
+        CHECK(at < size && s[at] == 0, TM_IMPULSE_ERR_SIZE);
+    CHECK(pkg_size >= 64u && at + pkg_size <= size, TM_IMPULSE_ERR_SIZE);
+    CHECK(tm_model_load(&imp->anomaly, s + at, pkg_size) == TM_MODEL_OK &&
+              imp->anomaly.version == 1u,
+          TM_IMPULSE_ERR_ANOMALY);
+    uint32_t in_elements = 0, out_elements = 0;
+    tensor_info(&imp->anomaly, imp->anomaly.input_tensor, &in_elements, &imp->anomaly_in_scale,
+                &imp->anomaly_in_zp);
+    tensor_info(&imp->anomaly, imp->anomaly.output_tensor, &out_elements,
+                &imp->anomaly_out_scale, &imp->anomaly_out_zp);
+    CHECK(in_elements == imp->feature_count && out_elements == 1u, TM_IMPULSE_ERR_ANOMALY);
+    imp->has_anomaly = 1;
+    *at_io = at + pkg_size;
+    return TM_IMPULSE_OK;
+}
+
 static tm_impulse_status_t load(tm_impulse_t *imp, const tm_model_t *model)
 {
     const uint8_t *s = model->impulse;
@@ -237,7 +290,8 @@ static tm_impulse_status_t load(tm_impulse_t *imp, const tm_model_t *model)
           TM_IMPULSE_ERR_SIZE);
     /* The fixed head up to dsp_params. */
     CHECK(size >= IP_DSP_PARAMS, TM_IMPULSE_ERR_SIZE);
-    CHECK(tm_get_u16(s + IP_VERSION) == TM_IMPULSE_FORMAT_VERSION, TM_IMPULSE_ERR_VERSION);
+    const uint16_t version = tm_get_u16(s + IP_VERSION);
+    CHECK(version >= 1u && version <= TM_IMPULSE_FORMAT_VERSION, TM_IMPULSE_ERR_VERSION);
 
     imp->sensor_kind = s[IP_SENSOR_KIND];
     imp->channels = s[IP_CHANNELS];
@@ -321,6 +375,12 @@ static tm_impulse_status_t load(tm_impulse_t *imp, const tm_model_t *model)
     for (uint32_t c = 0; c < imp->class_count; ++c)
         CHECK((imp->class_flags[c] & ~TM_IMPULSE_CLASS_BACKGROUND) == 0, TM_IMPULSE_ERR_POST);
     at += imp->class_count;
+
+    if (version >= 2u) {
+        st = load_anomaly(imp, model, s, size, &at);
+        if (st != TM_IMPULSE_OK)
+            return st;
+    }
 
     /* Zero padding to section_size, fewer than 4 bytes: anything else is a size mismatch. */
     CHECK(size - at < 4u, TM_IMPULSE_ERR_SIZE);
@@ -411,6 +471,34 @@ tm_impulse_status_t tm_impulse_run_window(const tm_impulse_t *imp, const int16_t
                                           uint32_t arena_size, int8_t *scores,
                                           tm_impulse_clock_t *clock)
 {
+    return tm_impulse_run_window_anomaly(imp, seg_a, n_a, seg_b, n_b, work, work_bytes, arena,
+                                         arena_size, scores, NULL, clock);
+}
+
+uint32_t tm_impulse_arena_bytes(const tm_impulse_t *imp)
+{
+    if (imp == NULL || imp->model == NULL)
+        return 0;
+    const uint32_t c = tm_model_arena_bytes(imp->model);
+    const uint32_t a = imp->has_anomaly ? tm_model_arena_bytes(&imp->anomaly) : 0u;
+    return c > a ? c : a;
+}
+
+int tm_impulse_anomaly_alarm(const tm_impulse_t *imp, int8_t score)
+{
+    if (imp == NULL || !imp->has_anomaly)
+        return 0;
+    const float v = (float)((int32_t)score - imp->anomaly_out_zp) * imp->anomaly_out_scale;
+    return v > imp->anomaly_threshold;
+}
+
+tm_impulse_status_t tm_impulse_run_window_anomaly(const tm_impulse_t *imp, const int16_t *seg_a,
+                                                  uint32_t n_a, const int16_t *seg_b,
+                                                  uint32_t n_b, uint8_t *work, size_t work_bytes,
+                                                  uint8_t *arena, uint32_t arena_size,
+                                                  int8_t *scores, int8_t *anomaly,
+                                                  tm_impulse_clock_t *clock)
+{
     CHECK(imp != NULL && imp->model != NULL && imp->model->loaded && scores != NULL,
           TM_IMPULSE_ERR_ARGUMENT);
     CHECK((uint64_t)n_a + n_b == imp->window, TM_IMPULSE_ERR_ARGUMENT);
@@ -453,7 +541,16 @@ tm_impulse_status_t tm_impulse_run_window(const tm_impulse_t *imp, const int16_t
     CHECK(in != NULL && in_bytes == imp->feature_count, TM_IMPULSE_ERR_MODEL);
     /* Normalised in place: after the run the work buffer's last feature_count floats hold
      * the model's float input (tests compare them with the host's bit for bit). */
+    const int run_anomaly = imp->has_anomaly && anomaly != NULL;
+    CHECK(!run_anomaly || arena_size >= tm_model_arena_bytes(&imp->anomaly), TM_IMPULSE_ERR_WORK);
+    int8_t *anomaly_in = (int8_t *)(void *)(work + w.anomaly_at);
     for (uint32_t k = 0; k < imp->feature_count; ++k) {
+        if (run_anomaly) {
+            float xa = features[k];
+            if (imp->anomaly_mean != NULL)
+                xa = (xa - imp->anomaly_mean[k]) / imp->anomaly_std[k];
+            anomaly_in[k] = quantize(xa, imp->anomaly_in_scale, imp->anomaly_in_zp);
+        }
         if (imp->mean != NULL)
             features[k] = (features[k] - imp->mean[k]) / imp->std[k];
         in[k] = quantize(features[k], imp->in_scale, imp->in_zp);
@@ -462,15 +559,29 @@ tm_impulse_status_t tm_impulse_run_window(const tm_impulse_t *imp, const int16_t
 
     CHECK(tm_model_invoke(m, arena, arena_size, NULL, NULL) == TM_MODEL_OK,
           TM_IMPULSE_ERR_MODEL);
+    uint32_t out_bytes = 0;
+    const int8_t *out = tm_model_output(m, arena, &out_bytes);
+    CHECK(out != NULL && out_bytes >= imp->class_count, TM_IMPULSE_ERR_MODEL);
+    memcpy(scores, out, imp->class_count);
+
+    if (run_anomaly) {
+        /* The classifier's tensors are dead now: the anomaly model takes the same arena. */
+        const tm_model_t *am = &imp->anomaly;
+        uint32_t a_in = 0, a_out = 0;
+        int8_t *ain = tm_model_input(am, arena, &a_in);
+        CHECK(ain != NULL && a_in == imp->feature_count, TM_IMPULSE_ERR_MODEL);
+        memcpy(ain, anomaly_in, imp->feature_count);
+        CHECK(tm_model_invoke(am, arena, arena_size, NULL, NULL) == TM_MODEL_OK,
+              TM_IMPULSE_ERR_MODEL);
+        const int8_t *aout = tm_model_output(am, arena, &a_out);
+        CHECK(aout != NULL && a_out >= 1u, TM_IMPULSE_ERR_MODEL);
+        *anomaly = aout[0];
+    }
     const uint64_t t2 = now(clock);
     if (clock != NULL) {
         clock->dsp_ticks = t1 - t0;
         clock->model_ticks = t2 - t1;
     }
-    uint32_t out_bytes = 0;
-    const int8_t *out = tm_model_output(m, arena, &out_bytes);
-    CHECK(out != NULL && out_bytes >= imp->class_count, TM_IMPULSE_ERR_MODEL);
-    memcpy(scores, out, imp->class_count);
     return TM_IMPULSE_OK;
 }
 
@@ -575,6 +686,6 @@ const char *tm_impulse_status_name(tm_impulse_status_t s)
     static const char *const names[TM_IMPULSE_ERR_COUNT_] = {
         "ok",       "argument",   "no_impulse", "magic",         "size", "version",
         "sensor",   "window",     "dsp_block",  "dsp_params",    "features",
-        "normalisation", "post",  "work",       "dsp",           "model"};
+        "normalisation", "post",  "work",       "dsp",           "model", "anomaly"};
     return (unsigned)s < TM_IMPULSE_ERR_COUNT_ ? names[s] : "unknown";
 }

@@ -569,7 +569,9 @@ TEST(ImpulseLoad, EveryFieldHasItsStatus)
     };
 #define EXPECT_STATUS(want, ...) EXPECT_TRUE(check(want, [](Section &s) { __VA_ARGS__; })) << #__VA_ARGS__
     EXPECT_STATUS(TM_IMPULSE_OK, (void)s);
-    EXPECT_STATUS(TM_IMPULSE_ERR_VERSION, s.version = 2);
+    EXPECT_STATUS(TM_IMPULSE_ERR_VERSION, s.version = 3);
+    // impulse_version 2 (issue 16) needs its anomaly part after class_flags
+    EXPECT_STATUS(TM_IMPULSE_ERR_SIZE, s.version = 2);
     EXPECT_STATUS(TM_IMPULSE_ERR_VERSION, s.version = 0);
     EXPECT_STATUS(TM_IMPULSE_ERR_SENSOR, s.sensorKind = 2);
     EXPECT_STATUS(TM_IMPULSE_ERR_SENSOR, s.channels = 0);

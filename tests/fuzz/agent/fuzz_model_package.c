@@ -1,7 +1,8 @@
 /* Feeds arbitrary bytes to the device's model package reader (tm_model_load) and, when a
  * package loads, runs it with tm_model_invoke in a bounded arena; a version-2 package's impulse
  * section goes through tm_impulse_load and, when it loads, one window (given as two ring
- * segments) and the post-processing run in exactly-sized buffers. The package is copied to a
+ * segments) and the post-processing run in exactly-sized buffers; an impulse_version-2 section's
+ * anomaly model then runs after the classifier in an arena of exactly tm_impulse_arena_bytes(). The package is copied to a
  * 4-byte aligned buffer of exactly its size (ASan catches any read past it); the arena is
  * exactly tm_model_arena_bytes() long, so any write outside it is caught as well.
  * The input byte 0 decides whether the CRC is recomputed (so mutations reach the checks
@@ -50,6 +51,24 @@ static void run_impulse(const tm_model_t *m, uint8_t *arena, uint32_t arena_byte
         if (tm_impulse_run_window(&imp, samples, imp.window, NULL, 0, (uint8_t *)work, work_bytes - 1u, arena,
                                   arena_bytes, scores, NULL) != TM_IMPULSE_ERR_WORK)
             abort();
+        if (imp.has_anomaly) {
+            /* impulse_version 2: both models in turn, in an arena of exactly the larger size */
+            const uint32_t both = tm_impulse_arena_bytes(&imp);
+            if (both < tm_model_arena_bytes(m) || both < tm_model_arena_bytes(&imp.anomaly))
+                abort();
+            uint8_t *arena2 = both <= MAX_ARENA ? (uint8_t *)malloc(both) : NULL;
+            if (arena2) {
+                int8_t anomaly = 0;
+                const tm_impulse_status_t ra = tm_impulse_run_window_anomaly(
+                    &imp, samples, imp.window, NULL, 0, (uint8_t *)work, work_bytes, arena2, both, scores,
+                    &anomaly, NULL);
+                if ((unsigned)ra >= TM_IMPULSE_ERR_COUNT_)
+                    abort();
+                if (ra == TM_IMPULSE_OK && (unsigned)tm_impulse_anomaly_alarm(&imp, anomaly) > 1u)
+                    abort();
+                free(arena2);
+            }
+        }
         if (r == TM_IMPULSE_OK) {
             tm_impulse_post_params_t pp;
             tm_impulse_post_params(&imp, &pp);

@@ -1,5 +1,6 @@
 // Writes version-1 model packages (a model without an impulse section, deploy/MODEL_PACKAGE.md)
-// with the host's ModelPackageWriter, as seeds of fuzz_model_package: without a valid package
+// and one version-2 package whose impulse carries an anomaly model (impulse_version 2) with the
+// host's ModelPackageWriter, as seeds of fuzz_model_package: without a valid package
 // the fuzzer never gets past the header checks into the interpreter and the kernels.
 //     write_package_seeds DIR     (tests/fuzz/make-corpora.sh runs it)
 // Each seed is the target's mode byte 0x01 (recompute the CRC, so mutations reach the checks
@@ -49,6 +50,56 @@ Graph pools()
     return g;
 }
 
+/// A classifier (raw 20 x 3 features -> fc -> 3) and a k-means anomaly model on the same
+/// features in one impulse (impulse_version 2, issue 16): the anomaly part and the nested package.
+std::optional<QByteArray> motionWithAnomaly(QString *error)
+{
+    Graph c;
+    const int x = act(c, "x", {1, 60}, 0.05f, -3);
+    const int y = act(c, "y", {1, 3}, 0.15f, 3);
+    c.addNode(node(OpType::FullyConnected, "fc", {x, weights(c, "w", {3, 60}, 3), bias(c, "b", 3)}, y));
+    c.inputs = {x};
+    c.outputs = {y};
+    c.labels = QStringList{"idle", "shake", "circle"};
+    c.quantized = true;
+    Graph a;
+    const int ax = act(a, "x", {1, 60}, 0.04f, 5);
+    QVector<qint32> centers(2 * 60);
+    for (int i = 0; i < centers.size(); ++i)
+        centers[i] = 5 + (i >= 60 ? (i * 7) % 11 - 5 : 0);
+    TensorDesc ct = TensorDesc::constantInt32("centers", {2, 60}, centers, {0.04f});
+    ct.zeroPoints = {5};
+    const int ci = a.addTensor(ct);
+    const int ay = act(a, "score", {1, 1}, 2.0f, -128);
+    a.addNode(node(OpType::KMeansScore, "kmeans", {ax, ci}, ay));
+    a.inputs = {ax};
+    a.outputs = {ay};
+    a.quantized = true;
+    a.meta.insert(QStringLiteral("threshold"), 60.0);
+    auto part = deploy::impulseAnomalyFor(c, QStringLiteral("classifier"), a, QStringLiteral("anomaly"), error);
+    if (!part)
+        return std::nullopt;
+    for (int k = 0; k < 60; ++k) {
+        part->normMean.append(k % 3 == 2 ? 9.81f : 0.0f);
+        part->normStd.append(0.5f);
+    }
+    deploy::ImpulseSpec s;
+    s.channels = 3;
+    s.sampleRateHz = 100;
+    s.windowFrames = 20;
+    s.strideFrames = 5;
+    s.rawScale = 0.002f;
+    s.features.kind = features::BlockKind::Raw;
+    s.features.raw.windowFrames = 20;
+    s.post.thresholds = QVector<float>(3, 0.5f);
+    s.post.background = {true, false, false};
+    s.labels = c.labels;
+    s.anomaly = *part;
+    deploy::ModelPackageWriter w;
+    w.setImpulse(s);
+    return w.write(c, error);
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -73,6 +124,13 @@ int main(int argc, char **argv)
             std::fprintf(stderr, "write_package_seeds: %s: %s\n", name, qPrintable(error));
             ++failed;
         }
+    }
+    QString error;
+    const auto anomaly = motionWithAnomaly(&error);
+    QFile f(dir.filePath(QStringLiteral("motion_v2_anomaly")));
+    if (!anomaly || !f.open(QIODevice::WriteOnly) || f.write(QByteArray(1, '\x01') + *anomaly) != anomaly->size() + 1) {
+        std::fprintf(stderr, "write_package_seeds: motion_v2_anomaly: %s\n", qPrintable(error));
+        ++failed;
     }
     return failed ? 1 : 0;
 }
