@@ -1,6 +1,7 @@
 #include "ArenaPlanner.h"
 
 #include <algorithm>
+#include <functional>
 #include <numeric>
 
 namespace tinyml::deploy {
@@ -174,35 +175,32 @@ std::optional<ArenaPlan> planArena(const Graph &graph, QString *error, const Are
         plan.buffer[t] = bufOfRoot[r];
     }
 
-    QVector<int> order(bufs.size());
-    std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
-        if (bufs[a].size != bufs[b].size)
-            return bufs[a].size > bufs[b].size;
-        return bufs[a].first < bufs[b].first;
-    });
-    QVector<int> placed;
-    for (int i : order) {
-        Buf &b = bufs[i];
+    // Greedy placement in one order: each buffer at the lowest aligned offset that overlaps no
+    // placed buffer with an intersecting lifetime. Returns the arena end; fills offsets.
+    auto place = [&](const QVector<int> &order, QVector<qint64> *offsets) {
+        offsets->fill(-1, bufs.size());
+        qint64 end = 0;
+        QVector<int> placed;
         QVector<std::pair<qint64, qint64>> busy;   // [begin, end) of conflicting buffers
-        for (int j : placed)
-            if (bufs[j].first <= b.last && b.first <= bufs[j].last)
-                busy.append({bufs[j].offset, bufs[j].offset + bufs[j].size});
-        std::sort(busy.begin(), busy.end());
-        qint64 offset = 0;
-        for (const auto &[begin, end] : busy) {
-            if (offset + b.size <= begin)
-                break;
-            offset = std::max(offset, alignUp(end, alignment));
+        for (int i : order) {
+            const Buf &b = bufs[i];
+            busy.clear();
+            for (int j : placed)
+                if (bufs[j].first <= b.last && b.first <= bufs[j].last)
+                    busy.append({(*offsets)[j], (*offsets)[j] + bufs[j].size});
+            std::sort(busy.begin(), busy.end());
+            qint64 offset = 0;
+            for (const auto &[begin, busyEnd] : busy) {
+                if (offset + b.size <= begin)
+                    break;
+                offset = std::max(offset, alignUp(busyEnd, alignment));
+            }
+            (*offsets)[i] = offset;
+            placed.append(i);
+            end = std::max(end, offset + b.size);
         }
-        b.offset = offset;
-        placed.append(i);
-        plan.arenaBytes = std::max(plan.arenaBytes, offset + b.size);
-    }
-    for (int t = 0; t < tensorCount; ++t)
-        if (plan.buffer[t] >= 0)
-            plan.offsets[t] = bufs[plan.buffer[t]].offset;
-
+        return end;
+    };
     for (int s = 0; s < std::max(1, steps); ++s) {
         qint64 live = 0;
         for (const Buf &b : bufs)
@@ -210,6 +208,43 @@ std::optional<ArenaPlan> planArena(const Graph &graph, QString *error, const Are
                 live += b.size;
         plan.lowerBound = std::max(plan.lowerBound, live);
     }
+    // Orders tried, the first smallest arena wins (so a plan the first order already makes
+    // optimal never changes): largest first (ties: earlier first use); by first use (ties:
+    // larger first) — chains whose big input dies early pack to the bound this way where
+    // size order does not (MobileNetV1's 96x96x3 input, 48x48x8 and 48x48x16 maps); longest
+    // lifetime first; size x lifetime first. Stops at the lower bound.
+    using Less = std::function<bool(const Buf &, const Buf &)>;
+    const Less orders[] = {
+        [](const Buf &a, const Buf &b) { return a.size != b.size ? a.size > b.size : a.first < b.first; },
+        [](const Buf &a, const Buf &b) { return a.first != b.first ? a.first < b.first : a.size > b.size; },
+        [](const Buf &a, const Buf &b) {
+            const int la = a.last - a.first, lb = b.last - b.first;
+            return la != lb ? la > lb : (a.size != b.size ? a.size > b.size : a.first < b.first);
+        },
+        [](const Buf &a, const Buf &b) {
+            const qint64 ka = a.size * (a.last - a.first + 1), kb = b.size * (b.last - b.first + 1);
+            return ka != kb ? ka > kb : (a.size != b.size ? a.size > b.size : a.first < b.first);
+        },
+    };
+    QVector<qint64> best, tried;
+    for (const Less &less : orders) {
+        QVector<int> order(bufs.size());
+        std::iota(order.begin(), order.end(), 0);
+        std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return less(bufs[a], bufs[b]); });
+        const qint64 end = place(order, &tried);
+        if (best.isEmpty() || end < plan.arenaBytes) {
+            best = tried;
+            plan.arenaBytes = end;
+        }
+        if (plan.arenaBytes <= plan.lowerBound)
+            break;
+    }
+    for (int i = 0; i < bufs.size(); ++i)
+        bufs[i].offset = best[i];
+    for (int t = 0; t < tensorCount; ++t)
+        if (plan.buffer[t] >= 0)
+            plan.offsets[t] = bufs[plan.buffer[t]].offset;
+
     return plan;
 }
 

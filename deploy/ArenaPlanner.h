@@ -10,8 +10,10 @@
 //  - Add, Relu, Relu6, Clip: the output takes the bytes of a same-sized input that dies at
 //    that node (the kernels read element i before writing element i, so this is safe).
 // Tensors sharing bytes form one buffer whose lifetime is the union of theirs.
-// Placement: buffers largest first (ties: earlier first use, then lower index), each at the
-// lowest aligned offset that overlaps no placed buffer with an intersecting lifetime.
+// Placement: greedy, each buffer at the lowest aligned offset that overlaps no placed buffer
+// with an intersecting lifetime, in a few orders (largest first, first use, longest lifetime,
+// size x lifetime; ties as in ArenaPlanner.cpp); the smallest arena wins, the earlier order
+// on a tie, and the search stops once an order reaches the lower bound.
 //
 // Threading: plain functions over const data.
 
